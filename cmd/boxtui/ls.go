@@ -1,0 +1,242 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"boxtui/runtime"
+
+	"github.com/spf13/cobra"
+)
+
+// tableNS are the namespace columns of the tables, as in the UI; the JSON
+// output has every link, *_for_children included.
+var tableNS = []runtime.NSType{
+	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
+	runtime.NSPID, runtime.NSTime, runtime.NSUser, runtime.NSUTS,
+}
+
+func init() {
+	var asJSON, all bool
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List every running container on the host, with its namespace inodes",
+		Long: `List every process tree in a PID namespace other than boxtui's own, whoever
+made it (boxtui, unshare, docker, podman, nspawn, lxc). Namespace inodes
+marked with * are shared with the host (boxtui's own namespaces).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			snap, err := runtime.Scan(runtime.ScanOptions{Exited: all})
+			if err != nil {
+				return err
+			}
+			warn(cmd, snap.Warnings)
+			if asJSON {
+				cs := snap.Containers
+				for i := range cs {
+					cs[i].Procs = nil
+				}
+				if cs == nil {
+					cs = []runtime.Container{}
+				}
+				return writeJSON(cmd.OutOrStdout(), cs)
+			}
+			writeContainerTable(cmd.OutOrStdout(), snap)
+			return nil
+		},
+	}
+	ls.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per container")
+	ls.Flags().BoolVarP(&all, "all", "a", false, "also list exited boxtui containers with their exit status")
+	rootCmd.AddCommand(ls)
+
+	var psJSON bool
+	ps := &cobra.Command{
+		Use:   "ps TARGET",
+		Short: "List the processes of a container with host and in-container PIDs and their namespaces",
+		Long: `List the processes of one container: TARGET is a boxtui container name or the
+host PID of any process inside it. Each process shows its host PID, its PID
+inside the container and its own namespace inodes (* = shared with the host),
+so a process that entered with its own mount namespace stands out.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			snap, err := runtime.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+			if err != nil {
+				return err
+			}
+			warn(cmd, snap.Warnings)
+			c, err := snap.Find(args[0])
+			if err != nil {
+				return err
+			}
+			if psJSON {
+				return writeJSON(cmd.OutOrStdout(), c.Procs)
+			}
+			writeProcessTable(cmd.OutOrStdout(), snap.Host, c)
+			return nil
+		},
+	}
+	ps.Flags().BoolVar(&psJSON, "json", false, "print a JSON array, one object per process")
+	rootCmd.AddCommand(ps)
+
+	var nsJSON bool
+	ns := &cobra.Command{
+		Use:   "ns PID",
+		Short: "Show one process's namespace links beside boxtui's own",
+		Long: `Like ls -l /proc/PID/ns, with boxtui's own namespaces beside each link and
+"shared with host" or "own" spelled out. A link the kernel will not let us
+read shows as unknown.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pid, err := strconv.Atoi(args[0])
+			if err != nil || pid <= 0 {
+				return fmt.Errorf("invalid PID %q: give the host PID of a process", args[0])
+			}
+			set, err := runtime.ReadNamespaces(pid)
+			if err != nil {
+				return err
+			}
+			host := runtime.HostNamespaces()
+			if nsJSON {
+				type link struct {
+					Type   string `json:"type"`
+					Inode  uint64 `json:"inode"`
+					Host   uint64 `json:"host"`
+					Shared bool   `json:"shared"`
+				}
+				out := []link{}
+				for _, t := range runtime.AllNSTypes() {
+					out = append(out, link{t.String(), set[t], host[t], set[t] != 0 && set[t] == host[t]})
+				}
+				return writeJSON(cmd.OutOrStdout(), out)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "TYPE\tINODE\tHOST\t")
+			for _, t := range runtime.AllNSTypes() {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t, inode(set[t]), inode(host[t]), sharing(set[t], host[t]))
+			}
+			return tw.Flush()
+		},
+	}
+	ns.Flags().BoolVar(&nsJSON, "json", false, "print a JSON array, one object per namespace type")
+	rootCmd.AddCommand(ns)
+}
+
+func sharing(ino, host uint64) string {
+	switch {
+	case ino == 0 || host == 0:
+		return "unknown"
+	case ino == host:
+		return "shared with host"
+	default:
+		return "own"
+	}
+}
+
+func inode(ino uint64) string {
+	if ino == 0 {
+		return "?"
+	}
+	return strconv.FormatUint(ino, 10)
+}
+
+// markedInode prints an inode with * when the host has the same one.
+func markedInode(ino, host uint64) string {
+	if ino != 0 && ino == host {
+		return inode(ino) + "*"
+	}
+	return inode(ino)
+}
+
+func writeContainerTable(w io.Writer, snap runtime.Snapshot) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := []string{"NAME", "PID", "ORIGIN", "PROCS", "STATUS"}
+	for _, t := range tableNS {
+		head = append(head, strings.ToUpper(t.String()))
+	}
+	head = append(head, "COMMAND")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, c := range snap.Containers {
+		name := c.Name
+		if name == "" {
+			name = "-"
+		}
+		status := c.Status
+		if c.Status == runtime.StatusExited {
+			status = exitText(c)
+		}
+		row := []string{name, strconv.Itoa(c.PID), string(c.Origin), strconv.Itoa(c.Processes), status}
+		for _, t := range tableNS {
+			if c.Status == runtime.StatusExited {
+				row = append(row, "-")
+				continue
+			}
+			row = append(row, markedInode(c.Namespaces[t], snap.Host[t]))
+		}
+		row = append(row, clip(c.Command, 60))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	if len(snap.Containers) == 0 {
+		fmt.Fprintln(w, "no containers running (start one with `sudo boxtui run`)")
+		return
+	}
+	fmt.Fprintln(w, "* = shared with the host")
+}
+
+func exitText(c runtime.Container) string {
+	switch {
+	case c.ExitCode != nil:
+		return fmt.Sprintf("exited(%d)", *c.ExitCode)
+	case c.ExitSignal != "":
+		return "exited(" + c.ExitSignal + ")"
+	}
+	return "exited"
+}
+
+func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := []string{"PID", "INNER", "PPID", "UID"}
+	for _, t := range tableNS {
+		head = append(head, strings.ToUpper(t.String()))
+	}
+	head = append(head, "COMMAND")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, p := range c.Procs {
+		row := []string{strconv.Itoa(p.PID), strconv.Itoa(p.InnerPID), strconv.Itoa(p.PPID), strconv.Itoa(p.UID)}
+		for _, t := range tableNS {
+			row = append(row, markedInode(p.Namespaces[t], host[t]))
+		}
+		row = append(row, clip(p.Command, 60))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "* = shared with the host")
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// warn prints scan warnings on stderr, one line each.
+func warn(cmd *cobra.Command, ws []error) {
+	for _, w := range ws {
+		fmt.Fprintf(cmd.ErrOrStderr(), "boxtui: warning: %v\n", w)
+	}
+}
+
+var _ = os.Stderr

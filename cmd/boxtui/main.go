@@ -1,0 +1,57 @@
+// Command boxtui is a terminal UI and CLI for hand-made Linux containers.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	goruntime "runtime"
+
+	"boxtui/runtime"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func init() {
+	// Keep the main goroutine on the main thread: threads that join a
+	// container's namespaces are locked and thrown away, and the runtime must
+	// never park this one in their place.
+	goruntime.LockOSThread()
+}
+
+var rootCmd = &cobra.Command{
+	Use:   "boxtui",
+	Short: "A terminal UI for hand-made Linux containers",
+	Long: `boxtui lists every container on the host (any process tree in its own PID
+namespace, whoever made it) with its namespace inodes, launches chrooted
+containers, enters them with nsenter semantics, kills them, and hot-plugs
+bind mounts. Without a subcommand it opens the terminal UI.`,
+	Version:       version,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
+		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
+	}
+	os.Exit(execute(os.Args[1:]))
+}
+
+// execute runs the CLI with args and returns the process exit code.
+func execute(args []string) int {
+	rootCmd.SetArgs(args)
+	err := rootCmd.Execute()
+	if err == nil {
+		return 0
+	}
+	var exit *runtime.ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	fmt.Fprintf(os.Stderr, "boxtui: %v\n", err)
+	return 1
+}

@@ -1,0 +1,491 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Process is one process of a container, seen from the host.
+type Process struct {
+	PID       int    `json:"pid"`       // host PID
+	InnerPID  int    `json:"inner_pid"` // PID inside the container's PID namespace
+	PPID      int    `json:"ppid"`      // host PID of the parent
+	UID       int    `json:"uid"`
+	Comm      string `json:"comm"`
+	Command   string `json:"command"`
+	StartTime uint64 `json:"start_time"` // clock ticks after boot
+	// CPUTicks is user+system time so far, in clock ticks.
+	CPUTicks uint64 `json:"cpu_ticks"`
+	RSSBytes int64  `json:"rss_bytes"`
+	// Namespaces are the process's own links: a process that entered the
+	// container with its own mount namespace (the seed's second shell) shows
+	// a different mnt here than the init.
+	Namespaces NSSet `json:"namespaces"`
+}
+
+// Container is a group of processes that share a PID namespace other than
+// the one boxtui runs in.
+type Container struct {
+	Name      string `json:"name"` // boxtui name; empty when boxtui did not make it
+	PID       int    `json:"pid"`  // host PID of the init (PID 1 inside)
+	Origin    Origin `json:"origin"`
+	Command   string `json:"command"`
+	Comm      string `json:"comm"`
+	Root      string `json:"root"`
+	Processes int    `json:"processes"`
+	// Namespaces are the init's links.
+	Namespaces NSSet     `json:"namespaces"`
+	StartTime  uint64    `json:"start_time"` // clock ticks after boot, of the init
+	Started    time.Time `json:"started"`
+	// Parent is the init PID of the container this one is nested in, 0 when
+	// its PID namespace is a child of boxtui's own.
+	Parent int `json:"parent,omitempty"`
+	// Status is "running" for every discovered container; `ls -a` adds
+	// exited boxtui containers with StatusExited and their exit status.
+	Status     string `json:"status"`
+	ExitCode   *int   `json:"exit_code,omitempty"`
+	ExitSignal string `json:"exit_signal,omitempty"`
+	// Mounts are the bind mounts boxtui added (from its state).
+	Mounts []MountRecord `json:"mounts,omitempty"`
+	// HolderPID is the PID of the process that holds the console of a
+	// boxtui container (0 for others, or when the holder is gone).
+	HolderPID int `json:"holder_pid,omitempty"`
+	// Procs lists the container's own processes (not those of nested
+	// containers), init first, then by inner PID.
+	Procs []Process `json:"procs,omitempty"`
+}
+
+// Snapshot is the result of one scan.
+type Snapshot struct {
+	Host       NSSet       // boxtui's own namespaces, the "host" reference
+	Containers []Container // sorted by init start time, then PID
+	// Warnings are problems that did not stop the scan (an unreadable state
+	// file, not being root).
+	Warnings []error
+	Took     time.Duration
+}
+
+// ScanOptions tunes how much a scan reads.
+type ScanOptions struct {
+	// ProcessNamespaces reads every namespace link of every container
+	// process, not only the init's. The namespace view needs it; `ls` does
+	// not.
+	ProcessNamespaces bool
+	// Exited adds boxtui containers that have exited (from their state).
+	Exited bool
+}
+
+// Scanner discovers containers from /proc. It remembers what does not change
+// during a process's life (its NSpid, uid and command line, keyed by PID,
+// start time and name) so a repeated scan reads little more than one
+// namespace link and one stat line per process. A Scanner is safe for use
+// by one goroutine at a time.
+type Scanner struct {
+	proc  string // "/proc", or a test's fake
+	cache map[int]procCache
+}
+
+type procCache struct {
+	start   uint64
+	comm    string
+	status  Status
+	command string
+}
+
+// NewScanner returns a scanner of /proc.
+func NewScanner() *Scanner { return &Scanner{proc: "/proc", cache: map[int]procCache{}} }
+
+// Scan does one pass over /proc.
+func Scan(opts ScanOptions) (Snapshot, error) { return NewScanner().Scan(opts) }
+
+// HostNamespaces returns the namespaces boxtui itself runs in.
+func HostNamespaces() NSSet {
+	return readNSSet("/proc/self/ns", AllNSTypes())
+}
+
+// ReadNamespaces reads every namespace link of pid; unreadable ones are 0.
+// It fails only when the process does not exist.
+func ReadNamespaces(pid int) (NSSet, error) {
+	dir := fmt.Sprintf("/proc/%d/ns", pid)
+	if _, err := os.Lstat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		return NSSet{}, fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+	}
+	return readNSSet(dir, AllNSTypes()), nil
+}
+
+// ErrNoProcess is returned when a PID names no process.
+var ErrNoProcess = errors.New("no such process")
+
+func readNSSet(dir string, types []NSType) NSSet {
+	var s NSSet
+	for _, t := range types {
+		s[t] = readNSLink(dir + "/" + t.String())
+	}
+	return s
+}
+
+func readNSLink(path string) uint64 {
+	link, err := os.Readlink(path)
+	if err != nil {
+		return 0
+	}
+	base := path[strings.LastIndexByte(path, '/')+1:]
+	ino, err := ParseNSLink(link, base)
+	if err != nil {
+		return 0
+	}
+	return ino
+}
+
+type rawProc struct {
+	pid   int
+	pidNS uint64
+	stat  Stat
+	cache procCache
+}
+
+// Scan does one pass over /proc and groups processes by PID namespace.
+func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
+	began := time.Now()
+	snap := Snapshot{Host: readNSSet(s.proc+"/self/ns", AllNSTypes())}
+	hostPID := snap.Host[NSPID]
+	if hostPID == 0 {
+		return snap, fmt.Errorf("read boxtui's own pid namespace from %s/self/ns/pid: is /proc mounted?", s.proc)
+	}
+	d, err := os.Open(s.proc)
+	if err != nil {
+		return snap, fmt.Errorf("scan %s: %w", s.proc, err)
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return snap, fmt.Errorf("scan %s: %w", s.proc, err)
+	}
+
+	groups := map[uint64][]rawProc{}
+	seen := make(map[int]bool, len(names))
+	unreadable := 0
+	buf := make([]byte, 0, 512)
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
+		if err != nil || pid <= 0 {
+			continue
+		}
+		base := s.proc + "/" + name
+		ino := readNSLink(base + "/ns/pid")
+		if ino == 0 {
+			unreadable++
+			continue // vanished, or not ours to read
+		}
+		if ino == hostPID {
+			continue
+		}
+		rp, ok := s.readProc(pid, base, &buf)
+		if !ok {
+			continue // vanished mid-scan: never an error
+		}
+		rp.pidNS = ino
+		seen[pid] = true
+		groups[ino] = append(groups[ino], rp)
+	}
+	for pid := range s.cache {
+		if !seen[pid] {
+			delete(s.cache, pid)
+		}
+	}
+	if unreadable > 0 && os.Geteuid() != 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Errorf("%d processes could not be inspected: run as root (sudo) to see every container", unreadable))
+	}
+
+	boot := bootTime()
+	byNS := map[uint64]int{} // pid ns inode -> index into snap.Containers
+	for ino, procs := range groups {
+		c := s.buildContainer(procs, opts, boot)
+		byNS[ino] = len(snap.Containers)
+		snap.Containers = append(snap.Containers, c)
+	}
+	// Nesting: ask the kernel for each PID namespace's parent.
+	for ino, i := range byNS {
+		parent := parentPIDNS(fmt.Sprintf("%s/%d/ns/pid", s.proc, snap.Containers[i].PID))
+		if parent == 0 || parent == hostPID {
+			continue
+		}
+		if j, ok := byNS[parent]; ok && j != i {
+			snap.Containers[i].Parent = snap.Containers[j].PID
+		}
+		_ = ino
+	}
+
+	states, errs := ListStates()
+	snap.Warnings = append(snap.Warnings, errs...)
+	matchStates(&snap, states, opts.Exited)
+
+	sort.Slice(snap.Containers, func(i, j int) bool {
+		a, b := snap.Containers[i], snap.Containers[j]
+		if a.StartTime != b.StartTime {
+			return a.StartTime < b.StartTime
+		}
+		return a.PID < b.PID
+	})
+	snap.Took = time.Since(began)
+	return snap, nil
+}
+
+// readProc reads the stat line of pid and, when the process is new to the
+// cache (or exec'd since), its status and command line.
+func (s *Scanner) readProc(pid int, base string, buf *[]byte) (rawProc, bool) {
+	data, err := readFileInto(base+"/stat", buf)
+	if err != nil {
+		return rawProc{}, false
+	}
+	st, err := ParseStat(data)
+	if err != nil {
+		return rawProc{}, false
+	}
+	rp := rawProc{pid: pid, stat: st}
+	if c, ok := s.cache[pid]; ok && c.start == st.StartTime && c.comm == st.Comm {
+		rp.cache = c
+		return rp, true
+	}
+	f, err := os.Open(base + "/status")
+	if err != nil {
+		return rawProc{}, false
+	}
+	status, err := ParseStatus(f)
+	f.Close()
+	if err != nil {
+		return rawProc{}, false
+	}
+	cmd := st.Comm
+	if data, err := readFileInto(base+"/cmdline", buf); err == nil {
+		if args := ParseCmdline(data); len(args) > 0 {
+			cmd = strings.Join(args, " ")
+		}
+	}
+	rp.cache = procCache{start: st.StartTime, comm: st.Comm, status: status, command: cmd}
+	s.cache[pid] = rp.cache
+	return rp, true
+}
+
+func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Time) Container {
+	// The init is the process that is PID 1 in its own namespace. If it is
+	// not readable (a zombie mid-exit), fall back to the lowest inner PID.
+	initIdx := -1
+	for i, p := range procs {
+		if p.cache.status.InnerPID() == 1 {
+			initIdx = i
+			break
+		}
+	}
+	if initIdx < 0 {
+		initIdx = 0
+		for i, p := range procs {
+			if p.cache.status.InnerPID() < procs[initIdx].cache.status.InnerPID() {
+				initIdx = i
+			}
+		}
+	}
+	init := procs[initIdx]
+	base := fmt.Sprintf("%s/%d", s.proc, init.pid)
+	c := Container{
+		PID:        init.pid,
+		Command:    init.cache.command,
+		Comm:       init.stat.Comm,
+		Processes:  len(procs),
+		Namespaces: readNSSet(base+"/ns", AllNSTypes()),
+		StartTime:  init.stat.StartTime,
+		Started:    boot.Add(ticksToDuration(init.stat.StartTime)),
+		Status:     StatusRunning,
+		Origin:     OriginUnshare,
+	}
+	if root, err := os.Readlink(base + "/root"); err == nil {
+		c.Root = root
+	}
+	if f, err := os.Open(base + "/cgroup"); err == nil {
+		c.Origin = OriginFromCgroup(f)
+		f.Close()
+	}
+	c.Procs = make([]Process, 0, len(procs))
+	for _, p := range procs {
+		pr := Process{
+			PID:       p.pid,
+			InnerPID:  p.cache.status.InnerPID(),
+			PPID:      p.stat.PPid,
+			UID:       p.cache.status.UID,
+			Comm:      p.stat.Comm,
+			Command:   p.cache.command,
+			StartTime: p.stat.StartTime,
+			CPUTicks:  p.stat.UTime + p.stat.STime,
+			RSSBytes:  p.stat.RSSPages * int64(pageSize),
+		}
+		switch {
+		case p.pid == init.pid:
+			pr.Namespaces = c.Namespaces
+		case opts.ProcessNamespaces:
+			pr.Namespaces = readNSSet(fmt.Sprintf("%s/%d/ns", s.proc, p.pid), AllNSTypes())
+		default:
+			pr.Namespaces[NSPID] = p.pidNS
+		}
+		c.Procs = append(c.Procs, pr)
+	}
+	sort.Slice(c.Procs, func(i, j int) bool {
+		a, b := c.Procs[i], c.Procs[j]
+		if (a.PID == init.pid) != (b.PID == init.pid) {
+			return a.PID == init.pid
+		}
+		return a.InnerPID < b.InnerPID
+	})
+	return c
+}
+
+// matchStates names the containers boxtui launched and, if asked, adds the
+// exited ones. A state names a running container only if the init PID and
+// its start time both match: a recycled PID is never mistaken for it.
+func matchStates(snap *Snapshot, states []State, exited bool) {
+	byPID := map[int]int{}
+	for i, c := range snap.Containers {
+		byPID[c.PID] = i
+	}
+	for _, st := range states {
+		i, ok := byPID[st.InitPID]
+		if ok && st.Status != StatusExited && snap.Containers[i].StartTime == st.InitStart {
+			c := &snap.Containers[i]
+			c.Name = st.Name
+			c.Origin = OriginBoxtui
+			c.Mounts = st.Mounts
+			if st.HolderPID > 0 && processStartTime(st.HolderPID) == st.HolderStart {
+				c.HolderPID = st.HolderPID
+			}
+			continue
+		}
+		if !exited || st.Status == StatusCreating {
+			continue
+		}
+		c := Container{
+			Name:       st.Name,
+			PID:        st.InitPID,
+			Origin:     OriginBoxtui,
+			Command:    strings.Join(st.Command, " "),
+			Root:       st.Rootfs,
+			Status:     StatusExited,
+			ExitCode:   st.ExitCode,
+			ExitSignal: st.ExitSignal,
+			Started:    st.Created,
+			StartTime:  st.InitStart,
+			Mounts:     st.Mounts,
+		}
+		if c.ExitCode == nil && c.ExitSignal == "" {
+			c.ExitSignal = "unknown" // the holder died before it could record it
+		}
+		snap.Containers = append(snap.Containers, c)
+	}
+}
+
+// processStartTime returns the start time of pid, or 0 if it is gone.
+func processStartTime(pid int) uint64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	st, err := ParseStat(data)
+	if err != nil {
+		return 0
+	}
+	return st.StartTime
+}
+
+// ProcessStartTime returns the start time (clock ticks after boot) of pid.
+func ProcessStartTime(pid int) (uint64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+			return 0, fmt.Errorf("process %d: %w", pid, ErrNoProcess)
+		}
+		return 0, fmt.Errorf("read /proc/%d/stat: %w", pid, err)
+	}
+	st, err := ParseStat(data)
+	if err != nil {
+		return 0, err
+	}
+	return st.StartTime, nil
+}
+
+func parentPIDNS(path string) uint64 {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	pfd, err := unix.IoctlRetInt(fd, unix.NS_GET_PARENT)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		return 0
+	}
+	return st.Ino
+}
+
+// readFileInto reads a small /proc file into a reused buffer. The result
+// is only valid until the next call with the same buffer.
+func readFileInto(path string, buf *[]byte) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		b = b[:len(b)+n]
+	}
+	*buf = b
+	return b, nil
+}
+
+var (
+	bootOnce sync.Once
+	bootAt   time.Time
+	pageSize = os.Getpagesize()
+)
+
+// clockTicks is USER_HZ, which is 100 on every Linux boxtui runs on.
+const clockTicks = 100
+
+func ticksToDuration(t uint64) time.Duration {
+	return time.Duration(t) * time.Second / clockTicks
+}
+
+// bootTime is when the machine booted, from CLOCK_BOOTTIME.
+func bootTime() time.Time {
+	bootOnce.Do(func() {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err == nil {
+			bootAt = time.Now().Add(-time.Duration(ts.Nano()))
+		}
+	})
+	return bootAt
+}

@@ -1,0 +1,62 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+// StagePrefix starts the hidden first argument with which boxtui re-executes
+// itself (/proc/self/exe) as a container init stage or a console holder.
+const StagePrefix = "__boxtui-"
+
+var (
+	stagesMu sync.Mutex
+	stages   = map[string]func(args []string) int{}
+)
+
+// RegisterStage makes name (which must start with StagePrefix) a hidden
+// entry point of the binary. It is called from init functions.
+func RegisterStage(name string, fn func(args []string) int) {
+	stagesMu.Lock()
+	defer stagesMu.Unlock()
+	if _, dup := stages[name]; dup {
+		panic("boxtui: stage registered twice: " + name)
+	}
+	stages[name] = fn
+}
+
+// IsStage reports whether arg names a hidden stage.
+func IsStage(arg string) bool {
+	stagesMu.Lock()
+	defer stagesMu.Unlock()
+	_, ok := stages[arg]
+	return ok
+}
+
+// RunStage runs the hidden stage name and returns its exit code.
+func RunStage(name string, args []string) int {
+	stagesMu.Lock()
+	fn, ok := stages[name]
+	stagesMu.Unlock()
+	if !ok {
+		fmt.Fprintf(os.Stderr, "boxtui: unknown internal stage %q\n", name)
+		return 127
+	}
+	return fn(args)
+}
+
+// ExitError carries a child's exit code through to boxtui's own exit code
+// (`boxtui exec c -- sh -c 'exit 7'` exits 7). It prints nothing.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// RequireRoot returns a clear error when boxtui is not running as root.
+// action names what needs it, e.g. "run" or "exec".
+func RequireRoot(action string) error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	return fmt.Errorf("boxtui %s needs root: run it again with sudo", action)
+}

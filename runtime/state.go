@@ -1,0 +1,291 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultRunDir is where boxtui keeps per-container state and console sockets.
+const DefaultRunDir = "/run/boxtui"
+
+// RunDir returns the state directory: $BOXTUI_RUN_DIR when set (tests use
+// it to stay apart from a person's real containers), else DefaultRunDir.
+func RunDir() string {
+	if d := os.Getenv("BOXTUI_RUN_DIR"); d != "" {
+		return d
+	}
+	return DefaultRunDir
+}
+
+// ErrNameTaken is returned when a container name is already in use.
+var ErrNameTaken = errors.New("name already in use")
+
+// ErrNoState is returned when a name has no state on this host.
+var ErrNoState = errors.New("no such boxtui container")
+
+// MountRecord is a bind mount boxtui added to a container.
+type MountRecord struct {
+	Source   string `json:"source"`   // host path
+	Target   string `json:"target"`   // path inside the container
+	ReadOnly bool   `json:"readonly"` // current mode
+}
+
+// Container states kept in State.Status.
+const (
+	StatusCreating = "creating"
+	StatusRunning  = "running"
+	StatusExited   = "exited"
+)
+
+// State is what boxtui records about a container it launched, in
+// RunDir()/NAME/state.json. It is written atomically (temp file + rename)
+// under the container's lock.
+type State struct {
+	Name     string   `json:"name"`
+	Rootfs   string   `json:"rootfs"`
+	Command  []string `json:"command"`
+	Hostname string   `json:"hostname,omitempty"`
+	Net      bool     `json:"net,omitempty"`
+	Remove   bool     `json:"remove,omitempty"` // --rm: drop the state on exit
+
+	Status  string    `json:"status"`
+	Created time.Time `json:"created"`
+
+	// InitPID and InitStart name the container's PID 1 on the host: a PID is
+	// only trusted while /proc/PID/stat still shows the same start time.
+	InitPID     int    `json:"init_pid,omitempty"`
+	InitStart   uint64 `json:"init_start,omitempty"`
+	HolderPID   int    `json:"holder_pid,omitempty"`
+	HolderStart uint64 `json:"holder_start,omitempty"`
+
+	Exited     time.Time `json:"exited,omitzero"`
+	ExitCode   *int      `json:"exit_code,omitempty"`
+	ExitSignal string    `json:"exit_signal,omitempty"`
+
+	Mounts []MountRecord `json:"mounts,omitempty"`
+}
+
+// StateDir returns the state directory of the container called name.
+func StateDir(name string) string { return filepath.Join(RunDir(), name) }
+
+// ConsoleSocket returns the path of the console socket of name's holder.
+func ConsoleSocket(name string) string { return filepath.Join(StateDir(name), "console.sock") }
+
+func statePath(name string) string { return filepath.Join(StateDir(name), "state.json") }
+func lockPath(name string) string  { return filepath.Join(StateDir(name), "lock") }
+
+// ValidateName checks a container name: 1 to 64 characters of letters,
+// digits, '-', '_' and '.', starting with a letter or digit (so never "."
+// or ".."), and no '/'.
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("invalid name: empty (use letters, digits, '-', '_' or '.')")
+	}
+	if len(name) > 64 {
+		return fmt.Errorf("invalid name %q: longer than 64 characters", name)
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if i > 0 {
+			ok = ok || r == '-' || r == '_' || r == '.'
+		}
+		if !ok {
+			return fmt.Errorf("invalid name %q: use letters, digits, '-', '_' or '.', starting with a letter or digit", name)
+		}
+	}
+	return nil
+}
+
+// CreateState claims name on this host and writes its first state. The
+// claim is a mkdir, which the kernel makes atomic: of two launches racing
+// for one name exactly one gets it, the other gets ErrNameTaken.
+func CreateState(st State) error {
+	if err := ValidateName(st.Name); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(RunDir(), 0o700); err != nil {
+		return fmt.Errorf("create state directory %s: %w", RunDir(), err)
+	}
+	if err := os.Mkdir(StateDir(st.Name), 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("container %q: %w (pick another --name, or `boxtui rm %s` if it has exited)", st.Name, ErrNameTaken, st.Name)
+		}
+		return fmt.Errorf("create state for %q: %w", st.Name, err)
+	}
+	if err := writeStateFile(st); err != nil {
+		os.RemoveAll(StateDir(st.Name))
+		return err
+	}
+	return nil
+}
+
+// LoadState reads the state of name.
+func LoadState(name string) (State, error) {
+	if err := ValidateName(name); err != nil {
+		return State{}, err
+	}
+	f, err := os.Open(statePath(name))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return State{}, fmt.Errorf("container %q: %w", name, ErrNoState)
+		}
+		return State{}, fmt.Errorf("read state of %q: %w", name, err)
+	}
+	defer f.Close()
+	st, err := DecodeState(f)
+	if err != nil {
+		return State{}, fmt.Errorf("read state of %q: %w", name, err)
+	}
+	if st.Name != name {
+		return State{}, fmt.Errorf("read state of %q: file names %q", name, st.Name)
+	}
+	return st, nil
+}
+
+// DecodeState parses a state file. It refuses files that are truncated or
+// that miss the fields every state has.
+func DecodeState(r io.Reader) (State, error) {
+	var st State
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	if err := dec.Decode(&st); err != nil {
+		return State{}, fmt.Errorf("corrupt state file: %w", err)
+	}
+	if err := ValidateName(st.Name); err != nil {
+		return State{}, fmt.Errorf("corrupt state file: %w", err)
+	}
+	switch st.Status {
+	case StatusCreating, StatusRunning, StatusExited:
+	default:
+		return State{}, fmt.Errorf("corrupt state file: unknown status %q", st.Status)
+	}
+	if st.InitPID < 0 || st.HolderPID < 0 {
+		return State{}, fmt.Errorf("corrupt state file: negative pid")
+	}
+	return st, nil
+}
+
+// ListStates reads every state under RunDir, sorted by name. States that
+// cannot be read are skipped and reported in errs, never fatal: one corrupt
+// file must not hide the other containers.
+func ListStates() (states []State, errs []error) {
+	entries, err := os.ReadDir(RunDir())
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, []error{fmt.Errorf("list states in %s: %w", RunDir(), err)}
+	}
+	for _, e := range entries {
+		if !e.IsDir() || ValidateName(e.Name()) != nil {
+			continue
+		}
+		st, err := LoadState(e.Name())
+		if err != nil {
+			if errors.Is(err, ErrNoState) {
+				continue // being created or removed right now
+			}
+			errs = append(errs, err)
+			continue
+		}
+		states = append(states, st)
+	}
+	sort.Slice(states, func(i, j int) bool { return states[i].Name < states[j].Name })
+	return states, errs
+}
+
+// UpdateState changes name's state under its lock: fn sees the current
+// state and edits it; the result is written atomically. If fn returns an
+// error nothing is written.
+func UpdateState(name string, fn func(*State) error) error {
+	unlock, err := lockState(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := LoadState(name)
+	if err != nil {
+		return err
+	}
+	if err := fn(&st); err != nil {
+		return err
+	}
+	st.Name = name
+	return writeStateFile(st)
+}
+
+// RemoveState deletes name's state directory (state, lock and socket).
+func RemoveState(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	unlock, err := lockState(name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Rename first, so no reader ever sees a half-deleted directory.
+	tomb := filepath.Join(RunDir(), fmt.Sprintf(".rm-%s-%d", name, os.Getpid()))
+	if err := os.Rename(StateDir(name), tomb); err != nil {
+		return fmt.Errorf("remove state of %q: %w", name, err)
+	}
+	return os.RemoveAll(tomb)
+}
+
+func lockState(name string) (unlock func(), err error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(lockPath(name), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q: %w", name, ErrNoState)
+		}
+		return nil, fmt.Errorf("lock state of %q: %w", name, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock state of %q: %w", name, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func writeStateFile(st State) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state of %q: %w", st.Name, err)
+	}
+	data = append(data, '\n')
+	tmp, err := os.CreateTemp(StateDir(st.Name), ".state-*.json")
+	if err != nil {
+		return fmt.Errorf("write state of %q: %w", st.Name, err)
+	}
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), statePath(st.Name))
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write state of %q: %w", st.Name, werr)
+	}
+	return nil
+}
