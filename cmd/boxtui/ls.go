@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -239,4 +238,3 @@ func warn(cmd *cobra.Command, ws []error) {
 	}
 }
 
-var _ = os.Stderr
