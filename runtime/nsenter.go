@@ -219,4 +219,3 @@ func (e *Entry) join() error {
 	}
 	return nil
 }
-

@@ -237,4 +237,3 @@ func warn(cmd *cobra.Command, ws []error) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "boxtui: warning: %v\n", w)
 	}
 }
-
