@@ -1,0 +1,39 @@
+package main
+
+import (
+	"os"
+
+	"boxtui/runtime"
+	"boxtui/runtime/launch"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	attach := &cobra.Command{
+		Use:   "attach NAME",
+		Short: "Reconnect to the console of a boxtui container",
+		Long: `Reconnect to the console of a container started by boxtui run (or the UI).
+The screen first shows the container's recent output (up to 64 KiB).
+` + detachHelp + `
+Without a terminal, stdin and stdout are passed through and attach exits
+with the container's exit code when it ends.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runtime.RequireRoot("attach"); err != nil {
+				return err
+			}
+			con, err := launch.DialConsole(args[0])
+			if err != nil {
+				return err
+			}
+			defer con.Close()
+			if launch.IsTerminal(int(os.Stdin.Fd())) && launch.IsTerminal(int(os.Stdout.Fd())) {
+				return attachTerminal(cmd, con)
+			}
+			st, err := launch.AttachConsole(con, os.Stdin, cmd.OutOrStdout(), nil, launch.AttachOptions{DetachKeys: []byte{}})
+			return exitResult(con.Name(), st, err)
+		},
+	}
+	rootCmd.AddCommand(attach)
+}

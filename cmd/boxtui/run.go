@@ -1,0 +1,195 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+	"syscall"
+
+	"boxtui/runtime"
+	"boxtui/runtime/launch"
+
+	"github.com/spf13/cobra"
+)
+
+// attachMounts adds bind mounts into a container's mount namespace between
+// its setup and the exec of its command (launch.Options.Prepare). It is set
+// by the bind-mount code; while it is nil, `run -v` is refused.
+var attachMounts func(initPID int, ms []runtime.MountRecord) error
+
+const detachHelp = `Detach with ctrl+p ctrl+q: the container keeps running, and
+` + "`boxtui attach NAME`" + ` brings its console back.`
+
+func init() {
+	var (
+		opts    launch.Options
+		detach  bool
+		volumes []string
+	)
+	run := &cobra.Command{
+		Use:   "run [flags] [-- CMD ARGS...]",
+		Short: "Launch a container: the command as PID 1 in new namespaces, chrooted into a rootfs",
+		Long: `Launch a container: new PID, mount, UTS and IPC namespaces (--net adds a
+network namespace), a fresh /proc and a minimal /dev, root changed to the
+rootfs, and the command (default /bin/bash, else /bin/sh) as PID 1.
+
+The container outlives this command: a small holder process owns its
+console. In a terminal, run attaches to it. ` + detachHelp + `
+With -d it prints the name and returns. Without a terminal (and without -d)
+stdin and stdout are passed through and run exits with the command's exit
+code; stderr arrives on stdout, as on any console.`,
+		Example: `  sudo boxtui rootfs create
+  sudo boxtui run --name web -- /bin/sh
+  sudo boxtui run -d --rm -v /srv/data:/data:ro -- /bin/sleep 1000
+  sudo boxtui run -- /bin/sh -c 'echo $$'     # prints 1`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runtime.RequireRoot("run"); err != nil {
+				return err
+			}
+			opts.Command = args
+			mounts, err := parseVolumes(volumes)
+			if err != nil {
+				return err
+			}
+			if len(mounts) > 0 {
+				if attachMounts == nil {
+					return errors.New("bind mounts are not available yet: run without -v")
+				}
+				opts.Mounts = mounts
+				opts.Prepare = func(initPID int) error { return attachMounts(initPID, mounts) }
+			}
+			return runContainer(cmd, opts, detach)
+		},
+	}
+	f := run.Flags()
+	f.StringVar(&opts.Name, "name", "", "container name (default: a generated one)")
+	f.StringVar(&opts.Rootfs, "rootfs", "", "root directory of the container (default "+launch.DefaultRootfs+")")
+	f.StringVar(&opts.Hostname, "hostname", "", "hostname inside (default: the name)")
+	f.BoolVar(&opts.Net, "net", false, "give the container its own, empty network namespace")
+	f.BoolVarP(&detach, "detach", "d", false, "run in the background and print the name")
+	f.BoolVar(&opts.Remove, "rm", false, "remove the container's state when it exits")
+	f.StringArrayVarP(&volumes, "volume", "v", nil, "bind mount HOST:CTR[:ro] (repeatable)")
+	f.StringArrayVarP(&opts.Env, "env", "e", nil, "set KEY=VALUE in the command's environment (repeatable)")
+	rootCmd.AddCommand(run)
+}
+
+// parseVolumes reads -v HOST:CTR[:ro|:rw] values.
+func parseVolumes(vs []string) ([]runtime.MountRecord, error) {
+	var ms []runtime.MountRecord
+	for _, v := range vs {
+		parts := strings.Split(v, ":")
+		ro := false
+		if len(parts) == 3 {
+			switch parts[2] {
+			case "ro":
+				ro = true
+			case "rw":
+			default:
+				return nil, fmt.Errorf("invalid -v %q: the mode after the second ':' must be ro or rw", v)
+			}
+			parts = parts[:2]
+		}
+		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+			return nil, fmt.Errorf("invalid -v %q: write HOST:CONTAINER or HOST:CONTAINER:ro", v)
+		}
+		if !path.IsAbs(parts[1]) {
+			return nil, fmt.Errorf("invalid -v %q: the container path must be absolute", v)
+		}
+		src := parts[0]
+		if !path.IsAbs(src) {
+			wd, err := os.Getwd()
+			if err != nil {
+				return nil, fmt.Errorf("resolve -v %q: %w", v, err)
+			}
+			src = path.Join(wd, src)
+		}
+		if _, err := os.Stat(src); err != nil {
+			return nil, fmt.Errorf("invalid -v %q: %w", v, err)
+		}
+		ms = append(ms, runtime.MountRecord{Source: path.Clean(src), Target: path.Clean(parts[1]), ReadOnly: ro})
+	}
+	return ms, nil
+}
+
+func runContainer(cmd *cobra.Command, opts launch.Options, detach bool) error {
+	stdin, stdout := int(os.Stdin.Fd()), int(os.Stdout.Fd())
+	interactive := !detach && launch.IsTerminal(stdin) && launch.IsTerminal(stdout)
+	if interactive {
+		if s, err := launch.TerminalSize(stdout); err == nil {
+			opts.Rows, opts.Cols = s.Rows, s.Cols
+		}
+	} else if !detach {
+		opts.Raw = true
+	}
+	opts.Console = !detach
+	c, err := launch.Run(opts)
+	if err != nil {
+		return err
+	}
+	if detach {
+		fmt.Fprintln(cmd.OutOrStdout(), c.Name)
+		return nil
+	}
+	defer c.Console.Close()
+	if interactive {
+		return attachTerminal(cmd, c.Console)
+	}
+	st, err := launch.AttachConsole(c.Console, os.Stdin, cmd.OutOrStdout(), nil, launch.AttachOptions{DetachKeys: []byte{}, SendEOF: true})
+	return exitResult(c.Name, st, err)
+}
+
+// attachTerminal relays the console to this terminal in raw mode, with the
+// window size following SIGWINCH, until the container exits or the user
+// detaches.
+func attachTerminal(cmd *cobra.Command, con *launch.Console) error {
+	stdout := int(os.Stdout.Fd())
+	restore, err := launch.MakeRaw(int(os.Stdin.Fd()))
+	if err != nil {
+		return err
+	}
+	resize := make(chan launch.Size, 1)
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	defer signal.Stop(winch)
+	if s, err := launch.TerminalSize(stdout); err == nil {
+		resize <- s
+	}
+	go func() {
+		for range winch {
+			if s, err := launch.TerminalSize(stdout); err == nil {
+				select {
+				case resize <- s:
+				default:
+				}
+			}
+		}
+	}()
+	st, err := launch.AttachConsole(con, os.Stdin, os.Stdout, resize, launch.AttachOptions{})
+	restore()
+	if errors.Is(err, launch.ErrDetached) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "\r\ndetached from %s; `boxtui attach %s` to come back\n", con.Name(), con.Name())
+		return nil
+	}
+	return exitResult(con.Name(), st, err)
+}
+
+// exitResult turns how an attached container ended into boxtui's result:
+// its exit code passes through.
+func exitResult(name string, st *launch.ExitStatus, err error) error {
+	if err != nil {
+		if errors.Is(err, launch.ErrConsoleLost) {
+			return fmt.Errorf("container %s: %w (it may still run: `boxtui ls`)", name, err)
+		}
+		return err
+	}
+	if st.Code != 0 {
+		return &runtime.ExitError{Code: st.Code}
+	}
+	return nil
+}
+
+var _ io.Reader = (*launch.Console)(nil)

@@ -1,0 +1,110 @@
+package launch
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The console protocol, spoken over the holder's unix socket. Every message
+// in either direction is a frame: one type byte, a 4-byte big-endian payload
+// length, the payload. Frames keep resizes apart from keystrokes (a raw
+// byte stream could not tell them apart) and let the holder say how the
+// container ended before it hangs up.
+//
+//	holder -> client  'o' output bytes (the first frames replay recent output)
+//	                  'x' exit status, JSON ExitStatus; the holder then closes
+//	                  'e' error text (a refused connection); the holder then closes
+//	client -> holder  'i' input bytes for the container's console
+//	                  'w' window size: rows, cols as two big-endian uint16
+const (
+	frameOutput = 'o'
+	frameExit   = 'x'
+	frameError  = 'e'
+	frameInput  = 'i'
+	frameResize = 'w'
+)
+
+// maxFrame bounds a frame's payload so a broken peer cannot make the other
+// side allocate without limit.
+const maxFrame = 1 << 20
+
+var errFrameTooBig = errors.New("console frame too large")
+
+// writeFrame writes one frame in a single write call, so that frames written
+// by different goroutines under one lock never interleave.
+func writeFrame(w io.Writer, typ byte, payload []byte) error {
+	if len(payload) > maxFrame {
+		return errFrameTooBig
+	}
+	buf := make([]byte, 5+len(payload))
+	buf[0] = typ
+	binary.BigEndian.PutUint32(buf[1:5], uint32(len(payload)))
+	copy(buf[5:], payload)
+	_, err := w.Write(buf)
+	return err
+}
+
+// readFrame reads one frame. buf is reused for the payload when it is large
+// enough.
+func readFrame(r io.Reader, buf []byte) (typ byte, payload []byte, err error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[1:5])
+	if n > maxFrame {
+		return 0, nil, errFrameTooBig
+	}
+	if int(n) <= cap(buf) {
+		payload = buf[:n]
+	} else {
+		payload = make([]byte, n)
+	}
+	if _, err := io.ReadFull(r, payload); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	return hdr[0], payload, nil
+}
+
+func encodeSize(rows, cols int) []byte {
+	var b [4]byte
+	binary.BigEndian.PutUint16(b[0:2], clampSize(rows))
+	binary.BigEndian.PutUint16(b[2:4], clampSize(cols))
+	return b[:]
+}
+
+func decodeSize(p []byte) (rows, cols int, err error) {
+	if len(p) != 4 {
+		return 0, 0, fmt.Errorf("console resize frame of %d bytes, want 4", len(p))
+	}
+	return int(binary.BigEndian.Uint16(p[0:2])), int(binary.BigEndian.Uint16(p[2:4])), nil
+}
+
+func clampSize(n int) uint16 {
+	if n < 0 {
+		return 0
+	}
+	if n > 0xffff {
+		return 0xffff
+	}
+	return uint16(n)
+}
+
+func encodeExit(s ExitStatus) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+func decodeExit(p []byte) (ExitStatus, error) {
+	var s ExitStatus
+	if err := json.Unmarshal(p, &s); err != nil {
+		return s, fmt.Errorf("console exit frame: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,556 @@
+package launch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// ringSize is how much recent output the holder keeps to replay to a client
+// that attaches later.
+const ringSize = 64 << 10
+
+// clientQueue is how many output chunks may wait for one slow client before
+// the holder drops it: the container's output must never wait for a client.
+const clientQueue = 1024
+
+// Messages on the init's ready pipe (fd 3 of the init).
+const (
+	initReady = 'R' // mounts and root are in place; waiting for the go byte
+	initAbort = 'A' // the go pipe closed without a go byte: launch abandoned
+	initError = 'E' // followed by the error text
+)
+
+// holderMain is the __boxtui-holder stage. It runs setsid'd with fd 3 the
+// report pipe to the client and fd 4 the go pipe it hands on to the init.
+func holderMain(args []string) int {
+	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
+	log.SetPrefix(fmt.Sprintf("holder[%d] ", os.Getpid()))
+	if len(args) != 1 {
+		log.Print("usage: __boxtui-holder CONFIG")
+		return 2
+	}
+	var cfg holderConfig
+	if err := json.Unmarshal([]byte(args[0]), &cfg); err != nil {
+		log.Printf("decode config: %v", err)
+		return 2
+	}
+	report := os.NewFile(3, "report")
+	goPipe := os.NewFile(4, "go")
+	unix.CloseOnExec(3)
+	unix.CloseOnExec(4)
+	// The holder has no terminal (setsid), but a stray hangup from a
+	// session it once belonged to must not end it, nor the loss of a reader.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
+
+	h := &holder{cfg: cfg, report: report}
+	code := h.run(goPipe)
+	return code
+}
+
+type holder struct {
+	cfg    holderConfig
+	report *os.File
+
+	master *os.File
+	ln     *net.UnixListener
+
+	mu      sync.Mutex
+	ring    ring
+	clients map[*consoleClient]bool
+	exited  bool
+	writers sync.WaitGroup // client writers, waited for before exiting
+}
+
+func (h *holder) send(r holderReport) {
+	if h.report == nil {
+		return
+	}
+	b, _ := json.Marshal(r)
+	b = append(b, '\n')
+	// The client may be gone (killed after the launch): EPIPE is fine.
+	h.report.Write(b)
+}
+
+// fail reports a launch failure to the client after removing the state, so
+// that the name is free by the time the client returns the error.
+func (h *holder) fail(err error) int {
+	log.Print(err)
+	h.close()
+	runtime.RemoveState(h.cfg.Name)
+	h.send(holderReport{Error: err.Error()})
+	return 1
+}
+
+func (h *holder) close() {
+	if h.ln != nil {
+		h.ln.Close()
+	}
+	if h.master != nil {
+		h.master.Close()
+	}
+}
+
+func (h *holder) run(goPipe *os.File) int {
+	name := h.cfg.Name
+	ln, err := listenConsole(name)
+	if err != nil {
+		goPipe.Close()
+		return h.fail(err)
+	}
+	h.ln = ln
+	master, slave, err := pty.Open()
+	if err != nil {
+		goPipe.Close()
+		return h.fail(fmt.Errorf("open a pty for %s: %w", name, err))
+	}
+	h.master = master
+	rows, cols := h.cfg.Rows, h.cfg.Cols
+	if rows <= 0 || cols <= 0 {
+		rows, cols = 24, 80
+	}
+	pty.Setsize(master, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+	if h.cfg.Raw {
+		if err := setRawOutput(slave); err != nil {
+			log.Printf("set console modes: %v", err)
+		}
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		slave.Close()
+		goPipe.Close()
+		return h.fail(fmt.Errorf("create init pipe: %w", err))
+	}
+	cfgArg, _ := json.Marshal(h.cfg)
+	cloneFlags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if h.cfg.Net {
+		cloneFlags |= unix.CLONE_NEWNET
+	}
+	pidfd := -1
+	cmd := exec.Command("/proc/self/exe", initStage, string(cfgArg))
+	cmd.Dir = "/"
+	cmd.Env = []string{}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.ExtraFiles = []*os.File{readyW, goPipe} // fds 3 and 4
+	cmd.SysProcAttr = &unix.SysProcAttr{
+		Cloneflags: cloneFlags,
+		Setsid:     true,
+		Setctty:    true,
+		Ctty:       0,
+		PidFD:      &pidfd,
+	}
+	err = cmd.Start()
+	// The holder keeps neither the slave (so the master reads EOF once the
+	// container's last process is gone) nor the go pipe (so the init sees
+	// EOF if the client dies).
+	slave.Close()
+	goPipe.Close()
+	readyW.Close()
+	if err != nil {
+		readyR.Close()
+		return h.fail(fmt.Errorf("start the init of %s: %w", name, err))
+	}
+	defer unix.Close(pidfd)
+	initPID := cmd.Process.Pid
+	initStart, err := runtime.ProcessStartTime(initPID)
+	if err != nil {
+		log.Printf("read start time of init %d: %v", initPID, err)
+	}
+
+	// Output is read from the start: the init's error messages before exec
+	// go to the ready pipe, but nothing on the console may ever block.
+	outputDone := make(chan struct{})
+	go func() {
+		h.pumpOutput()
+		close(outputDone)
+	}()
+	waitDone := make(chan *os.ProcessState, 1)
+	go func() {
+		cmd.Wait()
+		waitDone <- cmd.ProcessState
+	}()
+
+	msg, err := readInitMessage(readyR)
+	if err != nil || msg[0] != initReady {
+		readyR.Close()
+		<-waitDone
+		return h.fail(initFailure(name, msg, err))
+	}
+	// The state says running from here: the init exists in its namespaces
+	// and can be listed and killed; if the launch is abandoned the state
+	// goes away again.
+	holderStart, _ := runtime.ProcessStartTime(os.Getpid())
+	err = runtime.UpdateState(name, func(st *runtime.State) error {
+		st.Status = runtime.StatusRunning
+		st.InitPID, st.InitStart = initPID, initStart
+		st.HolderPID, st.HolderStart = os.Getpid(), holderStart
+		return nil
+	})
+	if err != nil {
+		runtime.Signal(initPID, initStart, unix.SIGKILL)
+		readyR.Close()
+		<-waitDone
+		return h.fail(fmt.Errorf("record the launch of %s: %w", name, err))
+	}
+	h.send(holderReport{InitPID: initPID, InitStart: initStart})
+	go h.serve()
+
+	// The ready pipe is close-on-exec in the init: EOF without a message
+	// means the command was exec'd.
+	msg, err = readInitMessage(readyR)
+	readyR.Close()
+	if err == nil {
+		ps := <-waitDone
+		log.Printf("launch abandoned: %q, init %v", msg, ps)
+		h.mu.Lock()
+		h.exited = true
+		h.dropClientsLocked(nil)
+		h.mu.Unlock()
+		return h.fail(initFailure(name, msg, nil))
+	}
+	h.send(holderReport{Running: true})
+	h.report.Close()
+	h.report = nil
+
+	ps := <-waitDone
+	status := exitStatusOf(ps)
+	// Every process of the PID namespace died with its init, so the slave
+	// side closes and the pump reaches EOF; do not hang if something outside
+	// the namespace (an exec'd shell's child that escaped) still holds it.
+	select {
+	case <-outputDone:
+	case <-time.After(500 * time.Millisecond):
+	}
+	h.finish(status)
+	return 0
+}
+
+// finish records how the container ended, tells every client, and removes
+// the state if asked to.
+func (h *holder) finish(status ExitStatus) {
+	name := h.cfg.Name
+	h.ln.Close()
+	if h.cfg.Remove {
+		if err := runtime.RemoveState(name); err != nil {
+			log.Printf("remove state: %v", err)
+		}
+	} else {
+		err := runtime.UpdateState(name, func(st *runtime.State) error {
+			st.Status = runtime.StatusExited
+			st.Exited = time.Now()
+			code := status.Code
+			st.ExitCode = nil
+			st.ExitSignal = status.Signal
+			if status.Signal == "" {
+				st.ExitCode = &code
+			}
+			return nil
+		})
+		if err != nil {
+			log.Printf("record exit: %v", err)
+		}
+		os.Remove(runtime.ConsoleSocket(name))
+	}
+	h.mu.Lock()
+	h.exited = true
+	h.dropClientsLocked(&status)
+	h.mu.Unlock()
+	h.master.Close()
+	// Let every client get its last output and the exit status; a client
+	// that does not read is not worth waiting long for.
+	flushed := make(chan struct{})
+	go func() {
+		h.writers.Wait()
+		close(flushed)
+	}()
+	select {
+	case <-flushed:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+func readInitMessage(r io.Reader) ([]byte, error) {
+	buf := make([]byte, 4096)
+	n, err := r.Read(buf)
+	if n > 0 {
+		return buf[:n], nil
+	}
+	if err == nil {
+		err = io.EOF
+	}
+	return nil, err
+}
+
+func initFailure(name string, msg []byte, err error) error {
+	switch {
+	case len(msg) > 0 && msg[0] == initError:
+		return fmt.Errorf("start %s: %s", name, msg[1:])
+	case len(msg) > 0 && msg[0] == initAbort:
+		return fmt.Errorf("start %s: launch abandoned before the command started", name)
+	case err != nil:
+		return fmt.Errorf("start %s: the init stage died before it was ready", name)
+	}
+	return fmt.Errorf("start %s: unexpected message %q from the init stage", name, msg)
+}
+
+func exitStatusOf(ps *os.ProcessState) ExitStatus {
+	if ps == nil {
+		return ExitStatus{Code: 255, Signal: "unknown"}
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: runtime.SignalName(unix.Signal(ws.Signal()))}
+	}
+	return ExitStatus{Code: ps.ExitCode()}
+}
+
+// pumpOutput copies the console's output into the ring and to every client
+// until the container's side of the PTY is closed.
+func (h *holder) pumpOutput() {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := h.master.Read(buf)
+		if n > 0 {
+			h.mu.Lock()
+			h.ring.Write(buf[:n])
+			chunk := append([]byte(nil), buf[:n]...)
+			for c := range h.clients {
+				select {
+				case c.out <- chunk:
+				default:
+					log.Printf("dropping console client %p: too slow", c)
+					h.dropClientLocked(c, nil)
+				}
+			}
+			h.mu.Unlock()
+		}
+		if err != nil {
+			return // EIO once no process holds the slave
+		}
+	}
+}
+
+// consoleClient is one attached connection.
+type consoleClient struct {
+	conn *net.UnixConn
+	out  chan []byte
+	quit chan *ExitStatus // closed or sent once, by dropClientLocked
+	once sync.Once
+}
+
+func (h *holder) serve() {
+	for {
+		conn, err := h.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		if err := checkPeerRoot(conn); err != nil {
+			log.Printf("refused console connection: %v", err)
+			writeFrame(conn, frameError, []byte(err.Error()))
+			conn.Close()
+			continue
+		}
+		h.mu.Lock()
+		if h.exited {
+			h.mu.Unlock()
+			conn.Close()
+			continue
+		}
+		c := &consoleClient{conn: conn, out: make(chan []byte, clientQueue), quit: make(chan *ExitStatus, 1)}
+		if h.clients == nil {
+			h.clients = map[*consoleClient]bool{}
+		}
+		h.clients[c] = true
+		// The replay is queued under the same lock as live output, so the
+		// client sees recent output and then new output, nothing twice.
+		if replay := h.ring.Bytes(); len(replay) > 0 {
+			c.out <- replay
+		}
+		h.mu.Unlock()
+		h.writers.Add(1)
+		go h.writeClient(c)
+		go h.readClient(c)
+	}
+}
+
+// dropClientLocked ends a client: its writer sends status (if any) after
+// the queued output and closes the connection.
+func (h *holder) dropClientLocked(c *consoleClient, status *ExitStatus) {
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	c.once.Do(func() {
+		c.quit <- status
+		close(c.quit)
+	})
+}
+
+func (h *holder) dropClientsLocked(status *ExitStatus) {
+	for c := range h.clients {
+		h.dropClientLocked(c, status)
+	}
+}
+
+func (h *holder) writeClient(c *consoleClient) {
+	defer h.writers.Done()
+	defer c.conn.Close()
+	for {
+		select {
+		case chunk := <-c.out:
+			if writeFrame(c.conn, frameOutput, chunk) != nil {
+				h.mu.Lock()
+				h.dropClientLocked(c, nil)
+				h.mu.Unlock()
+				return
+			}
+		case status := <-c.quit:
+			// Flush what was queued before the end.
+		flush:
+			for {
+				select {
+				case chunk := <-c.out:
+					if writeFrame(c.conn, frameOutput, chunk) != nil {
+						return
+					}
+				default:
+					break flush
+				}
+			}
+			if status != nil {
+				writeFrame(c.conn, frameExit, encodeExit(*status))
+			}
+			return
+		}
+	}
+}
+
+func (h *holder) readClient(c *consoleClient) {
+	buf := make([]byte, 32<<10)
+	for {
+		typ, p, err := readFrame(c.conn, buf)
+		if err != nil {
+			h.mu.Lock()
+			h.dropClientLocked(c, nil)
+			h.mu.Unlock()
+			return
+		}
+		switch typ {
+		case frameInput:
+			if _, err := h.master.Write(p); err != nil && !errors.Is(err, os.ErrClosed) {
+				log.Printf("write console input: %v", err)
+			}
+		case frameResize:
+			// The latest client to ask decides the size.
+			if rows, cols, err := decodeSize(p); err == nil && rows > 0 && cols > 0 {
+				pty.Setsize(h.master, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+			}
+		}
+	}
+}
+
+// listenConsole creates the console socket. Its directory is the state
+// directory (0700, root's); the socket itself is 0600 and every peer is
+// checked for uid 0, so the mode is a second fence, not the only one.
+func listenConsole(name string) (*net.UnixListener, error) {
+	path := runtime.ConsoleSocket(name)
+	os.Remove(path)
+	old := unix.Umask(0o177)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	unix.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("listen on console socket %s: %w", path, err)
+	}
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("restrict console socket %s: %w", path, err)
+	}
+	return ln, nil
+}
+
+// checkPeerRoot refuses connections from anyone but root: the console is a
+// root shell.
+func checkPeerRoot(conn *net.UnixConn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return err
+	}
+	if credErr != nil {
+		return fmt.Errorf("read peer credentials: %w", credErr)
+	}
+	if cred.Uid != 0 {
+		return fmt.Errorf("console of this container is root-only (peer uid %d)", cred.Uid)
+	}
+	return nil
+}
+
+// setRawOutput turns off echo and output post-processing on the console, for
+// clients that pipe data through rather than show a terminal.
+func setRawOutput(tty *os.File) error {
+	fd := int(tty.Fd())
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Lflag &^= unix.ECHO | unix.ECHOE | unix.ECHOK | unix.ECHONL | unix.ECHOCTL
+	t.Oflag &^= unix.OPOST
+	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+}
+
+// ring keeps the last ringSize bytes written to it.
+type ring struct {
+	buf  []byte
+	full bool
+	pos  int
+}
+
+func (r *ring) Write(p []byte) {
+	if r.buf == nil {
+		r.buf = make([]byte, ringSize)
+	}
+	if len(p) >= len(r.buf) {
+		copy(r.buf, p[len(p)-len(r.buf):])
+		r.pos, r.full = 0, true
+		return
+	}
+	n := copy(r.buf[r.pos:], p)
+	if n < len(p) {
+		copy(r.buf, p[n:])
+		r.full = true
+	}
+	r.pos = (r.pos + len(p)) % len(r.buf)
+	if r.pos == 0 && len(p) > 0 {
+		r.full = true
+	}
+}
+
+// Bytes returns a copy of the kept output, oldest first.
+func (r *ring) Bytes() []byte {
+	if !r.full {
+		return append([]byte(nil), r.buf[:r.pos]...)
+	}
+	out := make([]byte, 0, len(r.buf))
+	out = append(out, r.buf[r.pos:]...)
+	return append(out, r.buf[:r.pos]...)
+}

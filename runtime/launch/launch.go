@@ -1,0 +1,459 @@
+// Package launch starts boxtui containers that outlive whoever started them,
+// serves their consoles, and stops and removes them.
+//
+// A launch is three processes, all of them this same binary re-executed:
+// the client (`boxtui run` or the UI) calls Run; Run starts a setsid'd
+// holder (stage __boxtui-holder) that owns the container's PTY master, and
+// the holder starts the init stage (__boxtui-init) in new PID, mount, UTS and
+// IPC namespaces. The init stage makes its mounts, changes root, waits for a
+// go byte from the client (so Options.Prepare can add mounts first) and then
+// execs the command, which thereby is PID 1 of the container. The client may
+// die at any time after that; the holder reaps the init, records its exit
+// status and serves the console on a root-only unix socket.
+//
+// Like its parent package it must never import the UI.
+package launch
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+	"time"
+
+	"boxtui/runtime"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultRootfs is the rootfs used when Options.Rootfs is empty. It is the
+// default directory of `boxtui rootfs create`.
+const DefaultRootfs = "/var/lib/boxtui/rootfs/default"
+
+// containerPath is the PATH commands are looked up in inside a container
+// (and given to them), as in most distributions' root shells.
+const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Stage names of the hidden re-exec entry points.
+const (
+	holderStage = runtime.StagePrefix + "holder"
+	initStage   = runtime.StagePrefix + "init"
+)
+
+func init() {
+	runtime.RegisterStage(holderStage, holderMain)
+	runtime.RegisterStage(initStage, initMain)
+}
+
+// Options describes a container to launch.
+type Options struct {
+	// Name is the container's name; empty picks a short unused one.
+	Name string
+	// Rootfs is the directory that becomes the container's root; empty
+	// means DefaultRootfs.
+	Rootfs string
+	// Command is the command and its arguments, run as PID 1. Empty means
+	// /bin/bash if the rootfs has it, else /bin/sh. A name without a slash
+	// is looked up in the container's PATH.
+	Command []string
+	// Hostname defaults to the name.
+	Hostname string
+	// Net gives the container its own (empty) network namespace.
+	Net bool
+	// Remove drops the state when the container exits (`run --rm`).
+	Remove bool
+	// Mounts are recorded in the state as the container's bind mounts. Run
+	// does not make them: Prepare does.
+	Mounts []runtime.MountRecord
+	// Prepare, if set, is called with the host PID of the container's init
+	// once its namespaces, mounts and root are in place but before it execs
+	// the command, so mounts added into its mount namespace are there from
+	// the command's first instruction. An error aborts the launch.
+	Prepare func(initPID int) error
+	// Env is added to the command's environment (KEY=VALUE), after
+	// PATH, HOME, TERM and HOSTNAME, which it can override.
+	Env []string
+	// Rows and Cols are the initial console size (0: 24x80).
+	Rows, Cols int
+	// Raw turns off echo and output processing on the console, for a
+	// client whose stdin and stdout are not a terminal: the command's output
+	// then arrives byte for byte. Canonical input stays on, so the client
+	// can send end-of-file as ^D.
+	Raw bool
+	// Console dials the console before the command starts, so not a byte of
+	// its output and its exit status are missed even if it exits at once.
+	Console bool
+}
+
+// Container is a container Run launched.
+type Container struct {
+	Name        string
+	Rootfs      string
+	Command     []string
+	InitPID     int    // host PID of the command, PID 1 inside
+	InitStart   uint64 // its start time, for runtime.Signal
+	HolderPID   int
+	HolderStart uint64
+	// Console is the console connection when Options.Console was set.
+	Console *Console
+}
+
+// ErrNoRootfs is returned when the rootfs directory does not exist.
+var ErrNoRootfs = errors.New("rootfs not found")
+
+// ErrNoCommand is returned when the command is not in the rootfs.
+var ErrNoCommand = errors.New("command not found in rootfs")
+
+// holderConfig is what the client hands the holder, and the holder the init.
+type holderConfig struct {
+	Name     string   `json:"name"`
+	Rootfs   string   `json:"rootfs"`
+	Command  []string `json:"command"`
+	Hostname string   `json:"hostname"`
+	Net      bool     `json:"net,omitempty"`
+	Remove   bool     `json:"remove,omitempty"`
+	Env      []string `json:"env"`
+	Rows     int      `json:"rows"`
+	Cols     int      `json:"cols"`
+	Raw      bool     `json:"raw,omitempty"`
+}
+
+// holderReport is one line the holder writes to the client during a launch.
+type holderReport struct {
+	InitPID   int    `json:"init_pid,omitempty"`
+	InitStart uint64 `json:"init_start,omitempty"`
+	Running   bool   `json:"running,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Run launches a container and returns once its command runs (or failed to
+// start). On any failure nothing is left behind: no state, process or mount.
+func Run(opts Options) (*Container, error) {
+	if err := runtime.RequireRoot("run"); err != nil {
+		return nil, err
+	}
+	cfg, err := resolveOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	st := runtime.State{
+		Rootfs:   cfg.Rootfs,
+		Command:  cfg.Command,
+		Hostname: cfg.Hostname,
+		Net:      cfg.Net,
+		Remove:   cfg.Remove,
+		Status:   runtime.StatusCreating,
+		Created:  time.Now(),
+		Mounts:   opts.Mounts,
+	}
+	if opts.Name != "" {
+		if err := runtime.ValidateName(opts.Name); err != nil {
+			return nil, err
+		}
+		st.Name = opts.Name
+		if err := runtime.CreateState(st); err != nil {
+			return nil, err
+		}
+	} else if st.Name, err = claimGeneratedName(st); err != nil {
+		return nil, err
+	}
+	cfg.Name = st.Name
+	if cfg.Hostname == "" {
+		cfg.Hostname = st.Name
+	}
+	c, err := startHolder(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolveOptions fills in defaults and checks what can be checked before
+// anything is created.
+func resolveOptions(opts Options) (holderConfig, error) {
+	cfg := holderConfig{
+		Rootfs:   opts.Rootfs,
+		Command:  opts.Command,
+		Hostname: opts.Hostname,
+		Net:      opts.Net,
+		Remove:   opts.Remove,
+		Rows:     opts.Rows,
+		Cols:     opts.Cols,
+		Raw:      opts.Raw,
+	}
+	if cfg.Rootfs == "" {
+		cfg.Rootfs = DefaultRootfs
+	}
+	if cfg.Hostname != "" {
+		if len(cfg.Hostname) > 64 || strings.ContainsAny(cfg.Hostname, "/\x00 ") {
+			return cfg, fmt.Errorf("invalid hostname %q: at most 64 characters, no spaces or '/'", cfg.Hostname)
+		}
+	}
+	fi, err := os.Stat(cfg.Rootfs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if opts.Rootfs == "" {
+			return cfg, fmt.Errorf("%w: the default rootfs %s does not exist (create it with `sudo boxtui rootfs create`, or pass --rootfs DIR)", ErrNoRootfs, cfg.Rootfs)
+		}
+		return cfg, fmt.Errorf("%w: %s does not exist (create one with `sudo boxtui rootfs create %s`)", ErrNoRootfs, cfg.Rootfs, cfg.Rootfs)
+	case err != nil:
+		return cfg, fmt.Errorf("open rootfs %s: %w", cfg.Rootfs, err)
+	case !fi.IsDir():
+		return cfg, fmt.Errorf("rootfs %s is not a directory", cfg.Rootfs)
+	}
+	if cfg.Rootfs, err = absClean(cfg.Rootfs); err != nil {
+		return cfg, err
+	}
+	if len(cfg.Command) == 0 {
+		cfg.Command = []string{"/bin/sh"}
+		if _, err := findInRootfs(cfg.Rootfs, "/bin/bash"); err == nil {
+			cfg.Command = []string{"/bin/bash"}
+		}
+	}
+	if _, err := findInRootfs(cfg.Rootfs, cfg.Command[0]); err != nil {
+		return cfg, err
+	}
+	env := []string{"PATH=" + containerPath, "HOME=/root", "TERM=" + termName()}
+	cfg.Env = append(env, opts.Env...)
+	for _, kv := range opts.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return cfg, fmt.Errorf("invalid environment variable %q: write KEY=VALUE", kv)
+		}
+	}
+	return cfg, nil
+}
+
+func absClean(dir string) (string, error) {
+	if path.IsAbs(dir) {
+		return path.Clean(dir), nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("resolve rootfs %s: %w", dir, err)
+	}
+	return path.Join(wd, dir), nil
+}
+
+func termName() string {
+	if t := os.Getenv("TERM"); t != "" && t != "dumb" {
+		return t
+	}
+	return "xterm-256color"
+}
+
+// findInRootfs resolves a command as the container will: an absolute (or
+// relative with a slash) path inside the rootfs, or a bare name in its PATH.
+// Symlinks are followed inside the rootfs only (securejoin), so a hostile
+// rootfs cannot make us look at host files.
+func findInRootfs(rootfs, unsafeCommand string) (string, error) {
+	var candidates []string
+	if strings.Contains(unsafeCommand, "/") {
+		candidates = []string{path.Join("/", unsafeCommand)}
+	} else {
+		for _, dir := range strings.Split(containerPath, ":") {
+			candidates = append(candidates, path.Join(dir, unsafeCommand))
+		}
+	}
+	for _, c := range candidates {
+		p, err := securejoin.SecureJoin(rootfs, c)
+		if err != nil {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q is not an executable file in %s (pass a command the rootfs has, e.g. -- /bin/sh)", ErrNoCommand, unsafeCommand, rootfs)
+}
+
+var adjectives = []string{
+	"amber", "brave", "calm", "dusty", "eager", "fuzzy", "gentle", "happy", "icy", "jolly",
+	"keen", "lucky", "misty", "nimble", "odd", "plucky", "quiet", "rapid", "shy", "tidy",
+	"upbeat", "vivid", "witty", "young", "zesty",
+}
+
+var nouns = []string{
+	"otter", "badger", "crane", "dingo", "egret", "ferret", "gecko", "heron", "ibis", "jackal",
+	"koala", "lemur", "marmot", "newt", "ocelot", "panda", "quail", "raven", "stoat", "tapir",
+	"urchin", "vole", "walrus", "yak", "zebra",
+}
+
+// claimGeneratedName picks a short memorable name and claims it; after a few
+// collisions it falls back to random hex, which does not collide in practice.
+func claimGeneratedName(st runtime.State) (string, error) {
+	var b [4]byte
+	for i := 0; i < 16; i++ {
+		rand.Read(b[:])
+		if i < 8 {
+			st.Name = adjectives[int(b[0])%len(adjectives)] + "-" + nouns[int(b[1])%len(nouns)]
+		} else {
+			st.Name = "box-" + hex.EncodeToString(b[:])
+		}
+		err := runtime.CreateState(st)
+		if err == nil {
+			return st.Name, nil
+		}
+		if !errors.Is(err, runtime.ErrNameTaken) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("pick a container name: every try was taken; pass --name")
+}
+
+// startHolder starts the holder for the claimed state cfg.Name and walks it
+// through the launch handshake. The holder owns the state from the moment it
+// runs: if it reports a failure, it has removed the state itself; only if it
+// dies does the client remove it.
+func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
+	name := cfg.Name
+	abandon := func(e error) error {
+		runtime.RemoveState(name)
+		return e
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, abandon(fmt.Errorf("find boxtui's own binary: %w", err))
+	}
+	arg, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, abandon(fmt.Errorf("encode launch config: %w", err))
+	}
+	logf, err := os.OpenFile(runtime.StateDir(name)+"/holder.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, abandon(fmt.Errorf("create holder log: %w", err))
+	}
+	defer logf.Close()
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		return nil, abandon(fmt.Errorf("create launch pipe: %w", err))
+	}
+	defer reportR.Close()
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		reportW.Close()
+		return nil, abandon(fmt.Errorf("create launch pipe: %w", err))
+	}
+	// Closing goW without writing tells the init to give up; it is closed on
+	// every path, after the go byte on success.
+	defer goW.Close()
+
+	cmd := exec.Command(self, holderStage, string(arg))
+	cmd.Dir = "/"
+	cmd.Stderr = logf
+	cmd.ExtraFiles = []*os.File{reportW, goR} // fds 3 and 4
+	// Setsid detaches the holder from the client's session and terminal:
+	// a hangup or ctrl+c there must not reach it.
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	reportW.Close()
+	goR.Close()
+	if err != nil {
+		return nil, abandon(fmt.Errorf("start holder: %w", err))
+	}
+	// The holder is our child until we exit; reap it whenever it ends so a
+	// long-lived client (the UI) keeps no zombie.
+	holderDone := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(holderDone)
+	}()
+	holderStart, _ := runtime.ProcessStartTime(cmd.Process.Pid)
+	c = &Container{Name: name, Rootfs: cfg.Rootfs, Command: cfg.Command, HolderPID: cmd.Process.Pid, HolderStart: holderStart}
+
+	reports := bufio.NewReader(reportR)
+	next := func() (holderReport, error) {
+		line, err := reports.ReadBytes('\n')
+		if err != nil {
+			return holderReport{}, err
+		}
+		var r holderReport
+		if err := json.Unmarshal(line, &r); err != nil {
+			return holderReport{}, fmt.Errorf("read holder report %q: %w", line, err)
+		}
+		return r, nil
+	}
+	// failed handles a failed launch: if the holder said why, it has already
+	// cleaned up; if it died, the state is ours to remove once it is gone.
+	failed := func(r holderReport, e error) (*Container, error) {
+		goW.Close()
+		if c.Console != nil {
+			c.Console.Close()
+		}
+		if r.Error != "" {
+			<-holderDone
+			return nil, errors.New(r.Error)
+		}
+		<-holderDone
+		if c.InitPID > 0 {
+			// The init gives up when goW closes; wait so its mounts are
+			// gone with its mount namespace before the name is free.
+			runtime.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
+		}
+		runtime.RemoveState(name)
+		return nil, fmt.Errorf("launch %s: the holder process died: %w", name, e)
+	}
+
+	r, err := next()
+	if err != nil || r.Error != "" || r.InitPID == 0 {
+		if err == nil && r.Error == "" {
+			err = fmt.Errorf("unexpected report")
+		}
+		return failed(r, err)
+	}
+	c.InitPID, c.InitStart = r.InitPID, r.InitStart
+	if opts.Console {
+		con, err := DialConsole(name)
+		if err != nil {
+			return failed(holderReport{}, err)
+		}
+		c.Console = con
+	}
+	if opts.Prepare != nil {
+		if perr := opts.Prepare(c.InitPID); perr != nil {
+			goW.Close()
+			r, _ := next() // the holder confirms the abort and cleans up
+			if r.Error == "" {
+				r.Error = "aborted"
+			}
+			failed(r, nil)
+			return nil, fmt.Errorf("prepare container %s: %w", name, perr)
+		}
+	}
+	if _, err := goW.Write([]byte{'g'}); err != nil {
+		return failed(holderReport{}, fmt.Errorf("start the command: %w", err))
+	}
+	goW.Close()
+	r, err = next()
+	if err != nil || !r.Running {
+		if err == nil && r.Error == "" {
+			err = fmt.Errorf("unexpected report")
+		}
+		return failed(r, err)
+	}
+	return c, nil
+}
+
+// ExitStatus is how a container's command ended.
+type ExitStatus struct {
+	Code   int    `json:"code"`             // exit code; 128+N for a signal, as shells report it
+	Signal string `json:"signal,omitempty"` // signal name ("KILL") if it was killed
+}
+
+func (s ExitStatus) String() string {
+	if s.Signal != "" {
+		return "killed by SIG" + s.Signal
+	}
+	return fmt.Sprintf("exit code %d", s.Code)
+}
+
+var _ io.Closer = (*Console)(nil)
