@@ -1,0 +1,114 @@
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) { Main(m) }
+
+func TestWaitForPolls(t *testing.T) {
+	start := time.Now()
+	WaitFor(t, 2*time.Second, func() bool { return time.Since(start) > 30*time.Millisecond }, "30ms to pass")
+}
+
+func TestNewMounts(t *testing.T) {
+	before, err := HostMounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) == 0 {
+		t.Fatal("empty mount table")
+	}
+	if got := NewMounts(before, before); len(got) != 0 {
+		t.Fatalf("NewMounts of a table against itself = %v", got)
+	}
+	if got := NewMounts(before[1:], before); len(got) != 1 || got[0] != before[0].Mountpoint {
+		t.Fatalf("NewMounts = %v, want [%s]", got, before[0].Mountpoint)
+	}
+	self, err := MountTableOf(os.Getpid())
+	if err != nil || len(self) != len(before) {
+		t.Fatalf("MountTableOf(self) = %d entries, %v; want %d", len(self), err, len(before))
+	}
+}
+
+func TestRootfsShared(t *testing.T) {
+	a := Rootfs(t)
+	b := Rootfs(t)
+	if a != b {
+		t.Fatalf("Rootfs built twice: %s and %s", a, b)
+	}
+	if !strings.Contains(a, strconv.Itoa(os.Getpid())) {
+		t.Errorf("shared rootfs %s is not keyed by pid", a)
+	}
+	if _, err := os.Stat(filepath.Join(a, "bin/sh")); err != nil {
+		t.Fatalf("shared rootfs has no /bin/sh: %v", err)
+	}
+}
+
+func TestStartUnshare(t *testing.T) {
+	RequireRoot(t, "starts a PID-namespaced chroot")
+	root := Rootfs(t)
+	pid := StartUnshare(t, root, "/bin/sleep", "1000")
+	if innerPID(pid) != 1 {
+		t.Fatalf("init %d has inner PID %d, want 1", pid, innerPID(pid))
+	}
+	link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/root")
+	if err != nil || link != root {
+		t.Fatalf("init root = %q (%v), want %q", link, err, root)
+	}
+	// The mount of proc happened in unshare's own mount namespace.
+	if left, _ := MountsUnder(root); len(left) != 0 {
+		t.Fatalf("container mounts visible on the host: %v", left)
+	}
+	ms, err := MountTableOf(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range ms {
+		// Mount points show relative to the chrooted process's own root.
+		found = found || (m.Mountpoint == "/proc" && m.FSType == "proc")
+	}
+	if !found {
+		t.Fatalf("container mount table has no /proc: %v", MountPoints(ms))
+	}
+}
+
+func TestStartUnshareFailsClearly(t *testing.T) {
+	RequireRoot(t, "starts a PID-namespaced chroot")
+	ft := &fakeTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		StartUnshare(ft, Rootfs(t), "/no/such/program")
+	}()
+	<-done
+	if !ft.failed || !strings.Contains(ft.msg, "exited before the container started") {
+		t.Fatalf("StartUnshare of a missing program: failed=%v msg=%q", ft.failed, ft.msg)
+	}
+}
+
+// fakeTB records a Fatal instead of failing the real test; Fatal ends the
+// goroutine as the testing package does.
+type fakeTB struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed = true
+	f.msg = strings.TrimSpace(strings.SplitN(sprintf(format, args...), "\n", 2)[0])
+	runtimeGoexit()
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func runtimeGoexit() { goruntime.Goexit() }
