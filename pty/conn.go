@@ -1,0 +1,86 @@
+// Package pty runs shells on pseudo-terminals and emulates the terminal they
+// draw on, so the UI can show them as panes. It knows nothing about the UI
+// toolkit: the UI reads Render, Cursor and Updates and feeds keys in.
+package pty
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a console byte stream with a window size: a PTY master we own, or
+// a holder's console socket.
+type Conn interface {
+	io.ReadWriteCloser
+	// Resize tells the other side the new window size (SIGWINCH for a PTY).
+	Resize(cols, rows int) error
+}
+
+// ptyConn is a Conn over a PTY master file.
+type ptyConn struct {
+	*os.File
+}
+
+// NewPTYConn wraps a PTY master and takes ownership of it. Resize sets the
+// window size of the PTY so the kernel sends SIGWINCH to the foreground
+// process group.
+//
+// The master is re-opened as a non-blocking file on Go's poller: creack/pty
+// calls File.Fd on it, which switches it to blocking mode, and then Close
+// cannot interrupt a pending Read, so closing a pane would not hang up the
+// shell until it printed something. If re-opening fails the master is used
+// as it is.
+func NewPTYConn(master *os.File) Conn {
+	if f, err := pollable(master); err == nil {
+		return ptyConn{f}
+	}
+	return ptyConn{master}
+}
+
+// pollable returns a non-blocking duplicate of f registered with Go's
+// poller, and closes f.
+func pollable(f *os.File) (*os.File, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd := -1
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		_ = unix.Close(nfd)
+		return nil, err
+	}
+	nf := os.NewFile(uintptr(nfd), f.Name())
+	_ = f.Close()
+	return nf, nil
+}
+
+// Resize sets the PTY window size. It goes through SyscallConn rather than
+// cpty.Setsize, whose File.Fd call would put the master back in blocking
+// mode.
+func (c ptyConn) Resize(cols, rows int) error {
+	rc, err := c.SyscallConn()
+	if err == nil {
+		cerr := rc.Control(func(fd uintptr) {
+			err = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Col: uint16(cols), Row: uint16(rows)})
+		})
+		if err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("set size of pty %s to %dx%d: %w", c.Name(), cols, rows, err)
+	}
+	return nil
+}

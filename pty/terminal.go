@@ -1,0 +1,483 @@
+package pty
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
+	cpty "github.com/creack/pty"
+)
+
+// DefaultScrollback is how many lines scrolled off the top are kept when no
+// WithScrollback option is given. x/vt's own default (10,000 lines of large
+// cells) grew a pane to hundreds of MB after one big cat.
+const DefaultScrollback = 1000
+
+// Option configures a Terminal.
+type Option func(*config)
+
+type config struct {
+	scrollback int
+}
+
+// WithScrollback sets how many lines scrolled off the top are kept.
+func WithScrollback(lines int) Option {
+	return func(c *config) {
+		if lines < 0 {
+			lines = 0
+		}
+		c.scrollback = lines
+	}
+}
+
+// ExitError says how a command started with Start ended when it did not
+// exit with status 0.
+type ExitError struct {
+	Code   int            // exit status, -1 when killed by a signal
+	Signal syscall.Signal // the signal that killed it, 0 when it exited
+}
+
+// Error reads like "exited with status 3" or "killed by signal 9".
+func (e *ExitError) Error() string {
+	if e.Signal != 0 {
+		return fmt.Sprintf("killed by signal %d", int(e.Signal))
+	}
+	return fmt.Sprintf("exited with status %d", e.Code)
+}
+
+// Terminal is a terminal emulator driving one console stream. A reader
+// goroutine feeds output into the screen while the UI calls Render, SendKey
+// and Resize from its own goroutine; one mutex, held briefly, orders them.
+type Terminal struct {
+	mu    sync.Mutex
+	emu   *vt.Emulator
+	cols  int
+	rows  int
+	modes keyModes
+	paste bool // bracketed paste (mode 2004) is on
+	title string
+	conn  Conn
+	cmd   *exec.Cmd
+
+	// Input to the application (keys, pastes, the emulator's replies) is
+	// queued here and written to conn by one goroutine, so a shell that
+	// stops reading its input never blocks the UI or the reader.
+	inMu   sync.Mutex
+	inBuf  []byte
+	inWake chan struct{}
+
+	updates  chan struct{}
+	done     chan struct{}
+	readDone chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+	err      error
+	started  bool
+}
+
+// New returns a terminal of cols x rows cells that is not yet connected;
+// call Start or Attach.
+func New(cols, rows int, opts ...Option) *Terminal {
+	cfg := config{scrollback: DefaultScrollback}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cols, rows = max(cols, 1), max(rows, 1)
+	t := &Terminal{
+		emu:      vt.NewEmulator(cols, rows),
+		cols:     cols,
+		rows:     rows,
+		inWake:   make(chan struct{}, 1),
+		updates:  make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		readDone: make(chan struct{}),
+		stop:     make(chan struct{}),
+	}
+	t.emu.SetScrollbackSize(cfg.scrollback)
+	// The callbacks run inside emu.Write, with t.mu already held.
+	t.emu.SetCallbacks(vt.Callbacks{
+		Title:       func(s string) { t.title = s },
+		EnableMode:  func(m ansi.Mode) { t.setMode(m, true) },
+		DisableMode: func(m ansi.Mode) { t.setMode(m, false) },
+	})
+	return t
+}
+
+func (t *Terminal) setMode(m ansi.Mode, on bool) {
+	switch m {
+	case ansi.ModeCursorKeys:
+		t.modes.appCursor = on
+	case ansi.ModeNumericKeypad:
+		t.modes.appKeypad = on
+	case ansi.ModeBracketedPaste:
+		t.paste = on
+	}
+}
+
+// Start runs cmd on a new PTY of the terminal's size and waits for it; Done
+// is closed once it has exited and its output is read. Unless cmd.Env names
+// TERM already, TERM is set to xterm-256color, which is what we emulate.
+func (t *Terminal) Start(cmd *exec.Cmd) error {
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	hasTerm := false
+	for _, kv := range cmd.Env {
+		if strings.HasPrefix(kv, "TERM=") {
+			hasTerm = true
+		}
+	}
+	if !hasTerm {
+		cmd.Env = append(env, "TERM=xterm-256color")
+	}
+	t.mu.Lock()
+	cols, rows := t.cols, t.rows
+	t.mu.Unlock()
+	master, err := cpty.StartWithSize(cmd, &cpty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+	if err != nil {
+		return fmt.Errorf("start %s on a pty: %w", cmd.Path, err)
+	}
+	t.cmd = cmd
+	if err := t.attach(NewPTYConn(master)); err != nil {
+		_ = master.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
+	go t.waitCmd()
+	return nil
+}
+
+// waitCmd reaps the command, then lets the reader drain what the command
+// wrote before closing Done. A background child holding the PTY open must
+// not keep a dead shell's pane alive, so the wait for the reader is bounded.
+func (t *Terminal) waitCmd() {
+	werr := t.cmd.Wait()
+	select {
+	case <-t.readDone:
+	case <-time.After(250 * time.Millisecond):
+		_ = t.conn.Close()
+		<-t.readDone
+	}
+	t.finish(exitError(werr))
+}
+
+func exitError(err error) error {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return &ExitError{Code: -1, Signal: ws.Signal()}
+	}
+	return &ExitError{Code: ee.ExitCode()}
+}
+
+// Attach drives an existing Conn (e.g. a container console socket): it sets
+// the Conn's size to the terminal's and starts the reader goroutine. Done is
+// closed when the stream ends.
+func (t *Terminal) Attach(c Conn) error {
+	if err := t.attach(c); err != nil {
+		return err
+	}
+	go func() {
+		<-t.readDone
+		t.mu.Lock()
+		err := t.err
+		t.mu.Unlock()
+		t.finish(err)
+	}()
+	return nil
+}
+
+func (t *Terminal) attach(c Conn) error {
+	t.mu.Lock()
+	if t.started {
+		t.mu.Unlock()
+		return errors.New("attach terminal: already attached")
+	}
+	t.started = true
+	t.conn = c
+	cols, rows := t.cols, t.rows
+	t.mu.Unlock()
+	if err := c.Resize(cols, rows); err != nil {
+		return err
+	}
+	go t.drainReplies()
+	go t.writeInput()
+	go t.readOutput()
+	return nil
+}
+
+// drainReplies moves the emulator's answers to terminal queries (DA, DSR)
+// into the input queue. x/vt's reply side is an unbuffered pipe: if nothing
+// reads it, emu.Write blocks forever on the first query.
+func (t *Terminal) drainReplies() {
+	buf := make([]byte, 4096)
+	for {
+		n, err := t.emu.Read(buf)
+		if n > 0 {
+			t.queueInput(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (t *Terminal) queueInput(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	t.inMu.Lock()
+	t.inBuf = append(t.inBuf, p...)
+	t.inMu.Unlock()
+	select {
+	case t.inWake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *Terminal) writeInput() {
+	for {
+		select {
+		case <-t.inWake:
+		case <-t.stop:
+			return
+		}
+		t.inMu.Lock()
+		p := t.inBuf
+		t.inBuf = nil
+		t.inMu.Unlock()
+		if _, err := t.conn.Write(p); err != nil {
+			// The stream is gone; the reader reports how it ended.
+			return
+		}
+	}
+}
+
+func (t *Terminal) readOutput() {
+	defer close(t.readDone)
+	buf := make([]byte, 64*1024)
+	for {
+		n, err := t.conn.Read(buf)
+		if n > 0 {
+			t.mu.Lock()
+			_, _ = t.emu.Write(buf[:n])
+			t.mu.Unlock()
+			t.notify()
+		}
+		if err != nil {
+			// A PTY master reads EIO once the last slave fd is closed:
+			// that is the end of the stream, not a failure.
+			if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) && !errors.Is(err, os.ErrClosed) && !errors.Is(err, net.ErrClosed) {
+				t.mu.Lock()
+				t.err = fmt.Errorf("read terminal output: %w", err)
+				t.mu.Unlock()
+			}
+			return
+		}
+	}
+}
+
+func (t *Terminal) notify() {
+	select {
+	case t.updates <- struct{}{}:
+	default:
+	}
+}
+
+func (t *Terminal) finish(err error) {
+	t.mu.Lock()
+	t.err = err
+	// Close the reply pipe, not the emulator: emu.Close sets a flag that
+	// emu.Read reads without a lock.
+	if pw, ok := t.emu.InputPipe().(*io.PipeWriter); ok {
+		_ = pw.Close() // ends drainReplies
+	}
+	t.mu.Unlock()
+	t.stopOnce.Do(func() { close(t.stop) })
+	close(t.done)
+	t.notify()
+}
+
+// SendKey sends a key press to the application, encoded as xterm does under
+// the current modes (application cursor keys, application keypad), including
+// ctrl/shift/alt-modified arrows and function keys.
+func (t *Terminal) SendKey(k uv.KeyPressEvent) {
+	t.mu.Lock()
+	s := encodeKey(k, t.modes)
+	t.mu.Unlock()
+	t.queueInput([]byte(s))
+}
+
+// SendText sends raw text to the application.
+func (t *Terminal) SendText(s string) {
+	t.queueInput([]byte(s))
+}
+
+// Paste sends text as a paste: wrapped in ESC[200~ ... ESC[201~ when the
+// application enabled bracketed paste (mode 2004), so a shell does not run
+// pasted lines one by one.
+func (t *Terminal) Paste(s string) {
+	t.mu.Lock()
+	bracketed := t.paste
+	t.mu.Unlock()
+	if bracketed {
+		// A pasted end marker would end the paste early and run the rest.
+		s = ansi.BracketedPasteStart + strings.ReplaceAll(s, ansi.BracketedPasteEnd, "") + ansi.BracketedPasteEnd
+	}
+	t.queueInput([]byte(s))
+}
+
+// Resize resizes the screen and the Conn, so the application gets SIGWINCH.
+func (t *Terminal) Resize(cols, rows int) {
+	cols, rows = max(cols, 1), max(rows, 1)
+	t.mu.Lock()
+	if cols == t.cols && rows == t.rows {
+		t.mu.Unlock()
+		return
+	}
+	t.cols, t.rows = cols, rows
+	t.emu.Resize(cols, rows)
+	c := t.conn
+	t.mu.Unlock()
+	if c != nil {
+		_ = c.Resize(cols, rows)
+	}
+	t.notify()
+}
+
+// Size returns the terminal's size in cells.
+func (t *Terminal) Size() (cols, rows int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cols, t.rows
+}
+
+// Render returns the current screen as exactly rows lines of cols cells,
+// joined by "\n", with SGR sequences for colours and attributes; a line
+// that changes style ends with a reset, a plain line carries none.
+func (t *Terminal) Render() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	b.Grow(t.rows * (t.cols + 1))
+	for y := 0; y < t.rows; y++ {
+		if y > 0 {
+			b.WriteByte('\n')
+		}
+		var cur uv.Style
+		for x := 0; x < t.cols; x++ {
+			c := t.emu.CellAt(x, y)
+			if c == nil {
+				if !cur.IsZero() {
+					b.WriteString(ansi.ResetStyle)
+					cur = uv.Style{}
+				}
+				b.WriteByte(' ')
+				continue
+			}
+			if c.Width == 0 {
+				continue // right half of a wide character
+			}
+			if !c.Style.Equal(&cur) {
+				b.WriteString(ansi.ResetStyle)
+				if !c.Style.IsZero() {
+					b.WriteString(c.Style.String())
+				}
+				cur = c.Style
+			}
+			if c.Content == "" {
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(c.Content)
+			}
+			if c.Width > 1 && x+c.Width > t.cols {
+				break
+			}
+		}
+		if !cur.IsZero() {
+			b.WriteString(ansi.ResetStyle)
+		}
+	}
+	return b.String()
+}
+
+// Cursor returns the cursor position (0-based cell) and whether the
+// application wants it shown (mode 25).
+func (t *Terminal) Cursor() (x, y int, visible bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.emu.CursorPosition()
+	return p.X, p.Y, !t.emu.CursorHidden()
+}
+
+// Title returns the window title the application set (OSC 0 or 2).
+func (t *Terminal) Title() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.title
+}
+
+// AltScreen reports whether the alternate screen is active (vi, top).
+func (t *Terminal) AltScreen() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.emu.IsAltScreen()
+}
+
+// Updates signals that the screen changed. It is buffered(1) and sent
+// without blocking, so many reads collapse into one pending signal: redraw
+// on it at a bounded frame rate, never once per read.
+func (t *Terminal) Updates() <-chan struct{} { return t.updates }
+
+// Done is closed when the stream ends: the started command exited, or the
+// console was closed.
+func (t *Terminal) Done() <-chan struct{} { return t.done }
+
+// Err says how the stream ended once Done is closed: nil for a clean exit
+// or end of stream, an *ExitError for a command that exited non-zero or was
+// killed.
+func (t *Terminal) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+// Close hangs up the stream. For a command started with Start it waits up
+// to two seconds for the command to exit on the hangup, then kills it, so
+// no process outlives its pane.
+func (t *Terminal) Close() error {
+	t.mu.Lock()
+	c := t.conn
+	t.mu.Unlock()
+	if c == nil {
+		t.stopOnce.Do(func() { close(t.stop) })
+		return nil
+	}
+	err := c.Close()
+	if t.cmd != nil {
+		select {
+		case <-t.done:
+		case <-time.After(2 * time.Second):
+			_ = syscall.Kill(-t.cmd.Process.Pid, syscall.SIGKILL)
+			<-t.done
+		}
+	}
+	if err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("close terminal: %w", err)
+	}
+	return nil
+}
