@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"bytes"
+	goruntime "runtime"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -147,10 +149,11 @@ func readNSLink(path string) uint64 {
 }
 
 type rawProc struct {
-	pid   int
-	pidNS uint64
-	stat  Stat
-	cache procCache
+	pid     int
+	pidNS   uint64
+	hasStat bool
+	stat    Stat
+	cache   procCache
 }
 
 // Scan does one pass over /proc and groups processes by PID namespace.
@@ -171,31 +174,67 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 		return snap, fmt.Errorf("scan %s: %w", s.proc, err)
 	}
 
-	groups := map[uint64][]rawProc{}
-	seen := make(map[int]bool, len(names))
-	unreadable := 0
-	buf := make([]byte, 0, 512)
+	// The per-process reads (one namespace link, one stat line) are the
+	// whole cost of a scan; two workers halve its wall time on two cores.
+	pids := make([]int, 0, len(names))
 	for _, name := range names {
-		pid, err := strconv.Atoi(name)
-		if err != nil || pid <= 0 {
-			continue
+		if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
+			pids = append(pids, pid)
 		}
-		base := s.proc + "/" + name
-		ino := readNSLink(base + "/ns/pid")
-		if ino == 0 {
-			unreadable++
-			continue // vanished, or not ours to read
+	}
+	workers := goruntime.GOMAXPROCS(0)
+	if workers > 4 {
+		workers = 4
+	}
+	if len(pids) < 256 {
+		workers = 1
+	}
+	type part struct {
+		procs      []rawProc
+		unreadable int
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			buf := make([]byte, 0, 1024)
+			for i := w; i < len(pids); i += workers {
+				pid := pids[i]
+				base := s.proc + "/" + strconv.Itoa(pid)
+				ino := readNSLink(base + "/ns/pid")
+				if ino == 0 {
+					parts[w].unreadable++
+					continue // vanished, or not ours to read
+				}
+				if ino == hostPID {
+					continue
+				}
+				rp := rawProc{pid: pid}
+				// A plain scan (`ls`) needs only the namespace link of most
+				// processes; the stat line is read for the init alone.
+				if opts.ProcessNamespaces {
+					if !s.readStat(&rp, base, &buf) {
+						continue // vanished mid-scan: never an error
+					}
+				}
+				rp.pidNS = ino
+				parts[w].procs = append(parts[w].procs, rp)
+			}
+		}(w)
+	}
+	wg.Wait()
+
+	groups := map[uint64][]rawProc{}
+	seen := map[int]bool{}
+	unreadable := 0
+	for _, p := range parts {
+		unreadable += p.unreadable
+		for _, rp := range p.procs {
+			seen[rp.pid] = true
+			groups[rp.pidNS] = append(groups[rp.pidNS], rp)
 		}
-		if ino == hostPID {
-			continue
-		}
-		rp, ok := s.readProc(pid, base, &buf)
-		if !ok {
-			continue // vanished mid-scan: never an error
-		}
-		rp.pidNS = ino
-		seen[pid] = true
-		groups[ino] = append(groups[ino], rp)
 	}
 	for pid := range s.cache {
 		if !seen[pid] {
@@ -206,15 +245,16 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 		snap.Warnings = append(snap.Warnings, fmt.Errorf("%d processes could not be inspected: run as root (sudo) to see every container", unreadable))
 	}
 
+	buf := make([]byte, 0, 4096)
 	boot := bootTime()
 	byNS := map[uint64]int{} // pid ns inode -> index into snap.Containers
 	for ino, procs := range groups {
-		c := s.buildContainer(procs, opts, boot)
+		c := s.buildContainer(procs, opts, boot, &buf)
 		byNS[ino] = len(snap.Containers)
 		snap.Containers = append(snap.Containers, c)
 	}
 	// Nesting: ask the kernel for each PID namespace's parent.
-	for ino, i := range byNS {
+	for _, i := range byNS {
 		parent := parentPIDNS(fmt.Sprintf("%s/%d/ns/pid", s.proc, snap.Containers[i].PID))
 		if parent == 0 || parent == hostPID {
 			continue
@@ -222,7 +262,6 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 		if j, ok := byNS[parent]; ok && j != i {
 			snap.Containers[i].Parent = snap.Containers[j].PID
 		}
-		_ = ino
 	}
 
 	states, errs := ListStates()
@@ -240,62 +279,93 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	return snap, nil
 }
 
-// readProc reads the stat line of pid and, when the process is new to the
-// cache (or exec'd since), its status and command line.
-func (s *Scanner) readProc(pid int, base string, buf *[]byte) (rawProc, bool) {
+// readStat reads the stat line of pid: the one file read for every process
+// in a container, on every scan.
+func (s *Scanner) readStat(p *rawProc, base string, buf *[]byte) bool {
 	data, err := readFileInto(base+"/stat", buf)
 	if err != nil {
-		return rawProc{}, false
+		return false
 	}
 	st, err := ParseStat(data)
 	if err != nil {
-		return rawProc{}, false
+		return false
 	}
-	rp := rawProc{pid: pid, stat: st}
-	if c, ok := s.cache[pid]; ok && c.start == st.StartTime && c.comm == st.Comm {
-		rp.cache = c
-		return rp, true
+	p.stat, p.hasStat = st, true
+	return true
+}
+
+// details fills in the status and command line of p, from the cache when
+// the same process (PID, start time and name: exec changes the name) was
+// read before.
+func (s *Scanner) details(p *rawProc, buf *[]byte) bool {
+	if p.cache.start != 0 {
+		return true
 	}
-	f, err := os.Open(base + "/status")
+	base := s.proc + "/" + strconv.Itoa(p.pid)
+	if !p.hasStat && !s.readStat(p, base, buf) {
+		return false
+	}
+	if c, ok := s.cache[p.pid]; ok && c.start == p.stat.StartTime && c.comm == p.stat.Comm {
+		p.cache = c
+		return true
+	}
+	data, err := readFileInto(base+"/status", buf)
 	if err != nil {
-		return rawProc{}, false
+		return false
 	}
-	status, err := ParseStatus(f)
-	f.Close()
+	status, err := ParseStatus(bytes.NewReader(data))
 	if err != nil {
-		return rawProc{}, false
+		return false
 	}
-	cmd := st.Comm
+	cmd := p.stat.Comm
 	if data, err := readFileInto(base+"/cmdline", buf); err == nil {
 		if args := ParseCmdline(data); len(args) > 0 {
 			cmd = strings.Join(args, " ")
 		}
 	}
-	rp.cache = procCache{start: st.StartTime, comm: st.Comm, status: status, command: cmd}
-	s.cache[pid] = rp.cache
-	return rp, true
+	p.cache = procCache{start: p.stat.StartTime, comm: p.stat.Comm, status: status, command: cmd}
+	s.cache[p.pid] = p.cache
+	return true
 }
 
-func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Time) Container {
-	// The init is the process that is PID 1 in its own namespace. If it is
-	// not readable (a zombie mid-exit), fall back to the lowest inner PID.
-	initIdx := -1
+// findInit picks the init of a PID namespace: the process that is PID 1 in
+// it. The init is the namespace's first process, so the oldest one (or, when
+// start times were not read, the lowest PID) is checked first; only if that
+// guess fails (PIDs wrapped around) are all statuses read.
+func (s *Scanner) findInit(procs []rawProc, buf *[]byte) int {
+	guess := 0
 	for i, p := range procs {
-		if p.cache.status.InnerPID() == 1 {
-			initIdx = i
-			break
+		g := procs[guess]
+		if p.stat.StartTime < g.stat.StartTime || (p.stat.StartTime == g.stat.StartTime && p.pid < g.pid) {
+			guess = i
 		}
 	}
-	if initIdx < 0 {
-		initIdx = 0
-		for i, p := range procs {
-			if p.cache.status.InnerPID() < procs[initIdx].cache.status.InnerPID() {
-				initIdx = i
-			}
+	if s.details(&procs[guess], buf) && procs[guess].cache.status.InnerPID() == 1 {
+		return guess
+	}
+	best := -1
+	for i := range procs {
+		if !s.details(&procs[i], buf) {
+			continue
+		}
+		in := procs[i].cache.status.InnerPID()
+		if in == 1 {
+			return i
+		}
+		if in > 0 && (best < 0 || in < procs[best].cache.status.InnerPID()) {
+			best = i
 		}
 	}
+	if best < 0 {
+		return guess // nothing readable: the oldest is the best we know
+	}
+	return best
+}
+
+func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Time, buf *[]byte) Container {
+	initIdx := s.findInit(procs, buf)
 	init := procs[initIdx]
-	base := fmt.Sprintf("%s/%d", s.proc, init.pid)
+	base := s.proc + "/" + strconv.Itoa(init.pid)
 	c := Container{
 		PID:        init.pid,
 		Command:    init.cache.command,
@@ -307,31 +377,40 @@ func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Ti
 		Status:     StatusRunning,
 		Origin:     OriginUnshare,
 	}
+	if c.Command == "" {
+		c.Command = init.stat.Comm
+	}
 	if root, err := os.Readlink(base + "/root"); err == nil {
 		c.Root = root
 	}
-	if f, err := os.Open(base + "/cgroup"); err == nil {
-		c.Origin = OriginFromCgroup(f)
-		f.Close()
+	if data, err := readFileInto(base+"/cgroup", buf); err == nil {
+		c.Origin = OriginFromCgroup(bytes.NewReader(data))
 	}
 	c.Procs = make([]Process, 0, len(procs))
-	for _, p := range procs {
+	for i := range procs {
+		p := &procs[i]
 		pr := Process{
 			PID:       p.pid,
-			InnerPID:  p.cache.status.InnerPID(),
 			PPID:      p.stat.PPid,
-			UID:       p.cache.status.UID,
 			Comm:      p.stat.Comm,
-			Command:   p.cache.command,
+			Command:   p.stat.Comm,
 			StartTime: p.stat.StartTime,
 			CPUTicks:  p.stat.UTime + p.stat.STime,
 			RSSBytes:  p.stat.RSSPages * int64(pageSize),
+		}
+		if i == initIdx || opts.ProcessNamespaces {
+			s.details(p, buf)
+		}
+		if p.cache.start != 0 {
+			pr.InnerPID = p.cache.status.InnerPID()
+			pr.UID = p.cache.status.UID
+			pr.Command = p.cache.command
 		}
 		switch {
 		case p.pid == init.pid:
 			pr.Namespaces = c.Namespaces
 		case opts.ProcessNamespaces:
-			pr.Namespaces = readNSSet(fmt.Sprintf("%s/%d/ns", s.proc, p.pid), AllNSTypes())
+			pr.Namespaces = readNSSet(s.proc+"/"+strconv.Itoa(p.pid)+"/ns", AllNSTypes())
 		default:
 			pr.Namespaces[NSPID] = p.pidNS
 		}
@@ -342,7 +421,10 @@ func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Ti
 		if (a.PID == init.pid) != (b.PID == init.pid) {
 			return a.PID == init.pid
 		}
-		return a.InnerPID < b.InnerPID
+		if a.InnerPID != b.InnerPID {
+			return a.InnerPID < b.InnerPID
+		}
+		return a.PID < b.PID
 	})
 	return c
 }
@@ -461,6 +543,11 @@ func readFileInto(path string, buf *[]byte) ([]byte, error) {
 			break
 		}
 		b = b[:len(b)+n]
+		// /proc files are made whole on the first read: a read that did
+		// not fill the buffer got everything, so skip the read of EOF.
+		if len(b) < cap(b) {
+			break
+		}
 	}
 	*buf = b
 	return b, nil
