@@ -2,11 +2,11 @@ package runtime
 
 import (
 	"bytes"
-	goruntime "runtime"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
