@@ -4,6 +4,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	goruntime "runtime"
 
@@ -42,7 +43,10 @@ func main() {
 }
 
 // execute runs the CLI with args and returns the process exit code.
-func execute(args []string) int {
+func execute(args []string) int { return executeTo(args, os.Stderr) }
+
+// executeTo is execute with the error line written to stderr.
+func executeTo(args []string, stderr io.Writer) int {
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	if err == nil {
@@ -52,6 +56,6 @@ func execute(args []string) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	fmt.Fprintf(os.Stderr, "boxtui: %v\n", err)
+	fmt.Fprintf(stderr, "boxtui: %v\n", err)
 	return 1
 }
