@@ -1,0 +1,19 @@
+// Package enter starts a process inside a running container with nsenter
+// semantics: it joins the namespaces of the container's init, chroots into
+// its root and changes into its working directory, then starts the command,
+// which lands in the container's PID namespace. It is the engine behind
+// `boxtui exec` and the UI's second shell: Start hands back a running
+// Process, on a PTY the caller owns when asked for one.
+//
+// Every handle (namespace fds, the root, the PTY pair, boxtui's own
+// executable for the --new-mount-proc stage) is opened from the host before
+// anything is joined, so nothing is looked up by path half inside. Joined
+// processes are always reaped: Start launches the wait itself, so a caller
+// that forgets Wait never keeps a container's init from finishing its exit.
+//
+// User and time namespaces are refused (runtime.ErrUserNamespace,
+// runtime.ErrTimeNamespace): the kernel lets only single-threaded processes
+// join them, and a Go program never is one.
+//
+// The package must never import anything of the UI.
+package enter

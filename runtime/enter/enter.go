@@ -1,0 +1,442 @@
+package enter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultPath is the PATH a command gets unless Options.Env sets one; the
+// container's own environment is not read (nsenter does not either).
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// ErrCommandNotFound matches (errors.Is) the error Start returns when the
+// command does not exist, or is not executable, inside the container.
+var ErrCommandNotFound = errors.New("command not found in the container")
+
+// CommandNotFoundError names the command that was missing inside the
+// container; it reads "command /bin/nope not found in the container".
+type CommandNotFoundError struct{ Command string }
+
+func (e *CommandNotFoundError) Error() string {
+	return fmt.Sprintf("command %s not found in the container", e.Command)
+}
+
+// Is makes errors.Is(err, ErrCommandNotFound) true.
+func (e *CommandNotFoundError) Is(target error) bool { return target == ErrCommandNotFound }
+
+// Options says what to run in the container and how.
+type Options struct {
+	// Command and its arguments. Empty runs the container's /bin/bash, or
+	// /bin/sh when it has no bash. A name without a slash is looked up in
+	// the PATH of Env inside the container's root.
+	Command []string
+	// Namespaces to join. Empty joins every namespace of the container's
+	// init that differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt).
+	Namespaces []runtime.NSType
+	// NewMountProc reproduces the seed's recipe (`nsenter --pid=... unshare
+	// --fork --mount-proc=ROOT/proc chroot ROOT`): join only the PID
+	// namespace, get a mount namespace of the process's own with a fresh
+	// /proc for the container's PID namespace, and chroot into the
+	// container's root. Namespaces must then be empty or just pid.
+	NewMountProc bool
+	// Dir is the working directory inside the container; empty keeps the
+	// init's (with NewMountProc: "/").
+	Dir string
+	// Env entries (KEY=VALUE) override the defaults PATH=DefaultPath,
+	// HOME=/root and, with TTY, TERM=xterm.
+	Env []string
+	// TTY runs the command on a new PTY, as session leader with the PTY as
+	// its controlling terminal; Process.Master is the master side.
+	TTY bool
+	// Rows and Cols are the PTY's first window size (0: the kernel's 0x0).
+	Rows, Cols uint16
+	// Stdin, Stdout and Stderr are used without TTY; nil means /dev/null.
+	// An *os.File is handed to the command as is; anything else is copied.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// ExitStatus says how an entered process ended.
+type ExitStatus struct {
+	// Code is the exit code, or -1 when a signal killed the process.
+	Code int
+	// Signal is the signal that killed it, 0 when it exited.
+	Signal syscall.Signal
+}
+
+// ShellCode is the status a shell would report in $?: the exit code, or
+// 128 plus the number of the signal that killed the process.
+func (s ExitStatus) ShellCode() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code
+}
+
+// String reads "exited with status 7" or "killed by signal TERM".
+func (s ExitStatus) String() string {
+	if s.Signal != 0 {
+		return "killed by signal " + runtime.SignalName(s.Signal)
+	}
+	return fmt.Sprintf("exited with status %d", s.Code)
+}
+
+// Process is a command running inside a container. It is reaped as soon as
+// it exits, whether or not anyone calls Wait.
+type Process struct {
+	// Pid is the host PID of the command.
+	Pid int
+	// Master is the PTY master when Options.TTY was set, nil otherwise.
+	// The caller owns it and closes it once it has read the output (reads
+	// fail with EIO after the last holder of the slave side exits).
+	Master *os.File
+
+	proc   *os.Process
+	done   chan struct{}
+	status ExitStatus
+	err    error
+	closer sync.Once
+	stdinW *os.File // write end of the stdin pipe we copy into, if any
+}
+
+// Wait blocks until the process has exited and returns how it ended. It can
+// be called any number of times, from any goroutine.
+func (p *Process) Wait() (ExitStatus, error) {
+	<-p.done
+	return p.status, p.err
+}
+
+// Done is closed once the process has exited and been reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Signal sends sig to the process. The process is held by a pidfd, so a
+// signal never reaches another process that reused its PID; once it has
+// exited, Signal returns os.ErrProcessDone.
+func (p *Process) Signal(sig os.Signal) error {
+	select {
+	case <-p.done:
+		return os.ErrProcessDone
+	default:
+	}
+	return p.proc.Signal(sig)
+}
+
+// Resize sets the window size of the PTY (and so sends SIGWINCH to the
+// command). It is a no-op without TTY.
+func (p *Process) Resize(rows, cols uint16) error {
+	if p.Master == nil {
+		return nil
+	}
+	if err := pty.Setsize(p.Master, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+		return fmt.Errorf("resize pty of process %d: %w", p.Pid, err)
+	}
+	return nil
+}
+
+// Start runs opts.Command inside container c (which names its init by
+// c.PID and c.StartTime, as runtime.FindContainer and FindContainer return
+// it). It returns once the command runs; its errors are one-line and say
+// what was wrong: the container exited (runtime.ErrNoProcess), a user or
+// time namespace (runtime.ErrUserNamespace, ErrTimeNamespace), the command
+// is missing (ErrCommandNotFound).
+func Start(c runtime.Container, opts Options) (*Process, error) {
+	if c.PID <= 0 {
+		return nil, fmt.Errorf("enter container: no init PID given")
+	}
+	env, err := buildEnv(opts.Env, opts.TTY)
+	if err != nil {
+		return nil, err
+	}
+	if opts.NewMountProc {
+		for _, t := range opts.Namespaces {
+			if t != runtime.NSPID && t != runtime.NSPIDForChildren {
+				return nil, fmt.Errorf("new mount proc joins only the pid namespace, not %s: drop the namespace list or give just pid", t)
+			}
+		}
+	}
+
+	s := &starter{opts: opts, env: env}
+	defer s.closeAll()
+	if err := s.openStdio(); err != nil {
+		return nil, err
+	}
+	if opts.NewMountProc {
+		err = s.startNewMountProc(c)
+	} else {
+		err = s.startJoined(c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.process(), nil
+}
+
+// starter holds what Start opened, so a failure anywhere releases it.
+type starter struct {
+	opts  Options
+	env   []string
+	cmd   *exec.Cmd
+	close []io.Closer // closed when Start returns, success or not
+	// master and stdinW are handed to the Process on success and closed
+	// on failure.
+	master, stdinW *os.File
+	started        bool
+}
+
+func (s *starter) closeAll() {
+	for _, c := range s.close {
+		c.Close()
+	}
+	if !s.started {
+		if s.master != nil {
+			s.master.Close()
+		}
+		if s.stdinW != nil {
+			s.stdinW.Close()
+		}
+	}
+}
+
+// openStdio opens the PTY pair (in the host: the container may have no
+// /dev/ptmx) or wires up the plain streams, before anything is joined.
+func (s *starter) openStdio() error {
+	cmd := &exec.Cmd{Env: s.env}
+	s.cmd = cmd
+	if s.opts.TTY {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return fmt.Errorf("open a pty: %w", err)
+		}
+		s.master = master
+		s.close = append(s.close, slave)
+		if s.opts.Rows > 0 || s.opts.Cols > 0 {
+			if err := pty.Setsize(master, &pty.Winsize{Rows: s.opts.Rows, Cols: s.opts.Cols}); err != nil {
+				return fmt.Errorf("set pty size: %w", err)
+			}
+		}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		// The command is a session leader with the PTY as its controlling
+		// terminal, so job control and ^C work inside.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		return nil
+	}
+	// Its own process group: a ^C on boxtui's terminal reaches the command
+	// once, forwarded by the caller, not twice.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// os/exec opens /dev/null itself for nil streams, at Start: inside
+	// the container's root, which may have no /dev/null. Open the host's.
+	var devNull *os.File
+	if s.opts.Stdin == nil || s.opts.Stdout == nil || s.opts.Stderr == nil {
+		f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", os.DevNull, err)
+		}
+		s.close = append(s.close, f)
+		devNull = f
+	}
+	switch in := s.opts.Stdin.(type) {
+	case nil:
+		cmd.Stdin = devNull
+	case *os.File:
+		cmd.Stdin = in
+	default:
+		// os/exec would make Wait wait for this copy, which blocks on
+		// the reader for as long as it likes; copy on our own instead.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fmt.Errorf("make stdin pipe: %w", err)
+		}
+		s.close = append(s.close, r)
+		s.stdinW = w
+		cmd.Stdin = r
+	}
+	cmd.Stdout, cmd.Stderr = s.opts.Stdout, s.opts.Stderr
+	if cmd.Stdout == nil {
+		cmd.Stdout = devNull
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = devNull
+	}
+	// A background process inside that keeps the output pipes open must
+	// not keep Wait from returning.
+	cmd.WaitDelay = 2 * time.Second
+	return nil
+}
+
+// startJoined is the default: join the init's namespaces, root and working
+// directory on a throwaway thread and start the command from there.
+func (s *starter) startJoined(c runtime.Container) error {
+	entry, err := runtime.OpenEntry(c.PID, c.StartTime, runtime.EntryOptions{
+		Namespaces: s.opts.Namespaces, Root: true, Cwd: true,
+	})
+	if err != nil {
+		return err
+	}
+	defer entry.Close()
+	return entry.Do(func() error {
+		// Everything below resolves inside the container: this thread is
+		// chrooted into its root and sits in its working directory.
+		path, args, err := lookCommand(s.opts.Command, envPath(s.env), statInRoot)
+		if err != nil {
+			return err
+		}
+		if s.opts.Dir != "" {
+			var st unix.Stat_t
+			if err := unix.Stat(s.opts.Dir, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return fmt.Errorf("working directory %s not found in the container", s.opts.Dir)
+			}
+		}
+		s.cmd.Path, s.cmd.Args, s.cmd.Dir = path, args, s.opts.Dir
+		return s.startCmd(c, path)
+	})
+}
+
+// startCmd starts s.cmd and translates the ways the kernel says no.
+func (s *starter) startCmd(c runtime.Container, path string) error {
+	if err := s.cmd.Start(); err != nil {
+		var pathErr *fs.PathError
+		switch {
+		case errors.As(err, &pathErr) && pathErr.Op == "fork/exec" && errors.Is(err, unix.ENOENT):
+			return &CommandNotFoundError{Command: path}
+		case errors.Is(err, unix.ENOMEM):
+			// fork into a PID namespace whose init has exited.
+			return fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, runtime.ErrNoProcess)
+		}
+		return fmt.Errorf("start %s in container %d: %w", path, c.PID, err)
+	}
+	s.started = true
+	return nil
+}
+
+// process wraps the started command and reaps it in the background.
+func (s *starter) process() *Process {
+	p := &Process{
+		Pid:    s.cmd.Process.Pid,
+		Master: s.master,
+		proc:   s.cmd.Process,
+		done:   make(chan struct{}),
+		stdinW: s.stdinW,
+	}
+	if s.stdinW != nil {
+		go func(in io.Reader, w *os.File) {
+			io.Copy(w, in)
+			w.Close()
+		}(s.opts.Stdin, s.stdinW)
+	}
+	go func(cmd *exec.Cmd) {
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &exit):
+			err = nil
+		case errors.Is(err, exec.ErrWaitDelay):
+			err = nil
+		}
+		p.status = statusOf(cmd.ProcessState)
+		p.err = err
+		close(p.done)
+	}(s.cmd)
+	return p
+}
+
+func statusOf(ps *os.ProcessState) ExitStatus {
+	if ps == nil {
+		return ExitStatus{Code: -1}
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ExitStatus{Code: -1, Signal: ws.Signal()}
+	}
+	return ExitStatus{Code: ps.ExitCode()}
+}
+
+// buildEnv lays user entries over the defaults; a later entry wins.
+func buildEnv(user []string, tty bool) ([]string, error) {
+	env := []string{"PATH=" + DefaultPath, "HOME=/root"}
+	if tty {
+		env = append(env, "TERM=xterm")
+	}
+	for _, kv := range user {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsRune(kv, 0) {
+			return nil, fmt.Errorf("invalid environment entry %q: want KEY=VALUE", kv)
+		}
+		env = setEnv(env, kv)
+	}
+	return env, nil
+}
+
+func setEnv(env []string, kv string) []string {
+	k, _, _ := strings.Cut(kv, "=")
+	for i, e := range env {
+		if strings.HasPrefix(e, k+"=") {
+			env[i] = kv
+			return env
+		}
+	}
+	return append(env, kv)
+}
+
+func envPath(env []string) string {
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			return v
+		}
+	}
+	return DefaultPath
+}
+
+// ParseNamespaces reads a --ns list ("pid,mnt,uts"; "all" or "" means the
+// default: every namespace that differs from boxtui's own).
+func ParseNamespaces(list string) ([]runtime.NSType, error) {
+	list = strings.TrimSpace(list)
+	if list == "" || list == "all" {
+		return nil, nil
+	}
+	var out []runtime.NSType
+	seen := map[runtime.NSType]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		t, err := parseNSName(name)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// joinable are the names --ns accepts; user and time are accepted so that
+// Start can refuse them with the reason.
+var joinable = []runtime.NSType{
+	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
+	runtime.NSPID, runtime.NSUTS, runtime.NSUser, runtime.NSTime,
+}
+
+func parseNSName(name string) (runtime.NSType, error) {
+	if name == "mount" {
+		name = "mnt"
+	}
+	for _, t := range joinable {
+		if t.String() == name {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown namespace %q in --ns: give a comma-separated list of cgroup, ipc, mnt, net, pid, uts", name)
+}
