@@ -1,5 +1,6 @@
 # boxtui — build, test, benchmark.
-GO      ?= go
+# sudo often resets PATH; fall back to the usual Go install location.
+GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 PREFIX  ?= /usr/local
