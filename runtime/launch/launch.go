@@ -395,8 +395,11 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		}
 		<-holderDone
 		if c.InitPID > 0 {
-			// The init gives up when goW closes; wait so its mounts are
-			// gone with its mount namespace before the name is free.
+			// The init gives up when goW closes, but it may have been
+			// given the go byte already: a container nobody holds must not
+			// run on, so kill it, and wait so its mounts are gone with its
+			// mount namespace before the name is free.
+			runtime.Signal(c.InitPID, c.InitStart, unix.SIGKILL)
 			runtime.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
 		}
 		runtime.RemoveState(name)

@@ -165,6 +165,12 @@ func initAlive(st runtime.State) bool {
 	if st.Status == runtime.StatusExited || st.InitPID == 0 {
 		return false
 	}
-	start, err := runtime.ProcessStartTime(st.InitPID)
-	return err == nil && start == st.InitStart
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.InitPID))
+	if err != nil {
+		return false
+	}
+	ps, err := runtime.ParseStat(data)
+	// A zombie init (whose holder died, waiting for the host's init to reap
+	// it) has exited: its namespace and mounts are gone.
+	return err == nil && ps.StartTime == st.InitStart && ps.State != 'Z' && ps.State != 'X'
 }
