@@ -178,6 +178,10 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	} else {
 		err = s.startJoined(c)
 	}
+	if errors.Is(err, runtime.ErrNoProcess) {
+		// Whichever step noticed it, say it the same way.
+		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, runtime.ErrNoProcess)
+	}
 	if err != nil {
 		return nil, err
 	}
