@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"errors"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+
+	uv "github.com/charmbracelet/ultraviolet"
+)
+
+// Backend is everything the UI asks of the system. The UI makes no syscalls
+// itself: it calls these from tea.Cmds only, so views can be tested against
+// a fake (see fake.go) and the real one (NewRuntimeBackend) adapts the
+// runtime and pty packages.
+type Backend interface {
+	// Scan discovers the containers, with every process's namespaces.
+	Scan() (runtime.Snapshot, error)
+	// UserNames maps the given uids to user names (missing ones are left out).
+	UserNames(uids []int) map[int]string
+
+	// Launch starts a boxtui container and returns its name.
+	Launch(req LaunchRequest) (string, error)
+	// DefaultRootfs is the rootfs the launch form offers.
+	DefaultRootfs() string
+	// RootfsExists reports whether path holds a usable rootfs.
+	RootfsExists(path string) (bool, error)
+	// CreateRootfs builds a small rootfs at path (host binaries).
+	CreateRootfs(path string) error
+
+	// OpenConsole attaches to the console of a boxtui container's holder.
+	OpenConsole(name string, cols, rows int) (Terminal, error)
+	// Exec starts a shell in c's namespaces on a PTY rendered by a terminal.
+	Exec(c runtime.Container, cols, rows int) (Terminal, error)
+
+	// Kill sends sig to the process pid, if it still has startTime.
+	Kill(pid int, startTime uint64, sig syscall.Signal) error
+	// Stop ends a container: SIGTERM to its init, then SIGKILL after grace.
+	Stop(c runtime.Container, grace time.Duration) error
+
+	// Mounts lists c's mounts, boxtui's own marked Managed.
+	Mounts(c runtime.Container) ([]Mount, error)
+	// AddMount binds the host path source onto target inside c.
+	AddMount(c runtime.Container, source, target string, readOnly bool) error
+	// SetMountReadOnly flips a mount of c between read-only and read-write.
+	SetMountReadOnly(c runtime.Container, target string, readOnly bool) error
+	// RemoveMount unmounts target inside c.
+	RemoveMount(c runtime.Container, target string) error
+}
+
+// LaunchRequest is what the launch form asks for.
+type LaunchRequest struct {
+	Name     string
+	Rootfs   string
+	Command  []string
+	Hostname string
+	Net      bool // own network namespace
+	Mounts   []MountSpec
+}
+
+// MountSpec is a bind mount to set up at launch.
+type MountSpec struct {
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// Mount is one mount of a container, as the mounts panel shows it.
+type Mount struct {
+	Source   string
+	Target   string
+	FSType   string
+	ReadOnly bool
+	// Managed marks a bind mount boxtui added (it can flip and remove it).
+	Managed bool
+}
+
+// Terminal is a terminal pane's emulator and the process behind it: the
+// subset of pty.Terminal the UI uses, so panes can be tested with a fake.
+type Terminal interface {
+	// SendKey encodes a key press for the program in the terminal.
+	SendKey(k uv.KeyPressEvent)
+	// Paste sends text, bracketed if the program asked for it.
+	Paste(s string)
+	// Resize changes the emulator's and the PTY's size.
+	Resize(cols, rows int) error
+	// Render returns exactly rows lines of cols cells, with SGR styles.
+	Render() string
+	// Cursor is the cursor position inside the terminal.
+	Cursor() (x, y int, visible bool)
+	// Title is the window title the program set.
+	Title() string
+	// Updates receives (coalesced) when the screen changed.
+	Updates() <-chan struct{}
+	// Done is closed when the program or connection ended.
+	Done() <-chan struct{}
+	// Err says how it ended: nil for a clean exit.
+	Err() error
+	// Close ends the connection (and the exec shell).
+	Close() error
+}
+
+// ErrNotAvailable is returned by backend operations whose engine is not
+// built into this binary yet.
+var ErrNotAvailable = errors.New("not available yet in this build")

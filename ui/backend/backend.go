@@ -1,0 +1,288 @@
+// Package backend adapts boxtui's runtime and pty packages to the UI's
+// Backend interface. It is the only part of the UI that touches the system,
+// and it is only ever called from tea.Cmds.
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"boxtui/pty"
+	"boxtui/runtime"
+	"boxtui/runtime/enter"
+	"boxtui/runtime/launch"
+	"boxtui/runtime/rootfs"
+	"boxtui/ui"
+
+	uv "github.com/charmbracelet/ultraviolet"
+)
+
+// Runtime is the real backend.
+type Runtime struct {
+	mu      sync.Mutex
+	scanner *runtime.Scanner // reused: it caches what does not change
+	users   map[int]string
+}
+
+// New returns the real backend.
+func New() *Runtime {
+	return &Runtime{scanner: runtime.NewScanner(), users: map[int]string{}}
+}
+
+var _ ui.Backend = (*Runtime)(nil)
+
+// Scan runs one discovery pass with every process's namespaces.
+func (r *Runtime) Scan() (runtime.Snapshot, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.scanner.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+}
+
+// UserNames looks uids up once each and remembers them.
+func (r *Runtime) UserNames(uids []int) map[int]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[int]string, len(uids))
+	for _, uid := range uids {
+		name, ok := r.users[uid]
+		if !ok {
+			if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+				name = u.Username
+			}
+			r.users[uid] = name
+		}
+		if name != "" {
+			out[uid] = name
+		}
+	}
+	return out
+}
+
+// DefaultRootfs is launch's default rootfs.
+func (r *Runtime) DefaultRootfs() string { return launch.DefaultRootfs }
+
+// RootfsExists reports whether path is a directory with something in it.
+func (r *Runtime) RootfsExists(path string) (bool, error) {
+	entries, err := os.ReadDir(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(entries) > 0, nil
+}
+
+// CreateRootfs builds a rootfs from the host's binaries.
+func (r *Runtime) CreateRootfs(path string) error {
+	_, err := rootfs.Create(path, rootfs.Options{})
+	return err
+}
+
+// Launch starts a container through its holder; its bind mounts are added
+// before the command starts.
+func (r *Runtime) Launch(req ui.LaunchRequest) (string, error) {
+	opts := launch.Options{
+		Name:     req.Name,
+		Rootfs:   req.Rootfs,
+		Command:  req.Command,
+		Hostname: req.Hostname,
+		Net:      req.Net,
+		Rows:     24,
+		Cols:     80,
+	}
+	if len(req.Mounts) > 0 {
+		if addMount == nil {
+			return "", fmt.Errorf("bind mounts at launch: %w", ui.ErrNotAvailable)
+		}
+		for _, m := range req.Mounts {
+			opts.Mounts = append(opts.Mounts, runtime.MountRecord{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		}
+		opts.Prepare = func(initPID int) error {
+			start, err := runtime.ProcessStartTime(initPID)
+			if err != nil {
+				return err
+			}
+			for _, m := range req.Mounts {
+				if err := addMountToProcess(initPID, start, m.Source, m.Target, m.ReadOnly); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	c, err := launch.Run(opts)
+	if err != nil {
+		return "", err
+	}
+	return c.Name, nil
+}
+
+// OpenConsole connects a terminal to the holder's console socket.
+func (r *Runtime) OpenConsole(name string, cols, rows int) (ui.Terminal, error) {
+	con, err := launch.DialConsole(name)
+	if err != nil {
+		return nil, err
+	}
+	t := pty.New(cols, rows)
+	if err := t.Attach(consoleConn{con}); err != nil {
+		con.Close()
+		return nil, err
+	}
+	return &consoleTerminal{Terminal: t, con: con}, nil
+}
+
+// consoleConn turns the console's Resize(rows, cols) into pty.Conn's.
+type consoleConn struct{ *launch.Console }
+
+func (c consoleConn) Resize(cols, rows int) error { return c.Console.Resize(rows, cols) }
+
+type consoleTerminal struct {
+	*pty.Terminal
+	con *launch.Console
+}
+
+func (t *consoleTerminal) SendKey(k uv.KeyPressEvent) { t.Terminal.SendKey(k) }
+func (t *consoleTerminal) Resize(cols, rows int) error {
+	t.Terminal.Resize(cols, rows)
+	return nil
+}
+
+// Err says how the container ended when its console closed.
+func (t *consoleTerminal) Err() error {
+	if st := t.con.ExitStatus(); st != nil {
+		if st.Code == 0 && st.Signal == "" {
+			return nil
+		}
+		return fmt.Errorf("container exited: %s", st)
+	}
+	return t.Terminal.Err()
+}
+
+// Exec starts a shell in c's namespaces on a PTY the pane owns.
+func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+	p, err := enter.Start(c, enter.Options{
+		TTY:  true,
+		Rows: uint16(rows),
+		Cols: uint16(cols),
+		Env:  []string{"TERM=xterm-256color"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := pty.New(cols, rows)
+	if err := t.Attach(pty.NewPTYConn(p.Master)); err != nil {
+		p.Signal(syscall.SIGKILL)
+		p.Master.Close()
+		return nil, err
+	}
+	et := &execTerminal{Terminal: t, proc: p, done: make(chan struct{})}
+	go func() {
+		// The pane ends when the shell has exited and its output is read.
+		<-t.Done()
+		<-p.Done()
+		close(et.done)
+	}()
+	return et, nil
+}
+
+type execTerminal struct {
+	*pty.Terminal
+	proc *enter.Process
+	done chan struct{}
+}
+
+func (t *execTerminal) Resize(cols, rows int) error {
+	t.Terminal.Resize(cols, rows)
+	return nil
+}
+
+func (t *execTerminal) Done() <-chan struct{} { return t.done }
+
+// Err is the shell's exit status when it was not a clean exit.
+func (t *execTerminal) Err() error {
+	st, err := t.proc.Wait()
+	if err != nil {
+		return err
+	}
+	if st.Code == 0 && st.Signal == 0 {
+		return nil
+	}
+	return errors.New(st.String())
+}
+
+// Close hangs up the shell; one that ignores the hangup is killed.
+func (t *execTerminal) Close() error {
+	err := t.Terminal.Close()
+	select {
+	case <-t.proc.Done():
+	case <-time.After(2 * time.Second):
+		t.proc.Signal(syscall.SIGKILL)
+	}
+	return err
+}
+
+// Kill signals a process named by PID and start time.
+func (r *Runtime) Kill(pid int, startTime uint64, sig syscall.Signal) error {
+	return runtime.Signal(pid, startTime, sig)
+}
+
+// Stop stops a container: SIGTERM, grace, SIGKILL.
+func (r *Runtime) Stop(c runtime.Container, grace time.Duration) error {
+	return launch.Stop(c, grace)
+}
+
+// The mount engine is wired in by mounts.go; until then the panel shows the
+// mounts recorded in boxtui's state.
+var (
+	listMounts        func(c runtime.Container) ([]ui.Mount, error)
+	addMount          func(c runtime.Container, src, dst string, ro bool) error
+	addMountToProcess func(pid int, start uint64, src, dst string, ro bool) error
+	remountMount      func(c runtime.Container, dst string, ro bool) error
+	removeMount       func(c runtime.Container, dst string) error
+)
+
+// Mounts lists c's mounts.
+func (r *Runtime) Mounts(c runtime.Container) ([]ui.Mount, error) {
+	if listMounts != nil {
+		return listMounts(c)
+	}
+	var out []ui.Mount
+	for _, m := range c.Mounts {
+		out = append(out, ui.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Managed: true})
+	}
+	return out, nil
+}
+
+// AddMount binds source onto target inside c.
+func (r *Runtime) AddMount(c runtime.Container, source, target string, readOnly bool) error {
+	if addMount == nil {
+		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
+	}
+	return addMount(c, source, target, readOnly)
+}
+
+// SetMountReadOnly flips a mount between ro and rw.
+func (r *Runtime) SetMountReadOnly(c runtime.Container, target string, readOnly bool) error {
+	if remountMount == nil {
+		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
+	}
+	return remountMount(c, target, readOnly)
+}
+
+// RemoveMount unmounts target inside c.
+func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
+	if removeMount == nil {
+		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
+	}
+	return removeMount(c, target)
+}
+
+var _ = exec.Command

@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+	"boxtui/ui/components/table"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// signalChoice is one answer to "which signal?".
+type signalChoice struct {
+	Name string
+	Sig  syscall.Signal
+	// Stop means SIGTERM, a grace time, then SIGKILL.
+	Stop bool
+}
+
+// A stop first: a shell or sleep as PID 1 ignores a bare SIGTERM from
+// outside, so only a stop reliably ends a container.
+var containerSignals = []signalChoice{
+	{Name: "stop (TERM, wait, KILL)", Stop: true},
+	{Name: "TERM", Sig: syscall.SIGTERM},
+	{Name: "KILL", Sig: syscall.SIGKILL},
+	{Name: "INT", Sig: syscall.SIGINT},
+	{Name: "HUP", Sig: syscall.SIGHUP},
+}
+
+var processSignals = []signalChoice{
+	{Name: "TERM", Sig: syscall.SIGTERM},
+	{Name: "KILL", Sig: syscall.SIGKILL},
+	{Name: "INT", Sig: syscall.SIGINT},
+	{Name: "HUP", Sig: syscall.SIGHUP},
+	{Name: "STOP", Sig: syscall.SIGSTOP},
+	{Name: "CONT", Sig: syscall.SIGCONT},
+}
+
+// confirmState is an open yes/no question.
+type confirmState struct {
+	prompt  string
+	signals []signalChoice // nil: a plain yes/no
+	choice  int
+	onYes   func(m *Model, s signalChoice) tea.Cmd
+}
+
+func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	c := m.confirm
+	k := m.keys.Confirm
+	switch {
+	case key.Matches(msg, k.Yes):
+		m.confirm = nil
+		var s signalChoice
+		if len(c.signals) > 0 {
+			s = c.signals[c.choice]
+		}
+		return m, c.onYes(&m, s)
+	case key.Matches(msg, k.No):
+		m.confirm = nil
+		m.setStatus("cancelled", false)
+	case key.Matches(msg, k.NextSignal) && len(c.signals) > 0:
+		cc := *c
+		cc.choice = (cc.choice + 1) % len(cc.signals)
+		m.confirm = &cc
+	case key.Matches(msg, k.PrevSignal) && len(c.signals) > 0:
+		cc := *c
+		cc.choice = (cc.choice + len(cc.signals) - 1) % len(cc.signals)
+		m.confirm = &cc
+	}
+	return m, nil
+}
+
+// renderConfirm draws the question in two lines: prompt, then choices.
+func (m Model) renderConfirm() string {
+	c := m.confirm
+	lines := []string{m.st.Prompt.Render(table.Fit(c.prompt+"  (y/n)", m.width, false))}
+	if len(c.signals) > 0 {
+		var b strings.Builder
+		b.WriteString("signal: ")
+		for i, s := range c.signals {
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			if i == c.choice {
+				b.WriteString(m.st.ChoiceActive.Render("[" + s.Name + "]"))
+			} else {
+				b.WriteString(m.st.Choice.Render(" " + s.Name + " "))
+			}
+		}
+		b.WriteString("  ←/→ choose")
+		lines = append(lines, table.Fit(b.String(), m.width, false))
+	} else {
+		lines = append(lines, strings.Repeat(" ", m.width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) askKillContainer(c runtime.Container) (tea.Model, tea.Cmd) {
+	b, grace := m.backend, m.opts.StopGrace
+	m.confirm = &confirmState{
+		prompt:  fmt.Sprintf("Kill container %s?", containerLabel(c)),
+		signals: containerSignals,
+		onYes: func(m *Model, s signalChoice) tea.Cmd {
+			label := containerLabel(c)
+			if s.Stop {
+				m.setStatus(fmt.Sprintf("stopping %s (TERM, then KILL after %s)…", label, grace), false)
+				return func() tea.Msg {
+					if err := b.Stop(c, grace); err != nil {
+						return errMsg{fmt.Errorf("stop %s: %w", label, err)}
+					}
+					return doneMsg{text: "stopped " + label, rescan: true}
+				}
+			}
+			return func() tea.Msg {
+				if err := b.Kill(c.PID, c.StartTime, s.Sig); err != nil {
+					return errMsg{fmt.Errorf("kill %s with SIG%s: %w", label, s.Name, err)}
+				}
+				return doneMsg{text: fmt.Sprintf("sent SIG%s to %s", s.Name, label), rescan: true}
+			}
+		},
+	}
+	return m, nil
+}
+
+func (m Model) askKillProcess(c runtime.Container, p runtime.Process) (tea.Model, tea.Cmd) {
+	b := m.backend
+	m.confirm = &confirmState{
+		prompt:  fmt.Sprintf("Kill process %d (PID %d inside %s): %s?", p.PID, p.InnerPID, shortLabel(c), p.Comm),
+		signals: processSignals,
+		onYes: func(m *Model, s signalChoice) tea.Cmd {
+			return func() tea.Msg {
+				if err := b.Kill(p.PID, p.StartTime, s.Sig); err != nil {
+					return errMsg{fmt.Errorf("kill process %d with SIG%s: %w", p.PID, s.Name, err)}
+				}
+				return doneMsg{text: fmt.Sprintf("sent SIG%s to process %d (%s)", s.Name, p.PID, p.Comm), rescan: true}
+			}
+		},
+	}
+	return m, nil
+}
+
+var _ = time.Second

@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"boxtui/runtime"
+	"boxtui/ui/components/table"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// detailKey handles keys of the process view and the mounts panel; ok is
+// false for keys they leave to the list.
+func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
+	c, haveSel := m.selected()
+	switch m.detail {
+	case detailProcesses:
+		k := m.keys.Processes
+		switch {
+		case key.Matches(msg, k.Back):
+			m.detail, m.focus = detailNamespaces, focusList
+		case key.Matches(msg, k.Up):
+			m.procCur = max(0, m.procCur-1)
+		case key.Matches(msg, k.Down):
+			if haveSel {
+				m.procCur = max(0, min(len(c.Procs)-1, m.procCur+1))
+			}
+		case key.Matches(msg, k.Kill):
+			if !haveSel || m.procCur >= len(c.Procs) {
+				return m, nil, true
+			}
+			mod, cmd := m.askKillProcess(c, c.Procs[m.procCur])
+			return mod, cmd, true
+		default:
+			return m, nil, false
+		}
+		return m, nil, true
+	case detailMounts:
+		k := m.keys.Mounts
+		switch {
+		case key.Matches(msg, k.Back):
+			m.detail, m.focus = detailNamespaces, focusList
+		case key.Matches(msg, k.Up):
+			m.mountCur = max(0, m.mountCur-1)
+		case key.Matches(msg, k.Down):
+			m.mountCur = max(0, min(len(m.mounts)-1, m.mountCur+1))
+		case key.Matches(msg, k.Add):
+			if !haveSel {
+				return m, nil, true
+			}
+			mod, cmd := m.openMountForm(c)
+			return mod, cmd, true
+		case key.Matches(msg, k.Flip):
+			mt, ok := m.selectedMount()
+			if !haveSel || !ok {
+				return m, nil, true
+			}
+			if !mt.Managed {
+				m.setStatus(fmt.Sprintf("mount %s was not added by boxtui: only boxtui's own bind mounts can be flipped", mt.Target), true)
+				return m, nil, true
+			}
+			return m, m.flipMountCmd(c, mt), true
+		case key.Matches(msg, k.Remove):
+			mt, ok := m.selectedMount()
+			if !haveSel || !ok {
+				return m, nil, true
+			}
+			if !mt.Managed {
+				m.setStatus(fmt.Sprintf("mount %s was not added by boxtui: only boxtui's own bind mounts can be removed", mt.Target), true)
+				return m, nil, true
+			}
+			b := m.backend
+			m.confirm = &confirmState{
+				prompt: fmt.Sprintf("Remove mount %s from %s?", mt.Target, containerLabel(c)),
+				onYes: func(m *Model, _ signalChoice) tea.Cmd {
+					return func() tea.Msg {
+						if err := b.RemoveMount(c, mt.Target); err != nil {
+							return errMsg{fmt.Errorf("remove mount %s from %s: %w", mt.Target, shortLabel(c), err)}
+						}
+						return reloadMounts(b, c, "removed mount "+mt.Target)
+					}
+				},
+			}
+		default:
+			return m, nil, false
+		}
+		return m, nil, true
+	}
+	return m, nil, false
+}
+
+func (m Model) selectedMount() (Mount, bool) {
+	if m.mountCur < 0 || m.mountCur >= len(m.mounts) {
+		return Mount{}, false
+	}
+	return m.mounts[m.mountCur], true
+}
+
+func (m Model) mountsCmd(c runtime.Container) tea.Cmd {
+	b := m.backend
+	return func() tea.Msg {
+		ms, err := b.Mounts(c)
+		if err != nil {
+			err = fmt.Errorf("list mounts of %s: %w", shortLabel(c), err)
+		}
+		return mountsMsg{pid: c.PID, mounts: ms, err: err}
+	}
+}
+
+// reloadMounts re-reads c's mounts after a change, carrying a status text.
+func reloadMounts(b Backend, c runtime.Container, text string) tea.Msg {
+	ms, err := b.Mounts(c)
+	if err != nil {
+		return mountsMsg{pid: c.PID, err: fmt.Errorf("%s, but listing mounts failed: %w", text, err)}
+	}
+	return tea.BatchMsg{
+		func() tea.Msg { return mountsMsg{pid: c.PID, mounts: ms} },
+		func() tea.Msg { return doneMsg{text: text, rescan: true} },
+	}
+}
+
+func (m Model) flipMountCmd(c runtime.Container, mt Mount) tea.Cmd {
+	b := m.backend
+	ro := !mt.ReadOnly
+	mode := "read-write"
+	if ro {
+		mode = "read-only"
+	}
+	return func() tea.Msg {
+		if err := b.SetMountReadOnly(c, mt.Target, ro); err != nil {
+			return errMsg{fmt.Errorf("make mount %s in %s %s: %w", mt.Target, shortLabel(c), mode, err)}
+		}
+		return reloadMounts(b, c, fmt.Sprintf("mount %s is now %s", mt.Target, mode))
+	}
+}
+
+// renderProcesses draws the process view of c.
+func (m Model) renderProcesses(c runtime.Container, width, height int) string {
+	sets := namespaceSets(c)
+	cols := []table.Column{
+		{Title: "PID", Width: 7, Right: true},
+		{Title: "INSIDE", Width: 6, Right: true},
+		{Title: "USER", Width: 8},
+		{Title: "NS SET", Width: 7},
+		{Title: "COMMAND", Width: 10, Flex: true},
+	}
+	rows := make([][]table.Cell, 0, len(c.Procs))
+	for _, p := range c.Procs {
+		user := m.users[p.UID]
+		if user == "" {
+			user = strconv.Itoa(p.UID)
+		}
+		rows = append(rows, []table.Cell{
+			{Text: strconv.Itoa(p.PID)}, {Text: strconv.Itoa(p.InnerPID)}, {Text: user},
+			{Text: setLabelOf(sets, p.PID)}, {Text: p.Command},
+		})
+	}
+	cur := -1
+	if m.focus == focusDetail {
+		cur = min(m.procCur, len(rows)-1)
+	}
+	title := m.st.Section.Render(table.Fit(fmt.Sprintf("processes of %s — %d, seen from the host and from inside", containerLabel(c), len(c.Procs)), width, false))
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: height - 1, Cursor: cur,
+		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
+	return title + "\n" + t.Render()
+}
+
+// renderMounts draws the mounts panel of c.
+func (m Model) renderMounts(c runtime.Container, width, height int) string {
+	title := m.st.Section.Render(table.Fit("mounts of "+containerLabel(c)+" (* = added by boxtui)", width, false))
+	if m.mountsOf != c.PID {
+		return padLines(title+"\n"+m.st.Muted.Render("reading mounts…"), width, height)
+	}
+	cols := []table.Column{
+		{Title: "", Width: 1},
+		{Title: "MODE", Width: 4},
+		{Title: "INSIDE", Width: 20, Flex: true},
+		{Title: "SOURCE", Width: 20, Flex: true},
+		{Title: "TYPE", Width: 8},
+	}
+	rows := make([][]table.Cell, 0, len(m.mounts))
+	for _, mt := range m.mounts {
+		mark, mode := " ", "rw"
+		if mt.Managed {
+			mark = "*"
+		}
+		if mt.ReadOnly {
+			mode = "ro"
+		}
+		rows = append(rows, []table.Cell{{Text: mark}, {Text: mode}, {Text: mt.Target}, {Text: mt.Source}, {Text: mt.FSType}})
+	}
+	if len(rows) == 0 {
+		return padLines(title+"\n"+m.st.Muted.Render(fmt.Sprintf("no mounts yet: press %s to add a bind mount", m.keys.Mounts.Add.Help().Key)), width, height)
+	}
+	cur := -1
+	if m.focus == focusDetail {
+		cur = m.mountCur
+	}
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: height - 1, Cursor: cur,
+		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
+	return title + "\n" + t.Render()
+}
+
+var _ = strings.Join

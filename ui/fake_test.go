@@ -1,0 +1,273 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+
+	uv "github.com/charmbracelet/ultraviolet"
+)
+
+// fakeNow is the fixed clock of the golden tests.
+var fakeNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func makeNS(cgroup, ipc, mnt, net, pid, time_, user, uts uint64) runtime.NSSet {
+	var s runtime.NSSet
+	s[runtime.NSCgroup], s[runtime.NSIPC], s[runtime.NSMnt], s[runtime.NSNet] = cgroup, ipc, mnt, net
+	s[runtime.NSPID], s[runtime.NSTime], s[runtime.NSUser], s[runtime.NSUTS] = pid, time_, user, uts
+	s[runtime.NSPIDForChildren], s[runtime.NSTimeForChildren] = pid, time_
+	return s
+}
+
+var (
+	fakeHost = makeNS(4026531835, 4026531839, 4026531841, 4026531840, 4026531836, 4026531834, 4026531837, 4026531838)
+	// web: the seed's container, with an nsenter'd shell in its own mnt.
+	webNS    = makeNS(4026531835, 4026532201, 4026532199, 4026531840, 4026532202, 4026531834, 4026531837, 4026532200)
+	webExec  = makeNS(4026531835, 4026532201, 4026532210, 4026531840, 4026532202, 4026531834, 4026531837, 4026532200)
+	sleeperN = makeNS(4026531835, 4026531839, 4026532300, 4026531840, 4026532301, 4026531834, 4026531837, 4026531838)
+	nginxNS  = makeNS(4026532400, 4026532401, 4026532402, 4026532403, 4026532404, 4026531834, 4026531837, 4026532405)
+)
+
+func fakeSnapshot() runtime.Snapshot {
+	return runtime.Snapshot{
+		Host: fakeHost,
+		Containers: []runtime.Container{
+			{
+				Name: "web", PID: 4242, Origin: runtime.OriginBoxtui, Command: "/bin/bash", Comm: "bash",
+				Processes: 3, Namespaces: webNS, StartTime: 100, Started: fakeNow.Add(-3*time.Minute - 12*time.Second),
+				Status: runtime.StatusRunning, HolderPID: 4241,
+				Mounts: []runtime.MountRecord{{Source: "/srv/data", Target: "/data", ReadOnly: true}},
+				Procs: []runtime.Process{
+					{PID: 4242, InnerPID: 1, UID: 0, Comm: "bash", Command: "/bin/bash", StartTime: 100, Namespaces: webNS},
+					{PID: 4300, InnerPID: 6, UID: 0, Comm: "bash", Command: "/bin/bash", StartTime: 150, Namespaces: webExec},
+					{PID: 4301, InnerPID: 7, UID: 1000, Comm: "top", Command: "top", StartTime: 160, Namespaces: webExec},
+				},
+			},
+			{
+				PID: 5100, Origin: runtime.OriginUnshare, Command: "sleep 1000", Comm: "sleep",
+				Processes: 1, Namespaces: sleeperN, StartTime: 200, Started: fakeNow.Add(-2*time.Hour - 5*time.Minute),
+				Status: runtime.StatusRunning,
+				Procs: []runtime.Process{
+					{PID: 5100, InnerPID: 1, UID: 0, Comm: "sleep", Command: "sleep 1000", StartTime: 200, Namespaces: sleeperN},
+				},
+			},
+			{
+				PID: 6200, Origin: runtime.OriginDocker, Command: "nginx: master process nginx -g daemon off;", Comm: "nginx",
+				Processes: 2, Namespaces: nginxNS, StartTime: 300, Started: fakeNow.Add(-50 * time.Hour),
+				Status: runtime.StatusRunning,
+				Procs: []runtime.Process{
+					{PID: 6200, InnerPID: 1, UID: 0, Comm: "nginx", Command: "nginx: master process nginx -g daemon off;", StartTime: 300, Namespaces: nginxNS},
+					{PID: 6230, InnerPID: 29, UID: 101, Comm: "nginx", Command: "nginx: worker process", StartTime: 310, Namespaces: nginxNS},
+				},
+			},
+		},
+	}
+}
+
+// fakeBackend records what the UI asked for and answers from memory.
+type fakeBackend struct {
+	mu      sync.Mutex
+	snap    runtime.Snapshot
+	calls   []string
+	mounts  map[int][]Mount
+	rootfs  bool
+	lastErr error
+	terms   []*fakeTerminal
+}
+
+func newFakeBackend() *fakeBackend {
+	return &fakeBackend{
+		snap:   fakeSnapshot(),
+		rootfs: true,
+		mounts: map[int][]Mount{
+			4242: {
+				{Source: "/dev/sda1", Target: "/", FSType: "ext4"},
+				{Source: "proc", Target: "/proc", FSType: "proc"},
+				{Source: "/srv/data", Target: "/data", FSType: "ext4", ReadOnly: true, Managed: true},
+			},
+		},
+	}
+}
+
+func (f *fakeBackend) record(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeBackend) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeBackend) Scan() (runtime.Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap, nil
+}
+
+func (f *fakeBackend) UserNames(uids []int) map[int]string {
+	names := map[int]string{0: "root", 1000: "alice"}
+	out := map[int]string{}
+	for _, u := range uids {
+		if n, ok := names[u]; ok {
+			out[u] = n
+		}
+	}
+	return out
+}
+
+func (f *fakeBackend) Launch(req LaunchRequest) (string, error) {
+	f.record("launch %s rootfs=%s cmd=%s host=%s net=%v mounts=%v", req.Name, req.Rootfs, strings.Join(req.Command, " "), req.Hostname, req.Net, req.Mounts)
+	return req.Name, nil
+}
+func (f *fakeBackend) DefaultRootfs() string { return "/var/lib/boxtui/rootfs" }
+func (f *fakeBackend) RootfsExists(path string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rootfs, nil
+}
+func (f *fakeBackend) CreateRootfs(path string) error {
+	f.record("create-rootfs %s", path)
+	return nil
+}
+func (f *fakeBackend) OpenConsole(name string, cols, rows int) (Terminal, error) {
+	f.record("console %s %dx%d", name, cols, rows)
+	return f.newTerm(cols, rows, "root@"+name+":/# "), nil
+}
+func (f *fakeBackend) Exec(c runtime.Container, cols, rows int) (Terminal, error) {
+	f.record("exec %d %dx%d", c.PID, cols, rows)
+	return f.newTerm(cols, rows, "exec# "), nil
+}
+func (f *fakeBackend) Kill(pid int, start uint64, sig syscall.Signal) error {
+	f.record("kill %d %d %s", pid, start, sig)
+	return nil
+}
+func (f *fakeBackend) Stop(c runtime.Container, grace time.Duration) error {
+	f.record("stop %d %s", c.PID, grace)
+	return nil
+}
+func (f *fakeBackend) Mounts(c runtime.Container) ([]Mount, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Mount(nil), f.mounts[c.PID]...), nil
+}
+func (f *fakeBackend) AddMount(c runtime.Container, src, dst string, ro bool) error {
+	f.record("mount-add %d %s %s ro=%v", c.PID, src, dst, ro)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mounts[c.PID] = append(f.mounts[c.PID], Mount{Source: src, Target: dst, ReadOnly: ro, Managed: true, FSType: "ext4"})
+	return nil
+}
+func (f *fakeBackend) SetMountReadOnly(c runtime.Container, dst string, ro bool) error {
+	f.record("mount-ro %d %s ro=%v", c.PID, dst, ro)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.mounts[c.PID] {
+		if f.mounts[c.PID][i].Target == dst {
+			f.mounts[c.PID][i].ReadOnly = ro
+		}
+	}
+	return nil
+}
+func (f *fakeBackend) RemoveMount(c runtime.Container, dst string) error {
+	f.record("mount-rm %d %s", c.PID, dst)
+	return errors.New("fake: not removed")
+}
+
+func (f *fakeBackend) newTerm(cols, rows int, prompt string) *fakeTerminal {
+	t := &fakeTerminal{cols: cols, rows: rows, prompt: prompt, updates: make(chan struct{}, 1), done: make(chan struct{})}
+	f.mu.Lock()
+	f.terms = append(f.terms, t)
+	f.mu.Unlock()
+	return t
+}
+
+// fakeTerminal shows a prompt followed by whatever text was typed.
+type fakeTerminal struct {
+	mu         sync.Mutex
+	cols, rows int
+	prompt     string
+	typed      strings.Builder
+	updates    chan struct{}
+	done       chan struct{}
+	closed     bool
+	err        error
+}
+
+func (t *fakeTerminal) SendKey(k uv.KeyPressEvent) {
+	t.mu.Lock()
+	if k.Text != "" {
+		t.typed.WriteString(k.Text)
+	}
+	t.mu.Unlock()
+	t.notify()
+}
+func (t *fakeTerminal) Paste(s string) {
+	t.mu.Lock()
+	t.typed.WriteString(s)
+	t.mu.Unlock()
+	t.notify()
+}
+func (t *fakeTerminal) notify() {
+	select {
+	case t.updates <- struct{}{}:
+	default:
+	}
+}
+func (t *fakeTerminal) Resize(cols, rows int) error {
+	t.mu.Lock()
+	t.cols, t.rows = cols, rows
+	t.mu.Unlock()
+	return nil
+}
+func (t *fakeTerminal) Render() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := make([]string, t.rows)
+	lines[0] = t.prompt + t.typed.String()
+	for i, l := range lines {
+		if n := len([]rune(l)); n < t.cols {
+			lines[i] = l + strings.Repeat(" ", t.cols-n)
+		} else {
+			lines[i] = string([]rune(l)[:t.cols])
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+func (t *fakeTerminal) Cursor() (int, int, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.prompt) + t.typed.Len(), 0, true
+}
+func (t *fakeTerminal) Title() string            { return "" }
+func (t *fakeTerminal) Updates() <-chan struct{} { return t.updates }
+func (t *fakeTerminal) Done() <-chan struct{}    { return t.done }
+func (t *fakeTerminal) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+func (t *fakeTerminal) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.closed {
+		t.closed = true
+		close(t.done)
+	}
+	return nil
+}
+
+// exit ends the fake shell with err.
+func (t *fakeTerminal) exit(err error) {
+	t.mu.Lock()
+	t.err = err
+	t.mu.Unlock()
+	t.Close()
+}

@@ -1,0 +1,215 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"boxtui/runtime"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+)
+
+// formState is an open huh form. Its values live here, on the heap, because
+// huh binds fields to pointers and the Model is copied on every update.
+type formState struct {
+	title    string
+	form     *huh.Form
+	onSubmit func(m *Model) tea.Cmd
+
+	// launch form
+	name, rootfs, command, hostname, mounts string
+	net                                     bool
+	// mount form
+	source, target string
+	readOnly       bool
+}
+
+func (f *formState) resize(width int) {
+	f.form.WithWidth(min(width-4, 76))
+}
+
+func (m Model) newForm(fs *formState, fields ...huh.Field) (tea.Model, tea.Cmd) {
+	km := huh.NewDefaultKeyMap()
+	km.Quit = key.NewBinding(key.WithKeys("ctrl+c"))
+	fs.form = huh.NewForm(huh.NewGroup(fields...)).
+		WithTheme(m.st.Form()).
+		WithKeyMap(km).
+		WithShowHelp(false).
+		WithShowErrors(true)
+	fs.resize(m.width)
+	m.form = fs
+	return m, fs.form.Init()
+}
+
+func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.keys.Form.Cancel) {
+		m.form = nil
+		m.setStatus("cancelled", false)
+		return m, nil
+	}
+	fs := m.form
+	_, cmd := fs.form.Update(msg)
+	switch fs.form.State {
+	case huh.StateCompleted:
+		m.form = nil
+		return m, tea.Batch(cmd, fs.onSubmit(&m))
+	case huh.StateAborted:
+		m.form = nil
+		m.setStatus("cancelled", false)
+		return m, nil
+	}
+	return m, cmd
+}
+
+// openLaunchForm asks for what `boxtui run` takes.
+func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
+	fs := &formState{
+		title:   "launch a container",
+		rootfs:  m.backend.DefaultRootfs(),
+		command: "/bin/sh",
+	}
+	fs.onSubmit = func(m *Model) tea.Cmd {
+		req := LaunchRequest{
+			Name:     strings.TrimSpace(fs.name),
+			Rootfs:   strings.TrimSpace(fs.rootfs),
+			Command:  strings.Fields(fs.command),
+			Hostname: strings.TrimSpace(fs.hostname),
+			Net:      fs.net,
+		}
+		req.Mounts, _ = parseMountSpecs(fs.mounts)
+		m.setStatus("launching "+req.Name+"…", false)
+		return m.launchCmd(req, false)
+	}
+	return m.newForm(fs,
+		huh.NewInput().Title("Name").Value(&fs.name).Placeholder("web").
+			Validate(runtime.ValidateName),
+		huh.NewInput().Title("Root filesystem").Value(&fs.rootfs).
+			Validate(func(s string) error {
+				if !path.IsAbs(strings.TrimSpace(s)) {
+					return errors.New("give an absolute path to a directory")
+				}
+				return nil
+			}),
+		huh.NewInput().Title("Command").Value(&fs.command).
+			Validate(func(s string) error {
+				if len(strings.Fields(s)) == 0 {
+					return errors.New("give a command to run as PID 1, e.g. /bin/sh")
+				}
+				return nil
+			}),
+		huh.NewInput().Title("Hostname").Value(&fs.hostname).Placeholder("same as the name"),
+		huh.NewConfirm().Title("Own network namespace (no network inside)?").Value(&fs.net).
+			Affirmative("yes").Negative("no"),
+		huh.NewInput().Title("Bind mounts").Value(&fs.mounts).
+			Placeholder("/host/dir:/in/container[:rw], … (read-only unless :rw)").
+			Validate(func(s string) error { _, err := parseMountSpecs(s); return err }),
+	)
+}
+
+// parseMountSpecs reads "src:dst[:ro|:rw]" items separated by commas;
+// mounts are read-only unless marked rw.
+func parseMountSpecs(s string) ([]MountSpec, error) {
+	var out []MountSpec
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		parts := strings.Split(item, ":")
+		if len(parts) < 2 || len(parts) > 3 {
+			return nil, fmt.Errorf("bind mount %q: write /host/dir:/in/container, optionally :rw", item)
+		}
+		spec := MountSpec{Source: parts[0], Target: parts[1], ReadOnly: true}
+		if len(parts) == 3 {
+			switch parts[2] {
+			case "ro":
+			case "rw":
+				spec.ReadOnly = false
+			default:
+				return nil, fmt.Errorf("bind mount %q: mode %q is neither ro nor rw", item, parts[2])
+			}
+		}
+		if !path.IsAbs(spec.Source) || !path.IsAbs(spec.Target) {
+			return nil, fmt.Errorf("bind mount %q: both paths must be absolute", item)
+		}
+		out = append(out, spec)
+	}
+	return out, nil
+}
+
+type (
+	launchedMsg      struct{ name string }
+	rootfsMissingMsg struct{ req LaunchRequest }
+)
+
+// launchCmd launches req; unless create is set, a missing rootfs comes back
+// as a question instead of an error.
+func (m Model) launchCmd(req LaunchRequest, create bool) tea.Cmd {
+	b := m.backend
+	return func() tea.Msg {
+		ok, err := b.RootfsExists(req.Rootfs)
+		if err != nil {
+			return errMsg{fmt.Errorf("check rootfs %s: %w", req.Rootfs, err)}
+		}
+		if !ok {
+			if !create {
+				return rootfsMissingMsg{req}
+			}
+			if err := b.CreateRootfs(req.Rootfs); err != nil {
+				return errMsg{fmt.Errorf("create rootfs %s: %w", req.Rootfs, err)}
+			}
+		}
+		name, err := b.Launch(req)
+		if err != nil {
+			return errMsg{fmt.Errorf("launch %s: %w", req.Name, err)}
+		}
+		return launchedMsg{name}
+	}
+}
+
+func (m Model) askCreateRootfs(msg rootfsMissingMsg) (tea.Model, tea.Cmd) {
+	m.confirm = &confirmState{
+		prompt: fmt.Sprintf("Rootfs %s does not exist. Create it from the host's binaries and launch %s?", msg.req.Rootfs, msg.req.Name),
+		onYes: func(m *Model, _ signalChoice) tea.Cmd {
+			m.setStatus("creating rootfs "+msg.req.Rootfs+"…", false)
+			return m.launchCmd(msg.req, true)
+		},
+	}
+	return m, nil
+}
+
+// openMountForm asks for a bind mount to add to c.
+func (m Model) openMountForm(c runtime.Container) (tea.Model, tea.Cmd) {
+	fs := &formState{title: "add a bind mount to " + containerLabel(c), readOnly: true}
+	b := m.backend
+	fs.onSubmit = func(m *Model) tea.Cmd {
+		src, dst, ro := strings.TrimSpace(fs.source), strings.TrimSpace(fs.target), fs.readOnly
+		return func() tea.Msg {
+			if err := b.AddMount(c, src, dst, ro); err != nil {
+				return errMsg{fmt.Errorf("mount %s onto %s in %s: %w", src, dst, shortLabel(c), err)}
+			}
+			mode := "read-write"
+			if ro {
+				mode = "read-only"
+			}
+			return reloadMounts(b, c, fmt.Sprintf("mounted %s onto %s (%s)", src, dst, mode))
+		}
+	}
+	abs := func(what string) func(string) error {
+		return func(s string) error {
+			if !path.IsAbs(strings.TrimSpace(s)) {
+				return fmt.Errorf("the %s must be an absolute path", what)
+			}
+			return nil
+		}
+	}
+	return m.newForm(fs,
+		huh.NewInput().Title("Host path").Value(&fs.source).Placeholder("/srv/data").Validate(abs("host path")),
+		huh.NewInput().Title("Path inside the container").Value(&fs.target).Placeholder("/data").Validate(abs("path inside the container")),
+		huh.NewConfirm().Title("Read-only?").Value(&fs.readOnly).Affirmative("yes").Negative("no"),
+	)
+}

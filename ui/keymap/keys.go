@@ -1,0 +1,238 @@
+// Package keymap holds every key binding of the terminal UI, grouped by the
+// screen they act on. The help overlay, the help bar and docs/keybindings.md
+// are all generated from these bindings, so they cannot drift apart.
+package keymap
+
+import "charm.land/bubbles/v2/key"
+
+// List are the keys of the container list, the home screen.
+type List struct {
+	Up          key.Binding
+	Down        key.Binding
+	Launch      key.Binding
+	Attach      key.Binding
+	Exec        key.Binding
+	Kill        key.Binding
+	Processes   key.Binding
+	Mounts      key.Binding
+	Filter      key.Binding
+	Sort        key.Binding
+	SortReverse key.Binding
+	FocusPane   key.Binding
+	ClosePane   key.Binding
+	Help        key.Binding
+	Quit        key.Binding
+}
+
+// ShortHelp is the one-line help bar of the list.
+func (k List) ShortHelp() []key.Binding {
+	return []key.Binding{k.Launch, k.Attach, k.Exec, k.Kill, k.Mounts, k.Help, k.Quit, k.Processes}
+}
+
+// FullHelp lists every list key, in columns.
+func (k List) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Filter, k.Sort, k.SortReverse},
+		{k.Launch, k.Attach, k.Exec, k.Kill},
+		{k.Processes, k.Mounts, k.FocusPane, k.ClosePane, k.Help, k.Quit},
+	}
+}
+
+// Filter are the keys while typing a filter.
+type Filter struct {
+	Accept key.Binding
+	Clear  key.Binding
+}
+
+// ShortHelp is the help bar while filtering.
+func (k Filter) ShortHelp() []key.Binding { return []key.Binding{k.Accept, k.Clear} }
+
+// FullHelp lists every filter key.
+func (k Filter) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Processes are the keys of the process view.
+type Processes struct {
+	Up   key.Binding
+	Down key.Binding
+	Kill key.Binding
+	Back key.Binding
+}
+
+// ShortHelp is the help bar of the process view.
+func (k Processes) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down, k.Kill, k.Back} }
+
+// FullHelp lists every process view key.
+func (k Processes) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Mounts are the keys of the mounts panel.
+type Mounts struct {
+	Up     key.Binding
+	Down   key.Binding
+	Add    key.Binding
+	Flip   key.Binding
+	Remove key.Binding
+	Back   key.Binding
+}
+
+// ShortHelp is the help bar of the mounts panel.
+func (k Mounts) ShortHelp() []key.Binding {
+	return []key.Binding{k.Add, k.Flip, k.Remove, k.Back}
+}
+
+// FullHelp lists every mounts panel key.
+func (k Mounts) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Add, k.Flip, k.Remove, k.Back}}
+}
+
+// Pane are the keys while a terminal pane has the focus: every other key
+// goes to the shell in it.
+type Pane struct {
+	Release key.Binding
+}
+
+// ShortHelp is the help bar of a focused pane.
+func (k Pane) ShortHelp() []key.Binding { return []key.Binding{k.Release} }
+
+// FullHelp lists every pane key.
+func (k Pane) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Confirm are the keys of a yes/no question, with a signal to choose when
+// killing.
+type Confirm struct {
+	Yes        key.Binding
+	No         key.Binding
+	NextSignal key.Binding
+	PrevSignal key.Binding
+}
+
+// ShortHelp is the help bar of a question.
+func (k Confirm) ShortHelp() []key.Binding {
+	return []key.Binding{k.Yes, k.No, k.PrevSignal, k.NextSignal}
+}
+
+// FullHelp lists every question key.
+func (k Confirm) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Form are the keys of the launch and mount forms (on top of the form
+// fields' own keys).
+type Form struct {
+	Next   key.Binding
+	Prev   key.Binding
+	Cancel key.Binding
+}
+
+// ShortHelp is the help bar of a form.
+func (k Form) ShortHelp() []key.Binding { return []key.Binding{k.Next, k.Prev, k.Cancel} }
+
+// FullHelp lists every form key.
+func (k Form) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// HelpScreen are the keys of the help overlay.
+type HelpScreen struct {
+	Close key.Binding
+}
+
+// ShortHelp is the help bar of the help overlay.
+func (k HelpScreen) ShortHelp() []key.Binding { return []key.Binding{k.Close} }
+
+// FullHelp lists every help overlay key.
+func (k HelpScreen) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// KeyMap is every binding of the UI.
+type KeyMap struct {
+	List      List
+	Filter    Filter
+	Processes Processes
+	Mounts    Mounts
+	Pane      Pane
+	Confirm   Confirm
+	Form      Form
+	Help      HelpScreen
+}
+
+// DefaultKeyMap returns the default bindings. Help texts use the plain words
+// launch, attach, exec, kill and mount so a person scanning the help finds
+// them.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		List: List{
+			Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Launch:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "launch")),
+			Attach:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "attach")),
+			Exec:        key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "exec shell")),
+			Kill:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill")),
+			Processes:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "processes")),
+			Mounts:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mounts")),
+			Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+			Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
+			SortReverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+			FocusPane:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "focus pane N")),
+			ClosePane:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "close pane")),
+			Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+			Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		},
+		Filter: Filter{
+			Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
+			Clear:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		},
+		Processes: Processes{
+			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Kill: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill process")),
+			Back: key.NewBinding(key.WithKeys("esc", "p"), key.WithHelp("esc", "back")),
+		},
+		Mounts: Mounts{
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Add:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add mount")),
+			Flip:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mount ro/rw")),
+			Remove: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "unmount")),
+			Back:   key.NewBinding(key.WithKeys("esc", "m"), key.WithHelp("esc", "back")),
+		},
+		Pane: Pane{
+			Release: key.NewBinding(key.WithKeys("ctrl+]"), key.WithHelp("ctrl+]", "back to list")),
+		},
+		Confirm: Confirm{
+			Yes:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+			No:         key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+			NextSignal: key.NewBinding(key.WithKeys("right", "l", "tab"), key.WithHelp("→", "next signal")),
+			PrevSignal: key.NewBinding(key.WithKeys("left", "h", "shift+tab"), key.WithHelp("←", "prev signal")),
+		},
+		Form: Form{
+			Next:   key.NewBinding(key.WithKeys("enter", "tab"), key.WithHelp("enter", "next/submit")),
+			Prev:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev field")),
+			Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		},
+		Help: HelpScreen{
+			Close: key.NewBinding(key.WithKeys("?", "esc", "q"), key.WithHelp("?/esc", "close help")),
+		},
+	}
+}
+
+// Section is one titled group of bindings, for the help overlay and docs.
+type Section struct {
+	Title    string
+	Bindings []key.Binding
+}
+
+// Sections lists every binding by screen, in the order a person meets them.
+func (k KeyMap) Sections() []Section {
+	flat := func(groups [][]key.Binding) []key.Binding {
+		var out []key.Binding
+		for _, g := range groups {
+			out = append(out, g...)
+		}
+		return out
+	}
+	return []Section{
+		{"Container list", flat(k.List.FullHelp())},
+		{"Filter", flat(k.Filter.FullHelp())},
+		{"Processes (p)", flat(k.Processes.FullHelp())},
+		{"Mount panel (m)", flat(k.Mounts.FullHelp())},
+		{"Terminal pane", flat(k.Pane.FullHelp())},
+		{"Questions (kill, remove, quit)", flat(k.Confirm.FullHelp())},
+		{"Forms (launch, add mount)", flat(k.Form.FullHelp())},
+		{"Help", flat(k.Help.FullHelp())},
+	}
+}

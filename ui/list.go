@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"boxtui/runtime"
+	"boxtui/ui/components/table"
+)
+
+// sortColumn is a column of the container list the rows can be sorted by.
+type sortColumn int
+
+const (
+	sortStarted sortColumn = iota // discovery order: oldest first
+	sortName
+	sortPID
+	sortOrigin
+	sortProcs
+	sortCommand
+	sortMounts
+	numSortColumns
+)
+
+var sortNames = [numSortColumns]string{"started", "name", "pid", "origin", "procs", "command", "mounts"}
+
+// listColumns are the container list's columns; titles carry the sort mark.
+func (m Model) listColumns() []table.Column {
+	mark := func(title string, col sortColumn) string {
+		if m.sortCol != col || (col == sortStarted && !m.sortRev) {
+			return title
+		}
+		if m.sortRev {
+			return title + "↓"
+		}
+		return title + "↑"
+	}
+	return []table.Column{
+		{Title: mark("NAME", sortName), Width: 12},
+		{Title: mark("PID", sortPID), Width: 7, Right: true},
+		{Title: mark("ORIGIN", sortOrigin), Width: 8},
+		{Title: mark("PROCS", sortProcs), Width: 6, Right: true},
+		{Title: mark("COMMAND", sortCommand), Width: 10, Flex: true},
+		{Title: mark("UPTIME", sortStarted), Width: 8, Right: true},
+		{Title: mark("MOUNTS", sortMounts), Width: 6, Right: true},
+	}
+}
+
+// visibleContainers applies the filter and the sort to the snapshot.
+func visibleContainers(all []runtime.Container, filter string, col sortColumn, rev bool) []runtime.Container {
+	out := make([]runtime.Container, 0, len(all))
+	f := strings.ToLower(strings.TrimSpace(filter))
+	for _, c := range all {
+		if f == "" || matchesFilter(c, f) {
+			out = append(out, c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b runtime.Container) int {
+		var r int
+		switch col {
+		case sortName:
+			r = cmp.Compare(a.Name, b.Name)
+		case sortPID:
+			r = cmp.Compare(a.PID, b.PID)
+		case sortOrigin:
+			r = cmp.Compare(a.Origin, b.Origin)
+		case sortProcs:
+			r = cmp.Compare(a.Processes, b.Processes)
+		case sortCommand:
+			r = cmp.Compare(a.Command, b.Command)
+		case sortMounts:
+			r = cmp.Compare(len(a.Mounts), len(b.Mounts))
+		default:
+			r = cmp.Compare(a.StartTime, b.StartTime)
+		}
+		if r == 0 {
+			r = cmp.Compare(a.PID, b.PID)
+		}
+		if rev {
+			r = -r
+		}
+		return r
+	})
+	return out
+}
+
+func matchesFilter(c runtime.Container, f string) bool {
+	for _, s := range []string{c.Name, strconv.Itoa(c.PID), string(c.Origin), c.Command} {
+		if strings.Contains(strings.ToLower(s), f) {
+			return true
+		}
+	}
+	return false
+}
+
+// containerCells turns a container into the list's cells.
+func containerCells(c runtime.Container, now time.Time) []table.Cell {
+	name := c.Name
+	if name == "" {
+		name = "-"
+	}
+	mounts := "-"
+	if len(c.Mounts) > 0 {
+		mounts = strconv.Itoa(len(c.Mounts))
+	}
+	up := "-"
+	if !c.Started.IsZero() && !now.IsZero() {
+		up = formatUptime(now.Sub(c.Started))
+	}
+	return []table.Cell{
+		{Text: name},
+		{Text: strconv.Itoa(c.PID)},
+		{Text: string(c.Origin)},
+		{Text: strconv.Itoa(c.Processes)},
+		{Text: c.Command},
+		{Text: up},
+		{Text: mounts},
+	}
+}
+
+// formatUptime prints a duration the way `ps` and docker do: the two most
+// significant units.
+func formatUptime(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	default:
+		return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
+	}
+}
+
+// containerLabel names a container for titles and messages.
+func containerLabel(c runtime.Container) string {
+	if c.Name != "" {
+		return fmt.Sprintf("%s (PID %d)", c.Name, c.PID)
+	}
+	return fmt.Sprintf("PID %d", c.PID)
+}
+
+// shortLabel is the container's name, or its init PID.
+func shortLabel(c runtime.Container) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return strconv.Itoa(c.PID)
+}

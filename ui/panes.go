@@ -1,0 +1,347 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"boxtui/runtime"
+	"boxtui/ui/components/table"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
+)
+
+type paneKind string
+
+const (
+	paneConsole paneKind = "console"
+	paneExec    paneKind = "exec"
+)
+
+// frameInterval bounds how often a pane is redrawn (60 fps): PTY output
+// marks a pane dirty, and at most one redraw message per pane is in flight.
+const frameInterval = 16 * time.Millisecond
+
+// pane is one terminal pane. Keys, pastes and resizes go to its terminal
+// through ops, a queue served by one goroutine, so they reach the shell in
+// order and Update never blocks on a PTY.
+type pane struct {
+	id    int
+	kind  paneKind
+	label string // container name or init PID
+	pid   int
+	term  Terminal
+	ops   chan func()
+
+	cols, rows int
+	rect       rect
+
+	// What View shows, refreshed at most once per frame in Update.
+	screen   string
+	cx, cy   int
+	cvis     bool
+	title    string
+	pending  bool
+	lastDraw time.Time
+	stopped  bool
+}
+
+// do queues an operation on the pane's terminal. A full queue (a shell
+// that stopped reading) drops the operation rather than freezing the UI.
+func (p *pane) do(f func()) bool {
+	if p.stopped {
+		return false
+	}
+	select {
+	case p.ops <- f:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *pane) stop() {
+	if !p.stopped {
+		p.stopped = true
+		close(p.ops)
+	}
+}
+
+// snapshot copies the terminal's screen for View.
+func (p *pane) snapshot() {
+	p.screen = p.term.Render()
+	p.cx, p.cy, p.cvis = p.term.Cursor()
+	p.title = p.term.Title()
+}
+
+type (
+	paneOpenedMsg struct {
+		term  Terminal
+		ops   chan func()
+		kind  paneKind
+		label string
+		pid   int
+		cols  int
+		rows  int
+	}
+	paneDirtyMsg  struct{ id int }
+	paneRedrawMsg struct{ id int }
+	paneDoneMsg   struct{ id int }
+)
+
+// opened wraps a freshly started terminal and starts its op queue.
+func opened(t Terminal, kind paneKind, label string, pid, cols, rows int) tea.Msg {
+	ops := make(chan func(), 1024)
+	go func() {
+		for f := range ops {
+			f()
+		}
+	}()
+	return paneOpenedMsg{term: t, ops: ops, kind: kind, label: label, pid: pid, cols: cols, rows: rows}
+}
+
+func (m Model) openConsoleCmd(name string, pid, cols, rows int) tea.Cmd {
+	b := m.backend
+	return func() tea.Msg {
+		t, err := b.OpenConsole(name, cols, rows)
+		if err != nil {
+			return errMsg{fmt.Errorf("attach the console of %s: %w", name, err)}
+		}
+		return opened(t, paneConsole, name, pid, cols, rows)
+	}
+}
+
+func (m Model) execCmd(c runtime.Container, cols, rows int) tea.Cmd {
+	b := m.backend
+	return func() tea.Msg {
+		t, err := b.Exec(c, cols, rows)
+		if err != nil {
+			return errMsg{fmt.Errorf("exec a shell in %s: %w", containerLabel(c), err)}
+		}
+		return opened(t, paneExec, shortLabel(c), c.PID, cols, rows)
+	}
+}
+
+func waitPane(p *pane) tea.Cmd {
+	id, t := p.id, p.term
+	return func() tea.Msg {
+		select {
+		case <-t.Updates():
+			return paneDirtyMsg{id}
+		case <-t.Done():
+			return paneDoneMsg{id}
+		}
+	}
+}
+
+func (m Model) paneByID(id int) (int, *pane) {
+	for i, p := range m.panes {
+		if p.id == id {
+			return i, p
+		}
+	}
+	return -1, nil
+}
+
+func (m Model) focusedPane() *pane {
+	if m.paneFocus >= 0 && m.paneFocus < len(m.panes) {
+		return m.panes[m.paneFocus]
+	}
+	return nil
+}
+
+func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
+	m.nextPaneID++
+	p := &pane{id: m.nextPaneID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, ops: msg.ops, cols: msg.cols, rows: msg.rows}
+	p.snapshot()
+	p.lastDraw = time.Now()
+	m.panes = append(append([]*pane(nil), m.panes...), p)
+	m.paneFocus, m.focus = len(m.panes)-1, focusPane
+	m.setStatus(fmt.Sprintf("pane %d: %s %s — %s returns to the list", len(m.panes), p.label, p.kind, m.keys.Pane.Release.Help().Key), false)
+	m.layoutPanes()
+	return m, waitPane(p)
+}
+
+func (m Model) paneDirty(msg paneDirtyMsg) (tea.Model, tea.Cmd) {
+	_, p := m.paneByID(msg.id)
+	if p == nil {
+		return m, nil
+	}
+	since := time.Since(p.lastDraw)
+	if since >= frameInterval {
+		p.snapshot()
+		p.lastDraw = time.Now()
+		return m, waitPane(p)
+	}
+	if p.pending {
+		return m, nil
+	}
+	p.pending = true
+	id := p.id
+	return m, tea.Tick(frameInterval-since, func(time.Time) tea.Msg { return paneRedrawMsg{id} })
+}
+
+func (m Model) paneRedraw(msg paneRedrawMsg) (tea.Model, tea.Cmd) {
+	_, p := m.paneByID(msg.id)
+	if p == nil {
+		return m, nil
+	}
+	p.pending = false
+	p.snapshot()
+	p.lastDraw = time.Now()
+	return m, waitPane(p)
+}
+
+// paneDone closes a pane whose program ended and says how it ended.
+func (m Model) paneDone(msg paneDoneMsg) (tea.Model, tea.Cmd) {
+	i, p := m.paneByID(msg.id)
+	if p == nil {
+		return m, nil
+	}
+	how := "exited normally"
+	if err := p.term.Err(); err != nil {
+		how = "ended: " + err.Error()
+	}
+	m.setStatus(fmt.Sprintf("pane %d (%s %s) %s", i+1, p.label, p.kind, how), p.term.Err() != nil)
+	m.removePane(i)
+	t := p.term
+	return m, tea.Batch(func() tea.Msg { t.Close(); return nil }, m.rescan())
+}
+
+func (m *Model) removePane(i int) {
+	p := m.panes[i]
+	p.stop()
+	m.panes = append(append([]*pane(nil), m.panes[:i]...), m.panes[i+1:]...)
+	switch {
+	case m.paneFocus == i:
+		m.paneFocus = -1
+		if m.focus == focusPane {
+			m.focus = focusList
+		}
+	case m.paneFocus > i:
+		m.paneFocus--
+	}
+	m.layoutPanes()
+}
+
+// closePane closes the focused (or last focused, or last) pane.
+func (m Model) closePane() (tea.Model, tea.Cmd) {
+	if len(m.panes) == 0 {
+		m.setStatus("no pane to close", true)
+		return m, nil
+	}
+	i := m.paneFocus
+	if i < 0 || i >= len(m.panes) {
+		i = len(m.panes) - 1
+	}
+	p := m.panes[i]
+	m.removePane(i)
+	m.setStatus(fmt.Sprintf("closed pane %d (%s %s)", i+1, p.label, p.kind), false)
+	t := p.term
+	return m, func() tea.Msg {
+		if err := t.Close(); err != nil {
+			return errMsg{fmt.Errorf("close pane %s %s: %w", p.label, p.kind, err)}
+		}
+		return nil
+	}
+}
+
+func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.Pane.Release) {
+		m.focus = focusList
+		return m, nil
+	}
+	p := m.focusedPane()
+	if p == nil {
+		m.focus = focusList
+		return m, nil
+	}
+	ev := uv.KeyPressEvent(msg)
+	if !p.do(func() { p.term.SendKey(ev) }) {
+		m.setStatus(fmt.Sprintf("pane %d is not reading input: key dropped", m.paneFocus+1), true)
+	}
+	return m, nil
+}
+
+func (m Model) mouseClick(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
+	if m.form != nil || m.confirm != nil || m.showHelp {
+		return m, nil
+	}
+	for i, p := range m.panes {
+		r := p.rect
+		if msg.X >= r.x && msg.X < r.x+r.w && msg.Y >= r.y && msg.Y < r.y+r.h {
+			m.paneFocus, m.focus = i, focusPane
+			return m, nil
+		}
+	}
+	l := m.layout()
+	if msg.X >= l.list.x && msg.X < l.list.x+l.list.w && msg.Y > l.list.y && msg.Y < l.list.y+l.list.h {
+		row := table.Offset(m.cursor, len(m.rows), l.list.h-1) + msg.Y - l.list.y - 1
+		if row >= 0 && row < len(m.rows) {
+			m.cursor, m.selPID = row, m.rows[row].PID
+			if m.focus == focusPane {
+				m.focus = focusList
+			}
+			return m, m.detailRefresh()
+		}
+	}
+	return m, nil
+}
+
+// layoutPanes places the panes and queues a resize of each PTY whose size
+// changed.
+func (m *Model) layoutPanes() []tea.Cmd {
+	l := m.layout()
+	for i, p := range m.panes {
+		if i >= len(l.panes) {
+			break
+		}
+		p.rect = l.panes[i]
+		cols, rows := max(p.rect.w-2, 1), max(p.rect.h-2, 1)
+		if cols != p.cols || rows != p.rows {
+			p.cols, p.rows = cols, rows
+			t := p.term
+			p.do(func() { _ = t.Resize(cols, rows) })
+		}
+	}
+	return nil
+}
+
+// newPaneSize is the inner size a pane opened now will get.
+func (m Model) newPaneSize() (cols, rows int) {
+	l := m.layoutFor(len(m.panes) + 1)
+	r := l.panes[len(l.panes)-1]
+	return max(r.w-2, 1), max(r.h-2, 1)
+}
+
+// renderPane draws p with a border naming its number, container and kind.
+func (m Model) renderPane(i int, p *pane) string {
+	r := p.rect
+	focused := m.focus == focusPane && i == m.paneFocus
+	style := m.st.PaneBorder
+	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"
+	if focused {
+		style = m.st.PaneBorderFocused
+		h, v, tl, tr, bl, br = "━", "┃", "┏", "┓", "┗", "┛"
+	}
+	name := fmt.Sprintf(" %d %s %s ", i+1, p.label, p.kind)
+	if p.title != "" {
+		name += "· " + p.title + " "
+	}
+	name = table.Fit(name, max(r.w-3, 0), false)
+	name = strings.TrimRight(name, " ") + " "
+	top := tl + h + name + strings.Repeat(h, max(r.w-3-len([]rune(name)), 0)) + tr
+	lines := []string{style.Render(top)}
+	content := strings.Split(p.screen, "\n")
+	for y := 0; y < r.h-2; y++ {
+		line := ""
+		if y < len(content) {
+			line = content[y]
+		}
+		lines = append(lines, style.Render(v)+table.Fit(line, r.w-2, false)+"\x1b[m"+style.Render(v))
+	}
+	lines = append(lines, style.Render(bl+strings.Repeat(h, max(r.w-2, 0))+br))
+	return strings.Join(lines, "\n")
+}

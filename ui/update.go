@@ -1,0 +1,321 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+
+	"boxtui/runtime"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Update handles one message. It does no I/O: every side effect is a Cmd.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		var cmds []tea.Cmd
+		if m.form != nil {
+			m.form.resize(m.width)
+		}
+		cmds = append(cmds, m.layoutPanes()...)
+		return m, tea.Batch(cmds...)
+
+	case scanMsg:
+		m.scanning = false
+		if msg.err != nil {
+			m.setStatus("scan: "+msg.err.Error(), true)
+		} else {
+			m.snap, m.snapAt, m.users, m.scanned = msg.snap, msg.at, msg.users, true
+			m.applyRows()
+			if len(msg.snap.Warnings) > 0 && m.status == "" {
+				m.setStatus(msg.snap.Warnings[0].Error(), false)
+			}
+		}
+		m.tickID++
+		var cmds []tea.Cmd
+		cmds = append(cmds, m.tickCmd())
+		if m.detail == detailMounts {
+			if c, ok := m.selected(); ok && c.PID != m.mountsOf {
+				cmds = append(cmds, m.mountsCmd(c))
+			}
+		}
+		return m, tea.Batch(cmds...)
+
+	case tickMsg:
+		// A tick from before the last scan (or a rescan on demand) is
+		// stale: only the newest one starts a scan.
+		if msg.id != m.tickID || m.scanning {
+			return m, nil
+		}
+		m.scanning = true
+		return m, m.scanCmd()
+
+	case errMsg:
+		m.setStatus(msg.err.Error(), true)
+		return m, nil
+
+	case doneMsg:
+		m.setStatus(msg.text, false)
+		if msg.rescan && !m.scanning {
+			m.scanning = true
+			return m, m.scanCmd()
+		}
+		return m, nil
+
+	case mountsMsg:
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+		}
+		if c, ok := m.selected(); ok && c.PID == msg.pid {
+			m.mounts, m.mountsOf = msg.mounts, msg.pid
+			m.mountCur = max(0, min(m.mountCur, len(m.mounts)-1))
+		}
+		return m, nil
+
+	case rootfsMissingMsg:
+		return m.askCreateRootfs(msg)
+
+	case launchedMsg:
+		m.setStatus(fmt.Sprintf("launched %s", msg.name), false)
+		m.form = nil
+		cols, rows := m.newPaneSize()
+		return m, tea.Batch(m.openConsoleCmd(msg.name, 0, cols, rows), m.rescan())
+
+	case paneOpenedMsg:
+		return m.addPane(msg)
+	case paneDirtyMsg:
+		return m.paneDirty(msg)
+	case paneRedrawMsg:
+		return m.paneRedraw(msg)
+	case paneDoneMsg:
+		return m.paneDone(msg)
+
+	case tea.MouseClickMsg:
+		return m.mouseClick(msg)
+
+	case tea.PasteMsg:
+		if m.focus == focusPane {
+			if p := m.focusedPane(); p != nil {
+				p.do(func() { p.term.Paste(msg.Content) })
+			}
+			return m, nil
+		}
+		if m.form != nil {
+			return m.updateForm(msg)
+		}
+		if m.focus == focusFilter {
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(msg)
+			m.applyRows()
+			return m, cmd
+		}
+		return m, nil
+
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	}
+	if m.form != nil {
+		return m.updateForm(msg)
+	}
+	if m.focus == focusFilter {
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case m.confirm != nil:
+		return m.updateConfirm(msg)
+	case m.form != nil:
+		return m.updateForm(msg)
+	case m.showHelp:
+		if key.Matches(msg, m.keys.Help.Close) {
+			m.showHelp = false
+		}
+		return m, nil
+	case m.focus == focusPane:
+		return m.paneKey(msg)
+	case m.focus == focusFilter:
+		return m.filterKey(msg)
+	case m.width < MinWidth || m.height < MinHeight:
+		if key.Matches(msg, m.keys.List.Quit) {
+			return m.quit()
+		}
+		return m, nil
+	}
+	if m.focus == focusDetail {
+		if mod, cmd, ok := m.detailKey(msg); ok {
+			return mod, cmd
+		}
+	}
+	return m.listKey(msg)
+}
+
+func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys.List
+	c, haveSel := m.selected()
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+	case key.Matches(msg, k.Up):
+		m.moveCursor(-1)
+		return m, m.detailRefresh()
+	case key.Matches(msg, k.Down):
+		m.moveCursor(1)
+		return m, m.detailRefresh()
+	case key.Matches(msg, k.Filter):
+		m.focus = focusFilter
+		return m, m.filter.Focus()
+	case key.Matches(msg, k.Sort):
+		m.sortCol = (m.sortCol + 1) % numSortColumns
+		m.applyRows()
+		m.setStatus("sorted by "+sortNames[m.sortCol], false)
+	case key.Matches(msg, k.SortReverse):
+		m.sortRev = !m.sortRev
+		m.applyRows()
+	case key.Matches(msg, k.Processes):
+		if !haveSel {
+			return m, nil
+		}
+		m.detail, m.focus, m.procCur = detailProcesses, focusDetail, 0
+	case key.Matches(msg, k.Mounts):
+		if !haveSel {
+			return m, nil
+		}
+		m.detail, m.focus, m.mountCur = detailMounts, focusDetail, 0
+		return m, m.mountsCmd(c)
+	case key.Matches(msg, k.Launch):
+		return m.openLaunchForm()
+	case key.Matches(msg, k.Attach):
+		if !haveSel {
+			return m, nil
+		}
+		if c.Name == "" {
+			m.setStatus(fmt.Sprintf("attach: %s was not launched by boxtui, so it has no console; press %s to exec a shell in it", containerLabel(c), m.keys.List.Exec.Help().Key), true)
+			return m, nil
+		}
+		cols, rows := m.newPaneSize()
+		return m, m.openConsoleCmd(c.Name, c.PID, cols, rows)
+	case key.Matches(msg, k.Exec):
+		if !haveSel {
+			return m, nil
+		}
+		cols, rows := m.newPaneSize()
+		return m, m.execCmd(c, cols, rows)
+	case key.Matches(msg, k.Kill):
+		if !haveSel {
+			return m, nil
+		}
+		return m.askKillContainer(c)
+	case key.Matches(msg, k.FocusPane):
+		n := int(msg.Code - '1')
+		if n < 0 || n >= len(m.panes) {
+			m.setStatus(fmt.Sprintf("no pane %d (%d open)", n+1, len(m.panes)), true)
+			return m, nil
+		}
+		m.paneFocus, m.focus = n, focusPane
+	case key.Matches(msg, k.ClosePane):
+		return m.closePane()
+	}
+	return m, nil
+}
+
+func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Filter.Accept):
+		m.filter.Blur()
+		m.focus = focusList
+		m.applyRows()
+		if len(m.rows) > 0 {
+			m.cursor, m.selPID = 0, m.rows[0].PID
+		}
+		return m, m.detailRefresh()
+	case key.Matches(msg, m.keys.Filter.Clear):
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.focus = focusList
+		m.applyRows()
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	m.applyRows()
+	return m, cmd
+}
+
+// detailRefresh reloads what the detail panel needs for a new selection.
+func (m Model) detailRefresh() tea.Cmd {
+	if m.detail != detailMounts {
+		return nil
+	}
+	if c, ok := m.selected(); ok {
+		return m.mountsCmd(c)
+	}
+	return nil
+}
+
+func (m Model) rescan() tea.Cmd {
+	// A ticked scan may be in flight; a doneMsg with rescan asks once more
+	// when it is not.
+	return func() tea.Msg { return doneMsg{rescan: true} }
+}
+
+// quit leaves the UI. Containers keep running; open exec shells are closed
+// after a question.
+func (m Model) quit() (tea.Model, tea.Cmd) {
+	execs := 0
+	for _, p := range m.panes {
+		if p.kind == paneExec {
+			execs++
+		}
+	}
+	if execs > 0 {
+		m.confirm = &confirmState{
+			prompt: fmt.Sprintf("Quit? %d exec shell(s) will be closed; containers keep running.", execs),
+			onYes: func(m *Model, _ signalChoice) tea.Cmd {
+				return m.finish()
+			},
+		}
+		return m, nil
+	}
+	return m, m.finish()
+}
+
+// finish closes every pane and quits.
+func (m *Model) finish() tea.Cmd {
+	n := 0
+	for _, c := range m.snap.Containers {
+		if c.Status == runtime.StatusRunning {
+			n++
+		}
+	}
+	m.quitting = true
+	m.summary = fmt.Sprintf("boxtui: quit; %d container(s) keep running (boxtui never stops them on quit; `boxtui ls` lists them)", n)
+	var terms []Terminal
+	for _, p := range m.panes {
+		terms = append(terms, p.term)
+		p.stop()
+	}
+	m.panes = nil
+	closeAll := func() tea.Msg {
+		var errs []error
+		for _, t := range terms {
+			if err := t.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return errMsg{err}
+		}
+		return nil
+	}
+	return tea.Sequence(closeAll, tea.Quit)
+}

@@ -1,0 +1,314 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"boxtui/ui/components/table"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+type rect struct{ x, y, w, h int }
+
+// layout is where each part of the screen goes.
+type layout struct {
+	header int // lines above the body
+	list   rect
+	detail rect
+	panes  []rect
+	body   rect
+}
+
+func (m Model) layout() layout { return m.layoutFor(len(m.panes)) }
+
+// layoutFor places the list, the detail panel and n panes.
+func (m Model) layoutFor(n int) layout {
+	var l layout
+	l.header = 1
+	if m.opts.ReadOnly {
+		l.header++
+	}
+	bodyH := max(m.height-l.header-2, 3)
+	l.body = rect{0, l.header, m.width, bodyH}
+	top := bodyH
+	if n > 0 {
+		top = max(8, bodyH*2/5)
+	}
+	listH := max(3, min(len(m.rows)+1, top/2))
+	if n == 0 {
+		listH = max(4, min(len(m.rows)+1, top/2))
+	}
+	l.list = rect{0, l.header, m.width, listH}
+	l.detail = rect{0, l.header + listH + 1, m.width, max(top-listH-1, 0)}
+	if n == 0 {
+		return l
+	}
+	area := rect{0, l.header + top, m.width, bodyH - top}
+	cols := 1
+	switch {
+	case n == 2 && area.w >= 80:
+		cols = 2
+	case n > 2:
+		cols = 2
+	}
+	rowsN := (n + cols - 1) / cols
+	for i := 0; i < n; i++ {
+		r, c := i/cols, i%cols
+		inRow := cols
+		if r == rowsN-1 && n%cols != 0 {
+			inRow = n % cols
+		}
+		w := area.w / inRow
+		x := area.x + c*w
+		if c == inRow-1 {
+			w = area.w - c*w
+		}
+		h := area.h / rowsN
+		y := area.y + r*h
+		if r == rowsN-1 {
+			h = area.h - r*h
+		}
+		l.panes = append(l.panes, rect{x, y, w, h})
+	}
+	return l
+}
+
+// View draws the screen. It reads only the model: no I/O.
+func (m Model) View() tea.View {
+	var v tea.View
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "boxtui"
+	if m.quitting {
+		return v
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		msg := fmt.Sprintf("boxtui needs a terminal of at least %dx%d; this one is %dx%d.\nMake the window larger, or press q to quit.", MinWidth, MinHeight, m.width, m.height)
+		v.SetContent(lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg))
+		return v
+	}
+	l := m.layout()
+	var out []string
+	out = append(out, m.headerLine())
+	if m.opts.ReadOnly {
+		out = append(out, m.st.Banner.Render(table.Fit(" not root: read-only view — launch, attach, exec, kill and mount need root (run: sudo boxtui)", m.width, false)))
+	}
+	switch {
+	case m.showHelp:
+		out = append(out, m.renderHelp(l.body.w, l.body.h))
+	case m.form != nil:
+		title := m.st.Section.Render(table.Fit(m.form.title, m.width, false))
+		out = append(out, padLines(title+"\n\n"+m.form.form.View(), l.body.w, l.body.h))
+	default:
+		out = append(out, m.renderBody(l))
+	}
+	if m.confirm != nil {
+		out = append(out, m.renderConfirm())
+	} else {
+		out = append(out, m.statusLine(), m.helpBar())
+	}
+	v.SetContent(strings.Join(out, "\n"))
+	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.form == nil {
+		if p.cx < p.rect.w-2 && p.cy < p.rect.h-2 {
+			v.Cursor = tea.NewCursor(p.rect.x+1+p.cx, p.rect.y+1+p.cy)
+		}
+	}
+	return v
+}
+
+func (m Model) headerLine() string {
+	left := m.st.Title.Render("boxtui")
+	n := len(m.snap.Containers)
+	info := fmt.Sprintf("  %d container(s)", n)
+	if len(m.rows) != n {
+		info += fmt.Sprintf(", %d shown", len(m.rows))
+	}
+	if len(m.panes) > 0 {
+		info += fmt.Sprintf(" · %d pane(s)", len(m.panes))
+	}
+	if !m.scanned {
+		info = "  scanning…"
+	}
+	return table.Fit(left+m.st.Muted.Render(info), m.width, false)
+}
+
+// renderBody draws the list, the detail panel and the panes.
+func (m Model) renderBody(l layout) string {
+	lines := make([]string, 0, l.body.h)
+	lines = append(lines, strings.Split(m.renderList(l.list), "\n")...)
+	filterLine := strings.Repeat(" ", m.width)
+	if m.focus == focusFilter || m.filter.Value() != "" {
+		filterLine = m.st.Filter.Render(table.Fit(m.filter.View(), m.width, false))
+	}
+	lines = append(lines, filterLine)
+	if l.detail.h > 0 {
+		lines = append(lines, strings.Split(m.renderDetail(l.detail), "\n")...)
+	}
+	for len(lines) < l.body.h-(func() int {
+		if len(l.panes) > 0 {
+			return l.body.h - (l.panes[0].y - l.body.y)
+		}
+		return 0
+	}()) {
+		lines = append(lines, strings.Repeat(" ", m.width))
+	}
+	if len(m.panes) > 0 {
+		lines = append(lines, m.renderPanes(l)...)
+	}
+	return padLines(strings.Join(lines, "\n"), m.width, l.body.h)
+}
+
+func (m Model) renderList(r rect) string {
+	if !m.scanned {
+		return padLines(m.st.Muted.Render("scanning /proc…"), r.w, r.h)
+	}
+	rows := make([][]table.Cell, len(m.rows))
+	for i, c := range m.rows {
+		rows[i] = containerCells(c, m.snapAt)
+	}
+	sel := m.st.Selected
+	if m.focus != focusList && m.focus != focusFilter {
+		sel = m.st.SelectedBlur
+	}
+	t := table.Table{Columns: m.listColumns(), Rows: rows, Width: r.w, Height: r.h, Cursor: m.cursor,
+		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: sel}}
+	out := t.Render()
+	if len(m.rows) == 0 {
+		msg := "no containers: press n to launch one, or start one with unshare --pid --fork"
+		if m.filter.Value() != "" {
+			msg = "no container matches the filter (esc clears it)"
+		}
+		lines := strings.Split(out, "\n")
+		if len(lines) > 1 {
+			lines[1] = m.st.Muted.Render(table.Fit(msg, r.w, false))
+		}
+		out = strings.Join(lines, "\n")
+	}
+	return out
+}
+
+func (m Model) renderDetail(r rect) string {
+	c, ok := m.selected()
+	if !ok {
+		return emptyPanel(m.st, "namespaces", "select a container to see its namespaces", r.w, r.h)
+	}
+	switch m.detail {
+	case detailProcesses:
+		return padLines(m.renderProcesses(c, r.w, r.h), r.w, r.h)
+	case detailMounts:
+		return padLines(m.renderMounts(c, r.w, r.h), r.w, r.h)
+	}
+	return padLines(renderNamespaces(m.st, m.snap.Host, c, r.w, r.h), r.w, r.h)
+}
+
+// renderPanes draws the pane area line by line from the pane rectangles.
+func (m Model) renderPanes(l layout) []string {
+	if len(l.panes) == 0 {
+		return nil
+	}
+	y0 := l.panes[0].y
+	h := l.body.y + l.body.h - y0
+	grid := make([][]string, h)
+	for i, p := range m.panes {
+		if i >= len(l.panes) {
+			break
+		}
+		r := l.panes[i]
+		p.rect = r
+		for j, line := range strings.Split(m.renderPane(i, p), "\n") {
+			if y := r.y - y0 + j; y >= 0 && y < h {
+				grid[y] = append(grid[y], line)
+			}
+		}
+	}
+	out := make([]string, h)
+	for y := range grid {
+		out[y] = table.Fit(strings.Join(grid[y], ""), m.width, false)
+	}
+	return out
+}
+
+func (m Model) statusLine() string {
+	if m.status == "" {
+		return strings.Repeat(" ", m.width)
+	}
+	st := m.st.Status
+	text := m.status
+	if m.statusErr {
+		st = m.st.StatusError
+		text = "error: " + text
+	}
+	return st.Render(table.Fit(text, m.width, false))
+}
+
+// helpBar is the one-line help of whatever has the focus.
+func (m Model) helpBar() string {
+	var km help.KeyMap = m.keys.List
+	switch {
+	case m.showHelp:
+		km = m.keys.Help
+	case m.form != nil:
+		km = m.keys.Form
+	case m.focus == focusPane:
+		km = m.keys.Pane
+	case m.focus == focusFilter:
+		km = m.keys.Filter
+	case m.focus == focusDetail && m.detail == detailProcesses:
+		km = m.keys.Processes
+	case m.focus == focusDetail && m.detail == detailMounts:
+		km = m.keys.Mounts
+	}
+	h := m.help
+	h.SetWidth(m.width)
+	return table.Fit(h.ShortHelpView(km.ShortHelp()), m.width, false)
+}
+
+// renderHelp is the help overlay: every key of every screen.
+func (m Model) renderHelp(width, height int) string {
+	var blocks []string
+	for _, s := range m.keys.Sections() {
+		var lines []string
+		lines = append(lines, m.st.Section.Render(s.Title))
+		for _, b := range s.Bindings {
+			if !b.Enabled() {
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("  %-9s %s", b.Help().Key, b.Help().Desc))
+		}
+		blocks = append(blocks, strings.Join(lines, "\n"))
+	}
+	// Blocks flow down columns as tall as the screen, as many columns as
+	// it takes, so every key is on screen even at 80x24.
+	var columns [][]string
+	var col []string
+	for _, b := range blocks {
+		bl := strings.Split(b, "\n")
+		if len(col) > 0 && len(col)+1+len(bl) > height {
+			columns, col = append(columns, col), nil
+		}
+		if len(col) > 0 {
+			col = append(col, "")
+		}
+		col = append(col, bl...)
+	}
+	if len(col) > 0 {
+		columns = append(columns, col)
+	}
+	colW := width / max(len(columns), 1)
+	var out []string
+	for i := 0; i < height; i++ {
+		var b strings.Builder
+		for _, c := range columns {
+			line := ""
+			if i < len(c) {
+				line = c[i]
+			}
+			b.WriteString(table.Fit(line, colW-1, false) + " ")
+		}
+		out = append(out, b.String())
+	}
+	return padLines(strings.Join(out, "\n"), width, height)
+}
