@@ -21,8 +21,35 @@ func Markdown(k KeyMap) string {
 			for i, key := range bnd.Keys() {
 				keys[i] = "`" + key + "`"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", h.Key, h.Desc, strings.Join(keys, " "))
+			desc := h.Desc
+			if long, ok := longHelp[s.Title+"/"+h.Desc]; ok {
+				desc = long
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", h.Key, desc, strings.Join(keys, " "))
 		}
 	}
 	return b.String()
+}
+
+// longHelp says more than the help bar has room for, keyed by section title
+// and short description.
+var longHelp = map[string]string{
+	"Container list/sort column":                 "sort by the next column (started, name, pid, origin, procs, command, mounts)",
+	"Container list/launch":                      "launch a container (form: name, rootfs, command, hostname, network, bind mounts); its console opens in a pane",
+	"Container list/attach":                      "attach the console of the selected boxtui container in a pane",
+	"Container list/exec shell":                  "exec a new shell in the selected container's namespaces, in a split pane",
+	"Container list/kill":                        "kill the selected container: asks y/n; the signal can be chosen (default: stop = TERM, wait, KILL)",
+	"Container list/processes":                   "show the container's processes: host PID, PID inside, user, namespace set, command",
+	"Container list/mounts":                      "open the mount panel of the selected container",
+	"Container list/focus pane N":                "give the keyboard to pane N",
+	"Container list/close pane":                  "close the last focused pane (an exec shell is hung up; a console only disconnects)",
+	"Container list/quit":                        "quit; containers keep running, open exec shells are closed after a question",
+	"Filter/keep filter":                         "keep the filter and select the first match",
+	"Processes (p)/kill process":                 "kill the highlighted process: asks y/n; the signal can be chosen (default TERM)",
+	"Mount panel (m)/add mount":                  "add a bind mount (form: host path, path inside, read-only; enter moves on and submits on the last field)",
+	"Mount panel (m)/mount ro/rw":                "flip the highlighted boxtui mount between read-only and read-write",
+	"Mount panel (m)/unmount":                    "remove the highlighted boxtui mount (asks y)",
+	"Terminal pane/back to list":                 "give the keyboard back to the list; every other key goes to the shell",
+	"Questions (kill, remove, quit)/next signal": "choose the next signal to send",
+	"Questions (kill, remove, quit)/prev signal": "choose the previous signal to send",
 }

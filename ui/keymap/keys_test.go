@@ -1,0 +1,71 @@
+package keymap
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"charm.land/bubbles/v2/key"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/keybindings.md")
+
+const docPath = "../../docs/keybindings.md"
+
+// TestKeybindingsDocIsCurrent fails when docs/keybindings.md no longer
+// matches the key maps: regenerate it with `go run ./ui/keydoc` (or
+// `go test ./ui/keymap -update`).
+func TestKeybindingsDocIsCurrent(t *testing.T) {
+	want := Markdown(DefaultKeyMap())
+	if *update {
+		if err := os.WriteFile(docPath, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatalf("read %s: %v (generate it with `go run ./ui/keydoc`)", docPath, err)
+	}
+	if string(got) != want {
+		t.Fatalf("docs/keybindings.md is stale: run `go run ./ui/keydoc` from the repository root")
+	}
+}
+
+// TestHelpUsesPlainWords checks that a person scanning the help finds the
+// actions by their usual names.
+func TestHelpUsesPlainWords(t *testing.T) {
+	md := Markdown(DefaultKeyMap())
+	for _, w := range []string{"launch", "attach", "exec", "kill", "mount"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("help never says %q", w)
+		}
+	}
+}
+
+// TestNoKeyBoundTwiceOnAScreen catches a binding shadowed by another on the
+// same screen.
+func TestNoKeyBoundTwiceOnAScreen(t *testing.T) {
+	k := DefaultKeyMap()
+	screens := map[string][][]key.Binding{
+		"list":      k.List.FullHelp(),
+		"processes": k.Processes.FullHelp(),
+		"mounts":    k.Mounts.FullHelp(),
+		"confirm":   k.Confirm.FullHelp(),
+		"form":      k.Form.FullHelp(),
+	}
+	for name, groups := range screens {
+		seen := map[string]string{}
+		for _, g := range groups {
+			for _, b := range g {
+				for _, key := range b.Keys() {
+					if other, dup := seen[key]; dup {
+						t.Errorf("%s: key %q is bound to both %q and %q", name, key, other, b.Help().Desc)
+					}
+					seen[key] = b.Help().Desc
+				}
+			}
+		}
+	}
+}
