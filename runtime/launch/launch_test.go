@@ -28,7 +28,10 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
 		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
 	}
-	testutil.Main(m)
+	code := m.Run()
+	removeBin()
+	testutil.Cleanup()
+	os.Exit(code)
 }
 
 // setup skips without root, points the state at a fresh directory and

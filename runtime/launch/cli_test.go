@@ -1,0 +1,316 @@
+package launch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"boxtui/internal/testutil"
+	"boxtui/runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binDir  string
+	binErr  error
+)
+
+// boxtuiBin returns the boxtui binary: $BOXTUI_BIN, or one built once for
+// this test binary.
+func boxtuiBin(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("BOXTUI_BIN"); p != "" {
+		return p
+	}
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "boxtui-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "boxtui")
+		out, err := exec.Command("go", "build", "-o", binPath, "boxtui/cmd/boxtui").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// removeBin is called by TestMain.
+func removeBin() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
+
+// boxtui runs the CLI and returns stdout, stderr and the exit code.
+func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(boxtuiBin(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("boxtui %v: %v", args, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// killByName SIGKILLs a named container at test end, whatever happened.
+func killByName(t *testing.T, name string) {
+	t.Cleanup(func() {
+		st, err := runtime.LoadState(name)
+		if err != nil {
+			return
+		}
+		runtime.Signal(st.InitPID, st.InitStart, unix.SIGKILL)
+		runtime.WaitGone(st.InitPID, st.InitStart, 5*time.Second)
+		runtime.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second)
+	})
+}
+
+func TestCLIRunPassesOutputAndExitCode(t *testing.T) {
+	rootfs := setup(t)
+	out, errOut, code := boxtui(t, "", "run", "--rm", "--rootfs", rootfs, "--", "/bin/sh", "-c", "echo $$; exit 7")
+	if out != "1\n" || code != 7 {
+		t.Fatalf("run: stdout %q code %d stderr %q; want \"1\\n\" and 7", out, code, errOut)
+	}
+	out, _, code = boxtui(t, "line one\nline two\n", "run", "--rm", "--rootfs", rootfs, "--", "cat")
+	if out != "line one\nline two\n" || code != 0 {
+		t.Fatalf("stdin passthrough: stdout %q code %d", out, code)
+	}
+}
+
+func TestCLIDetachListKillRemove(t *testing.T) {
+	rootfs := setup(t)
+	killByName(t, "cli1")
+	out, errOut, code := boxtui(t, "", "run", "-d", "--name", "cli1", "--rootfs", rootfs, "--", "/bin/sleep", "1000")
+	if code != 0 || out != "cli1\n" {
+		t.Fatalf("run -d: %q %q %d", out, errOut, code)
+	}
+	out, _, _ = boxtui(t, "", "ls", "--json")
+	var cs []runtime.Container
+	if err := json.Unmarshal([]byte(out), &cs); err != nil {
+		t.Fatalf("ls --json: %v\n%s", err, out)
+	}
+	found := false
+	for _, c := range cs {
+		found = found || c.Name == "cli1" && c.Origin == runtime.OriginBoxtui
+	}
+	if !found {
+		t.Fatalf("ls does not show cli1 with origin boxtui:\n%s", out)
+	}
+
+	oneLine := func(what, errOut, want string) {
+		t.Helper()
+		if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: stderr %q, want one line with %q", what, errOut, want)
+		}
+	}
+	_, errOut, code = boxtui(t, "", "run", "-d", "--name", "cli1", "--rootfs", rootfs)
+	oneLine("name taken", errOut, "already in use")
+	_, errOut, _ = boxtui(t, "", "kill", "-s", "BOGUS", "cli1")
+	oneLine("unknown signal", errOut, "unknown signal")
+	_, errOut, _ = boxtui(t, "", "rm", "cli1")
+	oneLine("rm running", errOut, "still running")
+	_, errOut, _ = boxtui(t, "", "run", "-v", "/tmp:/x", "--rootfs", rootfs)
+	if attachMountsWired := !strings.Contains(errOut, "not available"); !attachMountsWired {
+		oneLine("-v before bind mounts exist", errOut, "bind mounts are not available yet")
+	}
+
+	if _, errOut, code = boxtui(t, "", "kill", "cli1"); code != 0 {
+		t.Fatalf("kill: %s", errOut)
+	}
+	out, _, _ = boxtui(t, "", "ls", "-a")
+	if !strings.Contains(out, "exited(KILL)") {
+		t.Errorf("ls -a after kill:\n%s", out)
+	}
+	_, errOut, code = boxtui(t, "", "kill", "cli1")
+	oneLine("kill an exited container", errOut, "exited")
+	if _, errOut, code = boxtui(t, "", "rm", "cli1"); code != 0 {
+		t.Fatalf("rm: %s", errOut)
+	}
+	if names := stateNames(t); len(names) != 0 {
+		t.Errorf("rm left %v", names)
+	}
+	_, errOut, _ = boxtui(t, "", "attach", "cli1")
+	oneLine("attach a removed container", errOut, "cli1")
+}
+
+func TestCLIRemoveForce(t *testing.T) {
+	rootfs := setup(t)
+	killByName(t, "cli2")
+	if _, errOut, code := boxtui(t, "", "run", "-d", "--name", "cli2", "--rootfs", rootfs, "--", "/bin/sleep", "1000"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := boxtui(t, "", "rm", "-f", "cli2"); code != 0 {
+		t.Fatalf("rm -f: %s", errOut)
+	}
+	if names := stateNames(t); len(names) != 0 {
+		t.Errorf("rm -f left %v", names)
+	}
+}
+
+// SIGKILL of `boxtui run` (the client) leaves the container running.
+func TestCLIClientKilledContainerSurvives(t *testing.T) {
+	rootfs := setup(t)
+	killByName(t, "cli3")
+	cmd := exec.Command(boxtuiBin(t), "run", "--name", "cli3", "--rootfs", rootfs, "--", "/bin/sleep", "1000")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		st, err := runtime.LoadState("cli3")
+		return err == nil && st.Status == runtime.StatusRunning
+	}, "cli3 to run")
+	cmd.Process.Kill()
+	cmd.Wait()
+	c, err := runtime.FindContainer("cli3")
+	if err != nil {
+		t.Fatalf("container died with its client: %v", err)
+	}
+	if c.HolderPID == 0 {
+		t.Error("holder died with the client")
+	}
+	if _, errOut, code := boxtui(t, "", "kill", "cli3"); code != 0 {
+		t.Fatalf("kill: %s", errOut)
+	}
+}
+
+// tmux drives a real terminal on a private server.
+type tmux struct {
+	t    *testing.T
+	sock string
+}
+
+func newTmux(t *testing.T, cmd string) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("needs tmux")
+	}
+	tm := &tmux{t: t, sock: fmt.Sprintf("boxtui-launch-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	tm.run("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", cmd)
+	t.Cleanup(func() { exec.Command("tmux", "-L", tm.sock, "kill-server").Run() })
+	return tm
+}
+
+func (tm *tmux) run(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", tm.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *tmux) send(keys ...string) {
+	tm.t.Helper()
+	tm.run(append([]string{"send-keys", "-t", "t"}, keys...)...)
+}
+
+func (tm *tmux) screen() string { return tm.run("capture-pane", "-p", "-t", "t") }
+
+// waitFor polls the screen until it contains want.
+func (tm *tmux) waitFor(want string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen()
+		if strings.Contains(s, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("screen never showed %q:\n%s", want, s)
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+}
+
+// The acceptance story: an interactive `boxtui run` shell is PID 1; the
+// client is SIGKILLed; `boxtui attach` gets the console back; ctrl+p
+// ctrl+q detaches and leaves it running.
+func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
+	rootfs := setup(t)
+	bin := boxtuiBin(t)
+	killByName(t, "tm")
+	tm := newTmux(t, fmt.Sprintf("env BOXTUI_RUN_DIR=%s PS1='outer> ' bash --norc --noprofile", runtime.RunDir()))
+	tm.waitFor("outer>")
+	tm.send(fmt.Sprintf("%s run --name tm --rootfs %s -e 'PS1=I$((40+2))# ' -- /bin/bash --norc --noprofile", bin, rootfs), "Enter")
+	tm.waitFor("I42#") // not in the typed command line: the shell computed it
+	tm.send("echo M$((6*7))", "Enter")
+	tm.waitFor("M42")
+	tm.send("echo P$$", "Enter")
+	tm.waitFor("P1")
+	tm.send("echo C${COLUMNS}x${LINES}", "Enter")
+	tm.waitFor("C100x30")
+
+	// SIGKILL the client: the pane's shell is the client's parent.
+	shell, _ := strconv.Atoi(strings.TrimSpace(tm.run("display", "-p", "-t", "t", "#{pane_pid}")))
+	client := childOf(shell)
+	if client == 0 {
+		t.Fatal("no boxtui run client under the pane's shell")
+	}
+	unix.Kill(client, unix.SIGKILL)
+	testutil.WaitFor(t, 5*time.Second, func() bool { return childOf(shell) == 0 }, "the client to die")
+	if _, err := runtime.FindContainer("tm"); err != nil {
+		t.Fatalf("container died with its client: %v", err)
+	}
+	// The dead client left the terminal raw; the outer shell's readline
+	// copes, and the attach below sets its own modes.
+	tm.send("clear", "Enter")
+	tm.waitFor("outer>")
+	tm.send(bin+" attach tm", "Enter")
+	tm.waitFor("M42") // the replay of recent output
+	tm.send("echo A$((5*5))", "Enter")
+	tm.waitFor("A25")
+	tm.send("C-p")
+	tm.send("C-q")
+	tm.waitFor("detached from tm")
+	if _, err := runtime.FindContainer("tm"); err != nil {
+		t.Fatalf("container gone after detach: %v", err)
+	}
+	// Attach again and end the shell: attach returns with its exit code.
+	tm.send(bin+" attach tm; echo rc=$?", "Enter")
+	tm.waitFor("A25")
+	tm.send("exit 5", "Enter")
+	tm.waitFor("rc=5")
+}
+
+// childOf returns a child process of pid, or 0.
+func childOf(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(fields[0])
+	return n
+}
