@@ -1,0 +1,27 @@
+package mounts
+
+import (
+	goruntime "runtime"
+	"testing"
+
+	"boxtui/internal/testutil"
+)
+
+func init() {
+	// As cmd/boxtui does: keep the main goroutine on the main thread, so the
+	// runtime never parks a thread that entered a container in its place
+	// (the main thread cannot exit; a tainted one would stay around).
+	goruntime.LockOSThread()
+}
+
+func TestMain(m *testing.M) { testutil.Main(m) }
+
+// pinThread locks the test goroutine to its OS thread until the test's
+// cleanups have run. Call it before testutil.StartUnshare: that starts
+// unshare with Pdeathsig, which the kernel ties to the forking *thread*;
+// without the pin, that thread may later be taken by one of the engine's
+// throwaway goroutines and exit with it, killing the container mid-test.
+func pinThread(t *testing.T) {
+	goruntime.LockOSThread()
+	t.Cleanup(goruntime.UnlockOSThread)
+}

@@ -1,0 +1,184 @@
+package mounts
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"boxtui/runtime"
+
+	"github.com/moby/sys/mountinfo"
+)
+
+// Mount is one entry of a container's mount table, as the container sees
+// it.
+type Mount struct {
+	// Source is the host path for a mount boxtui added; otherwise the
+	// filesystem's source as mountinfo gives it, followed by the path within
+	// that filesystem in brackets when it is not its root (findmnt's style:
+	// /dev/vda[/srv/data] for a bind mount of /srv/data).
+	Source string `json:"source"`
+	// Target is the mount point inside the container.
+	Target   string `json:"target"`
+	FSType   string `json:"fstype"`
+	ReadOnly bool   `json:"readonly"`
+	// Managed is true for mounts boxtui added (and recorded).
+	Managed bool `json:"managed"`
+}
+
+// Add bind-mounts hostPath at ctrPath inside the running container c (see
+// AddToProcess) and records it as managed. If the record cannot be written
+// the mount is removed again, so the two never disagree.
+func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
+	target, err := CleanTarget("mount over", ctrPath)
+	if err != nil {
+		return err
+	}
+	src := hostPath
+	if abs, err := filepath.Abs(hostPath); err == nil {
+		src = abs
+	}
+	if err := AddToProcess(c.PID, c.StartTime, src, target, opts); err != nil {
+		return err
+	}
+	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
+		return pushRecord(recs, runtime.MountRecord{Source: src, Target: target, ReadOnly: opts.ReadOnly})
+	})
+	if err != nil {
+		if uerr := RemoveFromProcess(c.PID, c.StartTime, target); uerr != nil {
+			return fmt.Errorf("record mount of %s at %s: %w (and removing it again failed: %v)", src, target, err, uerr)
+		}
+		return fmt.Errorf("record mount of %s at %s: %w (the mount was removed again)", src, target, err)
+	}
+	return nil
+}
+
+// Remount flips the mount at ctrPath inside c between read-only and
+// read-write (see RemountInProcess) and updates its record, if boxtui added
+// it. Any mount may be flipped except those CleanTarget protects.
+func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
+	target, err := CleanTarget("remount", ctrPath)
+	if err != nil {
+		return err
+	}
+	if err := RemountInProcess(c.PID, c.StartTime, target, readOnly); err != nil {
+		return err
+	}
+	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
+		return setRecordMode(recs, target, readOnly)
+	})
+	if err != nil {
+		if uerr := RemountInProcess(c.PID, c.StartTime, target, !readOnly); uerr != nil {
+			return fmt.Errorf("record remount of %s: %w (and flipping it back failed: %v)", target, err, uerr)
+		}
+		return fmt.Errorf("record remount of %s: %w (it was flipped back)", target, err)
+	}
+	return nil
+}
+
+// Remove detaches the mount at ctrPath inside c (see RemoveFromProcess) and
+// drops its record. A record whose mount is already gone (unmounted from
+// inside the container) is dropped too, and the error says it was not a
+// mount.
+func Remove(c runtime.Container, ctrPath string) error {
+	target, err := CleanTarget("unmount", ctrPath)
+	if err != nil {
+		return err
+	}
+	rmErr := RemoveFromProcess(c.PID, c.StartTime, target)
+	if rmErr != nil && !errors.Is(rmErr, ErrNotMount) && !errors.Is(rmErr, ErrTargetMissing) {
+		return rmErr
+	}
+	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
+		return popRecord(recs, target)
+	})
+	if rmErr != nil {
+		return rmErr
+	}
+	if err != nil {
+		return fmt.Errorf("unmounted %s, but dropping its record failed: %w", target, err)
+	}
+	return nil
+}
+
+// List returns c's mount table from its init's /proc/PID/mountinfo. The
+// kernel already writes that file from the init's point of view: mount
+// points are relative to its root, and mounts outside its root (a chroot
+// container's host mounts) are left out.
+func List(c runtime.Container) ([]Mount, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", c.PID))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
+		}
+		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
+	}
+	infos, err := mountinfo.GetMountsFromReader(f, nil)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
+	}
+	if c.StartTime != 0 {
+		if st, err := runtime.ProcessStartTime(c.PID); err != nil || st != c.StartTime {
+			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
+		}
+	}
+	recs, err := loadRecords(c)
+	if err != nil {
+		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
+	}
+	return buildList(infos, recs), nil
+}
+
+// buildList turns a mount table and boxtui's records into Mounts. A target
+// recorded k times marks the last k mounts at that mount point managed
+// (later lines of mountinfo sit on top of earlier ones), and pairs them with
+// the records from the top down.
+func buildList(infos []*mountinfo.Info, recs []runtime.MountRecord) []Mount {
+	byTarget := map[string][]runtime.MountRecord{}
+	for _, r := range recs {
+		byTarget[r.Target] = append(byTarget[r.Target], r)
+	}
+	out := make([]Mount, len(infos))
+	for i, in := range infos {
+		out[i] = Mount{
+			Source:   describeSource(in),
+			Target:   in.Mountpoint,
+			FSType:   in.FSType,
+			ReadOnly: hasOption(in.Options, "ro") || hasOption(in.VFSOptions, "ro"),
+		}
+	}
+	for i := len(out) - 1; i >= 0; i-- {
+		rs := byTarget[out[i].Target]
+		if len(rs) == 0 {
+			continue
+		}
+		r := rs[len(rs)-1]
+		byTarget[out[i].Target] = rs[:len(rs)-1]
+		out[i].Managed = true
+		out[i].Source = r.Source
+	}
+	return out
+}
+
+func describeSource(in *mountinfo.Info) string {
+	src := in.Source
+	if src == "" {
+		src = "none"
+	}
+	if in.Root != "" && in.Root != "/" {
+		return src + "[" + in.Root + "]"
+	}
+	return src
+}
+
+func hasOption(opts, want string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,229 @@
+package mounts
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"boxtui/runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Which mounts boxtui added is recorded per container, as a list of
+// runtime.MountRecord in the order they were added (a stack per target: a
+// mount added over an earlier one at the same path is popped first).
+//
+//   - A boxtui container keeps them in its state (State.Mounts), changed
+//     under the state's lock with runtime.UpdateState.
+//   - Any other container gets RunDir()/mounts/pidns-INODE.json, named after
+//     its PID namespace and holding its init's PID and start time. PID
+//     namespace inodes are reused once a namespace dies, so a file whose init
+//     is no longer that process is stale: it is ignored when read, and
+//     removed the next time any record file is written. Files are replaced
+//     atomically (temp file + rename) under RunDir()/mounts/.lock.
+//
+// A record is only a claim: List marks a mount managed only while a mount
+// is really there at the recorded path.
+
+// foreignRecords is the file kept for a container boxtui did not launch.
+type foreignRecords struct {
+	PIDNS     uint64                `json:"pid_ns"`
+	InitPID   int                   `json:"init_pid"`
+	InitStart uint64                `json:"init_start"`
+	Mounts    []runtime.MountRecord `json:"mounts"`
+}
+
+func recordDir() string { return filepath.Join(runtime.RunDir(), "mounts") }
+
+func recordPath(pidNS uint64) string {
+	return filepath.Join(recordDir(), fmt.Sprintf("pidns-%d.json", pidNS))
+}
+
+// loadRecords returns the mounts boxtui recorded for c.
+func loadRecords(c runtime.Container) ([]runtime.MountRecord, error) {
+	if c.Name != "" {
+		st, err := runtime.LoadState(c.Name)
+		if err != nil {
+			return nil, err
+		}
+		return st.Mounts, nil
+	}
+	fr, err := readForeign(recordPath(c.Namespaces[runtime.NSPID]))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if fr.InitPID != c.PID || fr.InitStart != c.StartTime {
+		return nil, nil // an earlier container that had the same namespace inode
+	}
+	return fr.Mounts, nil
+}
+
+// updateRecords changes c's records with fn, under a lock.
+func updateRecords(c runtime.Container, fn func([]runtime.MountRecord) []runtime.MountRecord) error {
+	if c.Name != "" {
+		return runtime.UpdateState(c.Name, func(st *runtime.State) error {
+			st.Mounts = fn(st.Mounts)
+			return nil
+		})
+	}
+	pidNS := c.Namespaces[runtime.NSPID]
+	if pidNS == 0 {
+		return fmt.Errorf("record mounts of container %d: its pid namespace is unknown", c.PID)
+	}
+	if err := os.MkdirAll(recordDir(), 0o700); err != nil {
+		return fmt.Errorf("record mounts of container %d: %w", c.PID, err)
+	}
+	unlock, err := lockRecords()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	path := recordPath(pidNS)
+	fr, err := readForeign(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if fr.InitPID != c.PID || fr.InitStart != c.StartTime {
+		fr = foreignRecords{}
+	}
+	fr.PIDNS, fr.InitPID, fr.InitStart = pidNS, c.PID, c.StartTime
+	fr.Mounts = fn(fr.Mounts)
+	pruneStale(path)
+	if len(fr.Mounts) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("record mounts of container %d: %w", c.PID, err)
+		}
+		return nil
+	}
+	return writeForeign(path, fr)
+}
+
+func lockRecords() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(recordDir(), ".lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock mount records: %w", err)
+	}
+	if err := retry(func() error { return unix.Flock(int(f.Fd()), unix.LOCK_EX) }); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock mount records: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func readForeign(path string) (foreignRecords, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return foreignRecords{}, err
+	}
+	defer f.Close()
+	fr, err := decodeForeign(f)
+	if err != nil {
+		return foreignRecords{}, fmt.Errorf("read mount records %s: %w", path, err)
+	}
+	return fr, nil
+}
+
+// decodeForeign parses a record file, refusing truncated or nonsensical
+// ones.
+func decodeForeign(r io.Reader) (foreignRecords, error) {
+	var fr foreignRecords
+	if err := json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(&fr); err != nil {
+		return foreignRecords{}, fmt.Errorf("corrupt record file: %w", err)
+	}
+	if fr.InitPID <= 0 || fr.PIDNS == 0 {
+		return foreignRecords{}, fmt.Errorf("corrupt record file: no init pid or pid namespace")
+	}
+	for _, m := range fr.Mounts {
+		if !strings.HasPrefix(m.Target, "/") {
+			return foreignRecords{}, fmt.Errorf("corrupt record file: target %q is not absolute", m.Target)
+		}
+	}
+	return fr, nil
+}
+
+func writeForeign(path string, fr foreignRecords) error {
+	data, err := json.MarshalIndent(fr, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode mount records: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".records-*.json")
+	if err != nil {
+		return fmt.Errorf("write mount records: %w", err)
+	}
+	_, werr := tmp.Write(append(data, '\n'))
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write mount records %s: %w", path, werr)
+	}
+	return nil
+}
+
+// pruneStale removes record files (other than keep) whose container is
+// gone. The caller holds the records lock.
+func pruneStale(keep string) {
+	entries, err := os.ReadDir(recordDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "pidns-") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		path := filepath.Join(recordDir(), name)
+		if path == keep {
+			continue
+		}
+		fr, err := readForeign(path)
+		if err != nil {
+			continue // unreadable: leave it for a person to look at
+		}
+		if st, err := runtime.ProcessStartTime(fr.InitPID); err != nil || st != fr.InitStart {
+			os.Remove(path)
+		}
+	}
+}
+
+// pushRecord adds a record on top; popRecord removes the topmost one for
+// target; setRecordMode changes the topmost one's mode.
+func pushRecord(recs []runtime.MountRecord, r runtime.MountRecord) []runtime.MountRecord {
+	return append(recs, r)
+}
+
+func popRecord(recs []runtime.MountRecord, target string) []runtime.MountRecord {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Target == target {
+			return append(recs[:i:i], recs[i+1:]...)
+		}
+	}
+	return recs
+}
+
+func setRecordMode(recs []runtime.MountRecord, target string, readOnly bool) []runtime.MountRecord {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Target == target {
+			out := append([]runtime.MountRecord(nil), recs...)
+			out[i].ReadOnly = readOnly
+			return out
+		}
+	}
+	return recs
+}
