@@ -28,7 +28,10 @@ func TestMain(m *testing.M) {
 		goruntime.LockOSThread()
 		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
 	}
-	testutil.Main(m)
+	code := m.Run()
+	testutil.Cleanup()
+	removeCLI()
+	os.Exit(code)
 }
 
 const pivotStage = runtime.StagePrefix + "test-pivot-init"

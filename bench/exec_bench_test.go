@@ -1,0 +1,46 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"boxtui/internal/testutil"
+)
+
+// BenchmarkExecVsNsenter starts the seed's container (unshare + chroot,
+// sleep as PID 1) and times `boxtui exec PID -- /bin/true` against
+// `nsenter -t PID -p -m -u -i -n -r -w /bin/true`, taking turns so both see
+// the same machine. Goal: boxtui at most 1.5 times nsenter.
+func BenchmarkExecVsNsenter(b *testing.B) {
+	requireRoot(b)
+	bin := boxtuiBin(b)
+	rootfs := testutil.FreshRootfs(b)
+	pid := strconv.Itoa(testutil.StartUnshare(b, rootfs, "/bin/sleep", "100000"))
+
+	ours := []string{"exec", pid, "--", "/bin/true"}
+	theirs := []string{"-t", pid, "-p", "-m", "-u", "-i", "-n", "-r", "-w", "/bin/true"}
+	// Warm the page cache and the binaries' first-run costs.
+	for range 5 {
+		timeCmd(b, bin, ours...)
+		timeCmd(b, "nsenter", theirs...)
+	}
+	const rounds = 100
+	var boxtui, nsenter []time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for range rounds {
+			boxtui = append(boxtui, timeCmd(b, bin, ours...))
+			nsenter = append(nsenter, timeCmd(b, "nsenter", theirs...))
+		}
+	}
+	b.StopTimer()
+	o, t := median(boxtui), median(nsenter)
+	ratio := float64(o) / float64(t)
+	b.ReportMetric(float64(o.Microseconds())/1000, "boxtui-ms")
+	b.ReportMetric(float64(t.Microseconds())/1000, "nsenter-ms")
+	b.ReportMetric(ratio, "ratio")
+	fmt.Printf("exec: boxtui exec PID -- /bin/true %v, nsenter -t PID -p -m -u -i -n -r -w /bin/true %v (medians of %d); ratio = %.2f (goal <= 1.50) %s\n",
+		o.Round(time.Microsecond), t.Round(time.Microsecond), len(boxtui), ratio, verdict(ratio <= 1.5))
+}

@@ -1,0 +1,254 @@
+package enter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"boxtui/internal/testutil"
+	"boxtui/runtime"
+)
+
+// The CLI tests run `boxtui exec` as a user would: a real binary, built
+// once per test binary.
+var (
+	cliOnce sync.Once
+	cliDir  string
+	cliPath string
+	cliErr  error
+)
+
+func boxtuiBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("BOXTUI_BIN"); p != "" {
+		return p
+	}
+	cliOnce.Do(func() {
+		cliDir, cliErr = os.MkdirTemp("", "boxtui-enter-cli-")
+		if cliErr != nil {
+			return
+		}
+		// Other users must be able to run it, for the not-root test.
+		os.Chmod(cliDir, 0o755)
+		cliPath = filepath.Join(cliDir, "boxtui")
+		out, err := exec.Command("go", "build", "-o", cliPath, "boxtui/cmd/boxtui").CombinedOutput()
+		if err != nil {
+			cliErr = fmt.Errorf("go build boxtui: %v\n%s", err, out)
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	return cliPath
+}
+
+// removeCLI is called by TestMain after the tests.
+func removeCLI() {
+	if cliDir != "" {
+		os.RemoveAll(cliDir)
+	}
+}
+
+// boxtui runs the CLI with args and stdin, and returns stdout, stderr and
+// the exit code.
+func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(boxtuiBinary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errOut.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	t.Fatalf("run boxtui %q: %v", args, err)
+	return "", "", 0
+}
+
+func TestCLIExec(t *testing.T) {
+	c, _ := unshareContainer(t)
+	pid := strconv.Itoa(c.PID)
+
+	out, errOut, code := boxtui(t, "", "exec", pid, "--", "sh", "-c", "echo out; echo err >&2; exit 7")
+	if code != 7 || out != "out\n" || errOut != "err\n" {
+		t.Errorf("exit 7: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// Without -- and with flags after the target: they belong to the command.
+	if out, _, code := boxtui(t, "", "exec", "-e", "A=b", pid, "sh", "-c", "echo $A"); code != 0 || out != "b\n" {
+		t.Errorf("exec PID sh -c: code %d, %q", code, out)
+	}
+	// stdin reaches the command with -i only.
+	if out, _, code := boxtui(t, "piped\n", "exec", "-i", pid, "--", "cat"); code != 0 || out != "piped\n" {
+		t.Errorf("-i: code %d, %q", code, out)
+	}
+	if out, _, code := boxtui(t, "piped\n", "exec", pid, "--", "cat"); code != 0 || out != "" {
+		t.Errorf("without -i: code %d, %q; want empty stdin", code, out)
+	}
+	// -t without a terminal still gives the command a PTY.
+	if out, _, code := boxtui(t, "", "exec", "-t", pid, "--", "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo TTY; exit 3"); code != 3 || !strings.Contains(out, "TTY") {
+		t.Errorf("-t: code %d, %q", code, out)
+	}
+	if out, _, code := boxtui(t, "", "exec", "--ns", "pid", "--new-mount-proc", "-w", "/tmp", pid, "--", "sh", "-c", "pwd; ps ax -o pid=,comm="); code != 0 || !strings.HasPrefix(out, "/tmp\n") || !psHasInit(out, "sleep") {
+		t.Errorf("--new-mount-proc: code %d, %q", code, out)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	c, _ := unshareContainer(t)
+	pid := strconv.Itoa(c.PID)
+	dead := strconv.Itoa(startAndReap(t))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exec", dead}, "boxtui: target " + dead + ": no such process"},
+		{[]string{"exec", strconv.Itoa(os.Getpid())}, "not in a container"},
+		{[]string{"exec", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container"},
+		{[]string{"exec", "--new-mount-proc", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container"},
+		{[]string{"exec", "--ns", "pid,foo", pid}, `boxtui: unknown namespace "foo" in --ns`},
+		{[]string{"exec", "--ns", "user", pid}, "joining a user namespace is not supported"},
+		{[]string{"exec", "-e", "NOVALUE", pid}, `invalid environment entry "NOVALUE"`},
+		{[]string{"exec", "no-such-box"}, `no container named "no-such-box"`},
+	} {
+		out, errOut, code := boxtui(t, "", tc.args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("boxtui %q: code %d, stdout %q, stderr %q; want one line with %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+
+	// Not root.
+	cmd := exec.Command(boxtuiBinary(t), "exec", pid, "--", "true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	errOut, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || string(errOut) != "boxtui: boxtui exec needs root: run it again with sudo\n" {
+		t.Errorf("as nobody: %v, %q", err, errOut)
+	}
+}
+
+// TestCLIForwardsSignals sends SIGTERM to `boxtui exec` and expects the
+// entered command to get it, and boxtui to exit as the command did.
+func TestCLIForwardsSignals(t *testing.T) {
+	c, _ := unshareContainer(t)
+	cmd := exec.Command(boxtuiBinary(t), "exec", strconv.Itoa(c.PID), "--", "/bin/sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	var sleeper int
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		sleeper = childWithComm(cmd.Process.Pid, "sleep")
+		return sleeper > 0
+	}, "the entered sleep")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-done:
+		done <- err
+	case <-time.After(10 * time.Second):
+		t.Fatal("boxtui exec did not exit after SIGTERM")
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 143 {
+		t.Errorf("boxtui exec after SIGTERM: %v; want exit status 143 (the sleep killed by TERM)", err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", sleeper)); err == nil {
+		if st, ok := readStatus(sleeper); ok && st.PPid == cmd.Process.Pid {
+			t.Errorf("entered sleep %d still runs", sleeper)
+		}
+	}
+}
+
+// childWithComm finds a child of parent named comm by reading every
+// process's stat: the child was forked by a thread that has since exited,
+// so it is not in parent's own task/*/children lists reliably.
+func childWithComm(parent int, comm string) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st, err := runtime.ParseStat(data)
+		if err == nil && st.PPid == parent && st.Comm == comm {
+			return pid
+		}
+	}
+	return 0
+}
+
+// TestCLIBoxtuiContainer enters a container that `boxtui run` made, by name.
+func TestCLIBoxtuiContainer(t *testing.T) {
+	testutil.RequireRoot(t, "launches a boxtui container")
+	pinThread(t)
+	bin := boxtuiBinary(t)
+	if _, _, code := boxtui(t, "", "run", "--help"); code != 0 {
+		t.Skip("this boxtui has no run command yet")
+	}
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	rootfs := testutil.FreshRootfs(t)
+	checkNoMountLeak(t, filepath.Dir(rootfs))
+	const name = "enter-test"
+	out, errOut, code := boxtui(t, "", "run", "-d", "--name", name, "--rootfs", rootfs, "--", "/bin/sleep", "1000")
+	if code != 0 {
+		t.Fatalf("boxtui run: %d %s %s", code, out, errOut)
+	}
+	t.Cleanup(func() {
+		if _, errOut, code := boxtui(t, "", "rm", "-f", name); code != 0 {
+			t.Errorf("boxtui rm -f %s: %s", name, errOut)
+		}
+	})
+	c, err := FindContainer(name)
+	if err != nil {
+		t.Fatalf("FindContainer(%q): %v", name, err)
+	}
+	if c.Name != name || c.Origin != runtime.OriginBoxtui {
+		t.Errorf("FindContainer(%q) = %+v", name, c)
+	}
+
+	cmd := exec.Command(bin, "exec", name, "--", "/bin/sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	var sleeper int
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		sleeper = childWithComm(cmd.Process.Pid, "sleep")
+		return sleeper > 0
+	}, "the entered sleep")
+	assertJoined(t, c.PID, sleeper, joinedTypes...)
+
+	out, _, code = boxtui(t, "", "exec", name, "--", "sh", "-c", "hostname; ps ax -o pid=,comm=")
+	if code != 0 || !strings.HasPrefix(out, name+"\n") || !psHasInit(out, "sleep") {
+		t.Errorf("inside %s: code %d, %q", name, code, out)
+	}
+}
