@@ -44,6 +44,34 @@ host's layout (/bin -> usr/bin and the like) is kept. DIR defaults to
 	create.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every library and terminfo entry copied")
 	rootfsCmd.AddCommand(create)
 
+	imp := &cobra.Command{
+		Use:   "import TARBALL DIR",
+		Short: "Unpack a docker export tarball (plain or gzip) as a root filesystem",
+		Long: `Unpack a tar archive such as one made by 'docker export', plain or gzipped,
+into DIR, which must not exist or be empty. The archive is treated as
+hostile: no entry can land outside DIR, whatever names, symlinks or hard
+links it plants. Ownership and device nodes are kept only when run as root.
+On failure nothing is left behind.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := rootfs.Import(args[0], args[1])
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			for _, s := range rep.Skipped {
+				fmt.Fprintf(w, "skipped %s\n", s)
+			}
+			if len(rep.Created) > 0 {
+				fmt.Fprintf(w, "added missing directories: %s\n", strings.Join(rep.Created, " "))
+			}
+			fmt.Fprintf(w, "imported %s: %d files (%s), %d directories, %d symlinks, %d hard links, %d devices, in %v\n",
+				rep.Dir, rep.Files, rootfsSize(rep.Bytes), rep.Dirs, rep.Symlinks, rep.Hardlinks, rep.Devices, rep.Duration.Round(1e6))
+			return nil
+		},
+	}
+	rootfsCmd.AddCommand(imp)
+
 	rootCmd.AddCommand(rootfsCmd)
 }
 

@@ -95,7 +95,7 @@ func Create(dir string, opts Options) (Report, error) {
 		return rep, fmt.Errorf("create rootfs %s: %w", dir, err)
 	}
 	rep.Dir = dir
-	if err := checkDest(dir, opts.Force); err != nil {
+	if err := checkDest(dir, opts.Force, "remove it or pass --force to replace it"); err != nil {
 		return rep, err
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
@@ -130,7 +130,7 @@ func Create(dir string, opts Options) (Report, error) {
 
 // checkDest refuses a non-empty destination without force, and any
 // destination with mounts inside: removing it would descend into them.
-func checkDest(dir string, force bool) error {
+func checkDest(dir string, force bool, hint string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -142,7 +142,7 @@ func checkDest(dir string, force bool) error {
 		return nil
 	}
 	if !force {
-		return fmt.Errorf("rootfs directory %s already exists and is not empty: remove it or pass --force to replace it", dir)
+		return fmt.Errorf("rootfs directory %s already exists and is not empty: %s", dir, hint)
 	}
 	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
 	if err != nil {
