@@ -58,7 +58,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case doneMsg:
-		m.setStatus(msg.text, false)
+		if msg.text != "" {
+			m.setStatus(msg.text, false)
+		}
 		if msg.rescan && !m.scanning {
 			m.scanning = true
 			return m, m.scanCmd()

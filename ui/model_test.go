@@ -1,0 +1,386 @@
+package ui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"boxtui/runtime"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+func (d *driver) selectedPID() int {
+	c, ok := d.m.selected()
+	if !ok {
+		return 0
+	}
+	return c.PID
+}
+
+func (d *driver) rowPIDs() []int {
+	var out []int
+	for _, c := range d.m.rows {
+		out = append(out, c.PID)
+	}
+	return out
+}
+
+// rescanWith replaces the backend's snapshot and delivers a scan.
+func (d *driver) rescanWith(snap runtime.Snapshot) {
+	d.b.mu.Lock()
+	d.b.snap = snap
+	d.b.mu.Unlock()
+	d.send(tickMsg{id: d.m.tickID})
+}
+
+func TestSelectionFollowsContainerAcrossRefresh(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("down")
+	if got := d.selectedPID(); got != 5100 {
+		t.Fatalf("selected %d, want 5100", got)
+	}
+	snap := fakeSnapshot()
+	// A new, older container lands before it in the list.
+	older := snap.Containers[1]
+	older.PID, older.StartTime = 3000, 1
+	older.Procs = []runtime.Process{{PID: 3000, InnerPID: 1, StartTime: 1, Namespaces: older.Namespaces}}
+	snap.Containers = append([]runtime.Container{older}, snap.Containers...)
+	d.rescanWith(snap)
+	if got := d.rowPIDs(); !slices.Equal(got, []int{3000, 4242, 5100, 6200}) {
+		t.Fatalf("rows %v", got)
+	}
+	if got := d.selectedPID(); got != 5100 {
+		t.Fatalf("after refresh selected %d, want 5100 still", got)
+	}
+	// The selected container goes away: the cursor stays in range.
+	snap.Containers = snap.Containers[:2]
+	d.rescanWith(snap)
+	if got := d.selectedPID(); got != 3000 {
+		t.Fatalf("after its exit selected %d, want the first row 3000", got)
+	}
+}
+
+func TestStaleTickIsDropped(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	old := d.m.tickID - 1
+	mod, cmd := d.m.Update(tickMsg{id: old})
+	if cmd != nil || mod.(Model).scanning {
+		t.Fatal("a stale tick started a scan")
+	}
+}
+
+func TestFilterEnterKeepsAndSelectsFirstMatchEscClears(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("/")
+	d.typeText("unsh")
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100}) {
+		t.Fatalf("while typing rows %v", got)
+	}
+	d.keys("enter")
+	if d.m.focus != focusList || d.m.filter.Value() != "unsh" || d.selectedPID() != 5100 {
+		t.Fatalf("after enter: focus %v filter %q selected %d", d.m.focus, d.m.filter.Value(), d.selectedPID())
+	}
+	// The kept filter survives a refresh.
+	d.rescanWith(fakeSnapshot())
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100}) {
+		t.Fatalf("after refresh rows %v", got)
+	}
+	d.keys("/", "esc")
+	if got := d.rowPIDs(); len(got) != 3 || d.m.filter.Value() != "" {
+		t.Fatalf("after esc rows %v filter %q", got, d.m.filter.Value())
+	}
+	if d.selectedPID() != 5100 {
+		t.Fatalf("esc moved the selection to %d", d.selectedPID())
+	}
+}
+
+func TestSortCyclesAndReverses(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("s") // name
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 6200, 4242}) {
+		t.Fatalf("by name %v", got)
+	}
+	d.keys("s", "s", "s") // pid, origin, procs
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 6200, 4242}) {
+		t.Fatalf("by procs %v", got)
+	}
+	d.keys("S")
+	if got := d.rowPIDs(); !slices.Equal(got, []int{4242, 6200, 5100}) {
+		t.Fatalf("by procs reversed %v", got)
+	}
+}
+
+func TestKillContainerDefaultIsStop(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{StopGrace: 3 * time.Second})
+	d.keys("x", "y")
+	if got := d.b.Calls(); !slices.Equal(got, []string{"stop 4242 3s"}) {
+		t.Fatalf("calls %v", got)
+	}
+	if !strings.Contains(d.m.status, "stopped web") {
+		t.Fatalf("status %q", d.m.status)
+	}
+}
+
+func TestKillContainerChosenSignal(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("down", "x", "right", "right", "y") // KILL
+	if got := d.b.Calls(); !slices.Equal(got, []string{"kill 5100 200 killed"}) {
+		t.Fatalf("calls %v", got)
+	}
+}
+
+func TestKillAnsweredNoDoesNothing(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("x", "n")
+	d.keys("x", "esc")
+	if got := d.b.Calls(); len(got) != 0 {
+		t.Fatalf("calls %v", got)
+	}
+	if d.m.confirm != nil {
+		t.Fatal("question still open")
+	}
+}
+
+func TestKillProcessFromProcessView(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("p", "down", "down", "x", "y") // top, default TERM
+	if got := d.b.Calls(); !slices.Equal(got, []string{"kill 4301 160 terminated"}) {
+		t.Fatalf("calls %v", got)
+	}
+}
+
+func TestReadOnlyDisablesActions(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{ReadOnly: true})
+	d.keys("x", "e", "n", "enter")
+	if d.m.confirm != nil || d.m.form != nil || len(d.b.Calls()) != 0 {
+		t.Fatalf("read-only UI acted: confirm %v form %v calls %v", d.m.confirm != nil, d.m.form != nil, d.b.Calls())
+	}
+}
+
+func TestMountFlipAddRemove(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("m")
+	if len(d.m.mounts) != 3 {
+		t.Fatalf("mounts %v", d.m.mounts)
+	}
+	d.keys("space") // "/" is not boxtui's: refused without a call
+	if len(d.b.Calls()) != 0 || !d.m.statusErr {
+		t.Fatalf("flipping an unmanaged mount: calls %v status %q", d.b.Calls(), d.m.status)
+	}
+	d.keys("down", "down", "space")
+	if got := d.b.Calls(); !slices.Equal(got, []string{"mount-ro 4242 /data ro=false"}) {
+		t.Fatalf("calls %v", got)
+	}
+	if d.m.mounts[2].ReadOnly {
+		t.Fatal("mount list not reloaded after the flip")
+	}
+	d.keys("a")
+	d.typeText("/srv/www")
+	d.keys("enter")
+	d.typeText("/www")
+	d.keys("enter", "enter") // read-only: default yes, submit
+	if got := d.b.Calls(); len(got) != 2 || got[1] != "mount-add 4242 /srv/www /www ro=true" {
+		t.Fatalf("calls %v", got)
+	}
+	if d.m.form != nil || len(d.m.mounts) != 4 {
+		t.Fatalf("after add: form open %v, mounts %d", d.m.form != nil, len(d.m.mounts))
+	}
+	d.keys("d", "y") // the fake refuses: the error reaches the status line
+	if !d.m.statusErr || !strings.Contains(d.m.status, "remove mount /data from web: fake: not removed") {
+		t.Fatalf("status %q", d.m.status)
+	}
+}
+
+func TestMountFormRefusesRelativePath(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("m", "a")
+	d.typeText("relative")
+	d.keys("enter")
+	if d.m.form == nil {
+		t.Fatal("form moved on past a relative path")
+	}
+	if !strings.Contains(d.screen(), "absolute path") {
+		t.Fatalf("no error shown:\n%s", d.screen())
+	}
+	d.keys("esc")
+	if d.m.form != nil || len(d.b.Calls()) != 0 {
+		t.Fatal("esc did not cancel cleanly")
+	}
+}
+
+func TestLaunchOffersToCreateMissingRootfs(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.b.rootfs = false
+	d.keys("n")
+	d.typeText("demo")
+	d.keys("enter", "enter", "enter", "enter", "enter")
+	d.typeText("/srv:/srv")
+	d.keys("enter")
+	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "does not exist") {
+		t.Fatalf("no rootfs question; calls %v status %q", d.b.Calls(), d.m.status)
+	}
+	d.keys("y")
+	want := []string{
+		"create-rootfs /var/lib/boxtui/rootfs",
+		"launch demo rootfs=/var/lib/boxtui/rootfs cmd=/bin/sh host= net=false mounts=[{/srv /srv true}]",
+	}
+	got := d.b.Calls()
+	if len(got) < 3 || !slices.Equal(got[:2], want) || !strings.HasPrefix(got[2], "console demo ") {
+		t.Fatalf("calls %v", got)
+	}
+	if len(d.m.panes) != 1 || d.m.panes[0].kind != paneConsole || d.m.focus != focusPane {
+		t.Fatalf("console pane not opened and focused: %d panes", len(d.m.panes))
+	}
+}
+
+func TestParseMountSpecs(t *testing.T) {
+	got, err := parseMountSpecs(" /a:/b , /c:/d:rw")
+	if err != nil || !slices.Equal(got, []MountSpec{{"/a", "/b", true}, {"/c", "/d", false}}) {
+		t.Fatalf("got %v %v", got, err)
+	}
+	for _, bad := range []string{"/a", "a:/b", "/a:/b:xx", "/a:/b:ro:x"} {
+		if _, err := parseMountSpecs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestPaneKeysGoToShellUntilEscapeKey(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("e")
+	if len(d.m.panes) != 1 || d.m.focus != focusPane {
+		t.Fatal("exec pane not opened and focused")
+	}
+	d.typeText("q?x") // list keys, but the pane has the focus
+	d.waitTyped(0, "q?x")
+	if d.quit || d.m.showHelp || d.m.confirm != nil {
+		t.Fatal("a key meant for the shell reached the list")
+	}
+	if !strings.Contains(d.screen(), "exec# q?x") {
+		t.Fatalf("pane does not show the typed text:\n%s", d.screen())
+	}
+	v := d.m.View()
+	if v.Cursor == nil || v.Cursor.X != 1+len("exec# q?x") {
+		t.Fatalf("cursor %+v not in the pane", v.Cursor)
+	}
+	d.keys("ctrl+]")
+	if d.m.focus != focusList {
+		t.Fatal("ctrl+] did not return to the list")
+	}
+	d.keys("1")
+	if d.m.focus != focusPane {
+		t.Fatal("1 did not focus pane 1")
+	}
+}
+
+func TestPaneExitClosesItAndSaysHow(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("e")
+	p := d.m.panes[0]
+	d.b.terms[0].exit(errors.New("exited with status 3"))
+	d.run(waitPane(p))
+	if len(d.m.panes) != 0 || d.m.focus != focusList {
+		t.Fatalf("pane still open (%d) or focus %v", len(d.m.panes), d.m.focus)
+	}
+	if !strings.Contains(d.m.status, "pane 1 (web exec) ended: exited with status 3") {
+		t.Fatalf("status %q", d.m.status)
+	}
+}
+
+func TestResizeResizesEveryPane(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("enter", "ctrl+]", "e")
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	for i, p := range d.m.panes {
+		if p.cols != p.rect.w-2 || p.rows != p.rect.h-2 {
+			t.Fatalf("pane %d size %dx%d in rect %+v", i, p.cols, p.rows, p.rect)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		ft := d.b.terms[i]
+		for {
+			ft.mu.Lock()
+			c, r := ft.cols, ft.rows
+			ft.mu.Unlock()
+			if c == p.cols && r == p.rows {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("terminal %d is %dx%d, pane %dx%d", i, c, r, p.cols, p.rows)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func TestRedrawsAreBoundedPerPane(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("e")
+	p := d.m.panes[0]
+	p.lastDraw = time.Now()
+	// Two bursts of output inside one frame: one redraw message, not two.
+	mod, cmd1 := d.m.Update(paneDirtyMsg{id: p.id})
+	d.m = mod.(Model)
+	mod, cmd2 := d.m.Update(paneDirtyMsg{id: p.id})
+	d.m = mod.(Model)
+	if cmd1 == nil || cmd2 != nil || !p.pending {
+		t.Fatalf("want one pending redraw: cmd1 %v cmd2 %v pending %v", cmd1 != nil, cmd2 != nil, p.pending)
+	}
+	if msg := cmd1(); msg != (paneRedrawMsg{id: p.id}) {
+		t.Fatalf("redraw message %#v", msg)
+	}
+	// Output after a quiet frame redraws at once.
+	p.pending = false
+	p.lastDraw = time.Now().Add(-time.Second)
+	mod, _ = d.m.Update(paneDirtyMsg{id: p.id})
+	d.m = mod.(Model)
+	if p.pending {
+		t.Fatal("a dirty pane after a quiet frame waited")
+	}
+}
+
+func TestQuitSaysContainersKeepRunning(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("q")
+	if !d.quit || !strings.Contains(d.m.Summary(), "3 container(s) keep running") {
+		t.Fatalf("quit %v summary %q", d.quit, d.m.Summary())
+	}
+	if len(d.b.Calls()) != 0 {
+		t.Fatalf("quitting touched containers: %v", d.b.Calls())
+	}
+}
+
+func TestQuitWithExecShellAsksFirst(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("e", "ctrl+]", "q")
+	if d.quit || d.m.confirm == nil {
+		t.Fatal("quit without asking about the exec shell")
+	}
+	d.keys("n")
+	if d.quit || len(d.m.panes) != 1 {
+		t.Fatal("answering no still quit")
+	}
+	d.keys("q", "y")
+	if !d.quit {
+		t.Fatal("did not quit")
+	}
+	select {
+	case <-d.b.terms[0].done:
+	default:
+		t.Fatal("the exec shell was not closed")
+	}
+}
+
+func TestTooSmallStillQuits(t *testing.T) {
+	d := newDriver(t, 60, 20, Options{})
+	d.keys("x")
+	if d.m.confirm != nil {
+		t.Fatal("a key acted on an unreadable screen")
+	}
+	d.keys("q")
+	if !d.quit {
+		t.Fatal("q did not quit")
+	}
+}
