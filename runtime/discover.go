@@ -101,6 +101,10 @@ type procCache struct {
 	comm    string
 	status  Status
 	command string
+	// ns is the process's namespace set, read once: a process changes its
+	// namespaces in practice only on the way to an exec (unshare, nsenter),
+	// and exec changes comm, which drops this entry.
+	ns NSSet
 }
 
 // NewScanner returns a scanner of /proc.
@@ -328,6 +332,20 @@ func (s *Scanner) details(p *rawProc, buf *[]byte) bool {
 	return true
 }
 
+// processNS returns the namespaces of p, read once per process (see
+// procCache.ns).
+func (s *Scanner) processNS(p *rawProc) NSSet {
+	if p.cache.ns[NSPID] != 0 {
+		return p.cache.ns
+	}
+	ns := readNSSet(s.proc+"/"+strconv.Itoa(p.pid)+"/ns", AllNSTypes())
+	if ns[NSPID] != 0 && p.cache.start != 0 {
+		p.cache.ns = ns
+		s.cache[p.pid] = p.cache
+	}
+	return ns
+}
+
 // findInit picks the init of a PID namespace: the process that is PID 1 in
 // it. The init is the namespace's first process, so the oldest one (or, when
 // start times were not read, the lowest PID) is checked first; only if that
@@ -410,7 +428,7 @@ func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Ti
 		case p.pid == init.pid:
 			pr.Namespaces = c.Namespaces
 		case opts.ProcessNamespaces:
-			pr.Namespaces = readNSSet(s.proc+"/"+strconv.Itoa(p.pid)+"/ns", AllNSTypes())
+			pr.Namespaces = s.processNS(p)
 		default:
 			pr.Namespaces[NSPID] = p.pidNS
 		}
