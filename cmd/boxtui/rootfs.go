@@ -84,6 +84,9 @@ func printCreateReport(w io.Writer, rep rootfs.Report, verbose bool) {
 		fmt.Fprintf(w, "libraries: %d (-v lists them)\n", len(rep.Libraries))
 		fmt.Fprintf(w, "terminfo:  %d entries\n", len(rep.Terminfo))
 	}
+	if len(rep.Devices) > 0 {
+		fmt.Fprintf(w, "devices:   %s\n", strings.Join(rep.Devices, " "))
+	}
 	if len(rep.Skipped) > 0 {
 		fmt.Fprintf(w, "skipped (not on this host): %s\n", strings.Join(rep.Skipped, " "))
 	}

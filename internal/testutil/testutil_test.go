@@ -81,6 +81,25 @@ func TestStartUnshare(t *testing.T) {
 	}
 }
 
+func TestStartUnshareCleanupKillsContainer(t *testing.T) {
+	RequireRoot(t, "starts a PID-namespaced chroot")
+	root := Rootfs(t)
+	var pid int
+	var start string
+	t.Run("container", func(t *testing.T) {
+		pid = StartUnshare(t, root, "/bin/sh", "-c", "sleep 1000 & wait")
+		start = startTime(pid)
+		if start == "" {
+			t.Fatalf("no start time for init %d", pid)
+		}
+	})
+	// The subtest's cleanup has run: the init and its child sleep are gone
+	// (a PID reused since would have a different stat line).
+	if startTime(pid) == start {
+		t.Fatalf("container init %d still running after its test ended", pid)
+	}
+}
+
 func TestStartUnshareFailsClearly(t *testing.T) {
 	RequireRoot(t, "starts a PID-namespaced chroot")
 	ft := &fakeTB{TB: t}
@@ -112,3 +131,17 @@ func (f *fakeTB) Fatalf(format string, args ...any) {
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 func runtimeGoexit() { goruntime.Goexit() }
+
+// startTime is field 22 of /proc/PID/stat, "" if the process is gone.
+func startTime(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19]
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultDir is where `boxtui rootfs create` builds when given no directory,
@@ -71,7 +72,10 @@ type Report struct {
 	Libraries []string
 	// Terminfo are the terminal descriptions copied, sorted.
 	Terminfo []string
-	// Skipped are tools not found on the host.
+	// Devices are the device nodes made in /dev (only as root).
+	Devices []string
+	// Skipped are tools not found on the host, and device nodes not made
+	// for want of root.
 	Skipped []string
 	// Files counts regular files written, Bytes their total size.
 	Files int
@@ -144,7 +148,11 @@ func checkDest(dir string, force bool, hint string) error {
 	if !force {
 		return fmt.Errorf("rootfs directory %s already exists and is not empty: %s", dir, hint)
 	}
-	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("check rootfs directory %s: %w", dir, err)
+	}
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(real))
 	if err != nil {
 		return fmt.Errorf("check mounts under %s: %w", dir, err)
 	}
@@ -322,7 +330,42 @@ func (b *builder) populate(rep *Report, tools []string) error {
 	}
 	sort.Strings(rep.Terminfo)
 
-	return b.writeEtc(haveShell)
+	if err := b.writeEtc(haveShell); err != nil {
+		return err
+	}
+	return b.makeDevices(rep)
+}
+
+// devices are the nodes a plain chroot (the seed walkthrough's unshare +
+// chroot, which mounts no /dev) needs: dash opens /dev/null for every
+// background job. A launcher mounting a tmpfs on /dev just hides them.
+var devices = []struct {
+	name         string
+	major, minor uint32
+	mode         uint32
+}{
+	{"null", 1, 3, 0o666}, {"zero", 1, 5, 0o666}, {"full", 1, 7, 0o666},
+	{"random", 1, 8, 0o666}, {"urandom", 1, 9, 0o666}, {"tty", 5, 0, 0o666},
+}
+
+// makeDevices creates the device nodes when running as root; without root
+// mknod fails and the rootfs goes without them (listed in the report).
+func (b *builder) makeDevices(rep *Report) error {
+	for _, d := range devices {
+		p := filepath.Join(b.dst, "dev", d.name)
+		if os.Geteuid() != 0 {
+			rep.Skipped = append(rep.Skipped, "/dev/"+d.name)
+			continue
+		}
+		if err := unix.Mknod(p, unix.S_IFCHR|d.mode, int(unix.Mkdev(d.major, d.minor))); err != nil {
+			return fmt.Errorf("create device node /dev/%s: %w", d.name, err)
+		}
+		if err := os.Chmod(p, fs.FileMode(d.mode)); err != nil { // umask
+			return err
+		}
+		rep.Devices = append(rep.Devices, "/dev/"+d.name)
+	}
+	return nil
 }
 
 func firstELF(b *builder, programs []string) *ELFInfo {
