@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"strconv"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
