@@ -122,6 +122,7 @@ read shows as unknown.`,
 		},
 	}
 	ns.Flags().BoolVar(&nsJSON, "json", false, "print a JSON array, one object per namespace type")
+	ns.AddCommand(nsDiffCmd(), nsTreeCmd())
 	rootCmd.AddCommand(ns)
 }
 
