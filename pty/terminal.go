@@ -14,13 +14,12 @@ import (
 
 	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/vt"
 	cpty "github.com/creack/pty"
 )
 
 // DefaultScrollback is how many lines scrolled off the top are kept when no
-// WithScrollback option is given. x/vt's own default (10,000 lines of large
-// cells) grew a pane to hundreds of MB after one big cat.
+// WithScrollback option is given (8 bytes a cell: about 1 MB for a 120
+// column pane).
 const DefaultScrollback = 1000
 
 // Option configures a Terminal.
@@ -59,15 +58,10 @@ func (e *ExitError) Error() string {
 // goroutine feeds output into the screen while the UI calls Render, SendKey
 // and Resize from its own goroutine; one mutex, held briefly, orders them.
 type Terminal struct {
-	mu    sync.Mutex
-	emu   *vt.Emulator
-	cols  int
-	rows  int
-	modes keyModes
-	paste bool // bracketed paste (mode 2004) is on
-	title string
-	conn  Conn
-	cmd   *exec.Cmd
+	mu   sync.Mutex
+	vt   *vt
+	conn Conn
+	cmd  *exec.Cmd
 
 	// Input to the application (keys, pastes, the emulator's replies) is
 	// queued here and written to conn by one goroutine, so a shell that
@@ -94,34 +88,15 @@ func New(cols, rows int, opts ...Option) *Terminal {
 	}
 	cols, rows = max(cols, 1), max(rows, 1)
 	t := &Terminal{
-		emu:      vt.NewEmulator(cols, rows),
-		cols:     cols,
-		rows:     rows,
 		inWake:   make(chan struct{}, 1),
 		updates:  make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
 		stop:     make(chan struct{}),
 	}
-	t.emu.SetScrollbackSize(cfg.scrollback)
-	// The callbacks run inside emu.Write, with t.mu already held.
-	t.emu.SetCallbacks(vt.Callbacks{
-		Title:       func(s string) { t.title = s },
-		EnableMode:  func(m ansi.Mode) { t.setMode(m, true) },
-		DisableMode: func(m ansi.Mode) { t.setMode(m, false) },
-	})
+	// Replies are queued, never written inline: the reader holds t.mu.
+	t.vt = newVT(cols, rows, cfg.scrollback, func(s string) { t.queueInput([]byte(s)) })
 	return t
-}
-
-func (t *Terminal) setMode(m ansi.Mode, on bool) {
-	switch m {
-	case ansi.ModeCursorKeys:
-		t.modes.appCursor = on
-	case ansi.ModeNumericKeypad:
-		t.modes.appKeypad = on
-	case ansi.ModeBracketedPaste:
-		t.paste = on
-	}
 }
 
 // Start runs cmd on a new PTY of the terminal's size and waits for it; Done
@@ -141,9 +116,7 @@ func (t *Terminal) Start(cmd *exec.Cmd) error {
 	if !hasTerm {
 		cmd.Env = append(env, "TERM=xterm-256color")
 	}
-	t.mu.Lock()
-	cols, rows := t.cols, t.rows
-	t.mu.Unlock()
+	cols, rows := t.Size()
 	master, err := cpty.StartWithSize(cmd, &cpty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
 	if err != nil {
 		return fmt.Errorf("start %s on a pty: %w", cmd.Path, err)
@@ -209,31 +182,14 @@ func (t *Terminal) attach(c Conn) error {
 	}
 	t.started = true
 	t.conn = c
-	cols, rows := t.cols, t.rows
+	cols, rows := t.vt.cols, t.vt.rows
 	t.mu.Unlock()
 	if err := c.Resize(cols, rows); err != nil {
 		return err
 	}
-	go t.drainReplies()
 	go t.writeInput()
 	go t.readOutput()
 	return nil
-}
-
-// drainReplies moves the emulator's answers to terminal queries (DA, DSR)
-// into the input queue. x/vt's reply side is an unbuffered pipe: if nothing
-// reads it, emu.Write blocks forever on the first query.
-func (t *Terminal) drainReplies() {
-	buf := make([]byte, 4096)
-	for {
-		n, err := t.emu.Read(buf)
-		if n > 0 {
-			t.queueInput(buf[:n])
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 func (t *Terminal) queueInput(p []byte) {
@@ -274,7 +230,7 @@ func (t *Terminal) readOutput() {
 		n, err := t.conn.Read(buf)
 		if n > 0 {
 			t.mu.Lock()
-			_, _ = t.emu.Write(buf[:n])
+			t.vt.write(buf[:n])
 			t.mu.Unlock()
 			t.notify()
 		}
@@ -301,11 +257,6 @@ func (t *Terminal) notify() {
 func (t *Terminal) finish(err error) {
 	t.mu.Lock()
 	t.err = err
-	// Close the reply pipe, not the emulator: emu.Close sets a flag that
-	// emu.Read reads without a lock.
-	if pw, ok := t.emu.InputPipe().(*io.PipeWriter); ok {
-		_ = pw.Close() // ends drainReplies
-	}
 	t.mu.Unlock()
 	t.stopOnce.Do(func() { close(t.stop) })
 	close(t.done)
@@ -317,7 +268,7 @@ func (t *Terminal) finish(err error) {
 // ctrl/shift/alt-modified arrows and function keys.
 func (t *Terminal) SendKey(k uv.KeyPressEvent) {
 	t.mu.Lock()
-	s := encodeKey(k, t.modes)
+	s := encodeKey(k, t.vt.keys)
 	t.mu.Unlock()
 	t.queueInput([]byte(s))
 }
@@ -332,7 +283,7 @@ func (t *Terminal) SendText(s string) {
 // pasted lines one by one.
 func (t *Terminal) Paste(s string) {
 	t.mu.Lock()
-	bracketed := t.paste
+	bracketed := t.vt.paste
 	t.mu.Unlock()
 	if bracketed {
 		// A pasted end marker would end the paste early and run the rest.
@@ -345,12 +296,11 @@ func (t *Terminal) Paste(s string) {
 func (t *Terminal) Resize(cols, rows int) {
 	cols, rows = max(cols, 1), max(rows, 1)
 	t.mu.Lock()
-	if cols == t.cols && rows == t.rows {
+	if cols == t.vt.cols && rows == t.vt.rows {
 		t.mu.Unlock()
 		return
 	}
-	t.cols, t.rows = cols, rows
-	t.emu.Resize(cols, rows)
+	t.vt.resize(cols, rows)
 	c := t.conn
 	t.mu.Unlock()
 	if c != nil {
@@ -363,7 +313,7 @@ func (t *Terminal) Resize(cols, rows int) {
 func (t *Terminal) Size() (cols, rows int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.cols, t.rows
+	return t.vt.cols, t.vt.rows
 }
 
 // Render returns the current screen as exactly rows lines of cols cells,
@@ -373,45 +323,7 @@ func (t *Terminal) Render() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var b strings.Builder
-	b.Grow(t.rows * (t.cols + 1))
-	for y := 0; y < t.rows; y++ {
-		if y > 0 {
-			b.WriteByte('\n')
-		}
-		var cur uv.Style
-		for x := 0; x < t.cols; x++ {
-			c := t.emu.CellAt(x, y)
-			if c == nil {
-				if !cur.IsZero() {
-					b.WriteString(ansi.ResetStyle)
-					cur = uv.Style{}
-				}
-				b.WriteByte(' ')
-				continue
-			}
-			if c.Width == 0 {
-				continue // right half of a wide character
-			}
-			if !c.Style.Equal(&cur) {
-				b.WriteString(ansi.ResetStyle)
-				if !c.Style.IsZero() {
-					b.WriteString(c.Style.String())
-				}
-				cur = c.Style
-			}
-			if c.Content == "" {
-				b.WriteByte(' ')
-			} else {
-				b.WriteString(c.Content)
-			}
-			if c.Width > 1 && x+c.Width > t.cols {
-				break
-			}
-		}
-		if !cur.IsZero() {
-			b.WriteString(ansi.ResetStyle)
-		}
-	}
+	t.vt.render(&b)
 	return b.String()
 }
 
@@ -420,22 +332,21 @@ func (t *Terminal) Render() string {
 func (t *Terminal) Cursor() (x, y int, visible bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p := t.emu.CursorPosition()
-	return p.X, p.Y, !t.emu.CursorHidden()
+	return t.vt.x, t.vt.y, !t.vt.cursorHidden
 }
 
 // Title returns the window title the application set (OSC 0 or 2).
 func (t *Terminal) Title() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.title
+	return t.vt.title
 }
 
 // AltScreen reports whether the alternate screen is active (vi, top).
 func (t *Terminal) AltScreen() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.emu.IsAltScreen()
+	return t.vt.altActive
 }
 
 // Updates signals that the screen changed. It is buffered(1) and sent
