@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"boxtui/runtime"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	var asJSON, follow bool
+	events := &cobra.Command{
+		Use:   "events [TARGET]",
+		Short: "Show what happened to containers: started, exited, killed, exec, mounts, holder lost",
+		Long: `Print the event history boxtui keeps per container (bounded to the last 500
+events): started, exited (with status), killed (by boxtui or by another),
+exec opened and closed, mount added/flipped/removed, holder lost. Without
+TARGET, every container's. -f keeps following new events.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			load := runtime.AllEvents
+			if len(args) == 1 {
+				key, err := eventKeyOf(args[0])
+				if err != nil {
+					return err
+				}
+				load = func() ([]runtime.Event, error) { return runtime.Events(key) }
+			}
+			evs, err := load()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if err := writeEvents(out, evs, asJSON); err != nil {
+				return err
+			}
+			if !follow {
+				return nil
+			}
+			seen := len(evs)
+			for range time.Tick(250 * time.Millisecond) {
+				evs, err := load()
+				if err != nil {
+					return err
+				}
+				if len(evs) < seen { // trimmed: show what is new by time
+					seen = 0
+				}
+				if len(evs) > seen {
+					if err := writeEvents(out, evs[seen:], asJSON); err != nil {
+						return err
+					}
+					seen = len(evs)
+				}
+			}
+			return nil
+		},
+	}
+	events.Flags().BoolVar(&asJSON, "json", false, "one JSON object per event, one per line")
+	events.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events as they happen")
+	rootCmd.AddCommand(events)
+}
+
+// eventKeyOf resolves TARGET to a history key. A boxtui name works even
+// after its container exited; a PID must be in a running container.
+func eventKeyOf(target string) (string, error) {
+	if _, err := strconv.Atoi(target); err != nil {
+		if _, err := runtime.LoadState(target); err == nil {
+			return target, nil
+		}
+	}
+	c, err := runtime.FindContainer(target)
+	if err != nil {
+		return "", err
+	}
+	return runtime.EventKey(c), nil
+}
+
+func writeEvents(w io.Writer, evs []runtime.Event, asJSON bool) error {
+	enc := json.NewEncoder(w)
+	for _, e := range evs {
+		if asJSON {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+			continue
+		}
+		line := fmt.Sprintf("%s  %-14s %-13s %s", e.Time.Local().Format("2006-01-02 15:04:05"), e.Container, e.Kind, e.Detail)
+		if e.By != "" {
+			line += "  (by " + e.By + ")"
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}

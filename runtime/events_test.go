@@ -1,0 +1,81 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestEventsRecordReadTrim(t *testing.T) {
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	if err := CreateState(State{Name: "web", Status: StatusRunning}); err != nil {
+		t.Fatal(err)
+	}
+	web := Container{Name: "web"}
+	other := Container{Namespaces: NSSet{NSPID: 4026532999}}
+	if EventKey(other) != "pidns:4026532999" {
+		t.Fatalf("key %q", EventKey(other))
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 100; j++ {
+				if err := RecordEvent(web, EventMountAdded, fmt.Sprintf("w%d-%d", i, j), "boxtui mount"); err != nil {
+					t.Error(err)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err := RecordEvent(other, EventExecOpened, "pid 42", "boxtui exec"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := Events("web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) < maxEvents || len(evs) > 800 {
+		t.Errorf("%d events kept, want between %d and 800 (bounded)", len(evs), maxEvents)
+	}
+	for _, e := range evs {
+		if e.Kind != EventMountAdded || !strings.HasPrefix(e.Detail, "w") {
+			t.Fatalf("interleaved or corrupt event %+v", e)
+		}
+	}
+	all, err := AllEvents()
+	if err != nil || len(all) != len(evs)+1 {
+		t.Errorf("AllEvents: %d, %v", len(all), err)
+	}
+	if _, err := Events("../x"); err == nil {
+		t.Error("a bad key must be refused")
+	}
+	if evs, err := Events("pidns:1"); err != nil || len(evs) != 0 {
+		t.Errorf("no history: %v %v", evs, err)
+	}
+}
+
+func TestDecodeEventsSkipsTornLines(t *testing.T) {
+	in := `{"time":"2026-01-01T00:00:00Z","container":"a","kind":"started"}
+{"time":"2026-01-01T00:00:01Z","container":"a","ki
+{"time":"2026-01-01T00:00:02Z","container":"a","kind":"exited","detail":"status 0"}
+`
+	evs, err := DecodeEvents(strings.NewReader(in))
+	if err != nil || len(evs) != 2 || evs[1].Detail != "status 0" {
+		t.Fatalf("got %+v, %v", evs, err)
+	}
+}
+
+func FuzzDecodeEvents(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","container":"a","kind":"started"}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		evs, _ := DecodeEvents(strings.NewReader(string(data)))
+		for _, e := range evs {
+			if e.Kind == "" {
+				t.Fatal("accepted an event without a kind")
+			}
+		}
+	})
+}
