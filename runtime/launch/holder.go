@@ -8,7 +8,6 @@ import (
 	"log"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -141,19 +140,14 @@ func (h *holder) run(goPipe *os.File) int {
 		cloneFlags |= unix.CLONE_NEWNET
 	}
 	pidfd := -1
-	cmd := exec.Command("/proc/self/exe", initStage, string(cfgArg))
-	cmd.Dir = "/"
-	cmd.Env = []string{}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.ExtraFiles = []*os.File{readyW, goPipe} // fds 3 and 4
-	cmd.SysProcAttr = &unix.SysProcAttr{
-		Cloneflags: cloneFlags,
-		Setsid:     true,
-		Setctty:    true,
-		Ctty:       0,
-		PidFD:      &pidfd,
-	}
-	err = cmd.Start()
+	initPID, err := spawn("/proc/self/exe", []string{"boxtui-init", initStage, string(cfgArg)}, []string{},
+		[]*os.File{slave, slave, slave, readyW, goPipe}, &unix.SysProcAttr{
+			Cloneflags: cloneFlags,
+			Setsid:     true,
+			Setctty:    true,
+			Ctty:       0,
+			PidFD:      &pidfd,
+		})
 	// The holder keeps neither the slave (so the master reads EOF once the
 	// container's last process is gone) nor the go pipe (so the init sees
 	// EOF if the client dies).
@@ -165,7 +159,6 @@ func (h *holder) run(goPipe *os.File) int {
 		return h.fail(fmt.Errorf("start the init of %s: %w", name, err))
 	}
 	defer unix.Close(pidfd)
-	initPID := cmd.Process.Pid
 	initStart, err := runtime.ProcessStartTime(initPID)
 	if err != nil {
 		log.Printf("read start time of init %d: %v", initPID, err)
@@ -178,10 +171,10 @@ func (h *holder) run(goPipe *os.File) int {
 		h.pumpOutput()
 		close(outputDone)
 	}()
-	waitDone := make(chan *os.ProcessState, 1)
+	waitDone := make(chan ExitStatus, 1)
 	go func() {
-		cmd.Wait()
-		waitDone <- cmd.ProcessState
+		ws, err := reap(initPID)
+		waitDone <- exitStatusOf(ws, err)
 	}()
 
 	msg, err := readInitMessage(readyR)
@@ -226,8 +219,7 @@ func (h *holder) run(goPipe *os.File) int {
 	h.report.Close()
 	h.report = nil
 
-	ps := <-waitDone
-	status := exitStatusOf(ps)
+	status := <-waitDone
 	// Every process of the PID namespace died with its init, so the slave
 	// side closes and the pump reaches EOF; do not hang if something outside
 	// the namespace (an exec'd shell's child that escaped) still holds it.
@@ -307,14 +299,14 @@ func initFailure(name string, msg []byte, err error) error {
 	return fmt.Errorf("start %s: unexpected message %q from the init stage", name, msg)
 }
 
-func exitStatusOf(ps *os.ProcessState) ExitStatus {
-	if ps == nil {
+func exitStatusOf(ws syscall.WaitStatus, err error) ExitStatus {
+	switch {
+	case err != nil:
 		return ExitStatus{Code: 255, Signal: "unknown"}
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	case ws.Signaled():
 		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: runtime.SignalName(unix.Signal(ws.Signal()))}
 	}
-	return ExitStatus{Code: ps.ExitCode()}
+	return ExitStatus{Code: ws.ExitStatus()}
 }
 
 // pumpOutput copies the console's output into the ring and to every client

@@ -24,20 +24,21 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"strings"
+	"syscall"
 	"time"
 
 	"boxtui/runtime"
+	"boxtui/runtime/rootfs"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 )
 
-// DefaultRootfs is the rootfs used when Options.Rootfs is empty. It is the
-// default directory of `boxtui rootfs create`.
-const DefaultRootfs = "/var/lib/boxtui/rootfs/default"
+// DefaultRootfs is the rootfs used when Options.Rootfs is empty: where
+// `boxtui rootfs create` puts it.
+const DefaultRootfs = rootfs.DefaultDir
 
 // containerPath is the PATH commands are looked up in inside a container
 // (and given to them), as in most distributions' root shells.
@@ -320,10 +321,7 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		runtime.RemoveState(name)
 		return e
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, abandon(fmt.Errorf("find boxtui's own binary: %w", err))
-	}
+	const self = "/proc/self/exe"
 	arg, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, abandon(fmt.Errorf("encode launch config: %w", err))
@@ -347,14 +345,17 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 	// every path, after the go byte on success.
 	defer goW.Close()
 
-	cmd := exec.Command(self, holderStage, string(arg))
-	cmd.Dir = "/"
-	cmd.Stderr = logf
-	cmd.ExtraFiles = []*os.File{reportW, goR} // fds 3 and 4
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		reportW.Close()
+		goR.Close()
+		return nil, abandon(fmt.Errorf("open %s: %w", os.DevNull, err))
+	}
 	// Setsid detaches the holder from the client's session and terminal:
 	// a hangup or ctrl+c there must not reach it.
-	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	err = cmd.Start()
+	holderPID, err := spawn(self, []string{"boxtui", holderStage, string(arg)}, os.Environ(),
+		[]*os.File{devNull, devNull, logf, reportW, goR}, &unix.SysProcAttr{Setsid: true})
+	devNull.Close()
 	reportW.Close()
 	goR.Close()
 	if err != nil {
@@ -364,11 +365,11 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 	// long-lived client (the UI) keeps no zombie.
 	holderDone := make(chan struct{})
 	go func() {
-		cmd.Wait()
+		reap(holderPID)
 		close(holderDone)
 	}()
-	holderStart, _ := runtime.ProcessStartTime(cmd.Process.Pid)
-	c = &Container{Name: name, Rootfs: cfg.Rootfs, Command: cfg.Command, HolderPID: cmd.Process.Pid, HolderStart: holderStart}
+	holderStart, _ := runtime.ProcessStartTime(holderPID)
+	c = &Container{Name: name, Rootfs: cfg.Rootfs, Command: cfg.Command, HolderPID: holderPID, HolderStart: holderStart}
 
 	reports := bufio.NewReader(reportR)
 	next := func() (holderReport, error) {
@@ -460,3 +461,25 @@ func (s ExitStatus) String() string {
 }
 
 var _ io.Closer = (*Console)(nil)
+
+// spawn starts path with files as its fds 0, 1, 2, 3... It uses
+// syscall.ForkExec rather than os/exec: os probes pidfd support with an
+// extra clone on its first start, a cost every launch would pay twice.
+func spawn(path string, argv, env []string, files []*os.File, sys *syscall.SysProcAttr) (int, error) {
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		fds[i] = f.Fd()
+	}
+	return syscall.ForkExec(path, argv, &syscall.ProcAttr{Dir: "/", Env: env, Files: fds, Sys: sys})
+}
+
+// reap waits for the child pid to exit and returns how it ended.
+func reap(pid int) (syscall.WaitStatus, error) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			return ws, err
+		}
+	}
+}
