@@ -19,5 +19,5 @@
 //
 // The package must never change the calling thread's namespaces or root:
 // everything that runs inside a container runs on a throwaway thread
-// (runtime.Entry.Do, or enterHost here). It must never import the UI.
+// (see enter). It must never import the UI.
 package mounts
