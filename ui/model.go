@@ -79,6 +79,9 @@ type Model struct {
 	rows     []runtime.Container
 	cursor   int
 	selPID   int // the selected container's init PID: selection survives refreshes
+	// selName, when set, selects the container of that name as soon as a
+	// scan shows it (the one just launched).
+	selName string
 	filter   textinput.Model
 	sortCol  sortColumn
 	sortRev  bool
@@ -215,6 +218,14 @@ func (m Model) selected() (runtime.Container, bool) {
 // container it was on (by init PID), so a refresh never moves the selection.
 func (m *Model) applyRows() {
 	m.rows = visibleContainers(m.snap.Containers, m.filter.Value(), m.sortCol, m.sortRev)
+	if m.selName != "" {
+		for _, c := range m.rows {
+			if c.Name == m.selName {
+				m.selPID, m.selName = c.PID, ""
+				break
+			}
+		}
+	}
 	m.cursor = 0
 	for i, c := range m.rows {
 		if c.PID == m.selPID {

@@ -384,3 +384,18 @@ func TestTooSmallStillQuits(t *testing.T) {
 		t.Fatal("q did not quit")
 	}
 }
+
+func TestLaunchedContainerGetsSelected(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("n")
+	d.typeText("fresh")
+	d.keys("enter", "enter", "enter", "enter", "enter", "enter")
+	snap := fakeSnapshot()
+	c := snap.Containers[1]
+	c.Name, c.PID, c.StartTime, c.Origin = "fresh", 7000, 900, runtime.OriginBoxtui
+	snap.Containers = append(snap.Containers, c)
+	d.rescanWith(snap)
+	if got := d.selectedPID(); got != 7000 {
+		t.Fatalf("selected %d, want the launched container 7000", got)
+	}
+}

@@ -159,3 +159,6 @@ func (s *Session) WaitFunc(ok func(string) bool, what string, timeout time.Durat
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// runShell runs a cleanup command, ignoring its result.
+func runShell(cmd string) { exec.Command("sh", "-c", cmd).Run() }
