@@ -327,6 +327,24 @@ func (t *Terminal) Render() string {
 	return b.String()
 }
 
+// String returns the screen as plain text: no styling, trailing blanks of
+// each line and trailing empty lines dropped. Tests compare it.
+func (t *Terminal) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.vt.text()
+}
+
+// Write feeds p to the screen as if the application had written it (a
+// replay, a test). Replies to queries still go to the Conn, if any.
+func (t *Terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	t.vt.write(p)
+	t.mu.Unlock()
+	t.notify()
+	return len(p), nil
+}
+
 // Cursor returns the cursor position (0-based cell) and whether the
 // application wants it shown (mode 25).
 func (t *Terminal) Cursor() (x, y int, visible bool) {

@@ -318,7 +318,8 @@ func (v *vt) cellText(c cell) string {
 func (v *vt) execute(b byte) {
 	switch b {
 	case ansi.BS:
-		if v.x > 0 && !v.pendingWrap {
+		// As xterm: from a pending wrap, BS moves left of the last column.
+		if v.x > 0 {
 			v.x--
 		}
 		v.pendingWrap = false
