@@ -76,12 +76,12 @@ type Model struct {
 	scanning bool
 	tickID   int
 
-	rows     []runtime.Container
-	cursor   int
-	selPID   int // the selected container's init PID: selection survives refreshes
+	rows   []runtime.Container
+	cursor int
+	selPID int // the selected container's init PID: selection survives refreshes
 	// selName, when set, selects the container of that name as soon as a
 	// scan shows it (the one just launched).
-	selName string
+	selName  string
 	filter   textinput.Model
 	sortCol  sortColumn
 	sortRev  bool

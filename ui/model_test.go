@@ -399,3 +399,21 @@ func TestLaunchedContainerGetsSelected(t *testing.T) {
 		t.Fatalf("selected %d, want the launched container 7000", got)
 	}
 }
+
+func TestMouseClickFocusesPaneAndSelectsRow(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("e", "ctrl+]", "enter", "ctrl+]")
+	if len(d.m.panes) != 2 || d.m.focus != focusList {
+		t.Fatalf("%d panes, focus %v", len(d.m.panes), d.m.focus)
+	}
+	r := d.m.panes[0].rect
+	d.send(tea.MouseClickMsg{X: r.x + 3, Y: r.y + 3, Button: tea.MouseLeft})
+	if d.m.focus != focusPane || d.m.paneFocus != 0 {
+		t.Fatalf("click in pane 1: focus %v pane %d", d.m.focus, d.m.paneFocus)
+	}
+	l := d.m.layout()
+	d.send(tea.MouseClickMsg{X: 5, Y: l.list.y + 2, Button: tea.MouseLeft}) // second row
+	if d.m.focus != focusList || d.selectedPID() != 5100 {
+		t.Fatalf("click on row 2: focus %v selected %d", d.m.focus, d.selectedPID())
+	}
+}

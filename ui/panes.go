@@ -317,8 +317,7 @@ func (m Model) newPaneSize() (cols, rows int) {
 }
 
 // renderPane draws p with a border naming its number, container and kind.
-func (m Model) renderPane(i int, p *pane) string {
-	r := p.rect
+func (m Model) renderPane(i int, p *pane, r rect) string {
 	focused := m.focus == focusPane && i == m.paneFocus
 	style := m.st.PaneBorder
 	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"

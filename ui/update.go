@@ -30,6 +30,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m.snap, m.snapAt, m.users, m.scanned = msg.snap, msg.at, msg.users, true
 			m.applyRows()
+			// The list's height follows its row count, and the panes
+			// take the rest.
+			m.layoutPanes()
 			if len(msg.snap.Warnings) > 0 && m.status == "" {
 				m.setStatus(msg.snap.Warnings[0].Error(), false)
 			}
@@ -237,6 +240,7 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.filter.Blur()
 		m.focus = focusList
 		m.applyRows()
+		m.layoutPanes()
 		if len(m.rows) > 0 {
 			m.cursor, m.selPID = 0, m.rows[0].PID
 		}
@@ -246,11 +250,13 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.filter.SetValue("")
 		m.focus = focusList
 		m.applyRows()
+		m.layoutPanes()
 		return m, nil
 	}
 	var cmd tea.Cmd
 	m.filter, cmd = m.filter.Update(msg)
 	m.applyRows()
+	m.layoutPanes()
 	return m, cmd
 }
 

@@ -217,8 +217,7 @@ func (m Model) renderPanes(l layout) []string {
 			break
 		}
 		r := l.panes[i]
-		p.rect = r
-		for j, line := range strings.Split(m.renderPane(i, p), "\n") {
+		for j, line := range strings.Split(m.renderPane(i, p, r), "\n") {
 			if y := r.y - y0 + j; y >= 0 && y < h {
 				grid[y] = append(grid[y], line)
 			}
