@@ -78,7 +78,7 @@ func cloneSource(hostPath string, readOnly bool) (tree int, isDir bool, err erro
 	tree, err = openTree(unix.AT_FDCWD, hostPath, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return -1, false, fmt.Errorf("host path %s: %w", hostPath, ErrSourceMissing)
+			return -1, false, fmt.Errorf("%w: %s", ErrSourceMissing, hostPath)
 		}
 		return -1, false, fmt.Errorf("clone host path %s: %w", hostPath, err)
 	}
@@ -141,9 +141,9 @@ func checkMountable(in inside, fd int, st statFD, target string, srcDir bool) er
 	}
 	switch {
 	case srcDir && !st.isDir():
-		return fmt.Errorf("cannot mount a directory onto %s inside the container, which is not a directory: %w", target, ErrKindMismatch)
+		return fmt.Errorf("cannot mount a directory onto %s inside the container: it is not a directory (%w)", target, ErrKindMismatch)
 	case !srcDir && st.isDir():
-		return fmt.Errorf("cannot mount a file onto %s inside the container, which is a directory: %w (name a file path, e.g. %s/NAME)", target, ErrKindMismatch, strings.TrimSuffix(target, "/"))
+		return fmt.Errorf("cannot mount a file onto %s inside the container: it is a directory (%w); name a file path such as %s/NAME", target, ErrKindMismatch, strings.TrimSuffix(target, "/"))
 	}
 	return nil
 }

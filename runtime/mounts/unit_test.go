@@ -1,0 +1,186 @@
+package mounts
+
+import (
+	"encoding/json"
+	"errors"
+	"path"
+	"reflect"
+	"strings"
+	"testing"
+
+	"boxtui/runtime"
+
+	"github.com/moby/sys/mountinfo"
+)
+
+func TestCleanTarget(t *testing.T) {
+	for _, c := range []struct {
+		in, want  string
+		protected bool
+	}{
+		{in: "/var/x", want: "/var/x"},
+		{in: "/var//x/", want: "/var/x"},
+		{in: "/var/../etc/x", want: "/etc/x"},
+		{in: "/../../etc", want: "/etc"},
+		{in: "/dev/shm", want: "/dev/shm"},
+		{in: "/devices", want: "/devices"},
+		{in: "/procfs", want: "/procfs"},
+		{in: "/", protected: true},
+		{in: "//", protected: true},
+		{in: "/..", protected: true},
+		{in: "/proc", protected: true},
+		{in: "/proc/", protected: true},
+		{in: "/proc/sys/kernel", protected: true},
+		{in: "/sys", protected: true},
+		{in: "/sys/fs/cgroup", protected: true},
+		{in: "/dev", protected: true},
+		{in: "/dev/", protected: true},
+		{in: "/var/../proc", protected: true},
+	} {
+		got, err := CleanTarget("mount over", c.in)
+		switch {
+		case c.protected:
+			if !errors.Is(err, ErrProtectedTarget) {
+				t.Errorf("CleanTarget(%q) = %q, %v; want ErrProtectedTarget", c.in, got, err)
+			}
+		case err != nil || got != c.want:
+			t.Errorf("CleanTarget(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "var/x", "./x", "x\x00y", "/x\x00"} {
+		if got, err := CleanTarget("mount over", bad); err == nil {
+			t.Errorf("CleanTarget(%q) = %q, want an error", bad, got)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("CleanTarget(%q): multi-line error %q", bad, err)
+		}
+	}
+}
+
+// FuzzCleanTarget: whatever goes in, what comes out is absolute, clean,
+// free of NUL and never a protected path.
+func FuzzCleanTarget(f *testing.F) {
+	for _, s := range []string{"/var/x", "/proc", "/../sys/x", "//dev//", "/dev/shm", "rel", "", "/a/./b/../c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := CleanTarget("mount over", in)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(out, "/") || path.Clean(out) != out || strings.IndexByte(out, 0) >= 0 {
+			t.Fatalf("CleanTarget(%q) = %q: not absolute and clean", in, out)
+		}
+		if isProtected(out) {
+			t.Fatalf("CleanTarget(%q) = %q: protected", in, out)
+		}
+		if out == "/proc" || out == "/sys" || out == "/dev" || out == "/" ||
+			strings.HasPrefix(out, "/proc/") || strings.HasPrefix(out, "/sys/") {
+			t.Fatalf("CleanTarget(%q) = %q let a protected path through", in, out)
+		}
+	})
+}
+
+// A mountinfo sample as a chrooted container with its own mount namespace
+// shows it: its proc, a bind boxtui added, and two stacked at /data.
+const sampleMountinfo = `84 64 0:39 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
+85 64 254:0 /srv/a /data ro,nosuid,nodev,relatime - ext4 /dev/vda rw,discard
+86 85 254:0 /srv/b /data rw,nosuid,nodev,relatime - ext4 /dev/vda rw,discard
+87 64 0:40 / /mnt/with\040space rw,relatime - tmpfs tmpfs ro,size=4k
+88 64 254:0 /etc/hosts /etc/hosts rw,relatime - ext4 /dev/vda rw
+`
+
+func TestBuildList(t *testing.T) {
+	infos, err := mountinfo.GetMountsFromReader(strings.NewReader(sampleMountinfo), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []runtime.MountRecord{
+		{Source: "/srv/a", Target: "/data", ReadOnly: true},
+		{Source: "/srv/b", Target: "/data"},
+		{Source: "/gone", Target: "/nowhere"}, // stale: no mount there
+	}
+	got := buildList(infos, recs)
+	want := []Mount{
+		{Source: "proc", Target: "/proc", FSType: "proc"},
+		{Source: "/srv/a", Target: "/data", FSType: "ext4", ReadOnly: true, Managed: true},
+		{Source: "/srv/b", Target: "/data", FSType: "ext4", Managed: true},
+		{Source: "tmpfs", Target: "/mnt/with space", FSType: "tmpfs", ReadOnly: true},
+		{Source: "/dev/vda[/etc/hosts]", Target: "/etc/hosts", FSType: "ext4"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("buildList =\n%+v\nwant\n%+v", got, want)
+	}
+	// One record for two stacked mounts marks only the top one.
+	got = buildList(infos, recs[1:2])
+	if got[1].Managed || !got[2].Managed || got[2].Source != "/srv/b" {
+		t.Fatalf("one record, two stacked mounts: %+v", got[1:3])
+	}
+	data, err := json.Marshal(got[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != `{"source":"/srv/b","target":"/data","fstype":"ext4","readonly":false,"managed":true}` {
+		t.Fatalf("JSON keys: %s", data)
+	}
+}
+
+func TestRecordStack(t *testing.T) {
+	var recs []runtime.MountRecord
+	recs = pushRecord(recs, runtime.MountRecord{Source: "/a", Target: "/x", ReadOnly: true})
+	recs = pushRecord(recs, runtime.MountRecord{Source: "/b", Target: "/y"})
+	recs = pushRecord(recs, runtime.MountRecord{Source: "/c", Target: "/x"})
+	orig := append([]runtime.MountRecord(nil), recs...)
+	flipped := setRecordMode(recs, "/x", true)
+	if !flipped[2].ReadOnly || flipped[0] != orig[0] || recs[2].ReadOnly {
+		t.Fatalf("setRecordMode changed the wrong record or its input: %+v / %+v", flipped, recs)
+	}
+	popped := popRecord(recs, "/x")
+	if len(popped) != 2 || popped[0].Source != "/a" || popped[1].Source != "/b" {
+		t.Fatalf("popRecord = %+v", popped)
+	}
+	if !reflect.DeepEqual(recs, orig) {
+		t.Fatalf("popRecord changed its input: %+v", recs)
+	}
+	if got := popRecord(popped, "/nothing"); !reflect.DeepEqual(got, popped) {
+		t.Fatalf("popRecord of an unknown target = %+v", got)
+	}
+}
+
+func TestDecodeForeign(t *testing.T) {
+	good := `{"pid_ns":4026532179,"init_pid":42,"init_start":1234,"mounts":[{"source":"/srv","target":"/data","readonly":true}]}`
+	fr, err := decodeForeign(strings.NewReader(good))
+	if err != nil || fr.InitPID != 42 || len(fr.Mounts) != 1 || !fr.Mounts[0].ReadOnly {
+		t.Fatalf("decodeForeign = %+v, %v", fr, err)
+	}
+	for _, bad := range []string{
+		``, `{`, `[]`, `{"pid_ns":1}`, `{"init_pid":4}`,
+		`{"pid_ns":1,"init_pid":-4}`,
+		`{"pid_ns":1,"init_pid":4,"mounts":[{"target":"rel"}]}`,
+	} {
+		if fr, err := decodeForeign(strings.NewReader(bad)); err == nil {
+			t.Errorf("decodeForeign(%q) = %+v, want an error", bad, fr)
+		}
+	}
+}
+
+// FuzzDecodeForeign: a record file never crashes the decoder, and what it
+// accepts has an init and absolute targets only.
+func FuzzDecodeForeign(f *testing.F) {
+	f.Add(`{"pid_ns":4026532179,"init_pid":42,"init_start":1234,"mounts":[{"source":"/srv","target":"/data","readonly":true}]}`)
+	f.Add(`{"pid_ns":1,"init_pid":4,"mounts":[{"target":"rel"}]}`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, in string) {
+		fr, err := decodeForeign(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		if fr.InitPID <= 0 || fr.PIDNS == 0 {
+			t.Fatalf("accepted %+v", fr)
+		}
+		for _, m := range fr.Mounts {
+			if !strings.HasPrefix(m.Target, "/") {
+				t.Fatalf("accepted relative target %q", m.Target)
+			}
+		}
+	})
+}
