@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"boxtui/runtime"
+	"boxtui/runtime/mounts"
+
+	"github.com/spf13/cobra"
+)
+
+// exactArgs is cobra.ExactArgs with a message that shows the usage line,
+// so a missing argument says which one.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s takes %d arguments, got %d: usage: boxtui %s", cmd.Name(), n, len(args), cmd.Use)
+		}
+		return nil
+	}
+}
+
+func init() {
+	var ro, mkdir bool
+	mount := &cobra.Command{
+		Use:   "mount [--ro] [--mkdir] TARGET HOSTPATH CTRPATH",
+		Short: "Bind-mount a host directory or file into a running container",
+		Long: `Bind-mount HOSTPATH (a directory or a file) at CTRPATH inside a running
+container. TARGET is a boxtui container name or the host PID of any process in
+a container, boxtui's or not (unshare, docker, ...).
+
+The mount appears inside the container's own mount namespace; a container
+that shares the host's (a plain unshare --pid chroot) gets it at its root's
+path on the host. With --ro it is read-only from the moment it appears: not a
+single write can slip in while it is being set up. It is always nosuid and
+nodev. CTRPATH is resolved inside the container's root, so symlinks in the
+container cannot lead it (or --mkdir) onto the host. /, /proc, /sys, /dev and
+anything under /proc or /sys are refused.`,
+		Example: `  boxtui mount --ro web ./gojek /var/gojek
+  boxtui mount --mkdir 4242 /etc/resolv.conf /etc/resolv.conf`,
+		Args: exactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runtime.RequireRoot("mount"); err != nil {
+				return err
+			}
+			c, err := runtime.FindContainer(args[0])
+			if err != nil {
+				return err
+			}
+			return mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir})
+		},
+	}
+	mount.Flags().BoolVar(&ro, "ro", false, "mount read-only")
+	mount.Flags().BoolVar(&mkdir, "mkdir", false, "create CTRPATH inside the container if missing (an empty file for a file)")
+	rootCmd.AddCommand(mount)
+
+	var toRO, toRW bool
+	remount := &cobra.Command{
+		Use:   "remount (--ro|--rw) TARGET CTRPATH",
+		Short: "Flip a mount inside a running container between read-only and read-write",
+		Long: `Flip the mount at CTRPATH inside a running container between read-only and
+read-write, in place and atomically (mounts below it flip too). TARGET is a
+boxtui container name or the host PID of a process in a container.`,
+		Example: `  boxtui remount --rw web /var/gojek`,
+		Args:    exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if toRO == toRW {
+				return fmt.Errorf("remount needs exactly one of --ro or --rw")
+			}
+			if err := runtime.RequireRoot("remount"); err != nil {
+				return err
+			}
+			c, err := runtime.FindContainer(args[0])
+			if err != nil {
+				return err
+			}
+			return mounts.Remount(c, args[1], toRO)
+		},
+	}
+	remount.Flags().BoolVar(&toRO, "ro", false, "make it read-only")
+	remount.Flags().BoolVar(&toRW, "rw", false, "make it read-write")
+	rootCmd.AddCommand(remount)
+
+	umount := &cobra.Command{
+		Use:   "umount TARGET CTRPATH",
+		Short: "Remove a mount from a running container",
+		Long: `Detach the mount at CTRPATH inside a running container (lazily, like
+umount -l: a process still using it keeps it until it lets go). TARGET is a
+boxtui container name or the host PID of a process in a container.`,
+		Example: `  boxtui umount web /var/gojek`,
+		Args:    exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runtime.RequireRoot("umount"); err != nil {
+				return err
+			}
+			c, err := runtime.FindContainer(args[0])
+			if err != nil {
+				return err
+			}
+			return mounts.Remove(c, args[1])
+		},
+	}
+	rootCmd.AddCommand(umount)
+
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "mounts [--json] TARGET",
+		Short: "List a container's mounts as it sees them, marking those boxtui added",
+		Long: `List the mount table of a running container from its own mountinfo, with
+mount points as seen inside. MANAGED marks mounts added with boxtui mount
+(or run -v). TARGET is a boxtui container name or the host PID of a process
+in a container.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runtime.RequireRoot("mounts"); err != nil {
+				return err
+			}
+			c, err := runtime.FindContainer(args[0])
+			if err != nil {
+				return err
+			}
+			ms, err := mounts.List(c)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if ms == nil {
+					ms = []mounts.Mount{}
+				}
+				return writeJSON(cmd.OutOrStdout(), ms)
+			}
+			return writeMountTable(cmd.OutOrStdout(), ms)
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, `print a JSON array of {"source","target","fstype","readonly","managed"}`)
+	rootCmd.AddCommand(list)
+}
+
+func writeMountTable(w io.Writer, ms []mounts.Mount) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tSOURCE\tFSTYPE\tMODE\tMANAGED")
+	for _, m := range ms {
+		mode, managed := "rw", "-"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		if m.Managed {
+			managed = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Target, m.Source, m.FSType, mode, managed)
+	}
+	return tw.Flush()
+}
