@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"errors"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -10,7 +13,62 @@ import (
 	"boxtui/internal/testutil"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	RemoveBinary()
+	testutil.Cleanup()
+	os.Exit(code)
+}
+
+// TestNoTerminal: without a terminal boxtui says what to use instead.
+func TestNoTerminal(t *testing.T) {
+	cmd := exec.Command(Binary(t))
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("boxtui without a terminal: err %v, output %q", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "boxtui needs a terminal (use `boxtui ls` in scripts)" {
+		t.Fatalf("output %q", got)
+	}
+}
+
+// TestTooSmall: a terminal under 80x24 gets a message, not a broken layout.
+func TestTooSmall(t *testing.T) {
+	s := Start(t, Options{Width: 70, Height: 20, KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir()}}, Binary(t))
+	s.Wait("at least 80x24; this one is 70x20", 10*time.Second)
+	s.Keys("q")
+	s.Wait("EXIT=0", 5*time.Second)
+}
+
+// TestNotRoot: as an ordinary user the list is read-only and says why.
+func TestNotRoot(t *testing.T) {
+	testutil.RequireRoot(t, "switches to user nobody with setpriv")
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	bin := Binary(t)
+	if err := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x", bin).Run(); err != nil {
+		t.Skipf("user nobody cannot run %s (a private temp directory?)", bin)
+	}
+	s := Start(t, Options{KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir()}},
+		"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin)
+	s.Wait("not root: read-only view", 10*time.Second)
+	// n and x do nothing: had they opened the launch form or the kill
+	// question, those would have taken the ? instead of the help.
+	s.Keys("n")
+	s.Keys("x")
+	s.Keys("?")
+	screen := s.Wait("close help", 5*time.Second)
+	if strings.Contains(screen, "launch a container") || strings.Contains(screen, "Kill container") {
+		t.Fatalf("a read-only UI offered to act:\n%s", screen)
+	}
+	s.Keys("?")
+	s.Wait("not root", 5*time.Second)
+	s.Keys("q")
+	s.Wait("EXIT=0", 5*time.Second)
+}
 
 // TestListHelpQuit starts boxtui next to a hand-made container, finds its
 // init PID in the list, opens the help, and quits: the container keeps

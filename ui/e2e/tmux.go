@@ -53,6 +53,14 @@ func Binary(t testing.TB) string {
 	return buildBin
 }
 
+// RemoveBinary deletes the binary Binary built, if any; call it from
+// TestMain after the tests ran.
+func RemoveBinary() {
+	if buildBin != "" {
+		os.RemoveAll(filepath.Dir(buildBin))
+	}
+}
+
 // Session is one tmux server with one window running a command.
 type Session struct {
 	t      testing.TB
