@@ -58,7 +58,7 @@ pidfds after re-checking their start time, so a recycled PID is never hit.`,
 				}
 				return launch.SignalProcess(c, inner, sig)
 			case sig != 0:
-				return launch.SignalProcess(c, 1, sig)
+				return launch.SignalInit(c, sig)
 			}
 			return launch.Stop(c, time.Duration(grace*float64(time.Second)))
 		},

@@ -161,10 +161,12 @@ func attachTerminal(cmd *cobra.Command, con *launch.Console) error {
 	go func() {
 		for range winch {
 			if s, err := launch.TerminalSize(stdout); err == nil {
+				// Only the latest size matters: replace a pending one.
 				select {
-				case resize <- s:
+				case <-resize:
 				default:
 				}
+				resize <- s
 			}
 		}
 	}()

@@ -659,3 +659,46 @@ func TestHostileRootfsSymlinks(t *testing.T) {
 		t.Errorf("state left: %v", err)
 	}
 }
+
+// Two clients on one console: output goes to both, and the window size is
+// whichever client resized last.
+func TestTwoClientsLatestSizeWins(t *testing.T) {
+	rootfs := setup(t)
+	c := launch(t, Options{Name: "two", Rootfs: rootfs, Console: true, Env: []string{"PS1=$ "},
+		Command: []string{"/bin/bash", "--norc", "--noprofile", "-i"}})
+	second, err := DialConsole("two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	outputs := map[*Console]*lockedBuffer{c.Console: {}, second: {}}
+	for con, buf := range outputs {
+		go io.Copy(buf, con)
+	}
+	c.Console.Resize(20, 60)
+	second.Resize(33, 77)
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		c.Console.Write([]byte("echo S${COLUMNS}x${LINES}\n"))
+		return strings.Contains(outputs[second].String(), "S77x33")
+	}, "the shell to see the second client's size 77x33")
+	if !strings.Contains(outputs[c.Console].String(), "S77x33") {
+		t.Error("the first client did not get the output")
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -100,6 +100,15 @@ func waitHolder(c runtime.Container) {
 	runtime.WaitGone(st.HolderPID, st.HolderStart, 2*time.Second)
 }
 
+// SignalInit sends sig to the init of c (by the host PID and start time
+// the scan saw), and nothing else: `boxtui kill -s SIG`.
+func SignalInit(c runtime.Container, sig unix.Signal) error {
+	if err := runtime.Signal(c.PID, c.StartTime, sig); err != nil {
+		return stopError(c, err)
+	}
+	return nil
+}
+
 // SignalProcess sends sig to the process of c whose PID inside the
 // container is innerPID (the seed's `kill 6`), checked against the start
 // time the scan saw.
