@@ -1,10 +1,12 @@
 package mounts
 
 import (
+	"os"
 	goruntime "runtime"
 	"testing"
 
 	"boxtui/internal/testutil"
+	"boxtui/runtime"
 )
 
 func init() {
@@ -14,7 +16,14 @@ func init() {
 	goruntime.LockOSThread()
 }
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+// TestMain also lets the test binary be launch's holder and init stages:
+// launch.Run re-executes /proc/self/exe, which here is this binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
+		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
+	}
+	testutil.Main(m)
+}
 
 // pinThread locks the test goroutine to its OS thread until the test's
 // cleanups have run. Call it before testutil.StartUnshare: that starts
