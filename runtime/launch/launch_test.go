@@ -33,6 +33,16 @@ func TestMain(m *testing.M) {
 	if sock := os.Getenv("BOXTUI_TEST_DIAL"); sock != "" {
 		os.Exit(dialAsClient(sock))
 	}
+	if root := os.Getenv("BOXTUI_TEST_DIE_IN_PREPARE"); root != "" {
+		Run(Options{Name: "halfway", Rootfs: root, Command: []string{"/bin/sleep", "1000"},
+			Prepare: func(initPID int) error {
+				fmt.Println(initPID)
+				os.Stdout.Sync()
+				unix.Kill(os.Getpid(), unix.SIGKILL)
+				select {}
+			}})
+		os.Exit(3)
+	}
 	code := m.Run()
 	removeBin()
 	testutil.Cleanup()
@@ -701,4 +711,35 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// The client is SIGKILLed half way through a launch (after the init is set
+// up, before the command runs): the init gives up, the holder removes the
+// state, and no process or mount is left.
+func TestClientKilledHalfwayLeavesNothing(t *testing.T) {
+	rootfs := setup(t)
+	before, _ := testutil.HostMounts()
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = append(os.Environ(), "BOXTUI_TEST_DIE_IN_PREPARE="+rootfs)
+	out, _ := cmd.Output()
+	initPID, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("the child did not get to Prepare: %q", out)
+	}
+	testutil.WaitFor(t, 10*time.Second, func() bool { return len(stateNames(t)) == 0 }, "the holder to remove the state")
+	testutil.WaitFor(t, 5*time.Second, func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d", initPID))
+		return err != nil
+	}, "the init to be gone")
+	snap, err := runtime.Scan(runtime.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range snap.Containers {
+		if c.PID == initPID {
+			t.Errorf("container %d still listed", initPID)
+		}
+	}
+	after, _ := testutil.HostMounts()
+	assertNoNewMounts(t, before, after, rootfs)
 }
