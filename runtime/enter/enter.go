@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +29,7 @@ var ErrCommandNotFound = errors.New("command not found in the container")
 // container; it reads "command /bin/nope not found in the container".
 type CommandNotFoundError struct{ Command string }
 
+// Error reads "command /bin/nope not found in the container".
 func (e *CommandNotFoundError) Error() string {
 	return fmt.Sprintf("command %s not found in the container", e.Command)
 }
@@ -108,8 +108,6 @@ type Process struct {
 	done   chan struct{}
 	status ExitStatus
 	err    error
-	closer sync.Once
-	stdinW *os.File // write end of the stdin pipe we copy into, if any
 }
 
 // Wait blocks until the process has exited and returns how it ended. It can
@@ -332,7 +330,6 @@ func (s *starter) process() *Process {
 		Master: s.master,
 		proc:   s.cmd.Process,
 		done:   make(chan struct{}),
-		stdinW: s.stdinW,
 	}
 	if s.stdinW != nil {
 		go func(in io.Reader, w *os.File) {
