@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"syscall"
-	"time"
 
 	"boxtui/runtime"
 	"boxtui/ui/components/table"
@@ -142,5 +141,3 @@ func (m Model) askKillProcess(c runtime.Container, p runtime.Process) (tea.Model
 	}
 	return m, nil
 }
-
-var _ = time.Second

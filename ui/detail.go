@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"boxtui/runtime"
 	"boxtui/ui/components/table"
@@ -203,5 +202,3 @@ func (m Model) renderMounts(c runtime.Container, width, height int) string {
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	return title + "\n" + t.Render()
 }
-
-var _ = strings.Join

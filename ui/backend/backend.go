@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"strconv"
 	"sync"
@@ -20,8 +19,6 @@ import (
 	"boxtui/runtime/launch"
 	"boxtui/runtime/rootfs"
 	"boxtui/ui"
-
-	uv "github.com/charmbracelet/ultraviolet"
 )
 
 // Runtime is the real backend.
@@ -149,7 +146,6 @@ type consoleTerminal struct {
 	con *launch.Console
 }
 
-func (t *consoleTerminal) SendKey(k uv.KeyPressEvent) { t.Terminal.SendKey(k) }
 func (t *consoleTerminal) Resize(cols, rows int) error {
 	t.Terminal.Resize(cols, rows)
 	return nil
@@ -284,5 +280,3 @@ func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
 	}
 	return removeMount(c, target)
 }
-
-var _ = exec.Command
