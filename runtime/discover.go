@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -94,6 +95,19 @@ type ScanOptions struct {
 type Scanner struct {
 	proc  string // "/proc", or a test's fake
 	cache map[int]procCache
+	pidNS map[int]pidNSCache
+}
+
+// pidNSCache remembers the pid-namespace link of the process whose
+// /proc/PID directory had inode dirIno.
+type pidNSCache struct {
+	dirIno uint64
+	pidNS  uint64
+}
+
+type pidNSEntry struct {
+	pid   int
+	pidNS uint64
 }
 
 type procCache struct {
@@ -108,7 +122,9 @@ type procCache struct {
 }
 
 // NewScanner returns a scanner of /proc.
-func NewScanner() *Scanner { return &Scanner{proc: "/proc", cache: map[int]procCache{}} }
+func NewScanner() *Scanner {
+	return &Scanner{proc: "/proc", cache: map[int]procCache{}, pidNS: map[int]pidNSCache{}}
+}
 
 // Scan does one pass over /proc.
 func Scan(opts ScanOptions) (Snapshot, error) { return NewScanner().Scan(opts) }
@@ -168,34 +184,35 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	if hostPID == 0 {
 		return snap, fmt.Errorf("read boxtui's own pid namespace from %s/self/ns/pid: is /proc mounted?", s.proc)
 	}
-	d, err := os.Open(s.proc)
-	if err != nil {
-		return snap, fmt.Errorf("scan %s: %w", s.proc, err)
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
+	entries, err := readProcDir(s.proc)
 	if err != nil {
 		return snap, fmt.Errorf("scan %s: %w", s.proc, err)
 	}
 
-	// The per-process reads (one namespace link, one stat line) are the
-	// whole cost of a scan; two workers halve its wall time on two cores.
-	pids := make([]int, 0, len(names))
-	for _, name := range names {
-		if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
-			pids = append(pids, pid)
+	// A process never changes its PID namespace, and procfs gives every
+	// /proc/PID directory a fresh inode number, so (PID, inode) names one
+	// process and its pid-namespace link can be remembered. For the UI's
+	// once-a-second scan that turns thousands of readlinks of host processes
+	// into map lookups.
+	pids := make([]int, 0, len(entries))
+	known := make(map[int]uint64, len(entries)) // pid -> pid ns, from cache
+	for _, e := range entries {
+		if c, ok := s.pidNS[e.pid]; ok && c.dirIno == e.ino {
+			known[e.pid] = c.pidNS
 		}
+		pids = append(pids, e.pid)
 	}
 	workers := goruntime.GOMAXPROCS(0)
 	if workers > 4 {
 		workers = 4
 	}
-	if len(pids) < 256 {
-		workers = 1
+	if len(pids)-len(known) < 256 {
+		workers = 1 // mostly cached: waking a second thread costs more
 	}
 	type part struct {
 		procs      []rawProc
 		unreadable int
+		learned    []pidNSEntry
 	}
 	parts := make([]part, workers)
 	var wg sync.WaitGroup
@@ -207,7 +224,13 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 			for i := w; i < len(pids); i += workers {
 				pid := pids[i]
 				base := s.proc + "/" + strconv.Itoa(pid)
-				ino := readNSLink(base + "/ns/pid")
+				ino, cached := known[pid]
+				if !cached {
+					ino = readNSLink(base + "/ns/pid")
+					if ino != 0 {
+						parts[w].learned = append(parts[w].learned, pidNSEntry{pid: pid, pidNS: ino})
+					}
+				}
 				if ino == 0 {
 					parts[w].unreadable++
 					continue // vanished, or not ours to read
@@ -230,16 +253,28 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	}
 	wg.Wait()
 
+	dirIno := make(map[int]uint64, len(entries))
+	for _, e := range entries {
+		dirIno[e.pid] = e.ino
+	}
+	nextNS := make(map[int]pidNSCache, len(entries))
+	for pid, ns := range known {
+		nextNS[pid] = pidNSCache{dirIno: dirIno[pid], pidNS: ns}
+	}
 	groups := map[uint64][]rawProc{}
 	seen := map[int]bool{}
 	unreadable := 0
 	for _, p := range parts {
+		for _, l := range p.learned {
+			nextNS[l.pid] = pidNSCache{dirIno: dirIno[l.pid], pidNS: l.pidNS}
+		}
 		unreadable += p.unreadable
 		for _, rp := range p.procs {
 			seen[rp.pid] = true
 			groups[rp.pidNS] = append(groups[rp.pidNS], rp)
 		}
 	}
+	s.pidNS = nextNS
 	for pid := range s.cache {
 		if !seen[pid] {
 			delete(s.cache, pid)
@@ -535,6 +570,66 @@ func parentPIDNS(path string) uint64 {
 		return 0
 	}
 	return st.Ino
+}
+
+type procDirEntry struct {
+	pid int
+	ino uint64
+}
+
+// readProcDir lists the numeric entries of /proc with their inode numbers,
+// straight from getdents64 (os.ReadDir does not hand out inode numbers).
+func readProcDir(dir string) ([]procDirEntry, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	out := make([]procDirEntry, 0, 512)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return out, nil
+		}
+		// struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+		for off := 0; off+19 <= n; {
+			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+			if reclen < 19 || off+reclen > n {
+				break
+			}
+			ino := binary.NativeEndian.Uint64(buf[off:])
+			name := buf[off+19 : off+reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if pid, ok := atoiPID(name); ok {
+				out = append(out, procDirEntry{pid: pid, ino: ino})
+			}
+			off += reclen
+		}
+	}
+}
+
+// atoiPID parses a /proc entry name that is all digits.
+func atoiPID(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n > 0
 }
 
 // readFileInto reads a small /proc file into a reused buffer. The result

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	goruntime "runtime"
+	"runtime/pprof"
 
 	"boxtui/runtime"
 
@@ -39,7 +40,30 @@ func main() {
 	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
 		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
 	}
-	os.Exit(execute(os.Args[1:]))
+	stop := startProfile()
+	code := execute(os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile to $BOXTUI_CPUPROFILE, for finding where
+// the UI's time goes (go tool pprof bin/boxtui FILE).
+func startProfile() (stop func()) {
+	path := os.Getenv("BOXTUI_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "boxtui: cpu profile: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "boxtui: cpu profile: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // execute runs the CLI with args and returns the process exit code.

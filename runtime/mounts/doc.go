@@ -18,6 +18,7 @@
 // container (see records.go).
 //
 // The package must never change the calling thread's namespaces or root:
-// everything that runs inside a container runs on a throwaway thread
-// (see enter). It must never import the UI.
+// everything that runs inside a container runs on one dedicated, locked OS
+// thread that proves it is back home after each visit or dies (worker.go).
+// It must never import the UI.
 package mounts
