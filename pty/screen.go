@@ -167,6 +167,8 @@ type buffer struct {
 	rows  int
 	cols  int
 	maxSB int
+
+	scratch []line // reused by scrollUp/scrollDown
 }
 
 func newBuffer(cols, rows, scrollback int) *buffer {
@@ -212,31 +214,47 @@ func (b *buffer) pushLine(blank cell) {
 }
 
 // scrollUp moves lines top+n..bot up by n within the region, blanking the
-// n lines at its bottom. Only line headers move.
+// n lines at its bottom. Only line headers move, each once.
 func (b *buffer) scrollUp(top, bot, n int, blank cell) {
 	n = min(n, bot-top+1)
-	for range n {
-		first := *b.line(top)
-		for y := top; y < bot; y++ {
-			*b.line(y) = *b.line(y + 1)
-		}
-		fillCells(first.cells, blank)
-		first.wrapped = false
-		*b.line(bot) = first
+	if n <= 0 {
+		return
 	}
+	out := b.take(top, n)
+	for y := top; y <= bot-n; y++ {
+		*b.line(y) = *b.line(y + n)
+	}
+	b.put(out, bot-n+1, blank)
 }
 
 // scrollDown moves lines top..bot-n down by n, blanking n lines at top.
 func (b *buffer) scrollDown(top, bot, n int, blank cell) {
 	n = min(n, bot-top+1)
-	for range n {
-		last := *b.line(bot)
-		for y := bot; y > top; y-- {
-			*b.line(y) = *b.line(y - 1)
-		}
-		fillCells(last.cells, blank)
-		last.wrapped = false
-		*b.line(top) = last
+	if n <= 0 {
+		return
+	}
+	out := b.take(bot-n+1, n)
+	for y := bot; y >= top+n; y-- {
+		*b.line(y) = *b.line(y - n)
+	}
+	b.put(out, top, blank)
+}
+
+// take copies the headers of n lines from y into the scratch slice.
+func (b *buffer) take(y, n int) []line {
+	b.scratch = b.scratch[:0]
+	for i := range n {
+		b.scratch = append(b.scratch, *b.line(y + i))
+	}
+	return b.scratch
+}
+
+// put stores lines, blanked, as the lines from y on.
+func (b *buffer) put(ls []line, y int, blank cell) {
+	for i, l := range ls {
+		fillCells(l.cells, blank)
+		l.wrapped = false
+		*b.line(y + i) = l
 	}
 }
 

@@ -121,9 +121,9 @@ func (t *Terminal) Start(cmd *exec.Cmd) error {
 	if err != nil {
 		return fmt.Errorf("start %s on a pty: %w", cmd.Path, err)
 	}
-	t.cmd = cmd
-	if err := t.attach(NewPTYConn(master)); err != nil {
-		_ = master.Close()
+	conn := NewPTYConn(master)
+	if err := t.attach(conn, cmd); err != nil {
+		_ = conn.Close()
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return err
@@ -143,7 +143,13 @@ func (t *Terminal) waitCmd() {
 		_ = t.conn.Close()
 		<-t.readDone
 	}
-	t.finish(exitError(werr))
+	err := exitError(werr)
+	t.mu.Lock()
+	if t.err != nil {
+		err = t.err // the stream failed first: the exit is a consequence
+	}
+	t.mu.Unlock()
+	t.finish(err)
 }
 
 func exitError(err error) error {
@@ -161,7 +167,7 @@ func exitError(err error) error {
 // the Conn's size to the terminal's and starts the reader goroutine. Done is
 // closed when the stream ends.
 func (t *Terminal) Attach(c Conn) error {
-	if err := t.attach(c); err != nil {
+	if err := t.attach(c, nil); err != nil {
 		return err
 	}
 	go func() {
@@ -174,7 +180,7 @@ func (t *Terminal) Attach(c Conn) error {
 	return nil
 }
 
-func (t *Terminal) attach(c Conn) error {
+func (t *Terminal) attach(c Conn, cmd *exec.Cmd) error {
 	t.mu.Lock()
 	if t.started {
 		t.mu.Unlock()
@@ -182,6 +188,7 @@ func (t *Terminal) attach(c Conn) error {
 	}
 	t.started = true
 	t.conn = c
+	t.cmd = cmd
 	cols, rows := t.vt.cols, t.vt.rows
 	t.mu.Unlock()
 	if err := c.Resize(cols, rows); err != nil {
@@ -228,10 +235,20 @@ func (t *Terminal) readOutput() {
 	buf := make([]byte, 64*1024)
 	for {
 		n, err := t.conn.Read(buf)
+		// Feed at most 16 KB per lock: the UI's Render waits for the
+		// lock, and a few bytes of output can ask for a lot of work.
+		for p := buf[:n]; len(p) > 0; {
+			k := min(len(p), 16<<10)
+			if ferr := t.feed(p[:k]); ferr != nil {
+				t.mu.Lock()
+				t.err = ferr
+				t.mu.Unlock()
+				_ = t.conn.Close()
+				return
+			}
+			p = p[k:]
+		}
 		if n > 0 {
-			t.mu.Lock()
-			t.vt.write(buf[:n])
-			t.mu.Unlock()
 			t.notify()
 		}
 		if err != nil {
@@ -247,6 +264,21 @@ func (t *Terminal) readOutput() {
 	}
 }
 
+// feed writes output to the screen under the lock. A bug in the emulator
+// must not take the whole UI down with it: a panic ends this terminal's
+// stream with an error instead.
+func (t *Terminal) feed(p []byte) (err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("emulate terminal output: %v", r)
+		}
+	}()
+	t.vt.write(p)
+	return nil
+}
+
 func (t *Terminal) notify() {
 	select {
 	case t.updates <- struct{}{}:
@@ -255,6 +287,7 @@ func (t *Terminal) notify() {
 }
 
 func (t *Terminal) finish(err error) {
+	_ = t.conn.Close() // a PTY master that read EIO is still open
 	t.mu.Lock()
 	t.err = err
 	t.mu.Unlock()
@@ -390,18 +423,18 @@ func (t *Terminal) Err() error {
 // no process outlives its pane.
 func (t *Terminal) Close() error {
 	t.mu.Lock()
-	c := t.conn
+	c, cmd := t.conn, t.cmd
 	t.mu.Unlock()
 	if c == nil {
 		t.stopOnce.Do(func() { close(t.stop) })
 		return nil
 	}
 	err := c.Close()
-	if t.cmd != nil {
+	if cmd != nil {
 		select {
 		case <-t.done:
 		case <-time.After(2 * time.Second):
-			_ = syscall.Kill(-t.cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-t.done
 		}
 	}

@@ -649,7 +649,9 @@ func (v *vt) csi(cmd ansi.Cmd, ps ansi.Params) {
 		v.tabBack(n)
 	case 'b':
 		if v.lastRune != 0 {
-			for range min(n, 65535) {
+			// More than a screenful changes nothing visible; the cap keeps
+			// a few bytes from turning into minutes of work under the lock.
+			for range min(n, v.cols*v.rows) {
 				v.print(v.lastRune)
 			}
 		}
