@@ -205,7 +205,7 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if c.Name == "" {
-			m.setStatus(fmt.Sprintf("attach: %s was not launched by boxtui, so it has no console; press %s to exec a shell in it", containerLabel(c), m.keys.List.Exec.Help().Key), true)
+			m.setStatus(fmt.Sprintf("attach: %s has no console (not launched by boxtui); %s execs a shell in it", containerLabel(c), m.keys.List.Exec.Help().Key), true)
 			return m, nil
 		}
 		cols, rows := m.newPaneSize()

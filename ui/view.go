@@ -35,7 +35,7 @@ func (m Model) layoutFor(n int) layout {
 	l.body = rect{0, l.header, m.width, bodyH}
 	top := bodyH
 	if n > 0 {
-		top = max(8, bodyH*2/5)
+		top = max(10, bodyH*2/5)
 	}
 	listH := max(3, min(len(m.rows)+1, top/2))
 	if n == 0 {
@@ -94,7 +94,7 @@ func (m Model) View() tea.View {
 	var out []string
 	out = append(out, m.headerLine())
 	if m.opts.ReadOnly {
-		out = append(out, m.st.Banner.Render(table.Fit(" not root: read-only view — launch, attach, exec, kill and mount need root (run: sudo boxtui)", m.width, false)))
+		out = append(out, m.st.Banner.Render(table.Fit(" not root: read-only list — launch, attach, exec, kill, mount need sudo", m.width, false)))
 	}
 	switch {
 	case m.showHelp:

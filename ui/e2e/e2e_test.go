@@ -54,7 +54,7 @@ func TestNotRoot(t *testing.T) {
 	}
 	s := Start(t, Options{KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir()}},
 		"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin)
-	s.Wait("not root: read-only view", 10*time.Second)
+	s.Wait("not root: read-only list", 10*time.Second)
 	// n and x do nothing: had they opened the launch form or the kill
 	// question, those would have taken the ? instead of the help.
 	s.Keys("n")
