@@ -69,3 +69,19 @@ func TestNoKeyBoundTwiceOnAScreen(t *testing.T) {
 		}
 	}
 }
+
+func TestRebind(t *testing.T) {
+	k := DefaultKeyMap()
+	if err := k.Rebind("pane.release", "ctrl+b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Pane.Release.Keys(); len(got) != 1 || got[0] != "ctrl+b" || k.Pane.Release.Help().Key != "ctrl+b" {
+		t.Fatalf("keys %v help %q", got, k.Pane.Release.Help().Key)
+	}
+	if err := k.Rebind("list.nosuch", "z"); err == nil || !strings.Contains(err.Error(), "list.launch") {
+		t.Fatalf("unknown name: %v", err)
+	}
+	if n := len(k.Names()); n < 30 {
+		t.Fatalf("only %d names", n)
+	}
+}
