@@ -6,12 +6,20 @@ import "strings"
 // "\n". A line switches styles with SGR sequences cached per style and
 // ends with a reset only when it changed the style.
 func (v *vt) render(b *strings.Builder) {
+	v.renderScrolled(b, 0)
+}
+
+// renderScrolled renders the view offset lines back into the scrollback
+// (0 is the live screen), clamped to what the scrollback holds.
+func (v *vt) renderScrolled(b *strings.Builder, offset int) {
+	offset = max(0, min(offset, v.buf.sbLen()))
 	b.Grow(v.rows * (v.cols + 8))
+	first := v.buf.sbLen() - offset
 	for y := range v.rows {
 		if y > 0 {
 			b.WriteByte('\n')
 		}
-		v.renderLine(b, v.buf.line(y).cells)
+		v.renderLine(b, v.buf.sbLine(first+y).cells)
 	}
 }
 

@@ -188,7 +188,8 @@ func (b *buffer) line(y int) *line {
 // sbLen returns how many scrollback lines there are.
 func (b *buffer) sbLen() int { return len(b.lines) - b.rows }
 
-// sbLine returns scrollback line i, 0 being the oldest.
+// sbLine returns line i of the whole ring, 0 being the oldest scrollback
+// line; sbLine(sbLen()) is the top of the screen.
 func (b *buffer) sbLine(i int) *line {
 	return &b.lines[(b.head+i)%len(b.lines)]
 }
@@ -347,6 +348,10 @@ func blankLine(cs []cell) bool {
 }
 
 func fillCells(cs []cell, c cell) {
+	if c == (cell{}) {
+		clear(cs)
+		return
+	}
 	if len(cs) == 0 {
 		return
 	}

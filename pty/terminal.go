@@ -313,11 +313,13 @@ func (t *Terminal) SendText(s string) {
 
 // Paste sends text as a paste: wrapped in ESC[200~ ... ESC[201~ when the
 // application enabled bracketed paste (mode 2004), so a shell does not run
-// pasted lines one by one.
+// pasted lines one by one. Line ends become CR, as a typed Enter (and
+// xterm's paste) sends.
 func (t *Terminal) Paste(s string) {
 	t.mu.Lock()
 	bracketed := t.vt.paste
 	t.mu.Unlock()
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\r"), "\n", "\r")
 	if bracketed {
 		// A pasted end marker would end the paste early and run the rest.
 		s = ansi.BracketedPasteStart + strings.ReplaceAll(s, ansi.BracketedPasteEnd, "") + ansi.BracketedPasteEnd
@@ -357,6 +359,24 @@ func (t *Terminal) Render() string {
 	defer t.mu.Unlock()
 	var b strings.Builder
 	t.vt.render(&b)
+	return b.String()
+}
+
+// ScrollbackLen returns how many lines the scrollback holds (none while
+// the alternate screen is up).
+func (t *Terminal) ScrollbackLen() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.vt.buf.sbLen()
+}
+
+// RenderScrolled is Render for a view scrolled offset lines back into the
+// scrollback; 0 is the live screen, and offset is clamped to ScrollbackLen.
+func (t *Terminal) RenderScrolled(offset int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	t.vt.renderScrolled(&b, offset)
 	return b.String()
 }
 

@@ -309,13 +309,13 @@ func attachPipe(t *testing.T, cols, rows int) (*Terminal, *pipeConn) {
 func TestBracketedPaste(t *testing.T) {
 	term, c := attachPipe(t, 80, 24)
 	term.Paste("ls\n")
-	c.waitInput(t, "ls\n")
+	c.waitInput(t, "ls\r")
 	_, _ = io.WriteString(c.app, "\x1b[?2004h")
 	// A query behind the mode change tells us it has been processed.
 	_, _ = io.WriteString(c.app, "\x1b[6n")
 	c.waitInput(t, "\x1b[1;1R")
-	term.Paste("ls\n")
-	c.waitInput(t, "\x1b[200~ls\n\x1b[201~")
+	term.Paste("ls\r\nx\x1b[201~y")
+	c.waitInput(t, "\x1b[200~ls\rxy\x1b[201~")
 	_, _ = io.WriteString(c.app, "\x1b[?2004l\x1b[6n")
 	c.waitInput(t, "\x1b[1;1R")
 	term.Paste("x")

@@ -748,6 +748,9 @@ func (v *vt) eraseDisplay(mode int) {
 
 func (v *vt) csiPrivate(inter, final byte, ps ansi.Params) {
 	switch {
+	case inter == 0 && (final == 'J' || final == 'K'):
+		// DECSED/DECSEL: selective erase; no cell is protected here.
+		v.csi(ansi.Cmd(final), ps)
 	case inter == 0 && (final == 'h' || final == 'l'):
 		on := final == 'h'
 		for i := range ps {

@@ -36,6 +36,7 @@ func TestConformance(t *testing.T) {
 		{"erase all keeps cursor", 5, 3, "aaaaabbbbb\x1b[2J", "", 4, 1},
 		{"erase line right", 6, 2, "abcdef\x1b[1;3H\x1b[K", "ab", 2, 0},
 		{"erase line left", 6, 2, "abcdef\x1b[1;3H\x1b[1K", "   def", 2, 0},
+		{"selective erase line", 6, 2, "abcdef\x1b[1;3H\x1b[?K", "ab", 2, 0},
 		{"erase line all", 6, 2, "abcdef\x1b[1;3H\x1b[2K", "", 2, 0},
 		{"cursor moves clamp", 5, 3, "\x1b[10;10Hx\x1b[2Ay\x1b[9Dz", "z   y\n\n    x", 1, 0},
 		{"CNL CPL CHA", 6, 3, "\x1b[2Ea\x1b[Fb\x1b[4Gc", "\nb  c\na", 4, 1},
@@ -274,5 +275,34 @@ func BenchmarkWrite(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		v.write(p)
+	}
+}
+
+func TestRenderScrolled(t *testing.T) {
+	term := New(6, 2, WithScrollback(3))
+	_, _ = term.Write([]byte("1\r\n2\r\n3\r\n4\r\n5\r\n6"))
+	if n := term.ScrollbackLen(); n != 3 {
+		t.Fatalf("ScrollbackLen = %d, want 3", n)
+	}
+	for _, tt := range []struct {
+		offset int
+		want   string
+	}{{0, "5     \n6     "}, {1, "4     \n5     "}, {3, "2     \n3     "}, {9, "2     \n3     "}, {-1, "5     \n6     "}} {
+		if got := term.RenderScrolled(tt.offset); got != tt.want {
+			t.Errorf("RenderScrolled(%d) = %q, want %q", tt.offset, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	term := New(120, 40)
+	var in strings.Builder
+	for i := range 40 {
+		in.WriteString("\x1b[1;32mINFO\x1b[0m some text here \x1b[38;5;208mcolour\x1b[m and more plain text " + strings.Repeat("x", i) + "\r\n")
+	}
+	_, _ = term.Write([]byte(in.String()))
+	b.ResetTimer()
+	for range b.N {
+		_ = term.Render()
 	}
 }
