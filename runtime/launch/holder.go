@@ -106,12 +106,6 @@ func (h *holder) close() {
 
 func (h *holder) run(goPipe *os.File) int {
 	name := h.cfg.Name
-	ln, err := listenConsole(name)
-	if err != nil {
-		goPipe.Close()
-		return h.fail(err)
-	}
-	h.ln = ln
 	master, slave, err := pty.Open()
 	if err != nil {
 		goPipe.Close()
@@ -176,6 +170,16 @@ func (h *holder) run(goPipe *os.File) int {
 		ws, err := reap(initPID)
 		waitDone <- exitStatusOf(ws, err)
 	}()
+	// The socket is made while the init starts up, off the critical path.
+	// The client dials it only after the init reported ready.
+	ln, err := listenConsole(name)
+	if err != nil {
+		unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+		readyR.Close()
+		<-waitDone
+		return h.fail(err)
+	}
+	h.ln = ln
 
 	msg, err := readInitMessage(readyR)
 	if err != nil || msg[0] != initReady {
@@ -183,6 +187,10 @@ func (h *holder) run(goPipe *os.File) int {
 		<-waitDone
 		return h.fail(initFailure(name, msg, err))
 	}
+	// Tell the client first: its Prepare and the state update below then
+	// overlap. Run returns only after both (the "running" report).
+	h.send(holderReport{InitPID: initPID, InitStart: initStart})
+	go h.serve()
 	// The state says running from here: the init exists in its namespaces
 	// and can be listed and killed; if the launch is abandoned the state
 	// goes away again.
@@ -199,8 +207,6 @@ func (h *holder) run(goPipe *os.File) int {
 		<-waitDone
 		return h.fail(fmt.Errorf("record the launch of %s: %w", name, err))
 	}
-	h.send(holderReport{InitPID: initPID, InitStart: initStart})
-	go h.serve()
 
 	// The ready pipe is close-on-exec in the init: EOF without a message
 	// means the command was exec'd.

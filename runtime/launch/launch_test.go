@@ -342,11 +342,15 @@ func TestHolderDeathDuringLaunchLeavesNothing(t *testing.T) {
 	_, err := Run(Options{Name: "orphan", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"},
 		Prepare: func(pid int) error {
 			initPID = pid
-			st, err := runtime.LoadState("orphan")
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 			if err != nil {
 				return err
 			}
-			return runtime.Signal(st.HolderPID, st.HolderStart, unix.SIGKILL)
+			st, err := runtime.ParseStat(data) // the init's parent is the holder
+			if err != nil {
+				return err
+			}
+			return runtime.Signal(st.PPid, 0, unix.SIGKILL)
 		}})
 	if err == nil {
 		t.Fatal("Run succeeded without its holder")
