@@ -13,7 +13,12 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files and docs/keybindings.md")
+// updating reports whether -update was given (the flag itself is
+// registered by teatest's golden package, which this test binary links).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // driver runs the model synchronously: each command runs with a short
 // deadline, and what it returns is fed back. Commands that wait longer (the
@@ -138,7 +143,7 @@ func (d *driver) screen() string {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", t.Name(), name+".golden")
-	if *update {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
