@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 
 	"boxtui/internal/testutil"
 	"boxtui/runtime"
+
+	"github.com/creack/pty"
 )
 
 // The CLI tests run `boxtui exec` as a user would: a real binary, built
@@ -250,5 +253,60 @@ func TestCLIBoxtuiContainer(t *testing.T) {
 	out, _, code = boxtui(t, "", "exec", name, "--", "sh", "-c", "hostname; ps ax -o pid=,comm=")
 	if code != 0 || !strings.HasPrefix(out, name+"\n") || !psHasInit(out, "sleep") {
 		t.Errorf("inside %s: code %d, %q", name, code, out)
+	}
+}
+
+// TestCLITerminal runs `boxtui exec` on a terminal, as a person would: the
+// command gets a PTY of the terminal's size, follows it when the terminal
+// is resized (SIGWINCH to boxtui), and its exit code comes back.
+func TestCLITerminal(t *testing.T) {
+	c, _ := unshareContainer(t)
+	cmd := exec.Command(boxtuiBinary(t), "exec", strconv.Itoa(c.PID), "--", "/bin/bash", "--norc", "--noprofile", "-i")
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	term, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("boxtui exec did not exit")
+		}
+	})
+	screen := &lockedBuffer{}
+	go io.Copy(screen, term)
+
+	// The shell computes the marker, so the echoed command line never
+	// matches it.
+	size := func(want string) {
+		t.Helper()
+		fmt.Fprintf(term, "echo S$((COLUMNS*1000+LINES))\n")
+		// Wait for the prompt after the marker too: bash only picks up a
+		// resize that arrives while it is reading a line.
+		testutil.WaitFor(t, 10*time.Second, func() bool {
+			_, after, ok := strings.Cut(screen.String(), want)
+			return ok && strings.Contains(after, "# ")
+		}, "bash to print "+want+" and prompt again")
+	}
+	size("S80024")
+	if err := pty.Setsize(term, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
+		t.Fatal(err)
+	}
+	size("S100030")
+	fmt.Fprintf(term, "exit 4\n")
+	select {
+	case err := <-done:
+		done <- err
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 4 {
+			t.Errorf("boxtui exec after exit 4: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("boxtui exec did not exit after the shell did:\n%s", screen.String())
 	}
 }
