@@ -325,3 +325,27 @@ func TestFindContainerFastPath(t *testing.T) {
 		t.Errorf("the init's own child %d was not resolved without a scan", child)
 	}
 }
+
+// TestEnterChrootOnly enters a container that shares the host's mount
+// namespace: mnt is not joined (it is the same), but the root still is, and
+// --new-mount-proc still gives a fresh /proc of the container's.
+func TestEnterChrootOnly(t *testing.T) {
+	testutil.RequireRoot(t, "starts a container")
+	pinThread(t)
+	rootfs := testutil.Rootfs(t)
+	checkNoMountLeak(t, rootfsParent(rootfs))
+	pid := startChrootOnly(t, rootfs)
+	c, err := FindContainer(strconv.Itoa(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Namespaces[runtime.NSMnt] != runtime.HostNamespaces()[runtime.NSMnt] {
+		t.Fatalf("the chroot container has a mount namespace of its own; the test wants the host's")
+	}
+	p := start(t, c, Options{Command: []string{"/bin/sleep", "1000"}})
+	assertJoined(t, c.PID, p.Pid, joinedTypes...)
+	out, st := run(t, c, Options{NewMountProc: true, Command: []string{"ps", "ax", "-o", "pid=,comm="}})
+	if st.ShellCode() != 0 || !psHasInit(out, "sleep") {
+		t.Errorf("ps ax with a new /proc (%v):\n%s\nwant sleep as PID 1", st, out)
+	}
+}

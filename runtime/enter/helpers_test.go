@@ -287,3 +287,42 @@ func pinThread(t *testing.T) {
 	goruntime.LockOSThread()
 	t.Cleanup(goruntime.UnlockOSThread) // registered first: runs last
 }
+
+// startChrootOnly starts `unshare --pid --fork chroot ROOTFS sleep 1000`: a
+// container with its own PID namespace but the host's mount namespace, the
+// plainest chroot there is. It returns the init's host PID.
+func startChrootOnly(t *testing.T, rootfs string) int {
+	t.Helper()
+	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "chroot", rootfs, "/bin/sleep", "1000")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	init := 0
+	t.Cleanup(func() {
+		if init > 0 {
+			syscall.Kill(init, syscall.SIGKILL)
+		}
+		cmd.Process.Kill()
+		<-exited
+	})
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited early: %s", cmd, out.String())
+		default:
+		}
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		init, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		if init <= 0 {
+			return false
+		}
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", init))
+		return strings.TrimSpace(string(comm)) == "sleep"
+	}, "the chroot container to exec sleep")
+	return init
+}
