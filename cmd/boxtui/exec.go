@@ -31,7 +31,8 @@ the host PID of any process inside a container (made by boxtui, unshare,
 docker, podman...). The command joins every namespace of the container's init
 that differs from boxtui's own, its root and its working directory, like
 ` + "`nsenter -t PID -a -r -w`" + `, and is a member of the container's PID namespace.
-Without a command it runs the container's /bin/bash, else /bin/sh.
+Without a command it runs the container's /bin/bash, else /bin/sh. --ns
+limits which namespaces are joined; the root is always the container's.
 
 --new-mount-proc reproduces the classic recipe
 ` + "`nsenter --pid=/proc/PID/ns/pid unshare --fork --mount-proc=ROOT/proc chroot ROOT`" + `:
