@@ -42,23 +42,32 @@ const resolveFlags = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 // the last step and vanishes when its handle is closed, and directories or
 // the file created for Mkdir are removed again.
 func AddToProcess(pid int, startTime uint64, hostPath, ctrPath string, opts AddOptions) error {
+	_, err := addToProcess(pid, startTime, hostPath, ctrPath, opts)
+	return err
+}
+
+// addToProcess is AddToProcess that also returns where the mount landed
+// inside the container, symlinks resolved (what mountinfo will show), for
+// the record.
+func addToProcess(pid int, startTime uint64, hostPath, ctrPath string, opts AddOptions) (landed string, err error) {
 	target, err := CleanTarget("mount over", ctrPath)
 	if err != nil {
-		return err
+		return "", err
 	}
 	tree, srcDir, err := cloneSource(hostPath, opts.ReadOnly)
 	if err != nil {
-		return err
+		return "", err
 	}
 	// Closing a never-attached clone unmounts it; after a successful
 	// move_mount closing it is harmless.
 	defer closeFD(tree)
 
-	return enter(pid, startTime, func(in inside) error {
+	err = enter(pid, startTime, func(in inside) error {
 		fd, done, err := resolveForMount(in, target, srcDir, opts.Mkdir)
 		if err != nil {
 			return err
 		}
+		landed = in.pathOr(fd, target)
 		err = moveMount(tree, fd)
 		closeFD(fd)
 		done(err != nil)
@@ -67,6 +76,7 @@ func AddToProcess(pid int, startTime uint64, hostPath, ctrPath string, opts AddO
 		}
 		return nil
 	})
+	return landed, err
 }
 
 // cloneSource makes a detached recursive clone of hostPath in boxtui's own
@@ -302,12 +312,18 @@ func targetError(target string, err error) error {
 // init is pid between read-only and read-write, in place and atomically
 // (mount_setattr), including any mounts below it. It records nothing.
 func RemountInProcess(pid int, startTime uint64, ctrPath string, readOnly bool) error {
+	_, err := remountInProcess(pid, startTime, ctrPath, readOnly)
+	return err
+}
+
+func remountInProcess(pid int, startTime uint64, ctrPath string, readOnly bool) (resolved string, err error) {
 	target, err := CleanTarget("remount", ctrPath)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return enter(pid, startTime, func(in inside) error {
-		fd, err := openMount(in, target, "remount")
+	err = enter(pid, startTime, func(in inside) error {
+		fd, where, err := openMount(in, target, "remount")
+		resolved = where
 		if err != nil {
 			return err
 		}
@@ -321,18 +337,25 @@ func RemountInProcess(pid int, startTime uint64, ctrPath string, readOnly bool) 
 		}
 		return nil
 	})
+	return resolved, err
 }
 
 // RemoveFromProcess detaches the mount at ctrPath inside the container
 // whose init is pid (lazily, like umount -l: a process still using it keeps
 // it until it lets go). It records nothing.
 func RemoveFromProcess(pid int, startTime uint64, ctrPath string) error {
+	_, err := removeFromProcess(pid, startTime, ctrPath)
+	return err
+}
+
+func removeFromProcess(pid int, startTime uint64, ctrPath string) (resolved string, err error) {
 	target, err := CleanTarget("unmount", ctrPath)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return enter(pid, startTime, func(in inside) error {
-		fd, err := openMount(in, target, "unmount")
+	err = enter(pid, startTime, func(in inside) error {
+		fd, where, err := openMount(in, target, "unmount")
+		resolved = where
 		if err != nil {
 			return err
 		}
@@ -350,18 +373,22 @@ func RemoveFromProcess(pid int, startTime uint64, ctrPath string) error {
 		}
 		return nil
 	})
+	return resolved, err
 }
 
 // openMount resolves target inside the container and checks that it is the
-// root of a mount that boxtui may touch.
-func openMount(in inside, target, action string) (int, error) {
-	fd, err := resolveInRoot(in.root, target, unix.O_NOFOLLOW)
+// root of a mount that boxtui may touch. resolved is where target led,
+// symlinks resolved, whenever it led somewhere (also when it is no mount:
+// the caller may still drop a stale record for it).
+func openMount(in inside, target, action string) (fd int, resolved string, err error) {
+	fd, err = resolveInRoot(in.root, target, unix.O_NOFOLLOW)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return -1, fmt.Errorf("%s: %w", target, ErrTargetMissing)
+			return -1, "", fmt.Errorf("%s: %w", target, ErrTargetMissing)
 		}
-		return -1, targetError(target, err)
+		return -1, "", targetError(target, err)
 	}
+	resolved = in.pathOr(fd, target)
 	st, err := fstatx(fd)
 	if err == nil && st.isSymlink() {
 		err = fmt.Errorf("%s inside the container %w; give the path it points to instead", target, ErrSymlink)
@@ -374,9 +401,9 @@ func openMount(in inside, target, action string) (int, error) {
 	}
 	if err != nil {
 		closeFD(fd)
-		return -1, err
+		return -1, resolved, err
 	}
-	return fd, nil
+	return fd, resolved, nil
 }
 
 func mode(readOnly bool) string {

@@ -3,6 +3,7 @@ package mounts
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"boxtui/runtime"
 
@@ -131,4 +132,12 @@ func (in inside) fdPath(fd int) (string, error) {
 		return "", fmt.Errorf("read path of handle: %w", err)
 	}
 	return string(buf[:n]), nil
+}
+
+// pathOr is fdPath, or fallback when the kernel cannot tell.
+func (in inside) pathOr(fd int, fallback string) string {
+	if p, err := in.fdPath(fd); err == nil && strings.HasPrefix(p, "/") {
+		return p
+	}
+	return fallback
 }

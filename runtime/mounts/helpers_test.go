@@ -117,7 +117,7 @@ func startSharedNS(t *testing.T, rootfs string) int {
 // table is the container's mount table, read from outside.
 func (b *box) table() []*mountinfo.Info {
 	b.t.Helper()
-	infos, err := mountinfo.PidMountInfo(b.pid)
+	infos, err := pidMountinfo(b.pid)
 	if err != nil {
 		b.t.Fatalf("read mountinfo of %d: %v", b.pid, err)
 	}
@@ -241,4 +241,14 @@ func wantErr(t *testing.T, err error, target error, what string) {
 
 func openPathDir(dir string) (int, error) {
 	return unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// pidMountinfo reads /proc/PID/mountinfo: pid's mount table as pid sees it.
+func pidMountinfo(pid int) ([]*mountinfo.Info, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mountinfo.GetMountsFromReader(f, nil)
 }

@@ -77,7 +77,12 @@ func TestBoxtuiContainer(t *testing.T) {
 	if st, _ := runtime.LoadState("mnt"); len(st.Mounts) != 0 {
 		t.Fatalf("state after umount: %+v", st.Mounts)
 	}
-	infos, err := mountinfo.PidMountInfo(c.InitPID)
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", c.InitPID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	infos, err := mountinfo.GetMountsFromReader(f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

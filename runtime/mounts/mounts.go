@@ -40,14 +40,17 @@ func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
 	if abs, err := filepath.Abs(hostPath); err == nil {
 		src = abs
 	}
-	if err := AddToProcess(c.PID, c.StartTime, src, target, opts); err != nil {
+	// Record where the mount landed, not the path as typed: through a
+	// symlink in the container that differs, and mountinfo shows the former.
+	landed, err := addToProcess(c.PID, c.StartTime, src, target, opts)
+	if err != nil {
 		return err
 	}
 	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return pushRecord(recs, runtime.MountRecord{Source: src, Target: target, ReadOnly: opts.ReadOnly})
+		return pushRecord(recs, runtime.MountRecord{Source: src, Target: landed, ReadOnly: opts.ReadOnly})
 	})
 	if err != nil {
-		if uerr := RemoveFromProcess(c.PID, c.StartTime, target); uerr != nil {
+		if uerr := RemoveFromProcess(c.PID, c.StartTime, landed); uerr != nil {
 			return fmt.Errorf("record mount of %s at %s: %w (and removing it again failed: %v)", src, target, err, uerr)
 		}
 		return fmt.Errorf("record mount of %s at %s: %w (the mount was removed again)", src, target, err)
@@ -63,14 +66,15 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if err := RemountInProcess(c.PID, c.StartTime, target, readOnly); err != nil {
+	resolved, err := remountInProcess(c.PID, c.StartTime, target, readOnly)
+	if err != nil {
 		return err
 	}
 	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return setRecordMode(recs, target, readOnly)
+		return setRecordMode(recs, resolved, readOnly)
 	})
 	if err != nil {
-		if uerr := RemountInProcess(c.PID, c.StartTime, target, !readOnly); uerr != nil {
+		if uerr := RemountInProcess(c.PID, c.StartTime, resolved, !readOnly); uerr != nil {
 			return fmt.Errorf("record remount of %s: %w (and flipping it back failed: %v)", target, err, uerr)
 		}
 		return fmt.Errorf("record remount of %s: %w (it was flipped back)", target, err)
@@ -87,12 +91,15 @@ func Remove(c runtime.Container, ctrPath string) error {
 	if err != nil {
 		return err
 	}
-	rmErr := RemoveFromProcess(c.PID, c.StartTime, target)
+	resolved, rmErr := removeFromProcess(c.PID, c.StartTime, target)
 	if rmErr != nil && !errors.Is(rmErr, ErrNotMount) && !errors.Is(rmErr, ErrTargetMissing) {
 		return rmErr
 	}
+	if resolved == "" {
+		resolved = target
+	}
 	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return popRecord(recs, target)
+		return popRecord(recs, resolved)
 	})
 	if rmErr != nil {
 		return rmErr

@@ -182,6 +182,17 @@ func TestSymlinkEscapesAreContained(t *testing.T) {
 				if m := b.mountAt(c.lands); m == nil || !isRO(m) {
 					t.Fatalf("Add at %s: no read-only mount at %s inside: %+v", c.via, c.lands, m)
 				}
+				// Recorded where it landed, so List marks it managed.
+				b.checkRecords(c.lands + ":read-only")
+				list, err := List(b.c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range list {
+					if m.Target == c.lands && !m.Managed {
+						t.Errorf("List: %s not managed: %+v", c.lands, m)
+					}
+				}
 				if _, err := os.Stat(filepath.Join(b.rootfs, c.lands, "hello")); ownNS && err == nil {
 					t.Errorf("own namespace: the mount is visible on the host at %s", filepath.Join(b.rootfs, c.lands))
 				} else if !ownNS && err != nil {
