@@ -352,3 +352,30 @@ func TestAppCursorKeys(t *testing.T) {
 	term.SendKey(uv.KeyPressEvent{Code: uv.KeyUp, Mod: uv.ModCtrl})
 	c.waitInput(t, "\x1b[1;5A")
 }
+
+// TestPasteIntoBash pastes a command line into readline, which turns
+// bracketed paste on at its prompt: the paste is inserted, not run, until
+// Enter.
+func TestPasteIntoBash(t *testing.T) {
+	term := startBash(t, 80, 24)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		term.mu.Lock()
+		on := term.vt.paste
+		term.mu.Unlock()
+		if on {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Skip("this bash does not enable bracketed paste")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	term.Paste("echo M$((6*7))")
+	waitText(t, term, "$ echo M$((6*7))")
+	if s := plain(term); strings.Contains(s, "M42") {
+		t.Fatalf("paste ran before Enter:\n%s", s)
+	}
+	term.SendKey(uv.KeyPressEvent{Code: uv.KeyEnter})
+	waitText(t, term, "M42")
+}
