@@ -71,13 +71,13 @@ func fakeSnapshot() runtime.Snapshot {
 
 // fakeBackend records what the UI asked for and answers from memory.
 type fakeBackend struct {
-	mu      sync.Mutex
-	snap    runtime.Snapshot
-	calls   []string
-	mounts  map[int][]Mount
-	rootfs  bool
-	lastErr error
-	terms   []*fakeTerminal
+	mu        sync.Mutex
+	snap      runtime.Snapshot
+	calls     []string
+	mounts    map[int][]Mount
+	rootfs    bool
+	launchErr error
+	terms     []*fakeTerminal
 }
 
 func newFakeBackend() *fakeBackend {
@@ -125,6 +125,11 @@ func (f *fakeBackend) UserNames(uids []int) map[int]string {
 
 func (f *fakeBackend) Launch(req LaunchRequest) (string, error) {
 	f.record("launch %s rootfs=%s cmd=%s host=%s net=%v mounts=%v", req.Name, req.Rootfs, strings.Join(req.Command, " "), req.Hostname, req.Net, req.Mounts)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.launchErr != nil {
+		return "", f.launchErr
+	}
 	return req.Name, nil
 }
 func (f *fakeBackend) DefaultRootfs() string { return "/var/lib/boxtui/rootfs" }

@@ -72,7 +72,15 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 		rootfs:  m.backend.DefaultRootfs(),
 		command: "/bin/sh",
 	}
+	if m.lastLaunch != nil {
+		// The last launch failed: offer what was typed, to fix and retry.
+		last := *m.lastLaunch
+		last.onSubmit, last.form = nil, nil
+		fs = &last
+	}
 	fs.onSubmit = func(m *Model) tea.Cmd {
+		kept := *fs
+		m.lastLaunch = &kept
 		req := LaunchRequest{
 			Name:     strings.TrimSpace(fs.name),
 			Rootfs:   strings.TrimSpace(fs.rootfs),

@@ -93,6 +93,10 @@ type Model struct {
 	mountsOf int // init PID the mounts belong to
 	mountCur int
 
+	// lastLaunch is the launch form as last submitted, until a launch
+	// succeeds: reopening the form after a failure starts from it.
+	lastLaunch *formState
+
 	confirm  *confirmState
 	form     *formState
 	showHelp bool

@@ -417,3 +417,28 @@ func TestMouseClickFocusesPaneAndSelectsRow(t *testing.T) {
 		t.Fatalf("click on row 2: focus %v selected %d", d.m.focus, d.selectedPID())
 	}
 }
+
+func TestFailedLaunchKeepsTheForm(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.b.launchErr = errors.New(`container "web": name already in use`)
+	d.keys("n")
+	d.typeText("web")
+	d.keys("enter", "enter", "enter", "enter", "enter", "enter")
+	if !d.m.statusErr || !strings.Contains(d.m.status, "launch web: container \"web\": name already in use") {
+		t.Fatalf("status %q", d.m.status)
+	}
+	d.keys("n")
+	if d.m.form == nil || d.m.form.name != "web" {
+		t.Fatal("the form did not come back with what was typed")
+	}
+	d.b.launchErr = nil
+	d.typeText("2")
+	d.keys("enter", "enter", "enter", "enter", "enter", "enter")
+	if got := d.b.Calls(); !strings.HasPrefix(got[len(got)-2], "launch web2 ") {
+		t.Fatalf("calls %v", got)
+	}
+	d.keys("ctrl+]", "n")
+	if d.m.form == nil || d.m.form.name != "" {
+		t.Fatal("after a launch that worked the form should start empty")
+	}
+}

@@ -86,6 +86,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case launchedMsg:
 		m.setStatus(fmt.Sprintf("launched %s", msg.name), false)
 		m.form = nil
+		m.lastLaunch = nil
 		m.selName = msg.name
 		cols, rows := m.newPaneSize()
 		return m, tea.Batch(m.openConsoleCmd(msg.name, 0, cols, rows), m.rescan())
