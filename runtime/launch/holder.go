@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"boxtui/runtime"
+	"boxtui/runtime/launch/stage0"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -29,36 +30,27 @@ const clientQueue = 1024
 
 // Messages on the init's ready pipe (fd 3 of the init).
 const (
-	initReady = 'R' // mounts and root are in place; waiting for the go byte
-	initAbort = 'A' // the go pipe closed without a go byte: launch abandoned
-	initError = 'E' // followed by the error text
+	initReady = stage0.InitReady
+	initAbort = stage0.InitAbort
+	initError = stage0.InitError
 )
 
-// holderMain is the __boxtui-holder stage. It runs setsid'd with fd 3 the
-// report pipe to the client and fd 4 the go pipe it hands on to the init.
+// holderMain is the main part of the __boxtui-holder stage. It runs
+// setsid'd with fd 3 the report pipe to the client; its early part (package
+// stage0) has already opened the console and started the init.
 func holderMain(args []string) int {
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	log.SetPrefix(fmt.Sprintf("holder[%d] ", os.Getpid()))
-	if len(args) != 1 {
-		log.Print("usage: __boxtui-holder CONFIG")
+	early := stage0.Early
+	if early == nil {
+		log.Print("holder stage: the early part did not run")
 		return 2
 	}
-	var cfg holderConfig
-	if err := json.Unmarshal([]byte(args[0]), &cfg); err != nil {
-		log.Printf("decode config: %v", err)
-		return 2
-	}
-	report := os.NewFile(3, "report")
-	goPipe := os.NewFile(4, "go")
-	unix.CloseOnExec(3)
-	unix.CloseOnExec(4)
 	// The holder has no terminal (setsid), but a stray hangup from a
 	// session it once belonged to must not end it, nor the loss of a reader.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
-
-	h := &holder{cfg: cfg, report: report}
-	code := h.run(goPipe)
-	return code
+	h := &holder{cfg: early.Config, report: os.NewFile(3, "report")}
+	return h.run(early)
 }
 
 type holder struct {
@@ -104,54 +96,14 @@ func (h *holder) close() {
 	}
 }
 
-func (h *holder) run(goPipe *os.File) int {
+func (h *holder) run(early *stage0.Holder) int {
 	name := h.cfg.Name
-	master, slave, err := pty.Open()
-	if err != nil {
-		goPipe.Close()
-		return h.fail(fmt.Errorf("open a pty for %s: %w", name, err))
+	if early.Err != nil {
+		h.master = early.Master
+		return h.fail(early.Err)
 	}
-	h.master = master
-	rows, cols := h.cfg.Rows, h.cfg.Cols
-	if rows <= 0 || cols <= 0 {
-		rows, cols = 24, 80
-	}
-	pty.Setsize(master, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
-	if h.cfg.Raw {
-		if err := setRawOutput(slave); err != nil {
-			log.Printf("set console modes: %v", err)
-		}
-	}
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		slave.Close()
-		goPipe.Close()
-		return h.fail(fmt.Errorf("create init pipe: %w", err))
-	}
-	cfgArg, _ := json.Marshal(h.cfg)
-	cloneFlags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if h.cfg.Net {
-		cloneFlags |= unix.CLONE_NEWNET
-	}
-	pidfd := -1
-	initPID, err := spawn("/proc/self/exe", []string{"boxtui-init", initStage, string(cfgArg)}, []string{},
-		[]*os.File{slave, slave, slave, readyW, goPipe}, &unix.SysProcAttr{
-			Cloneflags: cloneFlags,
-			Setsid:     true,
-			Setctty:    true,
-			Ctty:       0,
-			PidFD:      &pidfd,
-		})
-	// The holder keeps neither the slave (so the master reads EOF once the
-	// container's last process is gone) nor the go pipe (so the init sees
-	// EOF if the client dies).
-	slave.Close()
-	goPipe.Close()
-	readyW.Close()
-	if err != nil {
-		readyR.Close()
-		return h.fail(fmt.Errorf("start the init of %s: %w", name, err))
-	}
+	h.master = early.Master
+	initPID, pidfd, readyR := early.InitPID, early.PidFD, early.ReadyR
 	defer unix.Close(pidfd)
 	initStart, err := runtime.ProcessStartTime(initPID)
 	if err != nil {
@@ -501,19 +453,6 @@ func checkPeerRoot(conn *net.UnixConn) error {
 		return fmt.Errorf("console of this container is root-only (peer uid %d)", cred.Uid)
 	}
 	return nil
-}
-
-// setRawOutput turns off echo and output post-processing on the console, for
-// clients that pipe data through rather than show a terminal.
-func setRawOutput(tty *os.File) error {
-	fd := int(tty.Fd())
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Lflag &^= unix.ECHO | unix.ECHOE | unix.ECHOK | unix.ECHONL | unix.ECHOCTL
-	t.Oflag &^= unix.OPOST
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
 
 // ring keeps the last ringSize bytes written to it.

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"boxtui/runtime"
+	"boxtui/runtime/launch/stage0"
 	"boxtui/runtime/rootfs"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -40,19 +41,18 @@ import (
 // `boxtui rootfs create` puts it.
 const DefaultRootfs = rootfs.DefaultDir
 
-// containerPath is the PATH commands are looked up in inside a container
-// (and given to them), as in most distributions' root shells.
-const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const containerPath = stage0.ContainerPath
 
-// Stage names of the hidden re-exec entry points.
+// Stage names of the hidden re-exec entry points; their early parts run in
+// package stage0.
 const (
-	holderStage = runtime.StagePrefix + "holder"
-	initStage   = runtime.StagePrefix + "init"
+	holderStage = stage0.HolderStage
+	initStage   = stage0.InitStage
 )
 
 func init() {
 	runtime.RegisterStage(holderStage, holderMain)
-	runtime.RegisterStage(initStage, initMain)
+	runtime.RegisterStage(initStage, stage0.RunInit)
 }
 
 // Options describes a container to launch.
@@ -115,18 +115,7 @@ var ErrNoRootfs = errors.New("rootfs not found")
 var ErrNoCommand = errors.New("command not found in rootfs")
 
 // holderConfig is what the client hands the holder, and the holder the init.
-type holderConfig struct {
-	Name     string   `json:"name"`
-	Rootfs   string   `json:"rootfs"`
-	Command  []string `json:"command"`
-	Hostname string   `json:"hostname"`
-	Net      bool     `json:"net,omitempty"`
-	Remove   bool     `json:"remove,omitempty"`
-	Env      []string `json:"env"`
-	Rows     int      `json:"rows"`
-	Cols     int      `json:"cols"`
-	Raw      bool     `json:"raw,omitempty"`
-}
+type holderConfig = stage0.Config
 
 // holderReport is one line the holder writes to the client during a launch.
 type holderReport struct {

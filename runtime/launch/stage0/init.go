@@ -1,4 +1,4 @@
-package launch
+package stage0
 
 import (
 	"encoding/json"
@@ -28,25 +28,25 @@ func initMain(args []string) int {
 	unix.CloseOnExec(3)
 	unix.CloseOnExec(4)
 	fail := func(err error) int {
-		ready.Write(append([]byte{initError}, err.Error()...))
+		ready.Write(append([]byte{InitError}, err.Error()...))
 		return 1
 	}
 	if len(args) != 1 {
 		return fail(fmt.Errorf("init stage: want one config argument"))
 	}
-	var cfg holderConfig
+	var cfg Config
 	if err := json.Unmarshal([]byte(args[0]), &cfg); err != nil {
 		return fail(fmt.Errorf("init stage: decode config: %w", err))
 	}
 	if err := setupContainer(cfg); err != nil {
 		return fail(err)
 	}
-	if _, err := ready.Write([]byte{initReady}); err != nil {
+	if _, err := ready.Write([]byte{InitReady}); err != nil {
 		return 1 // the holder is gone: nobody would hold the console
 	}
 	var goByte [1]byte
 	if n, _ := unix.Read(4, goByte[:]); n != 1 {
-		ready.Write([]byte{initAbort})
+		ready.Write([]byte{InitAbort})
 		return 1
 	}
 	unix.Close(4)
@@ -70,7 +70,7 @@ func initMain(args []string) int {
 //     by fd (a hostile rootfs's proc -> /etc symlink stays in the rootfs);
 //  4. pivot_root, and the old root detached, so the host's tree is not
 //     reachable from inside.
-func setupContainer(cfg holderConfig) error {
+func setupContainer(cfg Config) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return &mountError{"make private", "/", err}
 	}
@@ -249,11 +249,11 @@ func lookPathInside(command string) (string, error) {
 	if strings.Contains(command, "/") {
 		return command, nil
 	}
-	for _, dir := range strings.Split(containerPath, ":") {
+	for _, dir := range strings.Split(ContainerPath, ":") {
 		p := path.Join(dir, command)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: %q is not in the container's PATH", ErrNoCommand, command)
+	return "", fmt.Errorf("command not found: %q is not in the container's PATH", command)
 }

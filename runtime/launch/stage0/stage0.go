@@ -1,0 +1,192 @@
+// Package stage0 runs the part of a launch that is on its critical path
+// from a package init function, before the rest of boxtui initialises.
+//
+// Every process of a launch is the boxtui binary, and Go initialises every
+// package of a binary before main: the UI's libraries alone cost about as
+// much as the Go runtime's own start. This package imports almost nothing,
+// so its init runs early: the init stage (__boxtui-init) does all its work
+// and execs the container's command from here, and the holder
+// (__boxtui-holder) opens the console PTY and starts the init from here,
+// so the init starts up while the holder finishes initialising.
+//
+// It must stay small and import only the standard library and x/sys/unix;
+// an import of anything heavier makes it initialise later.
+package stage0
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Stage names: the hidden first argument of the re-executed binary.
+const (
+	HolderStage = "__boxtui-holder"
+	InitStage   = "__boxtui-init"
+)
+
+// Messages the init writes on its ready pipe (its fd 3) to the holder.
+const (
+	InitReady = 'R' // mounts and root are in place; waiting for the go byte
+	InitAbort = 'A' // the go pipe closed without a go byte: launch abandoned
+	InitError = 'E' // followed by the error text
+)
+
+// ContainerPath is the PATH commands are looked up in inside a container
+// (and given to them), as in most distributions' root shells.
+const ContainerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Config is what the client hands the holder, and the holder the init, as
+// the JSON argument after the stage name.
+type Config struct {
+	Name     string   `json:"name"`
+	Rootfs   string   `json:"rootfs"`
+	Command  []string `json:"command"`
+	Hostname string   `json:"hostname"`
+	Net      bool     `json:"net,omitempty"`
+	Remove   bool     `json:"remove,omitempty"`
+	Env      []string `json:"env"`
+	Rows     int      `json:"rows"`
+	Cols     int      `json:"cols"`
+	Raw      bool     `json:"raw,omitempty"`
+}
+
+// Holder is what the early part of a holder process did; nil in any other
+// process. The holder's main part (package launch) takes over from it.
+type Holder struct {
+	Config  Config
+	InitPID int
+	PidFD   int
+	Master  *os.File // the console's PTY master, non-blocking
+	ReadyR  *os.File // the init's ready pipe
+	Err     error    // set when the init could not be started
+}
+
+// Early is set in a holder process by this package's init.
+var Early *Holder
+
+func init() {
+	if len(os.Args) < 2 {
+		return
+	}
+	switch os.Args[1] {
+	case InitStage:
+		os.Exit(initMain(os.Args[2:]))
+	case HolderStage:
+		Early = startInit(os.Args[2:])
+	}
+}
+
+// startInit is the holder's early part. fd 3 is the report pipe to the
+// client (left for the holder's main part), fd 4 the go pipe from the
+// client, handed on to the init as its fd 4 and then closed here.
+func startInit(args []string) *Holder {
+	h := &Holder{PidFD: -1}
+	unix.CloseOnExec(3)
+	unix.CloseOnExec(4)
+	goPipe := os.NewFile(4, "go")
+	defer goPipe.Close()
+	if len(args) != 1 {
+		h.Err = errors.New("holder stage: want one config argument")
+		return h
+	}
+	if err := json.Unmarshal([]byte(args[0]), &h.Config); err != nil {
+		h.Err = fmt.Errorf("holder stage: decode config: %w", err)
+		return h
+	}
+	cfg := h.Config
+	master, slave, err := openPTY()
+	if err != nil {
+		h.Err = fmt.Errorf("open a pty for %s: %w", cfg.Name, err)
+		return h
+	}
+	defer slave.Close()
+	h.Master = master
+	rows, cols := cfg.Rows, cfg.Cols
+	if rows <= 0 || cols <= 0 {
+		rows, cols = 24, 80
+	}
+	unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(rows), Col: uint16(cols)})
+	if cfg.Raw {
+		setRawOutput(int(slave.Fd()))
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		h.Err = fmt.Errorf("create init pipe: %w", err)
+		return h
+	}
+	defer readyW.Close()
+	cloneFlags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if cfg.Net {
+		cloneFlags |= unix.CLONE_NEWNET
+	}
+	fds := []uintptr{slave.Fd(), slave.Fd(), slave.Fd(), readyW.Fd(), goPipe.Fd()}
+	// The holder keeps neither the slave (so the master reads EOF once the
+	// container's last process is gone) nor the go pipe (so the init sees
+	// EOF if the client dies): the defers above close them.
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"boxtui-init", InitStage, args[0]}, &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   []string{},
+		Files: fds,
+		Sys: &syscall.SysProcAttr{
+			Cloneflags: cloneFlags,
+			Setsid:     true,
+			Setctty:    true,
+			Ctty:       0,
+			PidFD:      &h.PidFD,
+		},
+	})
+	if err != nil {
+		readyR.Close()
+		h.Err = fmt.Errorf("start the init of %s: %w", cfg.Name, err)
+		return h
+	}
+	h.InitPID, h.ReadyR = pid, readyR
+	return h
+}
+
+// openPTY opens a new PTY pair. The master is non-blocking so that Go's
+// poller serves it and Close interrupts a pending Read.
+func openPTY() (master, slave *os.File, err error) {
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(m)
+		return nil, nil, fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
+	if err != nil {
+		unix.Close(m)
+		return nil, nil, fmt.Errorf("read pty number: %w", err)
+	}
+	name := "/dev/pts/" + strconv.Itoa(n)
+	s, err := unix.Open(name, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(m)
+		return nil, nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return os.NewFile(uintptr(m), "/dev/ptmx"), os.NewFile(uintptr(s), name), nil
+}
+
+// setRawOutput turns off echo and output post-processing on the console, for
+// clients that pipe data through rather than show a terminal.
+func setRawOutput(fd int) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Lflag &^= unix.ECHO | unix.ECHOE | unix.ECHOK | unix.ECHONL | unix.ECHOCTL
+	t.Oflag &^= unix.OPOST
+	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+}
+
+// RunInit is the init stage; this package's init runs it before main, so
+// launch registers it only to keep the stage table complete.
+func RunInit(args []string) int { return initMain(args) }
