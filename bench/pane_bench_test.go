@@ -164,6 +164,7 @@ func (p *uiPane) close() {
 // each, so tmux's figures are not a measure of fork+exec.
 type tmuxServer struct {
 	sock string
+	path string // the socket file, which kill-server leaves behind
 	mu   sync.Mutex
 	ctl  *exec.Cmd
 	in   io.WriteCloser
@@ -200,6 +201,9 @@ func newTmuxServer(tb testing.TB, cols, rows int) *tmuxPane {
 			srv.kill()
 			tb.Fatalf("tmux %v: %v\n%s", args, err, out)
 		}
+	}
+	if out, err := exec.Command("tmux", "-L", srv.sock, "display-message", "-p", "#{socket_path}").Output(); err == nil {
+		srv.path = strings.TrimSpace(string(out))
 	}
 	srv.ctl = exec.Command("tmux", "-L", srv.sock, "-C", "attach-session", "-t", "bench")
 	var err error
@@ -265,6 +269,9 @@ func (s *tmuxServer) kill() {
 	if s.ctl != nil {
 		_ = s.in.Close()
 		_ = s.ctl.Wait()
+	}
+	if s.path != "" {
+		_ = os.Remove(s.path)
 	}
 }
 

@@ -33,7 +33,12 @@ func startTmux(t *testing.T, cols, rows int, cmdline string) *tmuxSide {
 	}
 	cmd = append(cmd, cmdline)
 	s.run(t, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows), strings.Join(cmd, " "))
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.sock, "kill-server").Run() })
+	// tmux 3.3a leaves its socket file behind after kill-server.
+	path := strings.TrimSpace(s.run(t, "display-message", "-p", "#{socket_path}"))
+	t.Cleanup(func() {
+		_ = exec.Command("tmux", "-L", s.sock, "kill-server").Run()
+		_ = os.Remove(path)
+	})
 	s.run(t, "set-option", "-g", "status", "off")
 	s.run(t, "resize-window", "-t", "t", "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows))
 	return s
