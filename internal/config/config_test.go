@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +344,28 @@ func TestCheckKey(t *testing.T) {
 		if err := CheckKey(k); err == nil {
 			t.Errorf("CheckKey(%q) accepted", k)
 		}
+	}
+}
+
+// The example shipped in the package parses with every setting uncommented.
+func TestExampleConfig(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "packaging", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setting := regexp.MustCompile(`^([a-z_]+ = |\[keys)`)
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(l, "# "); ok && setting.MatchString(rest) {
+			l = rest
+		}
+		lines = append(lines, l)
+	}
+	cfg, err := Parse("config.example.toml", []byte(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Refresh != time.Second || cfg.Theme != "default" || len(cfg.Keys) != 3 {
+		t.Errorf("example gave %+v", cfg)
 	}
 }
