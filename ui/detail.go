@@ -22,11 +22,9 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 		case key.Matches(msg, k.Back):
 			m.detail, m.focus = detailNamespaces, focusList
 		case key.Matches(msg, k.Up):
-			m.procCur = max(0, m.procCur-1)
+			m.moveProc(-1)
 		case key.Matches(msg, k.Down):
-			if haveSel {
-				m.procCur = max(0, min(len(c.Procs)-1, m.procCur+1))
-			}
+			m.moveProc(1)
 		case key.Matches(msg, k.Kill):
 			if !haveSel || m.procCur >= len(c.Procs) {
 				return m, nil, true
@@ -89,6 +87,32 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 		return m, nil, true
 	}
 	return m, nil, false
+}
+
+// moveProc moves the process cursor and remembers the process by PID, so
+// a refresh that adds or drops processes keeps it on the same one.
+func (m *Model) moveProc(d int) {
+	c, ok := m.selected()
+	if !ok || len(c.Procs) == 0 {
+		return
+	}
+	m.procCur = max(0, min(len(c.Procs)-1, m.procCur+d))
+	m.procPID = c.Procs[m.procCur].PID
+}
+
+// followProc puts the process cursor back on the remembered process.
+func (m *Model) followProc() {
+	c, ok := m.selected()
+	if !ok {
+		return
+	}
+	for i, p := range c.Procs {
+		if p.PID == m.procPID {
+			m.procCur = i
+			return
+		}
+	}
+	m.procCur = max(0, min(m.procCur, len(c.Procs)-1))
 }
 
 func (m Model) selectedMount() (Mount, bool) {

@@ -442,3 +442,17 @@ func TestFailedLaunchKeepsTheForm(t *testing.T) {
 		t.Fatal("after a launch that worked the form should start empty")
 	}
 }
+
+func TestProcessCursorFollowsProcessAcrossRefresh(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("p", "down", "down") // top, PID 4301
+	snap := fakeSnapshot()
+	procs := snap.Containers[0].Procs
+	// The exec'd shell (4300) exits: top moves up a row.
+	snap.Containers[0].Procs = []runtime.Process{procs[0], procs[2]}
+	d.rescanWith(snap)
+	d.keys("x")
+	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "Kill process 4301") {
+		t.Fatalf("question %+v", d.m.confirm)
+	}
+}

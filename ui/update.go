@@ -30,6 +30,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m.snap, m.snapAt, m.users, m.scanned = msg.snap, msg.at, msg.users, true
 			m.applyRows()
+			m.followProc()
 			// The list's height follows its row count, and the panes
 			// take the rest.
 			m.layoutPanes()
@@ -192,7 +193,7 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if !haveSel {
 			return m, nil
 		}
-		m.detail, m.focus, m.procCur = detailProcesses, focusDetail, 0
+		m.detail, m.focus, m.procCur, m.procPID = detailProcesses, focusDetail, 0, c.PID
 	case key.Matches(msg, k.Mounts):
 		if !haveSel {
 			return m, nil

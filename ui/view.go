@@ -147,12 +147,12 @@ func (m Model) renderBody(l layout) string {
 	if l.detail.h > 0 {
 		lines = append(lines, strings.Split(m.renderDetail(l.detail), "\n")...)
 	}
-	for len(lines) < l.body.h-(func() int {
-		if len(l.panes) > 0 {
-			return l.body.h - (l.panes[0].y - l.body.y)
-		}
-		return 0
-	}()) {
+	// Blank lines down to where the panes start (or the bottom).
+	top := l.body.h
+	if len(l.panes) > 0 {
+		top = l.panes[0].y - l.body.y
+	}
+	for len(lines) < top {
 		lines = append(lines, strings.Repeat(" ", m.width))
 	}
 	if len(m.panes) > 0 {
