@@ -1,6 +1,13 @@
 // Package pty runs shells on pseudo-terminals and emulates the terminal they
 // draw on, so the UI can show them as panes. It knows nothing about the UI
 // toolkit: the UI reads Render, Cursor and Updates and feeds keys in.
+//
+// The emulator is our own, on x/ansi's parser, because a flood of output is
+// mostly scrolling: the screen and its scrollback are one ring of lines of
+// 8-byte cells with interned styles, so a scrolled line rotates the ring
+// instead of copying the screen, and printable ASCII skips the parser.
+// x/vt, which copied ~112-byte cells on every scroll, was 33x slower than
+// tmux on `seq 1 300000`; this is about half of tmux's time (bench/).
 package pty
 
 import (
