@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,6 +101,10 @@ func BenchmarkMountVsNsenter(b *testing.B) {
 		len(eng), e.Round(time.Microsecond), median(att).Round(time.Microsecond), median(det).Round(time.Microsecond),
 		c.Round(time.Microsecond), t.Round(time.Microsecond),
 		float64(t)/float64(e), float64(t)/float64(c), verdict(e < time.Millisecond))
+	// On a shared, busy machine the median carries other people's load;
+	// the fastest tenth shows what each way costs by itself.
+	fmt.Printf("mount: fastest 10%%: engine %v (attach %v, detach %v), CLI %v, nsenter %v\n",
+		fastTenth(eng), fastTenth(att), fastTenth(det), fastTenth(cl), fastTenth(nse))
 
 	// Safety, not speed: a writer inside hammers /var/x/w while each way
 	// attaches read-only and detaches again; count the writes that reached
@@ -141,4 +146,14 @@ func BenchmarkMountVsNsenter(b *testing.B) {
 	b.ReportMetric(float64(classicLeaks), "nsenter-leaked-writes")
 	fmt.Printf("mount: writes that reached the host during 100 read-only attach+detach cycles under a concurrent writer: engine %d, nsenter bind+remount %d %s\n",
 		engineLeaks, classicLeaks, verdict(engineLeaks == 0))
+}
+
+// fastTenth returns the 10th percentile of ds (which median has sorted or
+// which it sorts).
+func fastTenth(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/10].Round(time.Microsecond)
 }
