@@ -21,7 +21,7 @@ then SIGKILL after ` + launch.DefaultGrace.String() + `).`,
 				return err
 			}
 			for _, name := range args {
-				if err := launch.Remove(name, force, launch.DefaultGrace); err != nil {
+				if err := logged("rm", name, launch.Remove(name, force, launch.DefaultGrace)); err != nil {
 					return err
 				}
 			}

@@ -33,7 +33,7 @@ host's layout (/bin -> usr/bin and the like) is kept. DIR defaults to
 				dir = args[0]
 			}
 			rep, err := rootfs.Create(dir, rootfs.Options{Force: force})
-			if err != nil {
+			if err := logged("rootfs.create", dir, err); err != nil {
 				return err
 			}
 			printCreateReport(cmd.OutOrStdout(), rep, verbose)
@@ -55,7 +55,7 @@ On failure nothing is left behind.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := rootfs.Import(args[0], args[1])
-			if err != nil {
+			if err := logged("rootfs.import", args[0]+" -> "+args[1], err); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()

@@ -127,7 +127,7 @@ func runContainer(cmd *cobra.Command, opts launch.Options, detach bool) error {
 	}
 	opts.Console = !detach
 	c, err := launch.Run(opts)
-	if err != nil {
+	if err := logged("launch", launchTarget(opts, c), err); err != nil {
 		return err
 	}
 	if detach {
