@@ -130,8 +130,10 @@ func startInit(args []string) *Holder {
 	// container's last process is gone) nor the go pipe (so the init sees
 	// EOF if the client dies): the defers above close them.
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{"boxtui-init", InitStage, args[0]}, &syscall.ProcAttr{
-		Dir:   "/",
-		Env:   []string{},
+		Dir: "/",
+		// Only the init stage's Go runtime sees this (the command gets
+		// Config.Env): a fixed GOMAXPROCS spares it reading cgroup limits.
+		Env:   []string{"GOMAXPROCS=1"},
 		Files: fds,
 		Sys: &syscall.SysProcAttr{
 			Cloneflags: cloneFlags,
