@@ -3,7 +3,9 @@ package mounts
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -181,6 +183,51 @@ func FuzzDecodeForeign(f *testing.F) {
 			if !strings.HasPrefix(m.Target, "/") {
 				t.Fatalf("accepted relative target %q", m.Target)
 			}
+		}
+	})
+}
+
+func TestParseVolume(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		want runtime.MountRecord
+	}{
+		{"/srv/data:/data", runtime.MountRecord{Source: "/srv/data", Target: "/data"}},
+		{"/srv/data:/data:ro", runtime.MountRecord{Source: "/srv/data", Target: "/data", ReadOnly: true}},
+		{"/srv/data:/data/:rw", runtime.MountRecord{Source: "/srv/data", Target: "/data"}},
+		{"gojek:/var/gojek:ro", runtime.MountRecord{Source: wd + "/gojek", Target: "/var/gojek", ReadOnly: true}},
+	} {
+		got, err := ParseVolume(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseVolume(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "/srv", ":/data", "/srv:", "/srv:data", "/srv:/data:rox", "/a:/b:ro:x", "/srv:/proc", "/srv:/:ro"} {
+		if got, err := ParseVolume(bad); err == nil {
+			t.Errorf("ParseVolume(%q) = %+v, want an error", bad, got)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseVolume(%q): multi-line error", bad)
+		}
+	}
+}
+
+// FuzzParseVolume: an accepted volume always has an absolute host path and
+// a clean, unprotected container path.
+func FuzzParseVolume(f *testing.F) {
+	for _, s := range []string{"/srv:/data:ro", "a:/b", ":/x", "/x:/proc/1:rw", "/a:b:c:d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		rec, err := ParseVolume(in)
+		if err != nil {
+			return
+		}
+		if !filepath.IsAbs(rec.Source) || !strings.HasPrefix(rec.Target, "/") || path.Clean(rec.Target) != rec.Target || isProtected(rec.Target) {
+			t.Fatalf("ParseVolume(%q) = %+v", in, rec)
 		}
 	})
 }
