@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"boxtui/runtime"
 
@@ -224,7 +225,8 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m.askKillContainer(c)
 	case key.Matches(msg, k.FocusPane):
-		n := int(msg.Code - '1')
+		// The Nth key of the binding focuses pane N (1..9 by default).
+		n := slices.Index(k.FocusPane.Keys(), msg.String())
 		if n < 0 || n >= len(m.panes) {
 			m.setStatus(fmt.Sprintf("no pane %d (%d open)", n+1, len(m.panes)), true)
 			return m, nil

@@ -26,11 +26,29 @@ type Runtime struct {
 	mu      sync.Mutex
 	scanner *runtime.Scanner // reused: it caches what does not change
 	users   map[int]string
+	rootfs  string
+}
+
+// Option configures the backend.
+type Option func(*Runtime)
+
+// WithDefaultRootfs sets the rootfs the launch form offers (from the
+// config file); empty keeps launch's default.
+func WithDefaultRootfs(dir string) Option {
+	return func(r *Runtime) {
+		if dir != "" {
+			r.rootfs = dir
+		}
+	}
 }
 
 // New returns the real backend.
-func New() *Runtime {
-	return &Runtime{scanner: runtime.NewScanner(), users: map[int]string{}}
+func New(opts ...Option) *Runtime {
+	r := &Runtime{scanner: runtime.NewScanner(), users: map[int]string{}, rootfs: launch.DefaultRootfs}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 var _ ui.Backend = (*Runtime)(nil)
@@ -63,7 +81,7 @@ func (r *Runtime) UserNames(uids []int) map[int]string {
 }
 
 // DefaultRootfs is launch's default rootfs.
-func (r *Runtime) DefaultRootfs() string { return launch.DefaultRootfs }
+func (r *Runtime) DefaultRootfs() string { return r.rootfs }
 
 // RootfsExists reports whether path is a directory with something in it.
 func (r *Runtime) RootfsExists(path string) (bool, error) {

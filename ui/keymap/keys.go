@@ -213,6 +213,7 @@ func DefaultKeyMap() KeyMap {
 // Section is one titled group of bindings, for the help overlay and docs.
 type Section struct {
 	Title    string
+	Screen   string // the prefix of its bindings' config names ("list" for none)
 	Bindings []key.Binding
 }
 
@@ -226,13 +227,13 @@ func (k KeyMap) Sections() []Section {
 		return out
 	}
 	return []Section{
-		{"Container list", flat(k.List.FullHelp())},
-		{"Filter", flat(k.Filter.FullHelp())},
-		{"Processes (p)", flat(k.Processes.FullHelp())},
-		{"Mount panel (m)", flat(k.Mounts.FullHelp())},
-		{"Terminal pane", flat(k.Pane.FullHelp())},
-		{"Questions (kill, remove, quit)", flat(k.Confirm.FullHelp())},
-		{"Forms (launch, add mount)", flat(k.Form.FullHelp())},
-		{"Help", flat(k.Help.FullHelp())},
+		{"Container list", "list", flat(k.List.FullHelp())},
+		{"Filter", "filter", flat(k.Filter.FullHelp())},
+		{"Processes (p)", "processes", flat(k.Processes.FullHelp())},
+		{"Mount panel (m)", "mounts", flat(k.Mounts.FullHelp())},
+		{"Terminal pane", "pane", flat(k.Pane.FullHelp())},
+		{"Questions (kill, remove, quit)", "confirm", flat(k.Confirm.FullHelp())},
+		{"Forms (launch, add mount)", "form", flat(k.Form.FullHelp())},
+		{"Help", "help", flat(k.Help.FullHelp())},
 	}
 }

@@ -72,16 +72,35 @@ func TestNoKeyBoundTwiceOnAScreen(t *testing.T) {
 
 func TestRebind(t *testing.T) {
 	k := DefaultKeyMap()
+	if err := k.Rebind("sort_reverse", "R"); err != nil || k.List.SortReverse.Keys()[0] != "R" {
+		t.Fatalf("bare name: %v %v", err, k.List.SortReverse.Keys())
+	}
 	if err := k.Rebind("pane.release", "ctrl+b"); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.Pane.Release.Keys(); len(got) != 1 || got[0] != "ctrl+b" || k.Pane.Release.Help().Key != "ctrl+b" {
 		t.Fatalf("keys %v help %q", got, k.Pane.Release.Help().Key)
 	}
-	if err := k.Rebind("list.nosuch", "z"); err == nil || !strings.Contains(err.Error(), "list.launch") {
+	if err := k.Rebind("nosuch", "z"); err == nil || !strings.Contains(err.Error(), "mounts.add") {
 		t.Fatalf("unknown name: %v", err)
 	}
 	if n := len(k.Names()); n < 30 {
 		t.Fatalf("only %d names", n)
+	}
+}
+
+func TestDefaultsNameEveryBinding(t *testing.T) {
+	k := DefaultKeyMap()
+	d := k.Defaults()
+	for _, name := range []string{"launch", "attach", "exec", "kill", "processes", "mounts", "quit", "mounts.add", "mounts.flip", "pane.release", "confirm.next_signal"} {
+		if len(d[name]) == 0 {
+			t.Errorf("no default keys for %q", name)
+		}
+	}
+	if err := k.Apply(d); err != nil {
+		t.Fatal(err)
+	}
+	if k.List.Up.Help().Key != "↑/k" {
+		t.Fatalf("applying the defaults changed the help: %q", k.List.Up.Help().Key)
 	}
 }
