@@ -26,7 +26,9 @@ import (
 	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -151,8 +153,10 @@ func readConfigFile(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, &Error{File: path, Msg: "not a regular file"}
 	}
-	if fi.Mode().Perm()&0o022 != 0 && os.Geteuid() == 0 {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("writable by other users (mode %04o); fix with chmod go-w %s", fi.Mode().Perm(), path)}
+	if os.Geteuid() == 0 {
+		if err := checkTrusted(path, fi); err != nil {
+			return nil, err
+		}
 	}
 	if fi.Size() > maxFileSize {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("%d bytes is too big for a config file", fi.Size())}
@@ -162,6 +166,26 @@ func readConfigFile(path string) ([]byte, error) {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err)}
 	}
 	return data, nil
+}
+
+// checkTrusted refuses, for root, a config file someone else could have
+// written: one owned by a user other than root or the sudo caller, or
+// writable by others. A group-writable file is fine when the group is the
+// owner's private one (gid == uid, Debian's user private groups) or root's.
+func checkTrusted(path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	sudoUID, _ := strconv.Atoi(os.Getenv("SUDO_UID"))
+	if st.Uid != 0 && (os.Getenv("SUDO_UID") == "" || int(st.Uid) != sudoUID) {
+		return &Error{File: path, Msg: fmt.Sprintf("owned by uid %d, neither root nor the sudo caller; boxtui runs as root and will not take settings from it", st.Uid)}
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o002 != 0 || perm&0o020 != 0 && st.Gid != st.Uid && st.Gid != 0 {
+		return &Error{File: path, Msg: fmt.Sprintf("writable by other users (mode %04o); fix with chmod go-w %s", perm, path)}
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {

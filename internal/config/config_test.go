@@ -206,17 +206,50 @@ func TestLoadFromDirectory(t *testing.T) {
 	}
 }
 
-func TestLoadFromWorldWritable(t *testing.T) {
+func TestLoadFromUntrustedFile(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: only root refuses config files others can write")
+		t.Skip("needs root: only root refuses config files others could write")
 	}
-	p := writeFile(t, t.TempDir(), "c.toml", "theme = \"mono\"\n")
-	if err := os.Chmod(p, 0o666); err != nil {
-		t.Fatal(err)
+	t.Setenv("SUDO_UID", "")
+	dir := t.TempDir()
+	p := writeFile(t, dir, "c.toml", "theme = \"mono\"\n")
+	mode := func(m os.FileMode) {
+		t.Helper()
+		if err := os.Chmod(p, m); err != nil {
+			t.Fatal(err)
+		}
 	}
-	_, err := LoadFrom(p)
-	if err == nil || !strings.Contains(err.Error(), "writable by other users") {
-		t.Fatalf("err = %v", err)
+	owner := func(uid, gid int) {
+		t.Helper()
+		if err := os.Chown(p, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		uid, gid int
+		mode     os.FileMode
+		sudoUID  string
+		want     string // "" = accepted
+	}{
+		{0, 0, 0o644, "", ""},
+		{0, 0, 0o664, "", ""},                                // root's group
+		{0, 0, 0o646, "", "writable by other users"},         // world-writable
+		{0, 50, 0o664, "", "writable by other users"},        // a shared group
+		{1000, 1000, 0o644, "", "owned by uid 1000"},         // some user
+		{1000, 1000, 0o664, "1000", ""},                      // the sudo caller, private group
+		{1000, 50, 0o664, "1000", "writable by other users"}, // the sudo caller, shared group
+	}
+	for _, c := range cases {
+		owner(c.uid, c.gid)
+		mode(c.mode)
+		t.Setenv("SUDO_UID", c.sudoUID)
+		_, err := LoadFrom(p)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("uid %d gid %d mode %04o sudo %q: %v", c.uid, c.gid, c.mode, c.sudoUID, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("uid %d gid %d mode %04o sudo %q: err = %v, want %q", c.uid, c.gid, c.mode, c.sudoUID, err, c.want)
+		}
 	}
 }
 
