@@ -64,6 +64,23 @@ func DialConsole(name string) (*Console, error) {
 		}
 		return nil, fmt.Errorf("connect to the console of %q: %w", name, err)
 	}
+	// Wait to be registered (or refused): only then is every later byte of
+	// output, and the exit status, ours.
+	typ, p, err := readFrame(conn, nil)
+	switch {
+	case err != nil:
+		conn.Close()
+		if st, serr := runtime.LoadState(name); serr == nil && st.Status == runtime.StatusExited {
+			return nil, fmt.Errorf("container %q: %w (it exited; `boxtui rm %s` removes it)", name, runtime.ErrNotRunning, name)
+		}
+		return nil, fmt.Errorf("attach %q: %w", name, ErrConsoleLost)
+	case typ == frameError:
+		conn.Close()
+		return nil, fmt.Errorf("attach %q: %s", name, p)
+	case typ != frameHello:
+		conn.Close()
+		return nil, fmt.Errorf("attach %q: unexpected console frame %q", name, typ)
+	}
 	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
 }
 

@@ -14,12 +14,15 @@ import (
 // byte stream could not tell them apart) and let the holder say how the
 // container ended before it hangs up.
 //
-//	holder -> client  'o' output bytes (the first frames replay recent output)
+//	holder -> client  'h' hello, empty: the client is registered and will get
+//	                      every output from here on and the exit status
+//	                  'o' output bytes (the first frames replay recent output)
 //	                  'x' exit status, JSON ExitStatus; the holder then closes
 //	                  'e' error text (a refused connection); the holder then closes
 //	client -> holder  'i' input bytes for the container's console
 //	                  'w' window size: rows, cols as two big-endian uint16
 const (
+	frameHello  = 'h'
 	frameOutput = 'o'
 	frameExit   = 'x'
 	frameError  = 'e'

@@ -358,6 +358,14 @@ func (h *holder) dropClientsLocked(status *ExitStatus) {
 func (h *holder) writeClient(c *consoleClient) {
 	defer h.writers.Done()
 	defer c.conn.Close()
+	// The client waits for this before it lets a command start, so a
+	// command that exits at once still finds it registered.
+	if writeFrame(c.conn, frameHello, nil) != nil {
+		h.mu.Lock()
+		h.dropClientLocked(c, nil)
+		h.mu.Unlock()
+		return
+	}
 	for {
 		select {
 		case chunk := <-c.out:
