@@ -15,6 +15,7 @@ import (
 
 	"boxtui/pty"
 	"boxtui/runtime"
+	"boxtui/runtime/actionlog"
 	"boxtui/runtime/enter"
 	"boxtui/runtime/launch"
 	"boxtui/runtime/rootfs"
@@ -98,7 +99,7 @@ func (r *Runtime) RootfsExists(path string) (bool, error) {
 // CreateRootfs builds a rootfs from the host's binaries.
 func (r *Runtime) CreateRootfs(path string) error {
 	_, err := rootfs.Create(path, rootfs.Options{})
-	return err
+	return logged("rootfs.create", path, err)
 }
 
 // Launch starts a container through its holder; its bind mounts are added
@@ -134,7 +135,11 @@ func (r *Runtime) Launch(req ui.LaunchRequest) (string, error) {
 		}
 	}
 	c, err := launch.Run(opts)
-	if err != nil {
+	target := req.Name + " rootfs " + req.Rootfs
+	if c != nil && c.Name != "" {
+		target = c.Name
+	}
+	if err := logged("launch", target, err); err != nil {
 		return "", err
 	}
 	return c.Name, nil
@@ -188,7 +193,7 @@ func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error)
 		Cols: uint16(cols),
 		Env:  []string{"TERM=xterm-256color"},
 	})
-	if err != nil {
+	if err := logged("exec", containerTarget(c)+" shell", err); err != nil {
 		return nil, err
 	}
 	t := pty.New(cols, rows)
@@ -245,12 +250,12 @@ func (t *execTerminal) Close() error {
 
 // Kill signals a process named by PID and start time.
 func (r *Runtime) Kill(pid int, startTime uint64, sig syscall.Signal) error {
-	return runtime.Signal(pid, startTime, sig)
+	return logged("signal", "pid:"+strconv.Itoa(pid)+" "+runtime.SignalName(sig), runtime.Signal(pid, startTime, sig))
 }
 
 // Stop stops a container: SIGTERM, grace, SIGKILL.
 func (r *Runtime) Stop(c runtime.Container, grace time.Duration) error {
-	return launch.Stop(c, grace)
+	return logged("stop", containerTarget(c), launch.Stop(c, grace))
 }
 
 // The mount engine is wired in by mounts.go; until then the panel shows the
@@ -280,7 +285,7 @@ func (r *Runtime) AddMount(c runtime.Container, source, target string, readOnly 
 	if addMount == nil {
 		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
 	}
-	return addMount(c, source, target, readOnly)
+	return logged("mount.add", containerTarget(c)+" "+source+" -> "+target+" "+roOrRW(readOnly), addMount(c, source, target, readOnly))
 }
 
 // SetMountReadOnly flips a mount between ro and rw.
@@ -288,7 +293,7 @@ func (r *Runtime) SetMountReadOnly(c runtime.Container, target string, readOnly 
 	if remountMount == nil {
 		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
 	}
-	return remountMount(c, target, readOnly)
+	return logged("mount.flip", containerTarget(c)+" "+target+" "+roOrRW(readOnly), remountMount(c, target, readOnly))
 }
 
 // RemoveMount unmounts target inside c.
@@ -296,5 +301,28 @@ func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
 	if removeMount == nil {
 		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
 	}
-	return removeMount(c, target)
+	return logged("mount.remove", containerTarget(c)+" "+target, removeMount(c, target))
+}
+
+// logged records a privileged action in boxtui's action log (as the CLI
+// does, with the same action names) and passes err on.
+func logged(action, target string, err error) error {
+	actionlog.Record(action, target, err)
+	return err
+}
+
+// containerTarget names a container in the log: its boxtui name, else its
+// init's host PID.
+func containerTarget(c runtime.Container) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return "pid:" + strconv.Itoa(c.PID)
+}
+
+func roOrRW(readOnly bool) string {
+	if readOnly {
+		return "ro"
+	}
+	return "rw"
 }

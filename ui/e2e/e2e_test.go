@@ -36,7 +36,7 @@ func TestNoTerminal(t *testing.T) {
 
 // TestTooSmall: a terminal under 80x24 gets a message, not a broken layout.
 func TestTooSmall(t *testing.T) {
-	s := Start(t, Options{Width: 70, Height: 20, KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir()}}, Binary(t))
+	s := Start(t, Options{Width: 70, Height: 20, KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir(), "BOXTUI_LOG=off"}}, Binary(t))
 	s.Wait("at least 80x24; this one is 70x20", 10*time.Second)
 	s.Keys("q")
 	s.Wait("EXIT=0", 5*time.Second)
@@ -52,7 +52,9 @@ func TestNotRoot(t *testing.T) {
 	if err := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x", bin).Run(); err != nil {
 		t.Skipf("user nobody cannot run %s (a private temp directory?)", bin)
 	}
-	s := Start(t, Options{KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir()}},
+	// HOME=/nonexistent: setpriv keeps root's HOME, whose config nobody
+	// may not read.
+	s := Start(t, Options{KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir(), "BOXTUI_LOG=off", "HOME=/nonexistent"}},
 		"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin)
 	s.Wait("not root: read-only list", 10*time.Second)
 	// n and x do nothing: had they opened the launch form or the kill
@@ -76,7 +78,7 @@ func TestNotRoot(t *testing.T) {
 func TestListHelpQuit(t *testing.T) {
 	testutil.RequireRoot(t, "starts an unshare container and the UI as root")
 	pid := testutil.StartUnshare(t, testutil.Rootfs(t), "/bin/sleep", "1000")
-	s := Start(t, Options{KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir()}}, Binary(t))
+	s := Start(t, Options{KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir(), "BOXTUI_LOG=off"}}, Binary(t))
 
 	s.WaitFunc(func(screen string) bool {
 		for _, line := range strings.Split(screen, "\n") {
