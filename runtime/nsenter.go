@@ -23,6 +23,16 @@ var ErrTimeNamespace = errors.New("joining a time namespace is not supported (th
 // pid only applies to children, so its place does not matter for us.
 var joinOrder = []NSType{NSCgroup, NSIPC, NSUTS, NSNet, NSPID, NSMnt}
 
+func init() {
+	// Keep the main goroutine on the main thread for the life of the
+	// program. A thread that joined a container is locked and thrown away
+	// when its goroutine ends, but the main thread cannot be thrown away:
+	// the Go runtime would park it instead, and /proc/self/ns (which is the
+	// main thread's) would then show the container's namespaces as
+	// boxtui's own. Locked here, the main thread never runs Entry.Do.
+	goruntime.LockOSThread()
+}
+
 var nsCloneFlag = map[NSType]int{
 	NSCgroup: unix.CLONE_NEWCGROUP,
 	NSIPC:    unix.CLONE_NEWIPC,

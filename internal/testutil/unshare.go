@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,17 +71,29 @@ func StartUnshare(t testing.TB, rootfs string, args ...string) int {
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// If the test binary dies, unshare dies, and --kill-child takes the
-	// container with it: no orphaned sleep 1000 after a crashed test.
+	// container with it: no orphaned sleep 1000 after a crashed test. The
+	// kernel ties Pdeathsig to the forking *thread*, so the fork happens on a
+	// thread locked for as long as unshare lives: no test that later locks
+	// and discards a thread (entering a container) can take this one down.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd, err)
-	}
 	exited := make(chan struct{})
+	started := make(chan error, 1)
 	var waitErr error
 	go func() {
+		goruntime.LockOSThread()
+		defer goruntime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			close(exited)
+			return
+		}
+		started <- nil
 		waitErr = cmd.Wait()
 		close(exited)
 	}()
+	if err := <-started; err != nil {
+		t.Fatalf("start %s: %v", cmd, err)
+	}
 
 	var initProc *os.Process
 	initPID := 0
