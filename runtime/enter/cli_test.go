@@ -125,11 +125,18 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"exec", "--ns", "user", pid}, "joining a user namespace is not supported"},
 		{[]string{"exec", "-e", "NOVALUE", pid}, `invalid environment entry "NOVALUE"`},
 		{[]string{"exec", "no-such-box"}, `no container named "no-such-box"`},
+		// Usage errors fall through the early path to the cobra command.
+		{[]string{"exec", "--bogus", pid}, "boxtui: unknown flag: --bogus"},
+		{[]string{"exec"}, "boxtui: no target given"},
 	} {
 		out, errOut, code := boxtui(t, "", tc.args...)
 		if code != 1 || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("boxtui %q: code %d, stdout %q, stderr %q; want one line with %q", tc.args, code, out, errOut, tc.want)
 		}
+	}
+
+	if out, _, code := boxtui(t, "", "exec", "--help"); code != 0 || !strings.Contains(out, "--new-mount-proc") {
+		t.Errorf("exec --help: code %d, %q", code, out)
 	}
 
 	// Not root.

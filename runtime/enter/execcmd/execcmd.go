@@ -1,0 +1,316 @@
+// Package execcmd is `boxtui exec`: its flags, the local terminal's raw
+// mode and size, signal forwarding and exit-code passthrough, over package
+// enter.
+//
+// It runs from this package's init when boxtui is started as `boxtui exec
+// ...`: Go initialises every package of the binary before main, and the UI
+// libraries alone cost more than the exec itself. This package imports only
+// the standard library, x/sys and boxtui's runtime, so its init comes before
+// theirs. Anything it does not understand (help, a bad flag) it leaves to
+// the cobra command in cmd/boxtui, which parses with Parse too, so both
+// paths agree.
+//
+// It must never import the UI, cobra or any other heavy package: an import
+// that initialises late makes this init late too.
+package execcmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+	"boxtui/runtime/enter"
+
+	"golang.org/x/sys/unix"
+)
+
+// Flags are the parsed arguments of `boxtui exec`.
+type Flags struct {
+	Interactive  bool     // -i: pass stdin without a PTY
+	TTY          bool     // -t: a PTY even when stdin is no terminal
+	NewMountProc bool     // --new-mount-proc
+	NS           string   // --ns LIST
+	Dir          string   // -w, --workdir
+	Env          []string // -e, --env KEY=VALUE, repeatable
+	Target       string   // a boxtui name or a host PID
+	Command      []string // after TARGET (and an optional --)
+}
+
+// ErrHelp is returned by Parse for -h and --help.
+var ErrHelp = errors.New("help requested")
+
+// Parse reads the arguments after `exec`. Flags come before TARGET;
+// everything after TARGET belongs to the command (`exec c ls -l`), with an
+// optional -- in between.
+func Parse(args []string) (Flags, error) {
+	var f Flags
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		// value returns the flag's value: inline, or the next argument.
+		value := func(name, inline string, hasInline bool) (string, error) {
+			if hasInline {
+				return inline, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("flag needs an argument: %s", name)
+			}
+			i++
+			return args[i], nil
+		}
+		switch {
+		case arg == "--":
+			rest := args[i+1:]
+			if f.Target == "" && len(rest) > 0 {
+				f.Target, f.Command = rest[0], rest[1:]
+			}
+			return f, nil
+		case strings.HasPrefix(arg, "--"):
+			name, inline, hasInline := strings.Cut(arg[2:], "=")
+			switch name {
+			case "help":
+				return f, ErrHelp
+			case "interactive", "tty", "new-mount-proc":
+				on := true
+				if hasInline {
+					switch inline {
+					case "true", "1":
+					case "false", "0":
+						on = false
+					default:
+						return f, fmt.Errorf("invalid argument %q for --%s: want true or false", inline, name)
+					}
+				}
+				switch name {
+				case "interactive":
+					f.Interactive = on
+				case "tty":
+					f.TTY = on
+				default:
+					f.NewMountProc = on
+				}
+			case "ns", "workdir", "env":
+				v, err := value("--"+name, inline, hasInline)
+				if err != nil {
+					return f, err
+				}
+				switch name {
+				case "ns":
+					f.NS = v
+				case "workdir":
+					f.Dir = v
+				default:
+					f.Env = append(f.Env, v)
+				}
+			default:
+				return f, fmt.Errorf("unknown flag: --%s", name)
+			}
+		case len(arg) > 1 && arg[0] == '-':
+			for j := 1; j < len(arg); j++ {
+				switch c := arg[j]; c {
+				case 'h':
+					return f, ErrHelp
+				case 'i':
+					f.Interactive = true
+				case 't':
+					f.TTY = true
+				case 'w', 'e':
+					v, err := value("-"+string(c), arg[j+1:], j+1 < len(arg))
+					if err != nil {
+						return f, err
+					}
+					if c == 'w' {
+						f.Dir = v
+					} else {
+						f.Env = append(f.Env, v)
+					}
+					j = len(arg)
+				default:
+					return f, fmt.Errorf("unknown shorthand flag: %q in %s", c, arg)
+				}
+			}
+		default:
+			f.Target = arg
+			rest := args[i+1:]
+			if len(rest) > 0 && rest[0] == "--" {
+				rest = rest[1:]
+			}
+			f.Command = rest
+			return f, nil
+		}
+	}
+	return f, errors.New("no target given: name a boxtui container or the host PID of a process in a container")
+}
+
+// Run enters the container and runs the command, wired to the given
+// streams (the process's own in the CLI). A non-zero exit of the command
+// comes back as *runtime.ExitError with its code (128+N for signal N).
+func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := runtime.RequireRoot("exec"); err != nil {
+		return err
+	}
+	nss, err := enter.ParseNamespaces(f.NS)
+	if err != nil {
+		return err
+	}
+	c, err := enter.FindContainer(f.Target)
+	if err != nil {
+		return err
+	}
+
+	inFile, _ := stdin.(*os.File)
+	stdinTTY := inFile != nil && isTerminal(inFile)
+	useTTY := f.TTY || stdinTTY
+	opts := enter.Options{
+		Command:      f.Command,
+		Namespaces:   nss,
+		NewMountProc: f.NewMountProc,
+		Dir:          f.Dir,
+		Env:          f.Env,
+		TTY:          useTTY,
+	}
+	if useTTY {
+		if t := os.Getenv("TERM"); t != "" {
+			opts.Env = append([]string{"TERM=" + t}, f.Env...)
+		}
+		opts.Rows, opts.Cols = terminalSize(inFile, stdout)
+	} else {
+		opts.Stdout, opts.Stderr = stdout, stderr
+		if f.Interactive {
+			opts.Stdin = stdin
+		}
+	}
+
+	// Catch the signals before starting, so none slips by unforwarded.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	p, err := enter.Start(c, opts)
+	if err != nil {
+		return err
+	}
+	var outDone chan struct{}
+	if useTTY {
+		if stdinTTY {
+			if restore, err := makeRaw(inFile); err == nil {
+				defer restore()
+			}
+		}
+		if stdinTTY || f.Interactive {
+			go io.Copy(p.Master, stdin)
+		}
+		outDone = make(chan struct{})
+		go func() {
+			io.Copy(stdout, p.Master) // ends with EIO once the command is gone
+			close(outDone)
+		}()
+	}
+	for waiting := true; waiting; {
+		select {
+		case <-p.Done():
+			waiting = false
+		case sig := <-sigs:
+			if sig == syscall.SIGWINCH {
+				if useTTY {
+					p.Resize(terminalSize(inFile, stdout))
+				}
+				continue
+			}
+			p.Signal(sig)
+		}
+	}
+	status, err := p.Wait()
+	if useTTY {
+		// The output the command wrote is already in the PTY; a process it
+		// left in the background may hold the slave open, so do not wait
+		// for EOF forever.
+		select {
+		case <-outDone:
+		case <-time.After(time.Second):
+		}
+		p.Master.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if code := status.ShellCode(); code != 0 {
+		return &runtime.ExitError{Code: code}
+	}
+	return nil
+}
+
+// ExitCode turns Run's error into the process exit code, printing a real
+// error as the single line `boxtui: <error>` on stderr.
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var exit *runtime.ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	fmt.Fprintf(stderr, "boxtui: %v\n", err)
+	return 1
+}
+
+func init() {
+	if len(os.Args) < 2 || os.Args[1] != "exec" {
+		return
+	}
+	f, err := Parse(os.Args[2:])
+	if err != nil {
+		return // help or a usage error: the cobra command says it
+	}
+	os.Exit(ExitCode(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// terminalSize returns the window size of the local terminal (stdin's, else
+// stdout's), or 24x80 when there is none.
+func terminalSize(in *os.File, out io.Writer) (rows, cols uint16) {
+	files := []*os.File{in}
+	if f, ok := out.(*os.File); ok {
+		files = append(files, f)
+	}
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Row > 0 && ws.Col > 0 {
+			return ws.Row, ws.Col
+		}
+	}
+	return 24, 80
+}
+
+// makeRaw puts the terminal in raw mode, as cfmakeraw(3) does, so every
+// key goes to the command's PTY untouched; restore puts it back.
+func makeRaw(f *os.File) (restore func(), err error) {
+	fd := int(f.Fd())
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	raw := *old
+	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	raw.Oflag &^= unix.OPOST
+	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	raw.Cflag &^= unix.CSIZE | unix.PARENB
+	raw.Cflag |= unix.CS8
+	raw.Cc[unix.VMIN] = 1
+	raw.Cc[unix.VTIME] = 0
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
+		return nil, err
+	}
+	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }, nil
+}
