@@ -19,7 +19,15 @@ import (
 // process already born inside the container's PID namespace: this stage.
 const StageNewMountProc = runtime.StagePrefix + "enter-proc"
 
-func init() { runtime.RegisterStage(StageNewMountProc, newMountProcStage) }
+func init() {
+	runtime.RegisterStage(StageNewMountProc, newMountProcStage)
+	// Run the stage right here rather than from main: package inits of
+	// the UI libraries, still to come, would delay the command for
+	// nothing. Inits run on the main thread.
+	if len(os.Args) > 1 && os.Args[1] == StageNewMountProc {
+		os.Exit(newMountProcStage(os.Args[2:]))
+	}
+}
 
 // The stage's inherited descriptors (os/exec ExtraFiles start at 3).
 const (
