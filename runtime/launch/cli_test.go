@@ -133,10 +133,10 @@ func TestCLIDetachListKillRemove(t *testing.T) {
 	oneLine("unknown signal", errOut, "unknown signal")
 	_, errOut, _ = boxtui(t, "", "rm", "cli1")
 	oneLine("rm running", errOut, "still running")
-	_, errOut, _ = boxtui(t, "", "run", "-v", "/tmp:/x", "--rootfs", rootfs)
-	if attachMountsWired := !strings.Contains(errOut, "not available"); !attachMountsWired {
-		oneLine("-v before bind mounts exist", errOut, "bind mounts are not available yet")
-	}
+	_, errOut, _ = boxtui(t, "", "run", "-v", "/no/such/dir:/x", "--rootfs", rootfs)
+	oneLine("-v with a missing host path", errOut, "/no/such/dir")
+	_, errOut, _ = boxtui(t, "", "run", "-v", "/tmp:/proc", "--rootfs", rootfs)
+	oneLine("-v over /proc", errOut, "/proc")
 
 	if _, errOut, code = boxtui(t, "", "kill", "cli1"); code != 0 {
 		t.Fatalf("kill: %s", errOut)
@@ -313,4 +313,28 @@ func childOf(pid int) int {
 	}
 	n, _ := strconv.Atoi(fields[0])
 	return n
+}
+
+// The seed's volume step at launch: `run -v HOST:CTR:ro` makes the host
+// directory visible inside, read-only from the command's first instruction.
+func TestCLIRunVolumeReadOnly(t *testing.T) {
+	rootfs := setup(t)
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "hi"), []byte("Hello from GO-JEK\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := boxtui(t, "", "run", "--rm", "--rootfs", rootfs, "-v", host+":/var/gojek:ro",
+		"--", "/bin/sh", "-c", "cat /var/gojek/hi; echo GO-PAY > /var/gojek/hi; echo rc=$?")
+	if code != 0 {
+		t.Fatalf("run -v: exit %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "Hello from GO-JEK") || !strings.Contains(out, "Read-only file system") || !strings.Contains(out, "rc=1") {
+		t.Errorf("run -v output:\n%s", out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(host, "hi")); string(data) != "Hello from GO-JEK\n" {
+		t.Errorf("the host file changed: %q", data)
+	}
+	if left, _ := testutil.MountsUnder(rootfs); len(left) > 0 {
+		t.Errorf("mounts left under the rootfs: %v", left)
+	}
 }

@@ -747,3 +747,28 @@ func TestClientKilledHalfwayLeavesNothing(t *testing.T) {
 	after, _ := testutil.HostMounts()
 	assertNoNewMounts(t, before, after, rootfs)
 }
+
+// A command that exits at once must still hand its exit status to the
+// client that launched it (the holder greets a client only once it is
+// registered).
+func TestInstantExitStatusIsNeverLost(t *testing.T) {
+	rootfs := setup(t)
+	for i := range 10 {
+		c, err := Run(Options{Rootfs: rootfs, Command: []string{"/bin/sh", "-c", "exit 3"}, Remove: true, Raw: true, Console: true})
+		if err != nil {
+			t.Fatalf("launch %d: %v", i, err)
+		}
+		_, err = readConsole(t, c.Console, 10*time.Second)
+		c.Console.Close()
+		if err != nil {
+			t.Fatalf("launch %d: read console: %v", i, err)
+		}
+		if st := c.Console.ExitStatus(); st == nil || st.Code != 3 {
+			t.Fatalf("launch %d: exit status %v, want 3", i, st)
+		}
+		runtime.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
+	}
+	if names := stateNames(t); len(names) != 0 {
+		t.Errorf("--rm left %v", names)
+	}
+}
