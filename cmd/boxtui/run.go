@@ -6,20 +6,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path"
-	"strings"
 	"syscall"
 
 	"boxtui/runtime"
 	"boxtui/runtime/launch"
+	"boxtui/runtime/mounts"
 
 	"github.com/spf13/cobra"
 )
-
-// attachMounts adds bind mounts into a container's mount namespace between
-// its setup and the exec of its command (launch.Options.Prepare). It is set
-// by the bind-mount code; while it is nil, `run -v` is refused.
-var attachMounts func(initPID int, ms []runtime.MountRecord) error
 
 const detachHelp = `Detach with ctrl+p ctrl+q: the container keeps running, and
 ` + "`boxtui attach NAME`" + ` brings its console back.`
@@ -51,16 +45,26 @@ code; stderr arrives on stdout, as on any console.`,
 				return err
 			}
 			opts.Command = args
-			mounts, err := parseVolumes(volumes)
-			if err != nil {
-				return err
-			}
-			if len(mounts) > 0 {
-				if attachMounts == nil {
-					return errors.New("bind mounts are not available yet: run without -v")
+			if opts.Rootfs == "" {
+				cfg, err := loadedConfig()
+				if err != nil {
+					return err
 				}
-				opts.Mounts = mounts
-				opts.Prepare = func(initPID int) error { return attachMounts(initPID, mounts) }
+				opts.Rootfs = cfg.Rootfs // "" still means launch's default
+			}
+			opts.Mounts, opts.Prepare = nil, nil
+			for _, v := range volumes {
+				m, err := mounts.ParseVolume(v)
+				if err != nil {
+					return err
+				}
+				if _, err := os.Stat(m.Source); err != nil {
+					return fmt.Errorf("invalid volume %q: host path %s: %w", v, m.Source, errors.Unwrap(err))
+				}
+				opts.Mounts = append(opts.Mounts, m)
+			}
+			if len(opts.Mounts) > 0 {
+				opts.Prepare = mounts.AtLaunch(opts.Mounts)
 			}
 			return runContainer(cmd, opts, detach)
 		},
@@ -75,44 +79,6 @@ code; stderr arrives on stdout, as on any console.`,
 	f.StringArrayVarP(&volumes, "volume", "v", nil, "bind mount HOST:CTR[:ro] (repeatable)")
 	f.StringArrayVarP(&opts.Env, "env", "e", nil, "set KEY=VALUE in the command's environment (repeatable)")
 	rootCmd.AddCommand(run)
-}
-
-// parseVolumes reads -v HOST:CTR[:ro|:rw] values.
-func parseVolumes(vs []string) ([]runtime.MountRecord, error) {
-	var ms []runtime.MountRecord
-	for _, v := range vs {
-		parts := strings.Split(v, ":")
-		ro := false
-		if len(parts) == 3 {
-			switch parts[2] {
-			case "ro":
-				ro = true
-			case "rw":
-			default:
-				return nil, fmt.Errorf("invalid -v %q: the mode after the second ':' must be ro or rw", v)
-			}
-			parts = parts[:2]
-		}
-		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-			return nil, fmt.Errorf("invalid -v %q: write HOST:CONTAINER or HOST:CONTAINER:ro", v)
-		}
-		if !path.IsAbs(parts[1]) {
-			return nil, fmt.Errorf("invalid -v %q: the container path must be absolute", v)
-		}
-		src := parts[0]
-		if !path.IsAbs(src) {
-			wd, err := os.Getwd()
-			if err != nil {
-				return nil, fmt.Errorf("resolve -v %q: %w", v, err)
-			}
-			src = path.Join(wd, src)
-		}
-		if _, err := os.Stat(src); err != nil {
-			return nil, fmt.Errorf("invalid -v %q: %w", v, err)
-		}
-		ms = append(ms, runtime.MountRecord{Source: path.Clean(src), Target: path.Clean(parts[1]), ReadOnly: ro})
-	}
-	return ms, nil
 }
 
 func runContainer(cmd *cobra.Command, opts launch.Options, detach bool) error {

@@ -328,7 +328,7 @@ func TestCLIRunVolumeReadOnly(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run -v: exit %d: %s %s", code, out, errOut)
 	}
-	if !strings.Contains(out, "Hello from GO-JEK") || !strings.Contains(out, "Read-only file system") || !strings.Contains(out, "rc=1") {
+	if !strings.Contains(out, "Hello from GO-JEK") || !strings.Contains(out, "Read-only file system") || strings.Contains(out, "rc=0") {
 		t.Errorf("run -v output:\n%s", out)
 	}
 	if data, _ := os.ReadFile(filepath.Join(host, "hi")); string(data) != "Hello from GO-JEK\n" {

@@ -42,3 +42,19 @@ func ParseVolume(spec string) (runtime.MountRecord, error) {
 	rec.Source, rec.Target = src, target
 	return rec, nil
 }
+
+// AtLaunch returns a launch.Options.Prepare function that attaches ms into
+// a container's mount namespace after its init set up its root and before
+// it execs its command: `boxtui run -v` and the launch form use it, so a
+// launch-time mount is made by the same engine as a hot-plugged one. A
+// missing target directory (or file) is created inside the container root.
+func AtLaunch(ms []runtime.MountRecord) func(initPID int) error {
+	return func(initPID int) error {
+		for _, m := range ms {
+			if err := AddToProcess(initPID, 0, m.Source, m.Target, AddOptions{ReadOnly: m.ReadOnly, Mkdir: true}); err != nil {
+				return fmt.Errorf("bind %s at %s: %w", m.Source, m.Target, err)
+			}
+		}
+		return nil
+	}
+}
