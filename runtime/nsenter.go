@@ -88,7 +88,7 @@ func OpenEntry(pid int, startTime uint64, opts EntryOptions) (*Entry, error) {
 	host := HostNamespaces()
 	target, err := ReadNamespaces(pid)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)
 	}
 	if len(types) == 0 {
 		for _, t := range joinOrder {
