@@ -232,12 +232,12 @@ func TestCLIBoxtuiContainer(t *testing.T) {
 			t.Errorf("boxtui rm -f %s: %s", name, errOut)
 		}
 	})
-	c, err := FindContainer(name)
+	c, err := runtime.FindInit(name)
 	if err != nil {
-		t.Fatalf("FindContainer(%q): %v", name, err)
+		t.Fatalf("FindInit(%q): %v", name, err)
 	}
 	if c.Name != name || c.Origin != runtime.OriginBoxtui {
-		t.Errorf("FindContainer(%q) = %+v", name, c)
+		t.Errorf("runtime.FindInit(%q) = %+v", name, c)
 	}
 
 	cmd := exec.Command(bin, "exec", name, "--", "/bin/sleep", "1000")

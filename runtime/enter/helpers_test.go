@@ -326,3 +326,13 @@ func startChrootOnly(t *testing.T, rootfs string) int {
 	}, "the chroot container to exec sleep")
 	return init
 }
+
+func readStatus(pid int) (runtime.Status, bool) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return runtime.Status{}, false
+	}
+	defer f.Close()
+	st, err := runtime.ParseStatus(f)
+	return st, err == nil
+}

@@ -158,7 +158,7 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := enter.FindContainer(f.Target)
+	c, err := runtime.FindInit(f.Target)
 	if err != nil {
 		return err
 	}
