@@ -46,6 +46,12 @@ func holderMain(args []string) int {
 		log.Print("holder stage: the early part did not run")
 		return 2
 	}
+	if early.Err != nil && early.Config.Name == "" {
+		// Not started by a client (no pipes, no config): there is no
+		// report pipe to answer on and no state to remove.
+		log.Print(early.Err)
+		return 2
+	}
 	// The holder has no terminal (setsid), but a stray hangup from a
 	// session it once belonged to must not end it, nor the loss of a reader.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
@@ -139,6 +145,10 @@ func (h *holder) run(early *stage0.Holder) int {
 		<-waitDone
 		return h.fail(initFailure(name, msg, err))
 	}
+	// A pipe keeps no message boundaries: when the go pipe closes at once
+	// (the client was killed right after starting us), the init's abort
+	// follows its ready byte so closely that one read returns both.
+	pending := msg[1:]
 	// Tell the client first: its Prepare and the state update below then
 	// overlap. Run returns only after both (the "running" report).
 	h.send(holderReport{InitPID: initPID, InitStart: initStart})
@@ -162,7 +172,11 @@ func (h *holder) run(early *stage0.Holder) int {
 
 	// The ready pipe is close-on-exec in the init: EOF without a message
 	// means the command was exec'd.
-	msg, err = readInitMessage(readyR)
+	if len(pending) > 0 {
+		msg, err = pending, nil
+	} else {
+		msg, err = readInitMessage(readyR)
+	}
 	readyR.Close()
 	if err == nil {
 		ps := <-waitDone

@@ -24,6 +24,13 @@ func (e *mountError) Unwrap() error { return e.err }
 // IPC namespaces, stdio on the console. fd 3 is the ready pipe to the
 // holder, fd 4 the go pipe from the client.
 func initMain(args []string) int {
+	// This stage remounts / and pivots the root: run anywhere but as PID 1
+	// of a fresh namespace set made by a holder, it would do that to the
+	// host. Refuse unless it is PID 1 with its two launch pipes.
+	if os.Getpid() != 1 || !isPipe(3) || !isPipe(4) {
+		fmt.Fprintln(os.Stderr, "boxtui: __boxtui-init is internal to boxtui run; it only runs as a container's init")
+		return 2
+	}
 	ready := os.NewFile(3, "ready")
 	unix.CloseOnExec(3)
 	unix.CloseOnExec(4)
@@ -256,4 +263,10 @@ func lookPathInside(command string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("command not found: %q is not in the container's PATH", command)
+}
+
+// isPipe reports whether fd is an open pipe.
+func isPipe(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
 }

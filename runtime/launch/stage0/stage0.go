@@ -87,6 +87,10 @@ func init() {
 // client, handed on to the init as its fd 4 and then closed here.
 func startInit(args []string) *Holder {
 	h := &Holder{PidFD: -1}
+	if !isPipe(3) || !isPipe(4) {
+		h.Err = errors.New("__boxtui-holder is internal to boxtui run: it needs its launch pipes")
+		return h
+	}
 	unix.CloseOnExec(3)
 	unix.CloseOnExec(4)
 	goPipe := os.NewFile(4, "go")
