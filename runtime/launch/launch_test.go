@@ -772,3 +772,20 @@ func TestInstantExitStatusIsNeverLost(t *testing.T) {
 		t.Errorf("--rm left %v", names)
 	}
 }
+
+// The init stage remounts / and pivots the root; started by hand on the
+// host it must refuse before touching anything.
+func TestInitStageRefusesToRunOnTheHost(t *testing.T) {
+	testutil.RequireRoot(t, "would otherwise be refused for lack of rights, not by the guard")
+	before, _ := testutil.HostMounts()
+	cmd := exec.Command("/proc/self/exe", "__boxtui-init", `{"rootfs":"/tmp","command":["/bin/true"]}`)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "internal") {
+		t.Fatalf("init stage on the host: %v %q, want exit 2 and a refusal", err, out)
+	}
+	after, _ := testutil.HostMounts()
+	if len(before) != len(after) {
+		t.Errorf("host mount table changed: %d -> %d entries", len(before), len(after))
+	}
+}
