@@ -288,7 +288,10 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	boot := bootTime()
 	byNS := map[uint64]int{} // pid ns inode -> index into snap.Containers
 	for ino, procs := range groups {
-		c := s.buildContainer(procs, opts, boot, &buf)
+		c, ok := s.buildContainer(procs, opts, boot, &buf)
+		if !ok {
+			continue
+		}
 		byNS[ino] = len(snap.Containers)
 		snap.Containers = append(snap.Containers, c)
 	}
@@ -415,11 +418,18 @@ func (s *Scanner) findInit(procs []rawProc, buf *[]byte) int {
 	return best
 }
 
-func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Time, buf *[]byte) Container {
+// buildContainer describes the container of one PID namespace; ok is false
+// when its init is a zombie. An init only becomes one after every other
+// process of its namespace is gone, so the container has ended; its parent
+// (often the host's PID 1, which may reap late) just has not reaped it yet.
+func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Time, buf *[]byte) (c Container, ok bool) {
 	initIdx := s.findInit(procs, buf)
 	init := procs[initIdx]
+	if init.hasStat && init.stat.State == 'Z' {
+		return Container{}, false
+	}
 	base := s.proc + "/" + strconv.Itoa(init.pid)
-	c := Container{
+	c = Container{
 		PID:        init.pid,
 		Command:    init.cache.command,
 		Comm:       init.stat.Comm,
@@ -479,7 +489,7 @@ func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Ti
 		}
 		return a.PID < b.PID
 	})
-	return c
+	return c, true
 }
 
 // matchStates names the containers boxtui launched and, if asked, adds the
@@ -525,14 +535,15 @@ func matchStates(snap *Snapshot, states []State, exited bool) {
 	}
 }
 
-// processStartTime returns the start time of pid, or 0 if it is gone.
+// processStartTime returns the start time of pid, or 0 if it is gone. A
+// zombie counts as gone: it has exited, only its parent has not reaped it.
 func processStartTime(pid int) uint64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
 	st, err := ParseStat(data)
-	if err != nil {
+	if err != nil || st.State == 'Z' {
 		return 0
 	}
 	return st.StartTime
