@@ -105,8 +105,11 @@ func ValidateName(name string) error {
 }
 
 // CreateState claims name on this host and writes its first state. The
-// claim is a mkdir, which the kernel makes atomic: of two launches racing
-// for one name exactly one gets it, the other gets ErrNameTaken.
+// state is written into a hidden directory of its own first, which is then
+// renamed to the name without replacing anything: the kernel makes that
+// atomic, so of two launches racing for one name exactly one gets it (the
+// other gets ErrNameTaken), and a launch killed half way never leaves a
+// directory without a state that would hold the name for good.
 func CreateState(st State) error {
 	if err := ValidateName(st.Name); err != nil {
 		return err
@@ -114,15 +117,21 @@ func CreateState(st State) error {
 	if err := os.MkdirAll(RunDir(), 0o700); err != nil {
 		return fmt.Errorf("create state directory %s: %w", RunDir(), err)
 	}
-	if err := os.Mkdir(StateDir(st.Name), 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
+	tmp, err := os.MkdirTemp(RunDir(), ".new-"+st.Name+"-")
+	if err != nil {
+		return fmt.Errorf("create state for %q: %w", st.Name, err)
+	}
+	if err := writeStateFileIn(tmp, st); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, StateDir(st.Name), unix.RENAME_NOREPLACE)
+	if err != nil {
+		os.RemoveAll(tmp)
+		if errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("container %q: %w (pick another --name, or `boxtui rm %s` if it has exited)", st.Name, ErrNameTaken, st.Name)
 		}
 		return fmt.Errorf("create state for %q: %w", st.Name, err)
-	}
-	if err := writeStateFile(st); err != nil {
-		os.RemoveAll(StateDir(st.Name))
-		return err
 	}
 	return nil
 }
@@ -263,13 +272,16 @@ func lockState(name string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-func writeStateFile(st State) error {
+func writeStateFile(st State) error { return writeStateFileIn(StateDir(st.Name), st) }
+
+// writeStateFileIn writes st as dir/state.json, atomically.
+func writeStateFileIn(dir string, st State) error {
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode state of %q: %w", st.Name, err)
 	}
 	data = append(data, '\n')
-	tmp, err := os.CreateTemp(StateDir(st.Name), ".state-*.json")
+	tmp, err := os.CreateTemp(dir, ".state-*.json")
 	if err != nil {
 		return fmt.Errorf("write state of %q: %w", st.Name, err)
 	}
@@ -281,7 +293,7 @@ func writeStateFile(st State) error {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Rename(tmp.Name(), statePath(st.Name))
+		werr = os.Rename(tmp.Name(), filepath.Join(dir, "state.json"))
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
