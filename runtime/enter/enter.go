@@ -183,7 +183,7 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.process(), nil
+	return s.process(c), nil
 }
 
 // starter holds what Start opened, so a failure anywhere releases it.
@@ -323,8 +323,11 @@ func (s *starter) startCmd(c runtime.Container, path string) error {
 	return nil
 }
 
-// process wraps the started command and reaps it in the background.
-func (s *starter) process() *Process {
+// process wraps the started command and reaps it in the background. The
+// exec's opening and its end go into c's history (informative: failing to
+// write it never fails the exec); the end is recorded before Done closes,
+// so a caller that exits right after Wait does not lose it.
+func (s *starter) process(c runtime.Container) *Process {
 	p := &Process{
 		Pid:    s.cmd.Process.Pid,
 		Master: s.master,
@@ -337,6 +340,11 @@ func (s *starter) process() *Process {
 			w.Close()
 		}(s.opts.Stdin, s.stdinW)
 	}
+	what := strings.Join(s.opts.Command, " ")
+	if what == "" {
+		what = "the container's shell"
+	}
+	_ = runtime.RecordEvent(c, runtime.EventExecOpened, fmt.Sprintf("host pid %d: %s", p.Pid, what), "boxtui exec")
 	go func(cmd *exec.Cmd) {
 		err := cmd.Wait()
 		var exit *exec.ExitError
@@ -349,6 +357,7 @@ func (s *starter) process() *Process {
 		}
 		p.status = statusOf(cmd.ProcessState)
 		p.err = err
+		_ = runtime.RecordEvent(c, runtime.EventExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), "boxtui exec")
 		close(p.done)
 	}(s.cmd)
 	return p

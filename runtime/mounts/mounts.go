@@ -55,7 +55,21 @@ func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
 		}
 		return fmt.Errorf("record mount of %s at %s: %w (the mount was removed again)", src, target, err)
 	}
+	recordEvent(c, runtime.EventMountAdded, fmt.Sprintf("%s at %s (%s)", src, landed, modeWord(opts.ReadOnly)))
 	return nil
+}
+
+// recordEvent adds to c's history. History is informative: failing to
+// write it never fails the mount operation itself.
+func recordEvent(c runtime.Container, kind, detail string) {
+	_ = runtime.RecordEvent(c, kind, detail, "boxtui")
+}
+
+func modeWord(readOnly bool) string {
+	if readOnly {
+		return "ro"
+	}
+	return "rw"
 }
 
 // Remount flips the mount at ctrPath inside c between read-only and
@@ -79,6 +93,7 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 		}
 		return fmt.Errorf("record remount of %s: %w (it was flipped back)", target, err)
 	}
+	recordEvent(c, runtime.EventMountFlipped, fmt.Sprintf("%s now %s", resolved, modeWord(readOnly)))
 	return nil
 }
 
@@ -104,6 +119,7 @@ func Remove(c runtime.Container, ctrPath string) error {
 	if rmErr != nil {
 		return rmErr
 	}
+	recordEvent(c, runtime.EventMountRemoved, resolved)
 	if err != nil {
 		return fmt.Errorf("unmounted %s, but dropping its record failed: %w", target, err)
 	}
