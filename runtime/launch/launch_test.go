@@ -689,7 +689,13 @@ func TestTwoClientsLatestSizeWins(t *testing.T) {
 	for con, buf := range outputs {
 		go io.Copy(buf, con)
 	}
+	// Resizes on two connections race inside the holder; wait for the
+	// first to take effect so "latest" is well defined.
 	c.Console.Resize(20, 60)
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		c.Console.Write([]byte("echo S${COLUMNS}x${LINES}\n"))
+		return strings.Contains(outputs[second].String(), "S60x20")
+	}, "the shell to see the first client's size 60x20")
 	second.Resize(33, 77)
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		c.Console.Write([]byte("echo S${COLUMNS}x${LINES}\n"))
