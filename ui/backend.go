@@ -15,8 +15,19 @@ import (
 // a fake (see fake.go) and the real one (NewRuntimeBackend) adapts the
 // runtime and pty packages.
 type Backend interface {
-	// Scan discovers the containers, with every process's namespaces.
-	Scan() (runtime.Snapshot, error)
+	// Scan discovers the containers, with every process's namespaces, and
+	// measures each running container's usage since the previous Scan
+	// (keyed by init PID) from the same pass's stat lines: no second scan.
+	Scan() (runtime.Snapshot, map[int]runtime.Usage, error)
+	// NamespaceTree nests the snapshot's PID namespaces by parent, with
+	// each one's owning user namespace. It costs two ioctls per container,
+	// so the UI asks only while the tree is on screen.
+	NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespaceNode
+	// Events returns the history of the container with the given key
+	// (runtime.EventKey), oldest first. The UI calls it on every refresh
+	// while the history is on screen, so it should answer from memory
+	// while the file is unchanged.
+	Events(key string) ([]runtime.Event, error)
 	// UserNames maps the given uids to user names (missing ones are left out).
 	UserNames(uids []int) map[int]string
 

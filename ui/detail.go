@@ -31,6 +31,11 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 			}
 			mod, cmd := m.askKillProcess(c, c.Procs[m.procCur])
 			return mod, cmd, true
+		case key.Matches(msg, k.Mark):
+			m.toggleMark()
+		case key.Matches(msg, k.Unmark):
+			m.marks = nil
+			m.setStatus("marks cleared", false)
 		default:
 			return m, nil, false
 		}
@@ -85,6 +90,10 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 			return m, nil, false
 		}
 		return m, nil, true
+	case detailTree:
+		return m.treeKey(msg)
+	case detailEvents:
+		return m.eventsKey(msg)
 	}
 	return m, nil, false
 }
@@ -164,6 +173,7 @@ func (m Model) flipMountCmd(c runtime.Container, mt Mount) tea.Cmd {
 func (m Model) renderProcesses(c runtime.Container, width, height int) string {
 	sets := namespaceSets(c)
 	cols := []table.Column{
+		{Title: "", Width: 1},
 		{Title: "PID", Width: 7, Right: true},
 		{Title: "INSIDE", Width: 6, Right: true},
 		{Title: "USER", Width: 8},
@@ -177,6 +187,7 @@ func (m Model) renderProcesses(c runtime.Container, width, height int) string {
 			user = strconv.Itoa(p.UID)
 		}
 		rows = append(rows, []table.Cell{
+			{Text: m.markLabel(p)},
 			{Text: strconv.Itoa(p.PID)}, {Text: strconv.Itoa(p.InnerPID)}, {Text: user},
 			{Text: setLabelOf(sets, p.PID)}, {Text: p.Command},
 		})
@@ -186,9 +197,17 @@ func (m Model) renderProcesses(c runtime.Container, width, height int) string {
 		cur = min(m.procCur, len(rows)-1)
 	}
 	title := m.st.Section.Render(table.Fit(fmt.Sprintf("processes of %s — %d, seen from the host and from inside", containerLabel(c), len(c.Procs)), width, false))
-	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: height - 1, Cursor: cur,
+	// The diff goes right under the processes, so it stays in view
+	// whatever the panel's height; the table gives up rows for it.
+	diffH := m.diffHeight()
+	tableH := max(min(height-1-diffH, len(rows)+1), 2)
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: tableH, Cursor: cur,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
-	return title + "\n" + t.Render()
+	out := title + "\n" + t.Render()
+	if diffH > 0 {
+		out += "\n" + m.renderDiff(width)
+	}
+	return out
 }
 
 // renderMounts draws the mounts panel of c.

@@ -188,3 +188,11 @@ func (d *driver) waitTyped(i int, text string) {
 		d.send(paneRedrawMsg{id: p.id})
 	}
 }
+
+// rescans runs n refreshes, as n ticks would.
+func (d *driver) rescans(n int) {
+	for i := 0; i < n; i++ {
+		d.m.scanning = true
+		d.run(d.m.scanCmd())
+	}
+}

@@ -16,6 +16,10 @@ import (
 // fakeNow is the fixed clock of the golden tests.
 var fakeNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
+// The event history prints local times; the goldens must not depend on the
+// machine's time zone.
+func init() { time.Local = time.UTC }
+
 func makeNS(cgroup, ipc, mnt, net, pid, time_, user, uts uint64) runtime.NSSet {
 	var s runtime.NSSet
 	s[runtime.NSCgroup], s[runtime.NSIPC], s[runtime.NSMnt], s[runtime.NSNet] = cgroup, ipc, mnt, net
@@ -31,7 +35,42 @@ var (
 	webExec  = makeNS(4026531835, 4026532201, 4026532210, 4026531840, 4026532202, 4026531834, 4026531837, 4026532200)
 	sleeperN = makeNS(4026531835, 4026531839, 4026532300, 4026531840, 4026532301, 4026531834, 4026531837, 4026531838)
 	nginxNS  = makeNS(4026532400, 4026532401, 4026532402, 4026532403, 4026532404, 4026531834, 4026531837, 4026532405)
+	// nested: a container started inside the sleeper's, in a user
+	// namespace of its own.
+	nestedNS = makeNS(4026531835, 4026531839, 4026532311, 4026531840, 4026532310, 4026531834, 4026532309, 4026531838)
 )
+
+// fakeParents and fakeOwners are the NS_GET_PARENT and NS_GET_USERNS
+// answers of the fake's PID namespaces (the host's parent is none).
+var (
+	fakeParents = map[uint64]uint64{4026532310: 4026532301}
+	fakeOwners  = map[uint64]uint64{4026532310: 4026532309}
+)
+
+// fakeUsage is what the fake measures at its n-th scan: figures that move,
+// so the sparklines have a shape.
+func fakeUsage(n int) map[int]runtime.Usage {
+	wave := []float64{0, 10, 35, 80, 100, 95, 60, 20, 5, 0, 0, 12}
+	return map[int]runtime.Usage{
+		4242: {CPUPercent: wave[n%len(wave)], RSSBytes: int64(8<<20 + (n%5)*(1<<20)), Processes: 3},
+		5100: {CPUPercent: 0, RSSBytes: 512 << 10, Processes: 1},
+		5150: {CPUPercent: 99.7, RSSBytes: 1100 << 10, Processes: 1},
+		6200: {CPUPercent: 0.3, RSSBytes: 14 << 20, Processes: 2},
+	}
+}
+
+// fakeEvents is the history of web, as runtime would record it.
+func fakeEvents() map[string][]runtime.Event {
+	at := func(d time.Duration) time.Time { return fakeNow.Add(-d) }
+	return map[string][]runtime.Event{
+		"web": {
+			{Time: at(3*time.Minute + 12*time.Second), Container: "web", Kind: runtime.EventStarted, Detail: "/bin/bash (holder 4241)", By: "boxtui"},
+			{Time: at(2*time.Minute + 30*time.Second), Container: "web", Kind: runtime.EventMountAdded, Detail: "/srv/data -> /data ro", By: "boxtui"},
+			{Time: at(2 * time.Minute), Container: "web", Kind: runtime.EventExecOpened, Detail: "PID 4300 /bin/bash", By: "boxtui"},
+			{Time: at(40 * time.Second), Container: "web", Kind: runtime.EventKilled, Detail: "PID 4302 top SIGTERM", By: "other"},
+		},
+	}
+}
 
 func fakeSnapshot() runtime.Snapshot {
 	return runtime.Snapshot{
@@ -57,6 +96,14 @@ func fakeSnapshot() runtime.Snapshot {
 				},
 			},
 			{
+				PID: 5150, Origin: runtime.OriginUnshare, Command: "sh -c busy", Comm: "sh",
+				Processes: 1, Namespaces: nestedNS, StartTime: 250, Started: fakeNow.Add(-time.Hour),
+				Status: runtime.StatusRunning,
+				Procs: []runtime.Process{
+					{PID: 5150, InnerPID: 1, UID: 0, Comm: "sh", Command: "sh -c busy", StartTime: 250, Namespaces: nestedNS},
+				},
+			},
+			{
 				PID: 6200, Origin: runtime.OriginDocker, Command: "nginx: master process nginx -g daemon off;", Comm: "nginx",
 				Processes: 2, Namespaces: nginxNS, StartTime: 300, Started: fakeNow.Add(-50 * time.Hour),
 				Status: runtime.StatusRunning,
@@ -78,12 +125,19 @@ type fakeBackend struct {
 	rootfs    bool
 	launchErr error
 	terms     []*fakeTerminal
+	scans     int
+	events    map[string][]runtime.Event
+	// eventReads and treeReads count what a view asked for, to check the
+	// UI reads them only while on screen.
+	eventReads int
+	treeReads  int
 }
 
 func newFakeBackend() *fakeBackend {
 	return &fakeBackend{
 		snap:   fakeSnapshot(),
 		rootfs: true,
+		events: fakeEvents(),
 		mounts: map[int][]Mount{
 			4242: {
 				{Source: "/dev/sda1", Target: "/", FSType: "ext4"},
@@ -106,10 +160,57 @@ func (f *fakeBackend) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeBackend) Scan() (runtime.Snapshot, error) {
+func (f *fakeBackend) Scan() (runtime.Snapshot, map[int]runtime.Usage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.snap, nil
+	u := fakeUsage(f.scans)
+	f.scans++
+	usage := map[int]runtime.Usage{}
+	for _, c := range f.snap.Containers {
+		if x, ok := u[c.PID]; ok {
+			usage[c.PID] = x
+		}
+	}
+	return f.snap, usage, nil
+}
+
+// NamespaceTree nests the snapshot the way runtime.NamespaceTree does, from
+// the fake's parent and owner tables instead of ioctls.
+func (f *fakeBackend) NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespaceNode {
+	f.mu.Lock()
+	f.treeReads++
+	f.mu.Unlock()
+	root := &runtime.PIDNamespaceNode{Inode: snap.Host[runtime.NSPID], Owner: snap.Host[runtime.NSUser]}
+	nodes := map[uint64]*runtime.PIDNamespaceNode{root.Inode: root}
+	var order []*runtime.PIDNamespaceNode
+	for _, c := range snap.Containers {
+		ino := c.Namespaces[runtime.NSPID]
+		owner, ok := fakeOwners[ino]
+		if !ok {
+			owner = snap.Host[runtime.NSUser]
+		}
+		n := &runtime.PIDNamespaceNode{Inode: ino, Parent: fakeParents[ino], Owner: owner, Container: c.PID, Name: c.Name, Command: c.Command}
+		if n.Parent == 0 {
+			n.Parent = root.Inode
+		}
+		nodes[ino] = n
+		order = append(order, n)
+	}
+	for _, n := range order {
+		p := nodes[n.Parent]
+		if p == nil {
+			p = root
+		}
+		p.Children = append(p.Children, n)
+	}
+	return root
+}
+
+func (f *fakeBackend) Events(key string) ([]runtime.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.eventReads++
+	return append([]runtime.Event(nil), f.events[key]...), nil
 }
 
 func (f *fakeBackend) UserNames(uids []int) map[int]string {

@@ -23,10 +23,12 @@ const (
 	sortProcs
 	sortCommand
 	sortMounts
+	sortCPU
+	sortMem
 	numSortColumns
 )
 
-var sortNames = [numSortColumns]string{"started", "name", "pid", "origin", "procs", "command", "mounts"}
+var sortNames = [numSortColumns]string{"started", "name", "pid", "origin", "procs", "command", "mounts", "cpu", "memory"}
 
 // listColumns are the container list's columns; titles carry the sort mark.
 func (m Model) listColumns() []table.Column {
@@ -39,11 +41,27 @@ func (m Model) listColumns() []table.Column {
 		}
 		return title + "↑"
 	}
+	if m.width < 100 {
+		// 80 columns: narrower fixed columns leave the command ~20 cells.
+		return []table.Column{
+			{Title: mark("NAME", sortName), Width: 9},
+			{Title: mark("PID", sortPID), Width: 7, Right: true},
+			{Title: mark("ORIGIN", sortOrigin), Width: 7},
+			{Title: mark("PROCS", sortProcs), Width: 6, Right: true},
+			{Title: mark("CPU%", sortCPU), Width: 5, Right: true},
+			{Title: mark("MEM", sortMem), Width: 6, Right: true},
+			{Title: mark("COMMAND", sortCommand), Width: 10, Flex: true},
+			{Title: mark("UPTIME", sortStarted), Width: 6, Right: true},
+			{Title: mark("MNT", sortMounts), Width: 4, Right: true},
+		}
+	}
 	return []table.Column{
 		{Title: mark("NAME", sortName), Width: 12},
 		{Title: mark("PID", sortPID), Width: 7, Right: true},
 		{Title: mark("ORIGIN", sortOrigin), Width: 8},
 		{Title: mark("PROCS", sortProcs), Width: 6, Right: true},
+		{Title: mark("CPU%", sortCPU), Width: 6, Right: true},
+		{Title: mark("MEM", sortMem), Width: 7, Right: true},
 		{Title: mark("COMMAND", sortCommand), Width: 10, Flex: true},
 		{Title: mark("UPTIME", sortStarted), Width: 8, Right: true},
 		{Title: mark("MOUNTS", sortMounts), Width: 6, Right: true},
@@ -51,7 +69,7 @@ func (m Model) listColumns() []table.Column {
 }
 
 // visibleContainers applies the filter and the sort to the snapshot.
-func visibleContainers(all []runtime.Container, filter string, col sortColumn, rev bool) []runtime.Container {
+func visibleContainers(all []runtime.Container, filter string, col sortColumn, rev bool, usage map[int]runtime.Usage) []runtime.Container {
 	out := make([]runtime.Container, 0, len(all))
 	f := strings.ToLower(strings.TrimSpace(filter))
 	for _, c := range all {
@@ -74,6 +92,10 @@ func visibleContainers(all []runtime.Container, filter string, col sortColumn, r
 			r = cmp.Compare(a.Command, b.Command)
 		case sortMounts:
 			r = cmp.Compare(len(a.Mounts), len(b.Mounts))
+		case sortCPU:
+			r = cmp.Compare(usage[a.PID].CPUPercent, usage[b.PID].CPUPercent)
+		case sortMem:
+			r = cmp.Compare(usage[a.PID].RSSBytes, usage[b.PID].RSSBytes)
 		default:
 			r = cmp.Compare(a.StartTime, b.StartTime)
 		}
@@ -98,7 +120,7 @@ func matchesFilter(c runtime.Container, f string) bool {
 }
 
 // containerCells turns a container into the list's cells.
-func containerCells(c runtime.Container, now time.Time) []table.Cell {
+func (m Model) containerCells(c runtime.Container, now time.Time) []table.Cell {
 	name := c.Name
 	if name == "" {
 		name = "-"
@@ -111,11 +133,13 @@ func containerCells(c runtime.Container, now time.Time) []table.Cell {
 	if !c.Started.IsZero() && !now.IsZero() {
 		up = formatUptime(now.Sub(c.Started))
 	}
+	cpu, mem := m.usageCells(c)
 	return []table.Cell{
 		{Text: name},
 		{Text: strconv.Itoa(c.PID)},
 		{Text: string(c.Origin)},
 		{Text: strconv.Itoa(c.Processes)},
+		cpu, mem,
 		{Text: c.Command},
 		{Text: up},
 		{Text: mounts},

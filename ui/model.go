@@ -57,6 +57,8 @@ const (
 	detailNamespaces detailMode = iota
 	detailProcesses
 	detailMounts
+	detailTree
+	detailEvents
 )
 
 // Model is the whole UI. Settings are exported through Options; state is not.
@@ -92,6 +94,24 @@ type Model struct {
 	mounts   []Mount
 	mountsOf int // init PID the mounts belong to
 	mountCur int
+
+	// usage is the last scan's figures by init PID; history keeps the
+	// recent ones of each running container for the sparklines.
+	usage   map[int]runtime.Usage
+	history map[procKey]*usageHistory
+	// marks are the processes marked for the namespace diff, oldest
+	// first, at most two.
+	marks []procKey
+	// tree is the PID namespace nesting, flattened to rows for the cursor;
+	// it is only asked for while on screen.
+	tree     []treeRow
+	treeCur  int
+	treeNode uint64 // the PID namespace the tree cursor is on: it survives refreshes
+	// events is the selected container's history (eventsOf is its key);
+	// eventsOff is how many events the view is scrolled back from the newest.
+	events    []runtime.Event
+	eventsOf  string
+	eventsOff int
 
 	// lastLaunch is the launch form as last submitted, until a launch
 	// succeeds: reopening the form after a failure starts from it.
@@ -170,9 +190,20 @@ func (m Model) Summary() string { return m.summary }
 type (
 	scanMsg struct {
 		snap  runtime.Snapshot
+		usage map[int]runtime.Usage
 		users map[int]string
 		at    time.Time
 		err   error
+		// tree and events ride along when their view is on screen.
+		tree      *runtime.PIDNamespaceNode
+		eventsKey string
+		events    *eventsMsg
+	}
+	treeMsg   struct{ tree *runtime.PIDNamespaceNode }
+	eventsMsg struct {
+		key    string
+		events []runtime.Event
+		err    error
 	}
 	tickMsg struct{ id int }
 	// errMsg carries a failure to the status line.
@@ -191,8 +222,10 @@ type (
 
 func (m Model) scanCmd() tea.Cmd {
 	b, now := m.backend, m.opts.Now
+	wantTree := m.detail == detailTree
+	evKey := m.eventsKeyShown()
 	return func() tea.Msg {
-		snap, err := b.Scan()
+		snap, usage, err := b.Scan()
 		var uids []int
 		for _, c := range snap.Containers {
 			for _, p := range c.Procs {
@@ -201,7 +234,15 @@ func (m Model) scanCmd() tea.Cmd {
 				}
 			}
 		}
-		return scanMsg{snap: snap, users: b.UserNames(uids), at: now(), err: err}
+		msg := scanMsg{snap: snap, usage: usage, users: b.UserNames(uids), at: now(), err: err}
+		if err == nil && wantTree {
+			msg.tree = b.NamespaceTree(snap)
+		}
+		if err == nil && evKey != "" {
+			ev := readEvents(b, evKey)
+			msg.events = &ev
+		}
+		return msg
 	}
 }
 
@@ -221,7 +262,7 @@ func (m Model) selected() (runtime.Container, bool) {
 // applyRows recomputes the visible rows and puts the cursor back on the
 // container it was on (by init PID), so a refresh never moves the selection.
 func (m *Model) applyRows() {
-	m.rows = visibleContainers(m.snap.Containers, m.filter.Value(), m.sortCol, m.sortRev)
+	m.rows = visibleContainers(m.snap.Containers, m.filter.Value(), m.sortCol, m.sortRev, m.usage)
 	if m.selName != "" {
 		for _, c := range m.rows {
 			if c.Name == m.selName {
@@ -252,6 +293,7 @@ func (m *Model) moveCursor(d int) {
 	m.selPID = m.rows[m.cursor].PID
 	m.procCur = 0
 	m.mountCur = 0
+	m.eventsOff = 0
 }
 
 func (m *Model) setStatus(text string, isErr bool) {

@@ -49,7 +49,7 @@ func TestSelectionFollowsContainerAcrossRefresh(t *testing.T) {
 	older.Procs = []runtime.Process{{PID: 3000, InnerPID: 1, StartTime: 1, Namespaces: older.Namespaces}}
 	snap.Containers = append([]runtime.Container{older}, snap.Containers...)
 	d.rescanWith(snap)
-	if got := d.rowPIDs(); !slices.Equal(got, []int{3000, 4242, 5100, 6200}) {
+	if got := d.rowPIDs(); !slices.Equal(got, []int{3000, 4242, 5100, 5150, 6200}) {
 		t.Fatalf("rows %v", got)
 	}
 	if got := d.selectedPID(); got != 5100 {
@@ -76,7 +76,7 @@ func TestFilterEnterKeepsAndSelectsFirstMatchEscClears(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("/")
 	d.typeText("unsh")
-	if got := d.rowPIDs(); !slices.Equal(got, []int{5100}) {
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 5150}) {
 		t.Fatalf("while typing rows %v", got)
 	}
 	d.keys("enter")
@@ -85,11 +85,11 @@ func TestFilterEnterKeepsAndSelectsFirstMatchEscClears(t *testing.T) {
 	}
 	// The kept filter survives a refresh.
 	d.rescanWith(fakeSnapshot())
-	if got := d.rowPIDs(); !slices.Equal(got, []int{5100}) {
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 5150}) {
 		t.Fatalf("after refresh rows %v", got)
 	}
 	d.keys("/", "esc")
-	if got := d.rowPIDs(); len(got) != 3 || d.m.filter.Value() != "" {
+	if got := d.rowPIDs(); len(got) != 4 || d.m.filter.Value() != "" {
 		t.Fatalf("after esc rows %v filter %q", got, d.m.filter.Value())
 	}
 	if d.selectedPID() != 5100 {
@@ -100,15 +100,15 @@ func TestFilterEnterKeepsAndSelectsFirstMatchEscClears(t *testing.T) {
 func TestSortCyclesAndReverses(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("s") // name
-	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 6200, 4242}) {
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 5150, 6200, 4242}) {
 		t.Fatalf("by name %v", got)
 	}
 	d.keys("s", "s", "s") // pid, origin, procs
-	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 6200, 4242}) {
+	if got := d.rowPIDs(); !slices.Equal(got, []int{5100, 5150, 6200, 4242}) {
 		t.Fatalf("by procs %v", got)
 	}
 	d.keys("S")
-	if got := d.rowPIDs(); !slices.Equal(got, []int{4242, 6200, 5100}) {
+	if got := d.rowPIDs(); !slices.Equal(got, []int{4242, 6200, 5150, 5100}) {
 		t.Fatalf("by procs reversed %v", got)
 	}
 }
@@ -344,7 +344,7 @@ func TestRedrawsAreBoundedPerPane(t *testing.T) {
 func TestQuitSaysContainersKeepRunning(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("q")
-	if !d.quit || !strings.Contains(d.m.Summary(), "3 container(s) keep running") {
+	if !d.quit || !strings.Contains(d.m.Summary(), "4 container(s) keep running") {
 		t.Fatalf("quit %v summary %q", d.quit, d.m.Summary())
 	}
 	if len(d.b.Calls()) != 0 {

@@ -31,7 +31,7 @@ func TestProgramRunsAndQuits(t *testing.T) {
 	// with a pending Read.
 	go io.Copy(io.Discard, emu)
 	emu.Write([]byte("\x1b[20h"))
-	wants := []string{"boxtui  3 container(s)", "4242 boxtui", "namespaces of web (PID 4242)", "set 2 = PID 4300,4301: own mnt"}
+	wants := []string{"boxtui  4 container(s)", "4242 boxtui", "namespaces of web (PID 4242)", "set 2 = PID 4300,4301: own mnt"}
 	fed := 0 // WaitFor hands over everything read so far: feed only the new bytes
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
 		emu.Write(out[fed:])

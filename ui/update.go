@@ -30,8 +30,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus("scan: "+msg.err.Error(), true)
 		} else {
 			m.snap, m.snapAt, m.users, m.scanned = msg.snap, msg.at, msg.users, true
+			m.recordUsage(msg.usage) // first: the list may be sorted by it
 			m.applyRows()
 			m.followProc()
+			m.pruneMarks()
+			if msg.tree != nil && m.detail == detailTree {
+				m.setTree(msg.tree)
+			}
+			if msg.events != nil {
+				m.applyEvents(*msg.events)
+			}
 			// The list's height follows its row count, and the panes
 			// take the rest.
 			m.layoutPanes()
@@ -80,6 +88,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.mounts, m.mountsOf = msg.mounts, msg.pid
 			m.mountCur = max(0, min(m.mountCur, len(m.mounts)-1))
 		}
+		return m, nil
+
+	case treeMsg:
+		if m.detail == detailTree {
+			m.setTree(msg.tree)
+		}
+		return m, nil
+
+	case eventsMsg:
+		m.applyEvents(msg)
 		return m, nil
 
 	case rootfsMissingMsg:
@@ -201,6 +219,21 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		m.detail, m.focus, m.mountCur = detailMounts, focusDetail, 0
 		return m, m.mountsCmd(c)
+	case key.Matches(msg, k.Tree):
+		m.detail, m.focus, m.treeNode = detailTree, focusDetail, 0
+		if c, ok := m.selected(); ok {
+			m.treeNode = c.Namespaces[runtime.NSPID]
+		}
+		// The last tree shows at once, the cursor on the selection, while
+		// a fresh one is read.
+		m.placeTreeCursor()
+		return m, m.treeCmd()
+	case key.Matches(msg, k.Events):
+		if !haveSel {
+			return m, nil
+		}
+		m.detail, m.focus, m.eventsOff = detailEvents, focusDetail, 0
+		return m, m.eventsCmd()
 	case key.Matches(msg, k.Launch):
 		return m.openLaunchForm()
 	case key.Matches(msg, k.Attach):
@@ -266,11 +299,13 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 // detailRefresh reloads what the detail panel needs for a new selection.
 func (m Model) detailRefresh() tea.Cmd {
-	if m.detail != detailMounts {
-		return nil
-	}
-	if c, ok := m.selected(); ok {
-		return m.mountsCmd(c)
+	switch m.detail {
+	case detailMounts:
+		if c, ok := m.selected(); ok {
+			return m.mountsCmd(c)
+		}
+	case detailEvents:
+		return m.eventsCmd()
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func (m Model) renderList(r rect) string {
 	}
 	rows := make([][]table.Cell, len(m.rows))
 	for i, c := range m.rows {
-		rows[i] = containerCells(c, m.snapAt)
+		rows[i] = m.containerCells(c, m.snapAt)
 	}
 	sel := m.st.Selected
 	if m.focus != focusList && m.focus != focusFilter {
@@ -191,6 +191,9 @@ func (m Model) renderList(r rect) string {
 }
 
 func (m Model) renderDetail(r rect) string {
+	if m.detail == detailTree {
+		return padLines(m.renderTree(r.w, r.h), r.w, r.h)
+	}
 	c, ok := m.selected()
 	if !ok {
 		return emptyPanel(m.st, "namespaces", "select a container to see its namespaces", r.w, r.h)
@@ -200,8 +203,22 @@ func (m Model) renderDetail(r rect) string {
 		return padLines(m.renderProcesses(c, r.w, r.h), r.w, r.h)
 	case detailMounts:
 		return padLines(m.renderMounts(c, r.w, r.h), r.w, r.h)
+	case detailTree:
+		return padLines(m.renderTree(r.w, r.h), r.w, r.h)
+	case detailEvents:
+		return padLines(m.renderEvents(c, r.w, r.h), r.w, r.h)
 	}
-	return padLines(renderNamespaces(m.st, m.snap.Host, c, r.w, r.h), r.w, r.h)
+	ns := renderNamespaces(m.st, m.snap.Host, c, r.w, r.h)
+	// The usage sparklines go under the namespaces when there is room:
+	// charts of 3 rows, or 2 when tight; none beside open panes' squeeze.
+	if left := r.h - strings.Count(ns, "\n") - 2; left >= usageBlockHeight(2) {
+		rows := 2
+		if left >= usageBlockHeight(3) {
+			rows = 3
+		}
+		ns += "\n\n" + m.renderUsage(c, r.w, rows)
+	}
+	return padLines(ns, r.w, r.h)
 }
 
 // renderPanes draws the pane area line by line from the pane rectangles.
@@ -259,6 +276,10 @@ func (m Model) helpBar() string {
 		km = m.keys.Processes
 	case m.focus == focusDetail && m.detail == detailMounts:
 		km = m.keys.Mounts
+	case m.focus == focusDetail && m.detail == detailTree:
+		km = m.keys.Tree
+	case m.focus == focusDetail && m.detail == detailEvents:
+		km = m.keys.Events
 	}
 	h := m.help
 	h.SetWidth(m.width)

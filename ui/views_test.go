@@ -36,6 +36,20 @@ func TestViews(t *testing.T) {
 			d.waitTyped(1, "echo hi")
 		}},
 		{"pane_list_focus", Options{}, func(d *driver) { d.keys("e", "ctrl+]") }},
+		{"usage_history", Options{}, func(d *driver) { d.rescans(12) }},
+		{"usage_nocolor", Options{NoColor: true}, func(d *driver) { d.rescans(12) }},
+		{"sorted_cpu", Options{}, func(d *driver) { d.keys("s", "s", "s", "s", "s", "s", "s", "S") }},
+		// The seed's two shells: init and the nsenter'd one share pid, not mnt.
+		{"ns_diff", Options{}, func(d *driver) { d.keys("p", "space", "down", "space") }},
+		{"ns_diff_nocolor", Options{NoColor: true}, func(d *driver) { d.keys("p", "space", "down", "space") }},
+		{"ns_mark_one", Options{}, func(d *driver) { d.keys("p", "space") }},
+		{"tree", Options{}, func(d *driver) { d.keys("t") }},
+		{"tree_nested", Options{}, func(d *driver) { d.keys("t", "down", "down") }},
+		{"tree_nocolor", Options{NoColor: true}, func(d *driver) { d.keys("t", "down", "down") }},
+		{"tree_selected", Options{}, func(d *driver) { d.keys("t", "down", "down", "enter") }},
+		{"events", Options{}, func(d *driver) { d.keys("v") }},
+		{"events_scrolled", Options{}, func(d *driver) { d.keys("v", "up") }},
+		{"events_none", Options{}, func(d *driver) { d.keys("down", "v") }},
 	}
 	for _, c := range cases {
 		for _, sz := range sizes {

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -26,8 +28,21 @@ import (
 type Runtime struct {
 	mu      sync.Mutex
 	scanner *runtime.Scanner // reused: it caches what does not change
-	users   map[int]string
-	rootfs  string
+	// meter turns each scan's stat lines into usage; one for the life of
+	// the UI, since CPU use is the difference between two scans.
+	meter  *runtime.UsageMeter
+	users  map[int]string
+	rootfs string
+
+	evMu    sync.Mutex
+	evCache map[string]eventsEntry
+}
+
+// eventsEntry is a history file as last read, with what stat said then.
+type eventsEntry struct {
+	size   int64
+	mtime  time.Time
+	events []runtime.Event
 }
 
 // Option configures the backend.
@@ -45,7 +60,10 @@ func WithDefaultRootfs(dir string) Option {
 
 // New returns the real backend.
 func New(opts ...Option) *Runtime {
-	r := &Runtime{scanner: runtime.NewScanner(), users: map[int]string{}, rootfs: launch.DefaultRootfs}
+	r := &Runtime{
+		scanner: runtime.NewScanner(), meter: runtime.NewUsageMeter(), users: map[int]string{},
+		rootfs: launch.DefaultRootfs, evCache: map[string]eventsEntry{},
+	}
 	for _, o := range opts {
 		o(r)
 	}
@@ -54,11 +72,68 @@ func New(opts ...Option) *Runtime {
 
 var _ ui.Backend = (*Runtime)(nil)
 
-// Scan runs one discovery pass with every process's namespaces.
-func (r *Runtime) Scan() (runtime.Snapshot, error) {
+// Scan runs one discovery pass with every process's namespaces and feeds
+// it to the usage meter.
+func (r *Runtime) Scan() (runtime.Snapshot, map[int]runtime.Usage, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.scanner.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+	snap, err := r.scanner.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+	if err != nil {
+		return snap, nil, err
+	}
+	return snap, r.meter.Observe(snap, time.Now()), nil
+}
+
+// NamespaceTree nests the snapshot's PID namespaces (NS_GET_PARENT,
+// NS_GET_USERNS on each container's init).
+func (r *Runtime) NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespaceNode {
+	return runtime.NamespaceTree(snap)
+}
+
+// Events reads a container's history, or answers from the last read when
+// a stat of the file shows the same size and mtime: the UI asks every
+// second while the history is on screen, and the file only ever grows by
+// appends (or is rewritten whole when trimmed, which changes both).
+func (r *Runtime) Events(key string) ([]runtime.Event, error) {
+	path := eventsPath(key)
+	var fi os.FileInfo
+	if path != "" {
+		var err error
+		if fi, err = os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	r.evMu.Lock()
+	defer r.evMu.Unlock()
+	if e, ok := r.evCache[key]; ok && fi != nil && e.size == fi.Size() && e.mtime.Equal(fi.ModTime()) {
+		return e.events, nil
+	}
+	evs, err := runtime.Events(key)
+	if err != nil {
+		return nil, err
+	}
+	if fi != nil {
+		// One entry per container looked at: the cache stays as small as
+		// the set of containers a person has opened the history of.
+		r.evCache[key] = eventsEntry{size: fi.Size(), mtime: fi.ModTime(), events: evs}
+	}
+	return evs, nil
+}
+
+// eventsPath is where runtime keeps the history of key (see
+// runtime.EventKey), for the stat that decides whether to re-read it; ""
+// when it cannot tell, and the history is then read every time.
+func eventsPath(key string) string {
+	if ino, ok := strings.CutPrefix(key, "pidns:"); ok {
+		if _, err := strconv.ParseUint(ino, 10, 64); err != nil {
+			return ""
+		}
+		return filepath.Join(runtime.RunDir(), "events", "pidns-"+ino+".jsonl")
+	}
+	if runtime.ValidateName(key) != nil {
+		return ""
+	}
+	return filepath.Join(runtime.StateDir(key), "events.jsonl")
 }
 
 // UserNames looks uids up once each and remembers them.

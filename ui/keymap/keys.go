@@ -15,6 +15,8 @@ type List struct {
 	Kill        key.Binding
 	Processes   key.Binding
 	Mounts      key.Binding
+	Tree        key.Binding
+	Events      key.Binding
 	Filter      key.Binding
 	Sort        key.Binding
 	SortReverse key.Binding
@@ -34,7 +36,8 @@ func (k List) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Filter, k.Sort, k.SortReverse},
 		{k.Launch, k.Attach, k.Exec, k.Kill},
-		{k.Processes, k.Mounts, k.FocusPane, k.ClosePane, k.Help, k.Quit},
+		{k.Processes, k.Mounts, k.Tree, k.Events},
+		{k.FocusPane, k.ClosePane, k.Help, k.Quit},
 	}
 }
 
@@ -55,14 +58,48 @@ type Processes struct {
 	Up   key.Binding
 	Down key.Binding
 	Kill key.Binding
-	Back key.Binding
+	// Mark marks a process for the namespace diff (two at most); marking a
+	// marked one unmarks it.
+	Mark   key.Binding
+	Unmark key.Binding
+	Back   key.Binding
 }
 
 // ShortHelp is the help bar of the process view.
-func (k Processes) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down, k.Kill, k.Back} }
+func (k Processes) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Kill, k.Mark, k.Unmark, k.Back}
+}
 
 // FullHelp lists every process view key.
 func (k Processes) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Tree are the keys of the namespace tree: PID namespaces nested by parent,
+// the containers hung on them.
+type Tree struct {
+	Up     key.Binding
+	Down   key.Binding
+	Select key.Binding
+	Back   key.Binding
+}
+
+// ShortHelp is the help bar of the namespace tree.
+func (k Tree) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down, k.Select, k.Back} }
+
+// FullHelp lists every namespace tree key.
+func (k Tree) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Events are the keys of the event history panel.
+type Events struct {
+	Up   key.Binding
+	Down key.Binding
+	Back key.Binding
+}
+
+// ShortHelp is the help bar of the event history.
+func (k Events) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down, k.Back} }
+
+// FullHelp lists every event history key.
+func (k Events) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // Mounts are the keys of the mounts panel.
 type Mounts struct {
@@ -144,6 +181,8 @@ type KeyMap struct {
 	Filter    Filter
 	Processes Processes
 	Mounts    Mounts
+	Tree      Tree
+	Events    Events
 	Pane      Pane
 	Confirm   Confirm
 	Form      Form
@@ -164,6 +203,8 @@ func DefaultKeyMap() KeyMap {
 			Kill:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill")),
 			Processes:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "processes")),
 			Mounts:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mounts")),
+			Tree:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "namespace tree")),
+			Events:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "event history")),
 			Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 			Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
 			SortReverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
@@ -177,10 +218,12 @@ func DefaultKeyMap() KeyMap {
 			Clear:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 		},
 		Processes: Processes{
-			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-			Kill: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill process")),
-			Back: key.NewBinding(key.WithKeys("esc", "p"), key.WithHelp("esc", "back")),
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Kill:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill process")),
+			Mark:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark for ns diff")),
+			Unmark: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "clear marks")),
+			Back:   key.NewBinding(key.WithKeys("esc", "p"), key.WithHelp("esc", "back")),
 		},
 		Mounts: Mounts{
 			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
@@ -189,6 +232,17 @@ func DefaultKeyMap() KeyMap {
 			Flip:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mount ro/rw")),
 			Remove: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "unmount")),
 			Back:   key.NewBinding(key.WithKeys("esc", "m"), key.WithHelp("esc", "back")),
+		},
+		Tree: Tree{
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select container")),
+			Back:   key.NewBinding(key.WithKeys("esc", "t"), key.WithHelp("esc", "back")),
+		},
+		Events: Events{
+			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "older")),
+			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "newer")),
+			Back: key.NewBinding(key.WithKeys("esc", "v"), key.WithHelp("esc", "back")),
 		},
 		Pane: Pane{
 			Release: key.NewBinding(key.WithKeys("ctrl+]"), key.WithHelp("ctrl+]", "back to list")),
@@ -231,6 +285,8 @@ func (k KeyMap) Sections() []Section {
 		{"Filter", "filter", flat(k.Filter.FullHelp())},
 		{"Processes (p)", "processes", flat(k.Processes.FullHelp())},
 		{"Mount panel (m)", "mounts", flat(k.Mounts.FullHelp())},
+		{"Namespace tree (t)", "tree", flat(k.Tree.FullHelp())},
+		{"Event history (v)", "events", flat(k.Events.FullHelp())},
 		{"Terminal pane", "pane", flat(k.Pane.FullHelp())},
 		{"Questions (kill, remove, quit)", "confirm", flat(k.Confirm.FullHelp())},
 		{"Forms (launch, add mount)", "form", flat(k.Form.FullHelp())},

@@ -52,6 +52,8 @@ func TestNoKeyBoundTwiceOnAScreen(t *testing.T) {
 		"list":      k.List.FullHelp(),
 		"processes": k.Processes.FullHelp(),
 		"mounts":    k.Mounts.FullHelp(),
+		"tree":      k.Tree.FullHelp(),
+		"events":    k.Events.FullHelp(),
 		"confirm":   k.Confirm.FullHelp(),
 		"form":      k.Form.FullHelp(),
 	}

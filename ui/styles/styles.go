@@ -38,6 +38,11 @@ type Styles struct {
 	// HostInode styles a namespace inode that is the host's own.
 	HostInode lipgloss.Style
 
+	// Shared and Different mark the namespace diff's verdicts (the words
+	// are always written; colour only makes them stand out).
+	Shared    lipgloss.Style
+	Different lipgloss.Style
+
 	palette []color.Color
 }
 
@@ -70,6 +75,8 @@ func New(noColor bool) Styles {
 			PaneBorder:        plain,
 			PaneBorderFocused: plain.Bold(true),
 			HostInode:         plain,
+			Shared:            plain,
+			Different:         plain.Bold(true),
 		}
 	}
 	s := Styles{
@@ -91,6 +98,8 @@ func New(noColor bool) Styles {
 		PaneBorder:        lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(240)),
 		PaneBorderFocused: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.ANSIColor(62)),
 		HostInode:         lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(240)),
+		Shared:            lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(76)),
+		Different:         lipgloss.NewStyle().Bold(true).Foreground(lipgloss.ANSIColor(203)),
 	}
 	for _, c := range inodePalette {
 		s.palette = append(s.palette, lipgloss.ANSIColor(c))

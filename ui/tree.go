@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"boxtui/runtime"
+	"boxtui/ui/components/table"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// treeRow is one PID namespace of the tree, flattened in display order.
+type treeRow struct {
+	node   runtime.PIDNamespaceNode // without Children
+	prefix string                   // the branch drawing ("│  ├─ ")
+	depth  int
+}
+
+// flattenTree lays the tree out depth first, parents before children, the
+// way `lsns -T` and `tree` draw it.
+func flattenTree(root *runtime.PIDNamespaceNode) []treeRow {
+	if root == nil {
+		return nil
+	}
+	var out []treeRow
+	var walk func(n *runtime.PIDNamespaceNode, lead, branch string, depth int)
+	walk = func(n *runtime.PIDNamespaceNode, lead, branch string, depth int) {
+		flat := *n
+		flat.Children = nil
+		out = append(out, treeRow{node: flat, prefix: lead + branch, depth: depth})
+		next := lead
+		switch branch {
+		case "├─ ":
+			next += "│  "
+		case "└─ ":
+			next += "   "
+		}
+		for i, c := range n.Children {
+			b := "├─ "
+			if i == len(n.Children)-1 {
+				b = "└─ "
+			}
+			walk(c, next, b, depth+1)
+		}
+	}
+	walk(root, "", "", 0)
+	return out
+}
+
+// setTree installs a new tree, the cursor kept on its namespace.
+func (m *Model) setTree(root *runtime.PIDNamespaceNode) {
+	m.tree = flattenTree(root)
+	m.placeTreeCursor()
+}
+
+// placeTreeCursor puts the tree cursor on the namespace it was on (treeNode),
+// or on the first row when that namespace is gone.
+func (m *Model) placeTreeCursor() {
+	m.treeCur = 0
+	for i, r := range m.tree {
+		if r.node.Inode == m.treeNode {
+			m.treeCur = i
+			break
+		}
+	}
+	if len(m.tree) > 0 {
+		m.treeNode = m.tree[m.treeCur].node.Inode
+	}
+}
+
+// moveTree moves the tree cursor; the container under it becomes the list's
+// selection at once, so the list shows where it is.
+func (m *Model) moveTree(d int) {
+	if len(m.tree) == 0 {
+		return
+	}
+	m.treeCur = max(0, min(len(m.tree)-1, m.treeCur+d))
+	r := m.tree[m.treeCur]
+	m.treeNode = r.node.Inode
+	m.selectContainer(r.node.Container)
+}
+
+// selectContainer puts the list's cursor on the container with init pid;
+// false when it is not among the rows (filtered out, or none).
+func (m *Model) selectContainer(pid int) bool {
+	if pid == 0 {
+		return false
+	}
+	for i, c := range m.rows {
+		if c.PID == pid {
+			m.cursor, m.selPID = i, pid
+			m.procCur, m.mountCur, m.eventsOff = 0, 0, 0
+			return true
+		}
+	}
+	return false
+}
+
+func (m Model) treeCmd() tea.Cmd {
+	b, snap := m.backend, m.snap
+	return func() tea.Msg { return treeMsg{tree: b.NamespaceTree(snap)} }
+}
+
+// treeKey handles the keys of the namespace tree.
+func (m Model) treeKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
+	k := m.keys.Tree
+	switch {
+	case key.Matches(msg, k.Back):
+		m.detail, m.focus = detailNamespaces, focusList
+	case key.Matches(msg, k.Up):
+		m.moveTree(-1)
+	case key.Matches(msg, k.Down):
+		m.moveTree(1)
+	case key.Matches(msg, k.Select):
+		if m.treeCur >= len(m.tree) {
+			return m, nil, true
+		}
+		r := m.tree[m.treeCur]
+		if r.node.Container == 0 {
+			m.setStatus("the host's PID namespace holds no container: pick one below it", false)
+			return m, nil, true
+		}
+		if !m.selectContainer(r.node.Container) {
+			m.setStatus(fmt.Sprintf("PID %d is hidden by the filter (esc in the filter clears it)", r.node.Container), true)
+			return m, nil, true
+		}
+		m.detail, m.focus = detailNamespaces, focusList
+	default:
+		return m, nil, false
+	}
+	return m, nil, true
+}
+
+// renderTree draws the PID namespace tree with the cursor.
+func (m Model) renderTree(width, height int) string {
+	title := m.st.Section.Render(table.Fit("PID namespaces by parent (as lsns -T), the user namespace owning each, the container in it", width, false))
+	if len(m.tree) == 0 {
+		return padLines(title+"\n"+m.st.Muted.Render("reading namespace nesting…"), width, height)
+	}
+	hostUser := m.snap.Host[runtime.NSUser]
+	userW := 10
+	if m.st.NoColor {
+		userW = 15
+	}
+	cols := []table.Column{
+		{Title: "PID NAMESPACE", Width: 24, Flex: true},
+		{Title: "OWNER USER NS", Width: max(userW, 13)},
+		{Title: "CONTAINER", Width: 10},
+		{Title: "PID", Width: 7, Right: true},
+		{Title: "COMMAND", Width: 10, Flex: true},
+	}
+	rows := make([][]table.Cell, 0, len(m.tree))
+	for _, r := range m.tree {
+		n := r.node
+		nsText := r.prefix + strconv.FormatUint(n.Inode, 10)
+		name, pid, cmd := "-", "", n.Command
+		if n.Container == 0 {
+			name, cmd = "(host)", "boxtui's own PID namespace"
+		} else {
+			pid = strconv.Itoa(n.Container)
+			if n.Name != "" {
+				name = n.Name
+			}
+		}
+		owner := m.st.Inode(n.Owner)
+		if n.Owner == hostUser {
+			owner = m.st.HostInode
+		}
+		ownerText := formatInode(n.Owner, hostUser, max(userW, 13), m.st.NoColor)
+		if n.Owner == 0 {
+			ownerText = "?"
+		}
+		nsStyle := m.st.Inode(n.Inode)
+		rows = append(rows, []table.Cell{
+			{Text: nsText, Style: &nsStyle}, {Text: ownerText, Style: &owner},
+			{Text: name}, {Text: pid}, {Text: cmd},
+		})
+	}
+	cur := -1
+	if m.focus == focusDetail {
+		cur = m.treeCur
+	}
+	legend := "a child is a PID namespace made by a process of its parent; its processes are seen from the parent, never the other way"
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: min(height-2, len(rows)+1), Cursor: cur,
+		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
+	out := []string{title, t.Render(), m.st.Muted.Render(table.Fit(legend, width, false))}
+	return strings.Join(out, "\n")
+}
