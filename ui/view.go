@@ -301,21 +301,31 @@ func (m Model) renderHelp(width, height int) string {
 		blocks = append(blocks, strings.Join(lines, "\n"))
 	}
 	// Blocks flow down columns as tall as the screen, as many columns as
-	// it takes, so every key is on screen even at 80x24.
-	var columns [][]string
-	var col []string
-	for _, b := range blocks {
-		bl := strings.Split(b, "\n")
-		if len(col) > 0 && len(col)+1+len(bl) > height {
-			columns, col = append(columns, col), nil
+	// it takes, so every key is on screen even at 80x24; when that would
+	// make the columns too narrow to read, the blank lines between blocks
+	// go first (the bold titles still part them).
+	flow := func(gap int) [][]string {
+		var columns [][]string
+		var col []string
+		for _, b := range blocks {
+			bl := strings.Split(b, "\n")
+			if len(col) > 0 && len(col)+gap+len(bl) > height {
+				columns, col = append(columns, col), nil
+			}
+			if len(col) > 0 && gap > 0 {
+				col = append(col, "")
+			}
+			col = append(col, bl...)
 		}
 		if len(col) > 0 {
-			col = append(col, "")
+			columns = append(columns, col)
 		}
-		col = append(col, bl...)
+		return columns
 	}
-	if len(col) > 0 {
-		columns = append(columns, col)
+	const readableCol = 26
+	columns := flow(1)
+	if width/max(len(columns), 1) < readableCol {
+		columns = flow(0)
 	}
 	colW := width / max(len(columns), 1)
 	var out []string

@@ -221,7 +221,7 @@ func DefaultKeyMap() KeyMap {
 			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 			Kill:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill process")),
-			Mark:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark for ns diff")),
+			Mark:   key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark to diff")),
 			Unmark: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "clear marks")),
 			Back:   key.NewBinding(key.WithKeys("esc", "p"), key.WithHelp("esc", "back")),
 		},
