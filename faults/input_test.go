@@ -95,3 +95,40 @@ func TestCorruptStateIsReportedAndSkipped(t *testing.T) {
 	s.Keys("q")
 	s.Wait("EXIT=0", 5*time.Second)
 }
+
+// A container names its own mount points, and mountinfo is a line format:
+// a mount point whose name holds a newline followed by a forged mountinfo
+// line (claiming /etc) must be listed by `boxtui mounts` under its exact
+// name, with no forged entry.
+func TestHostileMountPointNamesAreListedExactly(t *testing.T) {
+	c := newCLI(t)
+	const forged = "/ev il\t\\x\n36 35 98:0 / /etc rw - ext4 /dev/sda rw"
+	c.detached("names", testutil.Rootfs(t), "/bin/sh", "-c",
+		`d=$(printf '/ev il\t\\x\n36 35 98:0 / /etc rw - ext4 /dev/sda rw'); mkdir -p "$d" && mount -t tmpfs none "$d" && echo mounted && exec sleep 1000`)
+	type mount struct {
+		Source, Target, Fstype string
+		Readonly, Managed      bool
+	}
+	var ms []mount
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		out := c.mustRun("mounts", "--json", "names")
+		ms = nil
+		if err := json.Unmarshal([]byte(out), &ms); err != nil {
+			t.Fatalf("mounts --json: %v: %q", err, out)
+		}
+		for _, m := range ms {
+			if m.Fstype == "tmpfs" && strings.HasPrefix(m.Target, "/ev") {
+				return true
+			}
+		}
+		return false
+	}, "the container's own tmpfs to show")
+	for _, m := range ms {
+		if m.Target == "/etc" {
+			t.Errorf("a forged entry for /etc was listed: %+v", m)
+		}
+		if m.Fstype == "tmpfs" && strings.HasPrefix(m.Target, "/ev") && m.Target != forged {
+			t.Errorf("mount point listed as %q, want %q", m.Target, forged)
+		}
+	}
+}
