@@ -1,10 +1,14 @@
 package faults
 
 import (
+	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"boxtui/internal/testutil"
+	"boxtui/runtime"
 )
 
 // Known limit, pinned: a boxtui container's root is the host's root. It
@@ -25,4 +29,63 @@ func TestContainersAreNotASecurityBoundary(t *testing.T) {
 	if !strings.Contains(out, "CapEff:\t000001ff") && !strings.Contains(out, "CapEff:\t0000003f") {
 		t.Errorf("the container's init lacks the full capability set: update docs/security.md")
 	}
+}
+
+// startUnshareWith starts `unshare FLAGS --pid --fork --kill-child sleep`
+// on the host's own files and returns the container found for its init.
+func startUnshareWith(t *testing.T, flags ...string) runtime.Container {
+	t.Helper()
+	mark := marker()
+	args := append(append([]string{}, flags...), "--pid", "--fork", "--kill-child", "/bin/sleep", "1000", mark)
+	cmd := exec.Command("unshare", args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var c runtime.Container
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		for _, pid := range processesWith(mark) {
+			found, err := runtime.FindContainer(fmt.Sprint(pid))
+			if err == nil && found.PID == pid && strings.Contains(found.Command, mark) {
+				c = found
+				return true
+			}
+		}
+		return false
+	}, "the container to start")
+	return c
+}
+
+// Known limit, handled: a multithreaded program cannot join a user or a
+// time namespace. boxtui lists and kills such containers (and can bind
+// mount into them) but refuses to enter them, with one line saying why.
+func TestOwnUserOrTimeNamespaceIsRefusedClearly(t *testing.T) {
+	c := newCLI(t)
+	for ns, flags := range map[string][]string{
+		"user": {"--user", "--map-root-user", "--mount-proc"},
+		"time": {"--time"},
+	} {
+		ct := startUnshareWith(t, flags...)
+		pid := fmt.Sprint(ct.PID)
+		if _, ok := findPID(c.ls(false), ct.PID); !ok {
+			t.Errorf("the container with its own %s namespace is not listed", ns)
+		}
+		_, errOut, code := c.run("exec", pid, "--", "/bin/true")
+		line := strings.TrimSpace(errOut)
+		if code != 1 || strings.Contains(line, "\n") || !strings.Contains(line, "joining a "+ns+" namespace is not supported") {
+			t.Errorf("exec into a container with its own %s namespace: exit %d, %q", ns, code, errOut)
+		}
+		c.mustRun("kill", "-s", "KILL", pid)
+		testutil.WaitFor(t, 5*time.Second, func() bool { return !alive(ct.PID) }, "the container to die")
+	}
+}
+
+// findPID returns the listed container whose init is pid.
+func findPID(cs []runtime.Container, pid int) (runtime.Container, bool) {
+	for _, c := range cs {
+		if c.PID == pid {
+			return c, true
+		}
+	}
+	return runtime.Container{}, false
 }
