@@ -1,0 +1,189 @@
+package backend
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"boxtui/runtime"
+)
+
+func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	r := New()
+	if evs, err := r.Events("web"); err != nil || len(evs) != 0 {
+		t.Fatalf("no history: %v %v", evs, err)
+	}
+	if err := runtime.RecordEventKey("web", runtime.EventStarted, "/bin/sh", "boxtui"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := r.Events("web")
+	if err != nil || len(evs) != 1 || evs[0].Kind != runtime.EventStarted {
+		t.Fatalf("first read: %v %v", evs, err)
+	}
+	// Same size and mtime: the cached history is answered, the file is not
+	// read again (proved by changing its bytes behind stat's back).
+	path := filepath.Join(runtime.StateDir("web"), "events.jsonl")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	forged := []byte(string(data[:len(data)-1]) + "\n")
+	copy(forged, []byte(`{"kind":"xx"`)) // garbles the line, same length
+	if err := os.WriteFile(path, forged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := r.Events("web"); len(evs) != 1 || evs[0].Kind != runtime.EventStarted {
+		t.Fatalf("unchanged stat re-read the file: %v", evs)
+	}
+	// An appended event changes the size: it is read.
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := runtime.RecordEventKey("web", runtime.EventExited, "status 0", ""); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _ := r.Events("web"); len(evs) != 2 || evs[1].Kind != runtime.EventExited {
+		t.Fatalf("after append: %v", evs)
+	}
+}
+
+// startUnshare starts `unshare --pid --fork --kill-child` with args and
+// kills it at cleanup.
+func startUnshare(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	c := exec.Command("unshare", append([]string{"--pid", "--fork", "--kill-child"}, args...)...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		c.Wait()
+	})
+	return c
+}
+
+// containerUnder finds the container whose init's parent is ppid.
+func containerUnder(snap runtime.Snapshot, ppid int) (runtime.Container, bool) {
+	for _, c := range snap.Containers {
+		for _, p := range c.Procs {
+			if p.PID == c.PID && p.PPID == ppid {
+				return c, true
+			}
+		}
+	}
+	return runtime.Container{}, false
+}
+
+// TestScanMeasuresBusyLoopAndTreeNestsContainer checks the UI's figures
+// against the kernel: a busy loop in a container reads near one core, and a
+// container started inside it hangs under it in the tree.
+func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: makes PID namespaces with unshare")
+	}
+	outer := startUnshare(t, "sh", "-c", "unshare --pid --fork --kill-child sleep 100000 & while :; do :; done")
+	r := New()
+	deadline := time.Now().Add(15 * time.Second)
+	var best float64
+	var busy runtime.Container
+	for time.Now().Before(deadline) {
+		snap, usage, err := r.Scan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := containerUnder(snap, outer.Process.Pid)
+		if ok {
+			busy = c
+			if u := usage[c.PID].CPUPercent; u > best {
+				best = u
+			}
+			if u := usage[c.PID]; u.CPUPercent > 110*float64(u.Processes) {
+				t.Fatalf("%d process(es) measured at %.1f%%: more than they can use", u.Processes, u.CPUPercent)
+			}
+			if usage[c.PID].RSSBytes <= 0 {
+				t.Fatalf("no resident memory for %d: %+v", c.PID, usage[c.PID])
+			}
+		}
+		// A busy loop on a shared 2-core machine gets most of a core.
+		if best >= 60 {
+			break
+		}
+		time.Sleep(300 * time.Millisecond) // the sampling interval, not a wait for a state
+	}
+	if best < 60 {
+		t.Fatalf("busy loop measured at most %.1f%% of a core, want about 100", best)
+	}
+
+	var tree *runtime.PIDNamespaceNode
+	var inner runtime.Container
+	for time.Now().Before(deadline.Add(5 * time.Second)) {
+		snap, _, err := r.Scan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := containerUnder(snap, outer.Process.Pid); ok {
+			busy = c // with the unshare it has started since
+		}
+		var ok bool
+		if inner, ok = findInner(snap, busy); ok {
+			tree = r.NamespaceTree(snap)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if tree == nil {
+		t.Fatal("the nested container never showed up")
+	}
+	parent := findNode(tree, busy.Namespaces[runtime.NSPID])
+	if parent == nil || parent.Container != busy.PID {
+		t.Fatalf("busy container's namespace not in the tree: %+v", parent)
+	}
+	if len(parent.Children) != 1 || parent.Children[0].Container != inner.PID {
+		t.Fatalf("nested container %d not under %d: children %+v", inner.PID, busy.PID, parent.Children)
+	}
+	if parent.Owner == 0 || parent.Owner != tree.Owner {
+		t.Fatalf("owner user namespace %d, want the host's %d", parent.Owner, tree.Owner)
+	}
+}
+
+// findInner finds the container started from inside outer's PID namespace.
+func findInner(snap runtime.Snapshot, outer runtime.Container) (runtime.Container, bool) {
+	for _, c := range snap.Containers {
+		if c.PID == outer.PID {
+			continue
+		}
+		for _, p := range outer.Procs {
+			// unshare, run by outer's shell, is the inner init's parent.
+			if p.PID == outer.PID {
+				continue
+			}
+			for _, q := range c.Procs {
+				if q.PID == c.PID && q.PPID == p.PID {
+					return c, true
+				}
+			}
+		}
+	}
+	return runtime.Container{}, false
+}
+
+func findNode(n *runtime.PIDNamespaceNode, ino uint64) *runtime.PIDNamespaceNode {
+	if n.Inode == ino {
+		return n
+	}
+	for _, c := range n.Children {
+		if f := findNode(c, ino); f != nil {
+			return f
+		}
+	}
+	return nil
+}
