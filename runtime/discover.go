@@ -507,8 +507,15 @@ func matchStates(snap *Snapshot, states []State, exited bool) {
 			c.Name = st.Name
 			c.Origin = OriginBoxtui
 			c.Mounts = st.Mounts
+			// boxtui pivot_roots, so /proc/PID/root reads "/": the rootfs
+			// it was launched from says more.
+			if c.Root == "/" && st.Rootfs != "" {
+				c.Root = st.Rootfs
+			}
 			if st.HolderPID > 0 && processStartTime(st.HolderPID) == st.HolderStart {
 				c.HolderPID = st.HolderPID
+			} else if st.HolderPID > 0 {
+				noteHolderLost(*c, st)
 			}
 			continue
 		}
@@ -534,6 +541,30 @@ func matchStates(snap *Snapshot, states []State, exited bool) {
 		snap.Containers = append(snap.Containers, c)
 	}
 }
+
+// noteHolderLost records, once, that a running container's holder died: its
+// console is gone, the container lives on. The state's holder PID is
+// cleared under the lock, so only one scan (of any boxtui process) writes
+// the event. Only root can write state; others just see HolderPID 0.
+func noteHolderLost(c Container, st State) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	first := false
+	err := UpdateState(st.Name, func(cur *State) error {
+		if cur.HolderPID != st.HolderPID || cur.InitPID != st.InitPID {
+			return errAlreadyNoted
+		}
+		cur.HolderPID, cur.HolderStart = 0, 0
+		first = true
+		return nil
+	})
+	if err == nil && first {
+		_ = RecordEvent(c, EventHolderLost, fmt.Sprintf("holder pid %d is gone: the console is lost, the container runs on", st.HolderPID), "")
+	}
+}
+
+var errAlreadyNoted = errors.New("already noted")
 
 // processStartTime returns the start time of pid, or 0 if it is gone. A
 // zombie counts as gone: it has exited, only its parent has not reaped it.

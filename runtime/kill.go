@@ -60,12 +60,14 @@ func openPidfd(pid int, startTime uint64) (int, error) {
 		}
 		return -1, fmt.Errorf("open pidfd of process %d: %w", pid, err)
 	}
-	if startTime != 0 {
-		got, err := ProcessStartTime(pid)
-		if err != nil || got != startTime {
-			unix.Close(fd)
-			return -1, fmt.Errorf("process %d: %w (it exited and its PID was reused)", pid, ErrNoProcess)
-		}
+	// processStartTime counts a zombie as gone: it has exited, only its
+	// parent has not reaped it, and a signal would vanish without a word.
+	if got := processStartTime(pid); got == 0 {
+		unix.Close(fd)
+		return -1, fmt.Errorf("process %d: %w (it exited)", pid, ErrNoProcess)
+	} else if startTime != 0 && got != startTime {
+		unix.Close(fd)
+		return -1, fmt.Errorf("process %d: %w (it exited and its PID was reused)", pid, ErrNoProcess)
 	}
 	return fd, nil
 }

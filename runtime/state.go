@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -117,7 +120,8 @@ func CreateState(st State) error {
 	if err := os.MkdirAll(RunDir(), 0o700); err != nil {
 		return fmt.Errorf("create state directory %s: %w", RunDir(), err)
 	}
-	tmp, err := os.MkdirTemp(RunDir(), ".new-"+st.Name+"-")
+	removeStaleTemps()
+	tmp, err := os.MkdirTemp(RunDir(), fmt.Sprintf(".new-%d-", os.Getpid()))
 	if err != nil {
 		return fmt.Errorf("create state for %q: %w", st.Name, err)
 	}
@@ -134,6 +138,31 @@ func CreateState(st State) error {
 		return fmt.Errorf("create state for %q: %w", st.Name, err)
 	}
 	return nil
+}
+
+// removeStaleTemps removes the hidden directories that a boxtui process
+// killed between creating and renaming them left behind: .new-PID-* from
+// CreateState and .rm-NAME-PID from RemoveState, whose PID is gone. (A PID
+// reused meanwhile only keeps one a little longer; it holds no name.)
+func removeStaleTemps() {
+	entries, _ := os.ReadDir(RunDir())
+	for _, e := range entries {
+		var pidText string
+		if rest, ok := strings.CutPrefix(e.Name(), ".new-"); ok {
+			pidText, _, _ = strings.Cut(rest, "-")
+		} else if rest, ok := strings.CutPrefix(e.Name(), ".rm-"); ok {
+			pidText = rest[strings.LastIndexByte(rest, '-')+1:]
+		} else {
+			continue
+		}
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(filepath.Join(RunDir(), e.Name()))
+		}
+	}
 }
 
 // LoadState reads the state of name.
@@ -285,10 +314,10 @@ func writeStateFileIn(dir string, st State) error {
 	if err != nil {
 		return fmt.Errorf("write state of %q: %w", st.Name, err)
 	}
+	// No fsync: state lives in /run, which is a tmpfs on every systemd
+	// host and does not outlive a reboot (nor do the containers it names);
+	// the rename alone makes each update all-or-nothing for readers.
 	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}

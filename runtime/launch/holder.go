@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -190,6 +191,7 @@ func (h *holder) run(early *stage0.Holder) int {
 	h.send(holderReport{Running: true})
 	h.report.Close()
 	h.report = nil
+	recordEvent(name, runtime.EventStarted, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), "boxtui run")
 
 	status := <-waitDone
 	// Every process of the PID namespace died with its init, so the slave
@@ -203,6 +205,26 @@ func (h *holder) run(early *stage0.Holder) int {
 	return 0
 }
 
+// recordEvent adds to a container's history; history is informative, and
+// failing to write it never fails the launch or the holder.
+func recordEvent(name, kind, detail, by string) {
+	if err := runtime.RecordEventKey(name, kind, detail, by); err != nil {
+		log.Printf("record %s event: %v", kind, err)
+	}
+}
+
+// recordExit writes how the container ended. A death by signal that no
+// boxtui kill announced was someone else's doing, and says so.
+func recordExit(name string, status ExitStatus) {
+	if status.Signal != "" {
+		evs, _ := runtime.Events(name)
+		if len(evs) == 0 || evs[len(evs)-1].Kind != runtime.EventKilled {
+			recordEvent(name, runtime.EventKilled, "SIG"+status.Signal+" to the init", "other")
+		}
+	}
+	recordEvent(name, runtime.EventExited, status.String(), "")
+}
+
 // finish records how the container ended, tells every client, and removes
 // the state if asked to.
 func (h *holder) finish(status ExitStatus) {
@@ -213,6 +235,7 @@ func (h *holder) finish(status ExitStatus) {
 			log.Printf("remove state: %v", err)
 		}
 	} else {
+		recordExit(name, status)
 		err := runtime.UpdateState(name, func(st *runtime.State) error {
 			st.Status = runtime.StatusExited
 			st.Exited = time.Now()

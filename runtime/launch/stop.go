@@ -24,6 +24,14 @@ const killWait = 5 * time.Second
 // first signal is an error wrapping runtime.ErrNoProcess.
 func Stop(c runtime.Container, grace time.Duration) error {
 	pid, start := c.PID, c.StartTime
+	if processGone(pid, start) {
+		return stopError(c, fmt.Errorf("process %d: %w", pid, runtime.ErrNoProcess))
+	}
+	how := "SIGKILL to the init"
+	if catchesTerm(pid) {
+		how = fmt.Sprintf("SIGTERM to the init, SIGKILL after %s", grace)
+	}
+	_ = runtime.RecordEvent(c, runtime.EventKilled, how, "boxtui")
 	if catchesTerm(pid) {
 		if err := runtime.Signal(pid, start, unix.SIGTERM); err != nil {
 			return stopError(c, err)
@@ -106,7 +114,15 @@ func SignalInit(c runtime.Container, sig unix.Signal) error {
 	if err := runtime.Signal(c.PID, c.StartTime, sig); err != nil {
 		return stopError(c, err)
 	}
+	_ = runtime.RecordEvent(c, runtime.EventKilled, "SIG"+runtime.SignalName(sig)+" to the init", "boxtui")
 	return nil
+}
+
+// processGone reports whether pid is no longer the process that started at
+// start.
+func processGone(pid int, start uint64) bool {
+	got, err := runtime.ProcessStartTime(pid)
+	return err != nil || got != start
 }
 
 // SignalProcess sends sig to the process of c whose PID inside the
@@ -121,6 +137,7 @@ func SignalProcess(c runtime.Container, innerPID int, sig unix.Signal) error {
 				}
 				return err
 			}
+			_ = runtime.RecordEvent(c, runtime.EventKilled, fmt.Sprintf("SIG%s to process %d inside (host pid %d, %s)", runtime.SignalName(sig), innerPID, p.PID, p.Comm), "boxtui")
 			return nil
 		}
 	}
