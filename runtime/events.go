@@ -45,25 +45,62 @@ type Event struct {
 	By string `json:"by,omitempty"`
 }
 
-// EventKey names the history of c: its boxtui name, or its PID namespace.
+// EventKey names the history of c: its boxtui name, or its PID namespace
+// and init start time. The kernel reuses namespace inodes, so the start
+// time keeps a dead container's history off a new one that got its inode.
 func EventKey(c Container) string {
 	if c.Name != "" {
 		return c.Name
 	}
-	return "pidns:" + strconv.FormatUint(c.Namespaces[NSPID], 10)
+	return fmt.Sprintf("pidns:%d@%d", c.Namespaces[NSPID], c.StartTime)
 }
 
+// maxForeignHistories bounds how many histories of containers boxtui did
+// not make are kept; the oldest go first.
+const maxForeignHistories = 200
+
+// EventsPath is the file that holds the history of key (see EventKey), for
+// callers that stat it to see whether it changed.
+func EventsPath(key string) (string, error) { return eventPath(key) }
+
 func eventPath(key string) (string, error) {
-	if ino, ok := strings.CutPrefix(key, "pidns:"); ok {
-		if _, err := strconv.ParseUint(ino, 10, 64); err != nil {
+	if rest, ok := strings.CutPrefix(key, "pidns:"); ok {
+		ino, start, found := strings.Cut(rest, "@")
+		if _, err := strconv.ParseUint(ino, 10, 64); err != nil || !found {
 			return "", fmt.Errorf("invalid event key %q", key)
 		}
-		return filepath.Join(RunDir(), "events", "pidns-"+ino+".jsonl"), nil
+		if _, err := strconv.ParseUint(start, 10, 64); err != nil {
+			return "", fmt.Errorf("invalid event key %q", key)
+		}
+		return filepath.Join(RunDir(), "events", "pidns-"+ino+"-"+start+".jsonl"), nil
 	}
 	if err := ValidateName(key); err != nil {
 		return "", err
 	}
 	return filepath.Join(StateDir(key), "events.jsonl"), nil
+}
+
+// pruneForeignHistories drops the oldest histories of non-boxtui
+// containers beyond maxForeignHistories.
+func pruneForeignHistories(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= maxForeignHistories {
+		return
+	}
+	type aged struct {
+		name string
+		mod  time.Time
+	}
+	var files []aged
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), "pidns-") {
+			files = append(files, aged{e.Name(), info.ModTime()})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.Before(files[j].mod) })
+	for i := 0; i < len(files)-maxForeignHistories; i++ {
+		os.Remove(filepath.Join(dir, files[i].name))
+	}
 }
 
 // RecordEvent appends an event to c's history. Each event is one write to
@@ -96,6 +133,9 @@ func RecordEventKey(key, kind, detail, by string) error {
 	}
 	if fi, err := f.Stat(); err == nil && fi.Size() > maxEvents*400 {
 		trimEvents(path)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() == int64(len(line)+1) && strings.HasPrefix(key, "pidns:") {
+		pruneForeignHistories(filepath.Dir(path)) // a new history: keep their number bounded
 	}
 	return nil
 }

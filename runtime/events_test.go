@@ -13,8 +13,8 @@ func TestEventsRecordReadTrim(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := Container{Name: "web"}
-	other := Container{Namespaces: NSSet{NSPID: 4026532999}}
-	if EventKey(other) != "pidns:4026532999" {
+	other := Container{Namespaces: NSSet{NSPID: 4026532999}, StartTime: 777}
+	if EventKey(other) != "pidns:4026532999@777" {
 		t.Fatalf("key %q", EventKey(other))
 	}
 	var wg sync.WaitGroup
@@ -52,7 +52,8 @@ func TestEventsRecordReadTrim(t *testing.T) {
 	if _, err := Events("../x"); err == nil {
 		t.Error("a bad key must be refused")
 	}
-	if evs, err := Events("pidns:1"); err != nil || len(evs) != 0 {
+	// Same namespace inode, later start: a different container, no history.
+	if evs, err := Events("pidns:4026532999@778"); err != nil || len(evs) != 0 {
 		t.Errorf("no history: %v %v", evs, err)
 	}
 }

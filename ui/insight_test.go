@@ -130,7 +130,7 @@ func TestEventsReadOnlyForSelectedWhileShown(t *testing.T) {
 	}
 	// Moving the selection reads the new container's history, and only it.
 	d.keys("esc", "down", "v")
-	if d.m.eventsOf != "pidns:4026532301" || len(d.m.events) != 0 {
+	if d.m.eventsOf != "pidns:4026532301@200" || len(d.m.events) != 0 {
 		t.Fatalf("after moving: events of %q, %d", d.m.eventsOf, len(d.m.events))
 	}
 	d.keys("esc")

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -124,16 +122,11 @@ func (r *Runtime) Events(key string) ([]runtime.Event, error) {
 // runtime.EventKey), for the stat that decides whether to re-read it; ""
 // when it cannot tell, and the history is then read every time.
 func eventsPath(key string) string {
-	if ino, ok := strings.CutPrefix(key, "pidns:"); ok {
-		if _, err := strconv.ParseUint(ino, 10, 64); err != nil {
-			return ""
-		}
-		return filepath.Join(runtime.RunDir(), "events", "pidns-"+ino+".jsonl")
-	}
-	if runtime.ValidateName(key) != nil {
+	path, err := runtime.EventsPath(key)
+	if err != nil {
 		return ""
 	}
-	return filepath.Join(runtime.StateDir(key), "events.jsonl")
+	return path
 }
 
 // UserNames looks uids up once each and remembers them.
