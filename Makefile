@@ -17,8 +17,12 @@ build:
 
 # All tests with the race detector. As root the integration tests run too:
 # they start real containers and clean up after themselves.
+# State and the action log go to a scratch directory, never the real
+# /run/boxtui and /var/log/boxtui (short path: it holds unix sockets).
 test: build
-	BOXTUI_BIN=$(CURDIR)/bin/boxtui BOXTUI_LOG=$(CURDIR)/bin/test-actions.log $(GO) test -race -count=1 -timeout 30m ./...
+	@rundir=$$(mktemp -d /tmp/boxtui-test.XXXXXX) && \
+	BOXTUI_BIN=$(CURDIR)/bin/boxtui BOXTUI_RUN_DIR=$$rundir BOXTUI_LOG=$$rundir/actions.log \
+		$(GO) test -race -count=1 -timeout 30m ./...; rc=$$?; rm -rf $$rundir; exit $$rc
 
 test-short:
 	$(GO) test -short -count=1 ./...
