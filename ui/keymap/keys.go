@@ -66,12 +66,16 @@ type Processes struct {
 }
 
 // ShortHelp is the help bar of the process view.
+// (Up and down go without saying, and would push back off an 80-column
+// bar.)
 func (k Processes) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Kill, k.Mark, k.Unmark, k.Back}
+	return []key.Binding{k.Kill, k.Mark, k.Unmark, k.Back}
 }
 
 // FullHelp lists every process view key.
-func (k Processes) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k Processes) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Kill, k.Mark, k.Unmark, k.Back}}
+}
 
 // Tree are the keys of the namespace tree: PID namespaces nested by parent,
 // the containers hung on them.
