@@ -179,10 +179,17 @@ func TestRunClientSIGKILLedAtAnyMomentLeavesAllOrNothing(t *testing.T) {
 		30 * time.Millisecond, 40 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond,
 		200 * time.Millisecond, 400 * time.Millisecond}
 	outcomes := map[string]int{}
+	volume := t.TempDir()
 	for i, d := range delays {
 		name := fmt.Sprintf("sweep%d", i)
 		mark := marker()
-		cmd := exec.Command(c.bin, "run", "--name", name, "--rootfs", rootfs, "--", "/bin/sleep", "1000", mark)
+		args := []string{"run", "--name", name, "--rootfs", rootfs}
+		if i%2 == 1 {
+			// Every other launch has a bind mount, attached while the init
+			// waits (Prepare): kills land in that step too.
+			args = append(args, "-v", volume+":/data:ro")
+		}
+		cmd := exec.Command(c.bin, append(args, "--", "/bin/sleep", "1000", mark)...)
 		cmd.Env = c.env
 		cmd.Stdin = strings.NewReader("") // no terminal: run passes stdio and waits
 		if err := cmd.Start(); err != nil {
