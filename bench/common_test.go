@@ -1,52 +1,17 @@
 package bench
 
 import (
+	"boxtui/internal/testutil"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // boxtuiBin returns the boxtui binary to measure: $BOXTUI_BIN (what `make
 // bench` sets), else one built once for this test binary.
-func boxtuiBin(tb testing.TB) string {
-	tb.Helper()
-	if p := os.Getenv("BOXTUI_BIN"); p != "" {
-		return p
-	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "boxtui-bench-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "boxtui")
-		out, err := exec.Command("go", "build", "-o", binPath, "boxtui/cmd/boxtui").CombinedOutput()
-		if err != nil {
-			binErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if binErr != nil {
-		tb.Fatalf("build boxtui: %v", binErr)
-	}
-	return binPath
-}
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
+func boxtuiBin(tb testing.TB) string { return testutil.Binary(tb) }
 
 func requireRoot(tb testing.TB) {
 	tb.Helper()
@@ -76,3 +41,5 @@ func timeCmd(tb testing.TB, name string, args ...string) time.Duration {
 	}
 	return d
 }
+
+func TestMain(m *testing.M) { testutil.Main(m) }

@@ -29,7 +29,6 @@ func init() {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	e2e.RemoveBinary()
 	testutil.Cleanup()
 	os.Exit(code)
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
+	"boxtui/internal/testutil"
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -78,38 +77,10 @@ func TestCLIDocsListEveryCommand(t *testing.T) {
 	}
 }
 
-// boxtuiBinary is $BOXTUI_BIN (set by make test), else a binary built once.
-// Completion is tested through a real process: cobra binds the completion
-// command to the stdout of the first Execute, so in-process runs cannot
-// capture it.
-func boxtuiBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("BOXTUI_BIN"); p != "" {
-		return p
-	}
-	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "boxtui-docs-test-")
-		if err != nil {
-			builtErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "boxtui")
-		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
-		if err != nil {
-			builtErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if builtErr != nil {
-		t.Fatal(builtErr)
-	}
-	return builtBin
-}
-
-var (
-	builtOnce sync.Once
-	builtBin  string
-	builtErr  error
-)
+// boxtuiBinary is the binary under test. Completion is tested through a
+// real process: cobra binds the completion command to the stdout of the
+// first Execute, so in-process runs cannot capture it.
+func boxtuiBinary(t *testing.T) string { return testutil.Binary(t) }
 
 // `boxtui completion SHELL` prints a script each shell can load.
 func TestCompletionScripts(t *testing.T) {

@@ -147,8 +147,8 @@ func TestCLITargetErrors(t *testing.T) {
 // that root sees more.
 func TestLsAsNonRootWarns(t *testing.T) {
 	testutil.RequireRoot(t, "it drops to another uid to show what a non-root user sees")
-	// The binary goes in a world-readable directory: the checkout itself may
-	// sit under a home directory that uid 65534 cannot enter.
+	// A copy in a world-readable directory: the checkout (and $BOXTUI_BIN)
+	// may sit under a home directory that uid 65534 cannot enter.
 	dir, err := os.MkdirTemp("", "boxtui-nonroot-")
 	if err != nil {
 		t.Fatal(err)
@@ -156,8 +156,12 @@ func TestLsAsNonRootWarns(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
 	bin := dir + "/boxtui"
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	data, err := os.ReadFile(testutil.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	testutil.StartUnshare(t, testutil.Rootfs(t), "/bin/sleep", "1000")
 	cmd := exec.Command(bin, "ls")

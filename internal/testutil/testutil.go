@@ -94,10 +94,12 @@ func FreshRootfs(t testing.TB) string {
 	return dir
 }
 
-// Cleanup removes the rootfs shared by Rootfs. It refuses (and says so on
+// Cleanup removes the binary Binary built and the rootfs shared by Rootfs.
+// It refuses to remove the rootfs (and says so on
 // stderr) while something is still mounted inside it, rather than have
 // RemoveAll descend into a mount.
 func Cleanup() {
+	removeBinary()
 	if sharedDir == "" {
 		return
 	}

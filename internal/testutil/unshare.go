@@ -2,7 +2,6 @@ package testutil
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,7 +9,6 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,25 +17,6 @@ import (
 // StartTimeout bounds how long StartUnshare waits for the container's init
 // to exec the requested program.
 var StartTimeout = 10 * time.Second
-
-// lockedBuffer collects a child's output; exec copies into it from its own
-// goroutine while a failing test may read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // StartUnshare starts a container the way the seed blog post does:
 //
@@ -68,7 +47,7 @@ func StartUnshare(t testing.TB, rootfs string, args ...string) int {
 	cmdArgs := append([]string{"--pid", "--fork", "--kill-child", "--mount-proc=" + filepath.Join(rootfs, "proc"),
 		"chroot", rootfs}, args...)
 	cmd := exec.Command(unshare, cmdArgs...)
-	out := &lockedBuffer{}
+	out := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// If the test binary dies, unshare dies, and --kill-child takes the
 	// container with it: no orphaned sleep 1000 after a crashed test. The

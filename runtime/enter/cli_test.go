@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,49 +22,12 @@ import (
 
 // The CLI tests run `boxtui exec` as a user would: a real binary, built
 // once per test binary.
-var (
-	cliOnce sync.Once
-	cliDir  string
-	cliPath string
-	cliErr  error
-)
-
-func boxtuiBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("BOXTUI_BIN"); p != "" {
-		return p
-	}
-	cliOnce.Do(func() {
-		cliDir, cliErr = os.MkdirTemp("", "boxtui-enter-cli-")
-		if cliErr != nil {
-			return
-		}
-		// Other users must be able to run it, for the not-root test.
-		os.Chmod(cliDir, 0o755)
-		cliPath = filepath.Join(cliDir, "boxtui")
-		out, err := exec.Command("go", "build", "-o", cliPath, "boxtui/cmd/boxtui").CombinedOutput()
-		if err != nil {
-			cliErr = fmt.Errorf("go build boxtui: %v\n%s", err, out)
-		}
-	})
-	if cliErr != nil {
-		t.Fatal(cliErr)
-	}
-	return cliPath
-}
-
-// removeCLI is called by TestMain after the tests.
-func removeCLI() {
-	if cliDir != "" {
-		os.RemoveAll(cliDir)
-	}
-}
 
 // boxtui runs the CLI with args and stdin, and returns stdout, stderr and
 // the exit code.
 func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(boxtuiBinary(t), args...)
+	cmd := exec.Command(testutil.Binary(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -140,7 +102,7 @@ func TestCLIErrors(t *testing.T) {
 	}
 
 	// Not root.
-	cmd := exec.Command(boxtuiBinary(t), "exec", pid, "--", "true")
+	cmd := exec.Command(testutil.Binary(t), "exec", pid, "--", "true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	errOut, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -153,7 +115,7 @@ func TestCLIErrors(t *testing.T) {
 // entered command to get it, and boxtui to exit as the command did.
 func TestCLIForwardsSignals(t *testing.T) {
 	c, _ := unshareContainer(t)
-	cmd := exec.Command(boxtuiBinary(t), "exec", strconv.Itoa(c.PID), "--", "/bin/sleep", "1000")
+	cmd := exec.Command(testutil.Binary(t), "exec", strconv.Itoa(c.PID), "--", "/bin/sleep", "1000")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +177,7 @@ func childWithComm(parent int, comm string) int {
 func TestCLIBoxtuiContainer(t *testing.T) {
 	testutil.RequireRoot(t, "launches a boxtui container")
 	pinThread(t)
-	bin := boxtuiBinary(t)
+	bin := testutil.Binary(t)
 	if _, _, code := boxtui(t, "", "run", "--help"); code != 0 {
 		t.Skip("this boxtui has no run command yet")
 	}
@@ -268,7 +230,7 @@ func TestCLIBoxtuiContainer(t *testing.T) {
 // is resized (SIGWINCH to boxtui), and its exit code comes back.
 func TestCLITerminal(t *testing.T) {
 	c, _ := unshareContainer(t)
-	cmd := exec.Command(boxtuiBinary(t), "exec", strconv.Itoa(c.PID), "--", "/bin/bash", "--norc", "--noprofile", "-i")
+	cmd := exec.Command(testutil.Binary(t), "exec", strconv.Itoa(c.PID), "--", "/bin/bash", "--norc", "--noprofile", "-i")
 	cmd.Env = append(os.Environ(), "TERM=xterm")
 	term, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
@@ -285,7 +247,7 @@ func TestCLITerminal(t *testing.T) {
 			t.Error("boxtui exec did not exit")
 		}
 	})
-	screen := &lockedBuffer{}
+	screen := &testutil.LockedBuffer{}
 	go io.Copy(screen, term)
 
 	// The shell computes the marker, so the echoed command line never

@@ -200,7 +200,7 @@ func TestTTY(t *testing.T) {
 func TestTwoShells(t *testing.T) {
 	c, _ := unshareContainer(t)
 	top := start(t, c, Options{TTY: true, Rows: 24, Cols: 80, Command: []string{"top", "-d", "0.2"}})
-	screen := &lockedBuffer{}
+	screen := &testutil.LockedBuffer{}
 	go io.Copy(screen, top.Master) // top blocks if nobody drains its PTY
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		return strings.Contains(screen.String(), "PID")

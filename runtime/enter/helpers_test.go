@@ -9,7 +9,6 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,7 +29,6 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	testutil.Cleanup()
-	removeCLI()
 	os.Exit(code)
 }
 
@@ -142,24 +140,6 @@ func checkNoMountLeak(t *testing.T, dir string) {
 	})
 }
 
-// lockedBuffer collects output written from os/exec's copy goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // start starts opts in c and makes sure the process is killed and reaped
 // by the end of the test.
 func start(t *testing.T, c runtime.Container, opts Options) *Process {
@@ -181,7 +161,7 @@ func start(t *testing.T, c runtime.Container, opts Options) *Process {
 // run runs argv in c to the end and returns its combined output.
 func run(t *testing.T, c runtime.Container, opts Options) (string, ExitStatus) {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &testutil.LockedBuffer{}
 	opts.Stdout, opts.Stderr = out, out
 	p := start(t, c, opts)
 	st := waitDone(t, p)
@@ -294,7 +274,7 @@ func pinThread(t *testing.T) {
 func startChrootOnly(t *testing.T, rootfs string) int {
 	t.Helper()
 	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "chroot", rootfs, "/bin/sleep", "1000")
-	var out lockedBuffer
+	var out testutil.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

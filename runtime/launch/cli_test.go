@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,48 +19,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binDir  string
-	binErr  error
-)
-
-// boxtuiBin returns the boxtui binary: $BOXTUI_BIN, or one built once for
-// this test binary.
-func boxtuiBin(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("BOXTUI_BIN"); p != "" {
-		return p
-	}
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "boxtui-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "boxtui")
-		out, err := exec.Command("go", "build", "-o", binPath, "boxtui/cmd/boxtui").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-// removeBin is called by TestMain.
-func removeBin() {
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-}
-
 // boxtui runs the CLI and returns stdout, stderr and the exit code.
 func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(boxtuiBin(t), args...)
+	cmd := exec.Command(testutil.Binary(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -175,7 +136,7 @@ func TestCLIRemoveForce(t *testing.T) {
 func TestCLIClientKilledContainerSurvives(t *testing.T) {
 	rootfs := setup(t)
 	killByName(t, "cli3")
-	cmd := exec.Command(boxtuiBin(t), "run", "--name", "cli3", "--rootfs", rootfs, "--", "/bin/sleep", "1000")
+	cmd := exec.Command(testutil.Binary(t), "run", "--name", "cli3", "--rootfs", rootfs, "--", "/bin/sleep", "1000")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +217,7 @@ func (tm *tmux) waitFor(want string) {
 // ctrl+q detaches and leaves it running.
 func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
 	rootfs := setup(t)
-	bin := boxtuiBin(t)
+	bin := testutil.Binary(t)
 	killByName(t, "tm")
 	tm := newTmux(t, fmt.Sprintf("env BOXTUI_RUN_DIR=%s PS1='outer> ' bash --norc --noprofile", runtime.RunDir()))
 	tm.waitFor("outer>")

@@ -44,7 +44,6 @@ func TestMain(m *testing.M) {
 		os.Exit(3)
 	}
 	code := m.Run()
-	removeBin()
 	testutil.Cleanup()
 	os.Exit(code)
 }
@@ -685,7 +684,7 @@ func TestTwoClientsLatestSizeWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer second.Close()
-	outputs := map[*Console]*lockedBuffer{c.Console: {}, second: {}}
+	outputs := map[*Console]*testutil.LockedBuffer{c.Console: {}, second: {}}
 	for con, buf := range outputs {
 		go io.Copy(buf, con)
 	}
@@ -704,23 +703,6 @@ func TestTwoClientsLatestSizeWins(t *testing.T) {
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		return strings.Contains(outputs[c.Console].String(), "S77x33")
 	}, "the first client to get the same output")
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // The client is SIGKILLed half way through a launch (after the init is set

@@ -15,7 +15,6 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	RemoveBinary()
 	testutil.Cleanup()
 	os.Exit(code)
 }

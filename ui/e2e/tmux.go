@@ -4,14 +4,12 @@
 package e2e
 
 import (
+	"boxtui/internal/testutil"
 	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -19,47 +17,8 @@ import (
 // PollInterval is how often Wait re-reads the screen.
 const PollInterval = 15 * time.Millisecond
 
-var (
-	buildOnce sync.Once
-	buildBin  string
-	buildErr  error
-)
-
-// Binary returns the boxtui binary under test: $BOXTUI_BIN (what `make
-// test` sets), else one built once per test binary from this source tree.
-func Binary(t testing.TB) string {
-	t.Helper()
-	if b := os.Getenv("BOXTUI_BIN"); b != "" {
-		return b
-	}
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "boxtui-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildBin = filepath.Join(dir, "boxtui")
-		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/boxtui")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/boxtui: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
-}
-
-// RemoveBinary deletes the binary Binary built, if any; call it from
-// TestMain after the tests ran.
-func RemoveBinary() {
-	if buildBin != "" {
-		os.RemoveAll(filepath.Dir(buildBin))
-	}
-}
+// Binary returns the boxtui binary under test (see testutil.Binary).
+func Binary(t testing.TB) string { return testutil.Binary(t) }
 
 // Session is one tmux server with one window running a command.
 type Session struct {
