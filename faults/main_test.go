@@ -27,7 +27,21 @@ func init() {
 	goruntime.LockOSThread()
 }
 
+// claimEnv makes the test binary a stand-in for a `boxtui run` client that
+// dies right after claiming a name: it writes the "creating" state a launch
+// starts with, and exits.
+const claimEnv = "BOXTUI_FAULTS_CLAIM"
+
 func TestMain(m *testing.M) {
+	if name := os.Getenv(claimEnv); name != "" {
+		err := runtime.CreateState(runtime.State{Name: name, Rootfs: "/", Command: []string{"/bin/true"},
+			Status: runtime.StatusCreating, Created: time.Now()})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	code := m.Run()
 	testutil.Cleanup()
 	os.Exit(code)
