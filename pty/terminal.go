@@ -15,6 +15,7 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/ansi"
 	cpty "github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultScrollback is how many lines scrolled off the top are kept when no
@@ -49,6 +50,9 @@ type ExitError struct {
 // Error reads like "exited with status 3" or "killed by signal 9".
 func (e *ExitError) Error() string {
 	if e.Signal != 0 {
+		if name := unix.SignalName(e.Signal); name != "" {
+			return "killed by " + name
+		}
 		return fmt.Sprintf("killed by signal %d", int(e.Signal))
 	}
 	return fmt.Sprintf("exited with status %d", e.Code)

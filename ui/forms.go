@@ -70,7 +70,6 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 	fs := &formState{
 		title:   "launch a container",
 		rootfs:  m.backend.DefaultRootfs(),
-		command: "/bin/sh",
 	}
 	if m.lastLaunch != nil {
 		// The last launch failed: offer what was typed, to fix and retry.
@@ -102,13 +101,9 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 				}
 				return nil
 			}),
-		huh.NewInput().Title("Command").Value(&fs.command).
-			Validate(func(s string) error {
-				if len(strings.Fields(s)) == 0 {
-					return errors.New("give a command to run as PID 1, e.g. /bin/sh")
-				}
-				return nil
-			}),
+		// Empty means what `boxtui run` picks: bash if the rootfs has it,
+		// else sh.
+		huh.NewInput().Title("Command").Value(&fs.command).Placeholder("/bin/bash, else /bin/sh"),
 		huh.NewInput().Title("Hostname").Value(&fs.hostname).Placeholder("same as the name"),
 		huh.NewConfirm().Title("Own network namespace (no network inside)?").Value(&fs.net).
 			Affirmative("yes").Negative("no"),

@@ -225,7 +225,7 @@ func TestLaunchOffersToCreateMissingRootfs(t *testing.T) {
 	d.keys("y")
 	want := []string{
 		"create-rootfs /var/lib/boxtui/rootfs",
-		"launch demo rootfs=/var/lib/boxtui/rootfs cmd=/bin/sh host= net=false mounts=[{/srv /srv true}]",
+		"launch demo rootfs=/var/lib/boxtui/rootfs cmd= host= net=false mounts=[{/srv /srv true}]",
 	}
 	got := d.b.Calls()
 	if len(got) < 3 || !slices.Equal(got[:2], want) || !strings.HasPrefix(got[2], "console demo ") {

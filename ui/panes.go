@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"boxtui/pty"
 	"boxtui/runtime"
 	"boxtui/ui/components/table"
 
@@ -200,11 +202,15 @@ func (m Model) paneDone(msg paneDoneMsg) (tea.Model, tea.Cmd) {
 	if p == nil {
 		return m, nil
 	}
-	how := "exited normally"
+	how, fault := "exited normally", false
 	if err := p.term.Err(); err != nil {
+		// A program that exited or was killed ended; anything else (a lost
+		// console, a broken stream) is a fault and shows as an error.
+		var exit *pty.ExitError
+		fault = !errors.As(err, &exit)
 		how = "ended: " + err.Error()
 	}
-	m.setStatus(fmt.Sprintf("pane %d (%s %s) %s", i+1, p.label, p.kind, how), p.term.Err() != nil)
+	m.setStatus(fmt.Sprintf("pane %d (%s %s) %s", i+1, p.label, p.kind, how), fault)
 	m.removePane(i)
 	t := p.term
 	return m, tea.Batch(func() tea.Msg { t.Close(); return nil }, m.rescan())

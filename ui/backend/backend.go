@@ -20,6 +20,8 @@ import (
 	"boxtui/runtime/launch"
 	"boxtui/runtime/rootfs"
 	"boxtui/ui"
+
+	"golang.org/x/sys/unix"
 )
 
 // Runtime is the real backend.
@@ -248,7 +250,11 @@ func (t *consoleTerminal) Err() error {
 		if st.Code == 0 && st.Signal == "" {
 			return nil
 		}
-		return fmt.Errorf("container exited: %s", st)
+		// The same type an exec pane's shell reports: an ending, not a fault.
+		if st.Signal != "" {
+			return &pty.ExitError{Code: -1, Signal: unix.SignalNum("SIG" + st.Signal)}
+		}
+		return &pty.ExitError{Code: st.Code}
 	}
 	return t.Terminal.Err()
 }
