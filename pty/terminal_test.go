@@ -169,8 +169,8 @@ func TestExitStatus(t *testing.T) {
 	term = startBash(t, 80, 24)
 	term.SendText("kill -9 $$\r")
 	waitDone(t, term)
-	if err := term.Err(); err == nil || err.Error() != "killed by signal 9" {
-		t.Fatalf("Err() = %v, want killed by signal 9", err)
+	if err := term.Err(); err == nil || err.Error() != "killed by SIGKILL" {
+		t.Fatalf("Err() = %v, want killed by SIGKILL", err)
 	}
 
 	term = startBash(t, 80, 24)
