@@ -6,6 +6,7 @@ import (
 	"boxtui/runtime"
 	"boxtui/runtime/launch"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 )
 
@@ -28,7 +29,7 @@ with the container's exit code when it ends.`,
 				return err
 			}
 			defer con.Close()
-			if launch.IsTerminal(int(os.Stdin.Fd())) && launch.IsTerminal(int(os.Stdout.Fd())) {
+			if term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {
 				return attachTerminal(cmd, con)
 			}
 			st, err := launch.AttachConsole(con, os.Stdin, cmd.OutOrStdout(), nil, launch.AttachOptions{DetachKeys: []byte{}})

@@ -12,6 +12,8 @@ import (
 	"boxtui/runtime/launch"
 	"boxtui/runtime/mounts"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/spf13/cobra"
 )
 
@@ -82,10 +84,9 @@ code; stderr arrives on stdout, as on any console.`,
 }
 
 func runContainer(cmd *cobra.Command, opts launch.Options, detach bool) error {
-	stdin, stdout := int(os.Stdin.Fd()), int(os.Stdout.Fd())
-	interactive := !detach && launch.IsTerminal(stdin) && launch.IsTerminal(stdout)
+	interactive := !detach && term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd())
 	if interactive {
-		if s, err := launch.TerminalSize(stdout); err == nil {
+		if s, err := terminalSize(); err == nil {
 			opts.Rows, opts.Cols = s.Rows, s.Cols
 		}
 	} else if !detach {
@@ -112,21 +113,21 @@ func runContainer(cmd *cobra.Command, opts launch.Options, detach bool) error {
 // window size following SIGWINCH, until the container exits or the user
 // detaches.
 func attachTerminal(cmd *cobra.Command, con *launch.Console) error {
-	stdout := int(os.Stdout.Fd())
-	restore, err := launch.MakeRaw(int(os.Stdin.Fd()))
+	state, err := term.MakeRaw(os.Stdin.Fd())
 	if err != nil {
-		return err
+		return fmt.Errorf("put the terminal in raw mode: %w", err)
 	}
+	restore := func() error { return term.Restore(os.Stdin.Fd(), state) }
 	resize := make(chan launch.Size, 1)
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
 	defer signal.Stop(winch)
-	if s, err := launch.TerminalSize(stdout); err == nil {
+	if s, err := terminalSize(); err == nil {
 		resize <- s
 	}
 	go func() {
 		for range winch {
-			if s, err := launch.TerminalSize(stdout); err == nil {
+			if s, err := terminalSize(); err == nil {
 				// Only the latest size matters: replace a pending one.
 				select {
 				case <-resize:
@@ -161,3 +162,12 @@ func exitResult(name string, st *launch.ExitStatus, err error) error {
 }
 
 var _ io.Reader = (*launch.Console)(nil)
+
+// terminalSize is the size of the terminal on stdout.
+func terminalSize() (launch.Size, error) {
+	cols, rows, err := term.GetSize(os.Stdout.Fd())
+	if err != nil {
+		return launch.Size{}, fmt.Errorf("read terminal size: %w", err)
+	}
+	return launch.Size{Rows: rows, Cols: cols}, nil
+}

@@ -5,7 +5,8 @@
 // It runs from this package's init when boxtui is started as `boxtui exec
 // ...`: Go initialises every package of the binary before main, and the UI
 // libraries alone cost more than the exec itself. This package imports only
-// the standard library, x/sys and boxtui's runtime, so its init comes before
+// the standard library, x/sys, charmbracelet/x/term (which itself imports
+// only x/sys) and boxtui's runtime, so its init comes before
 // theirs. Anything it does not understand (help, a bad flag) it leaves to
 // the cobra command in cmd/boxtui, which parses with Parse too, so both
 // paths agree.
@@ -27,6 +28,7 @@ import (
 	"boxtui/runtime"
 	"boxtui/runtime/enter"
 
+	"github.com/charmbracelet/x/term"
 	"golang.org/x/sys/unix"
 )
 
@@ -198,8 +200,8 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	var outDone chan struct{}
 	if useTTY {
 		if stdinTTY {
-			if restore, err := makeRaw(inFile); err == nil {
-				defer restore()
+			if state, err := term.MakeRaw(inFile.Fd()); err == nil {
+				defer term.Restore(inFile.Fd(), state)
 			}
 		}
 		if stdinTTY || f.Interactive {
@@ -286,31 +288,9 @@ func terminalSize(in *os.File, out io.Writer) (rows, cols uint16) {
 		if f == nil {
 			continue
 		}
-		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Row > 0 && ws.Col > 0 {
-			return ws.Row, ws.Col
+		if w, h, err := term.GetSize(f.Fd()); err == nil && w > 0 && h > 0 {
+			return uint16(h), uint16(w)
 		}
 	}
 	return 24, 80
-}
-
-// makeRaw puts the terminal in raw mode, as cfmakeraw(3) does, so every
-// key goes to the command's PTY untouched; restore puts it back.
-func makeRaw(f *os.File) (restore func(), err error) {
-	fd := int(f.Fd())
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return nil, err
-	}
-	raw := *old
-	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	raw.Oflag &^= unix.OPOST
-	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	raw.Cflag &^= unix.CSIZE | unix.PARENB
-	raw.Cflag |= unix.CS8
-	raw.Cc[unix.VMIN] = 1
-	raw.Cc[unix.VTIME] = 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &raw); err != nil {
-		return nil, err
-	}
-	return func() { unix.IoctlSetTermios(fd, unix.TCSETS, old) }, nil
 }
