@@ -67,6 +67,15 @@ type Container struct {
 	Procs []Process `json:"procs,omitempty"`
 }
 
+// Target names c the way the CLI takes a TARGET and the action log writes
+// it: its boxtui name, else "pid:" and its init's host PID.
+func (c Container) Target() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return "pid:" + strconv.Itoa(c.PID)
+}
+
 // Snapshot is the result of one scan.
 type Snapshot struct {
 	Host       NSSet       // boxtui's own namespaces, the "host" reference

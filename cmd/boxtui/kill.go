@@ -57,11 +57,11 @@ pidfds after re-checking their start time, so a recycled PID is never hit.`,
 				if sig == 0 {
 					sig = unix.SIGTERM
 				}
-				return logged("signal", containerTarget(c)+" pid "+strconv.Itoa(inner)+" "+unix.SignalName(sig), launch.SignalProcess(c, inner, sig))
+				return logged("signal", c.Target()+" pid "+strconv.Itoa(inner)+" "+unix.SignalName(sig), launch.SignalProcess(c, inner, sig))
 			case sig != 0:
-				return logged("signal", containerTarget(c)+" "+unix.SignalName(sig), launch.SignalInit(c, sig))
+				return logged("signal", c.Target()+" "+unix.SignalName(sig), launch.SignalInit(c, sig))
 			}
-			return logged("stop", containerTarget(c), launch.Stop(c, time.Duration(grace*float64(time.Second))))
+			return logged("stop", c.Target(), launch.Stop(c, time.Duration(grace*float64(time.Second))))
 		},
 	}
 	kill.Flags().StringVarP(&sigName, "signal", "s", "", "send just this signal (TERM, KILL, HUP, 9...)")

@@ -49,7 +49,7 @@ anything under /proc or /sys are refused.`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.add", containerTarget(c)+" "+args[1]+" -> "+args[2]+" "+roOrRW(ro), mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir}))
+			return logged("mount.add", c.Target()+" "+args[1]+" -> "+args[2]+" "+roOrRW(ro), mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir}))
 		},
 	}
 	mount.Flags().BoolVar(&ro, "ro", false, "mount read-only")
@@ -76,7 +76,7 @@ boxtui container name or the host PID of a process in a container.`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.flip", containerTarget(c)+" "+args[1]+" "+roOrRW(toRO), mounts.Remount(c, args[1], toRO))
+			return logged("mount.flip", c.Target()+" "+args[1]+" "+roOrRW(toRO), mounts.Remount(c, args[1], toRO))
 		},
 	}
 	remount.Flags().BoolVar(&toRO, "ro", false, "make it read-only")
@@ -99,7 +99,7 @@ boxtui container name or the host PID of a process in a container.`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.remove", containerTarget(c)+" "+args[1], mounts.Remove(c, args[1]))
+			return logged("mount.remove", c.Target()+" "+args[1], mounts.Remove(c, args[1]))
 		},
 	}
 	rootCmd.AddCommand(umount)

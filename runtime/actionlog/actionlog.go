@@ -48,6 +48,13 @@ var (
 	now     = time.Now
 )
 
+// Logged records action on target and passes err on, so a call site stays
+// one line: return actionlog.Logged("kill", target, launch.Stop(c, grace)).
+func Logged(action, target string, err error) error {
+	Record(action, target, err)
+	return err
+}
+
 // Record appends one line for action on target: outcome "ok" when err is
 // nil, else the error text. It never blocks the caller on a failure to log;
 // see Err.

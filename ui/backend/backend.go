@@ -267,7 +267,7 @@ func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error)
 		Cols: uint16(cols),
 		Env:  []string{"TERM=xterm-256color"},
 	})
-	if err := logged("exec", containerTarget(c)+" shell", err); err != nil {
+	if err := logged("exec", c.Target()+" shell", err); err != nil {
 		return nil, err
 	}
 	t := pty.New(cols, rows)
@@ -329,7 +329,7 @@ func (r *Runtime) Kill(pid int, startTime uint64, sig syscall.Signal) error {
 
 // Stop stops a container: SIGTERM, grace, SIGKILL.
 func (r *Runtime) Stop(c runtime.Container, grace time.Duration) error {
-	return logged("stop", containerTarget(c), launch.Stop(c, grace))
+	return logged("stop", c.Target(), launch.Stop(c, grace))
 }
 
 // The mount engine is wired in by mounts.go; until then the panel shows the
@@ -359,7 +359,7 @@ func (r *Runtime) AddMount(c runtime.Container, source, target string, readOnly 
 	if addMount == nil {
 		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
 	}
-	return logged("mount.add", containerTarget(c)+" "+source+" -> "+target+" "+roOrRW(readOnly), addMount(c, source, target, readOnly))
+	return logged("mount.add", c.Target()+" "+source+" -> "+target+" "+roOrRW(readOnly), addMount(c, source, target, readOnly))
 }
 
 // SetMountReadOnly flips a mount between ro and rw.
@@ -367,7 +367,7 @@ func (r *Runtime) SetMountReadOnly(c runtime.Container, target string, readOnly 
 	if remountMount == nil {
 		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
 	}
-	return logged("mount.flip", containerTarget(c)+" "+target+" "+roOrRW(readOnly), remountMount(c, target, readOnly))
+	return logged("mount.flip", c.Target()+" "+target+" "+roOrRW(readOnly), remountMount(c, target, readOnly))
 }
 
 // RemoveMount unmounts target inside c.
@@ -375,24 +375,15 @@ func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
 	if removeMount == nil {
 		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
 	}
-	return logged("mount.remove", containerTarget(c)+" "+target, removeMount(c, target))
+	return logged("mount.remove", c.Target()+" "+target, removeMount(c, target))
 }
 
 // logged records a privileged action in boxtui's action log (as the CLI
 // does, with the same action names) and passes err on.
-func logged(action, target string, err error) error {
-	actionlog.Record(action, target, err)
-	return err
-}
+var logged = actionlog.Logged
 
-// containerTarget names a container in the log: its boxtui name, else its
-// init's host PID.
-func containerTarget(c runtime.Container) string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return "pid:" + strconv.Itoa(c.PID)
-}
+// containerTarget names a container in the log, as the CLI does.
+func containerTarget(c runtime.Container) string { return c.Target() }
 
 func roOrRW(readOnly bool) string {
 	if readOnly {
