@@ -1,7 +1,6 @@
 package main
 
 import (
-	"boxtui/runtime"
 	"boxtui/runtime/actionlog"
 	"boxtui/runtime/launch"
 )
@@ -10,9 +9,6 @@ import (
 // (/var/log/boxtui/actions.log, see docs/config.md) and passes err on.
 // Only actions that were attempted are logged, not refused command lines.
 var logged = actionlog.Logged
-
-// containerTarget names a container in the log.
-func containerTarget(c runtime.Container) string { return c.Target() }
 
 // launchTarget names a launch in the log: the container's name when it
 // started, else the name asked for and the rootfs.

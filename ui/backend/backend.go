@@ -382,9 +382,6 @@ func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
 // does, with the same action names) and passes err on.
 var logged = actionlog.Logged
 
-// containerTarget names a container in the log, as the CLI does.
-func containerTarget(c runtime.Container) string { return c.Target() }
-
 func roOrRW(readOnly bool) string {
 	if readOnly {
 		return "ro"
