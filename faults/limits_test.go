@@ -57,7 +57,7 @@ func startUnshareWith(t *testing.T, flags ...string) runtime.Container {
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		for _, pid := range processesWith(mark) {
 			found, err := runtime.FindContainer(fmt.Sprint(pid))
-			if err == nil && found.PID == pid && strings.Contains(found.Command, mark) {
+			if err == nil && found.PID == pid && strings.HasPrefix(found.Command, "/bin/sleep 1000 "+mark) {
 				c = found
 				return true
 			}
