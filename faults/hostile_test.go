@@ -130,6 +130,24 @@ func exchanger(t *testing.T, a, b string) (swaps *atomic.Int64) {
 	return swaps
 }
 
+// checkSourceInRoot fails if the host's mount table shows src mounted
+// anywhere but under rootfs (a container with its own mount namespace gets
+// its mounts in that namespace: there, src shows nowhere in the host's).
+func checkSourceInRoot(t *testing.T, src, rootfs string) {
+	t.Helper()
+	infos, err := testutil.HostMounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range infos {
+		// Root is the source's path within its filesystem: src itself,
+		// or its tail when /tmp is a mount of its own.
+		if m.Root != "/" && strings.HasSuffix(src, m.Root) && !strings.HasPrefix(m.Mountpoint, rootfs+"/") {
+			t.Fatalf("the source is mounted outside the container's root, at the host's %s", m.Mountpoint)
+		}
+	}
+}
+
 // A container swaps a directory on the path of a bind mount with a symlink
 // to a host directory, over and over, while boxtui attaches and detaches
 // mounts at that path hundreds of times. Resolution in the container's root
@@ -174,25 +192,12 @@ func TestSymlinkExchangeDuringMountStaysInRoot(t *testing.T) {
 						refused++
 					} else {
 						added++
+						checkSourceInRoot(t, src, rootfs)
 						mounts.RemoveFromProcess(ct.PID, ct.StartTime, target)
 					}
 					checkHostTarget(t, host)
 				}
 				t.Logf("%d swaps: %d mounts attached (inside the rootfs), %d refused", swaps.Load(), added, refused)
-				// Wherever the host's table shows the source, it is under
-				// the rootfs (for a container with its own mount namespace,
-				// nowhere at all).
-				infos, err := testutil.HostMounts()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, m := range infos {
-					// Root is the source's path within its filesystem:
-					// src itself, or its tail when /tmp is a mount.
-					if m.Root != "/" && strings.HasSuffix(src, m.Root) && !strings.HasPrefix(m.Mountpoint, rootfs+"/") {
-						t.Errorf("the source is mounted outside the container's root, at the host's %s", m.Mountpoint)
-					}
-				}
 				checkHostTarget(t, host)
 			})
 		}
