@@ -62,6 +62,15 @@ type State struct {
 	Status  string    `json:"status"`
 	Created time.Time `json:"created"`
 
+	// ClaimPID and ClaimStart name the process that claimed the name (the
+	// `boxtui run` client). While the state says creating, the launch is
+	// that process's: if it is gone, the claim was abandoned half way and
+	// the name may be claimed again. Every write of the launch checks the
+	// claim, so a holder that outlived its client never touches a state
+	// that someone claimed afresh.
+	ClaimPID   int    `json:"claim_pid,omitempty"`
+	ClaimStart uint64 `json:"claim_start,omitempty"`
+
 	// InitPID and InitStart name the container's PID 1 on the host: a PID is
 	// only trusted while /proc/PID/stat still shows the same start time.
 	InitPID     int    `json:"init_pid,omitempty"`
@@ -121,6 +130,53 @@ func CreateState(st State) error {
 		return fmt.Errorf("create state directory %s: %w", RunDir(), err)
 	}
 	removeStaleTemps()
+	if st.ClaimPID == 0 {
+		st.ClaimPID, st.ClaimStart = os.Getpid(), processStartTime(os.Getpid())
+	}
+	err := claimName(st)
+	if errors.Is(err, ErrNameTaken) && removeAbandoned(st.Name) {
+		err = claimName(st)
+	}
+	return err
+}
+
+// ClaimedBy reports whether the launch of st is the one claimed by the
+// process pid that started at start.
+func (st State) ClaimedBy(pid int, start uint64) bool {
+	return st.ClaimPID == pid && st.ClaimStart == start
+}
+
+// abandoned reports whether st is a launch whose claimant died before the
+// container ran: nobody will ever finish or remove it.
+func (st State) abandoned() bool {
+	return st.Status == StatusCreating && st.ClaimPID > 0 && processStartTime(st.ClaimPID) != st.ClaimStart
+}
+
+// removeAbandoned removes name's state if it is an abandoned claim, and
+// reports whether it did.
+func removeAbandoned(name string) bool {
+	removed := false
+	err := removeStateIf(name, func(st State) bool {
+		removed = st.abandoned()
+		return removed
+	})
+	return err == nil && removed
+}
+
+// RemoveClaimedState removes name's state only if it is still the launch
+// claimed by pid (started at start); a state claimed afresh by another
+// launch is left alone, and so is a missing one.
+func RemoveClaimedState(name string, pid int, start uint64) error {
+	err := removeStateIf(name, func(st State) bool { return st.ClaimedBy(pid, start) })
+	if errors.Is(err, ErrNoState) {
+		return nil
+	}
+	return err
+}
+
+// claimName writes st's first state under a hidden name and renames it to
+// st.Name, which the kernel refuses if the name exists: the claim is atomic.
+func claimName(st State) error {
 	tmp, err := os.MkdirTemp(RunDir(), fmt.Sprintf(".new-%d-", os.Getpid()))
 	if err != nil {
 		return fmt.Errorf("create state for %q: %w", st.Name, err)
@@ -233,6 +289,14 @@ func ListStates() (states []State, errs []error) {
 			errs = append(errs, err)
 			continue
 		}
+		// A launch whose client died before it ran leaves a claim nobody
+		// will finish: sweep it (root only; others just do not list it).
+		if st.abandoned() {
+			if os.Geteuid() == 0 {
+				removeAbandoned(st.Name)
+			}
+			continue
+		}
 		states = append(states, st)
 	}
 	sort.Slice(states, func(i, j int) bool { return states[i].Name < states[j].Name })
@@ -261,6 +325,12 @@ func UpdateState(name string, fn func(*State) error) error {
 
 // RemoveState deletes name's state directory (state, lock and socket).
 func RemoveState(name string) error {
+	return removeStateIf(name, nil)
+}
+
+// removeStateIf deletes name's state directory if remove (nil: always)
+// approves the state as it is under the lock.
+func removeStateIf(name string, remove func(State) bool) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
@@ -269,6 +339,15 @@ func RemoveState(name string) error {
 		return err
 	}
 	defer unlock()
+	if remove != nil {
+		st, err := LoadState(name)
+		if err != nil {
+			return err
+		}
+		if !remove(st) {
+			return nil
+		}
+	}
 	// Rename first, so no reader ever sees a half-deleted directory.
 	tomb := filepath.Join(RunDir(), fmt.Sprintf(".rm-%s-%d", name, os.Getpid()))
 	if err := os.Rename(StateDir(name), tomb); err != nil {

@@ -89,7 +89,7 @@ func (h *holder) send(r holderReport) {
 func (h *holder) fail(err error) int {
 	log.Print(err)
 	h.close()
-	runtime.RemoveState(h.cfg.Name)
+	runtime.RemoveClaimedState(h.cfg.Name, h.cfg.ClientPID, h.cfg.ClientStart)
 	h.send(holderReport{Error: err.Error()})
 	return 1
 }
@@ -159,6 +159,9 @@ func (h *holder) run(early *stage0.Holder) int {
 	// goes away again.
 	holderStart, _ := runtime.ProcessStartTime(os.Getpid())
 	err = runtime.UpdateState(name, func(st *runtime.State) error {
+		if !st.ClaimedBy(h.cfg.ClientPID, h.cfg.ClientStart) {
+			return fmt.Errorf("the name was claimed again: this launch's client died before it ran")
+		}
 		st.Status = runtime.StatusRunning
 		st.InitPID, st.InitStart = initPID, initStart
 		st.HolderPID, st.HolderStart = os.Getpid(), holderStart
@@ -231,7 +234,7 @@ func (h *holder) finish(status ExitStatus) {
 	name := h.cfg.Name
 	h.ln.Close()
 	if h.cfg.Remove {
-		if err := runtime.RemoveState(name); err != nil {
+		if err := runtime.RemoveClaimedState(name, h.cfg.ClientPID, h.cfg.ClientStart); err != nil {
 			log.Printf("remove state: %v", err)
 		}
 	} else {

@@ -145,6 +145,8 @@ func Run(opts Options) (*Container, error) {
 		Created:  time.Now(),
 		Mounts:   opts.Mounts,
 	}
+	st.ClaimPID = os.Getpid()
+	st.ClaimStart, _ = runtime.ProcessStartTime(st.ClaimPID)
 	if opts.Name != "" {
 		if err := runtime.ValidateName(opts.Name); err != nil {
 			return nil, err
@@ -157,6 +159,7 @@ func Run(opts Options) (*Container, error) {
 		return nil, err
 	}
 	cfg.Name = st.Name
+	cfg.ClientPID, cfg.ClientStart = st.ClaimPID, st.ClaimStart
 	if cfg.Hostname == "" {
 		cfg.Hostname = st.Name
 	}
@@ -307,7 +310,7 @@ func claimGeneratedName(st runtime.State) (string, error) {
 func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 	name := cfg.Name
 	abandon := func(e error) error {
-		runtime.RemoveState(name)
+		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
 		return e
 	}
 	const self = "/proc/self/exe"
@@ -392,7 +395,7 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 			runtime.Signal(c.InitPID, c.InitStart, unix.SIGKILL)
 			runtime.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
 		}
-		runtime.RemoveState(name)
+		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
 		return nil, fmt.Errorf("launch %s: the holder process died: %w", name, e)
 	}
 

@@ -54,6 +54,11 @@ type Config struct {
 	Rows     int      `json:"rows"`
 	Cols     int      `json:"cols"`
 	Raw      bool     `json:"raw,omitempty"`
+	// ClientPID and ClientStart are the claim of the launch (see
+	// runtime.State.ClaimPID): the holder writes the state only while it is
+	// still this launch's.
+	ClientPID   int    `json:"client_pid"`
+	ClientStart uint64 `json:"client_start"`
 }
 
 // Holder is what the early part of a holder process did; nil in any other
