@@ -22,7 +22,7 @@ build:
 test: build
 	@rundir=$$(mktemp -d /tmp/boxtui-test.XXXXXX) && \
 	BOXTUI_BIN=$(CURDIR)/bin/boxtui BOXTUI_RUN_DIR=$$rundir BOXTUI_LOG=$$rundir/actions.log \
-		$(GO) test -race -count=1 -timeout 30m ./...; rc=$$?; rm -rf $$rundir; exit $$rc
+		$(GO) test -tags gendocs -race -count=1 -timeout 30m ./...; rc=$$?; rm -rf $$rundir; exit $$rc
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -38,7 +38,7 @@ lint:
 # Generated docs: docs/cli.md from the cobra command tree, docs/keybindings.md
 # from the UI's key maps. Tests fail when either is stale.
 docs:
-	$(GO) run ./cmd/boxtui gen-docs --markdown docs/cli.md
+	$(GO) run -tags gendocs ./cmd/boxtui gen-docs --markdown docs/cli.md
 	$(GO) run ./ui/keydoc -o docs/keybindings.md
 
 # Where `make install` puts things (all under $(DESTDIR)$(PREFIX)).
@@ -52,7 +52,7 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # bin/ is ignored by git and removed by `make clean`.
 man: build
 	rm -rf $(BUILDDIR)/man
-	bin/boxtui gen-docs --man $(BUILDDIR)/man
+	$(GO) run -tags gendocs ./cmd/boxtui gen-docs --man $(BUILDDIR)/man
 
 completions: build
 	mkdir -p $(BUILDDIR)/completions
