@@ -51,7 +51,11 @@ func BenchmarkUIIdleCPU(b *testing.B) {
 		out, err := exec.Command("tmux", append([]string{"-L", server}, args...)...).CombinedOutput()
 		return string(out), err
 	}
-	defer tmux("kill-server")
+	defer func() {
+		tmux("kill-server")
+		// tmux leaves its socket file behind after kill-server.
+		os.Remove(fmt.Sprintf("/tmp/tmux-%d/%s", os.Getuid(), server))
+	}()
 	runDir := b.TempDir()
 	if _, err := tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "ui",
 		"env", "BOXTUI_RUN_DIR="+runDir, "TERM=xterm-256color", bin); err != nil {
