@@ -105,6 +105,8 @@ type Scanner struct {
 	proc  string // "/proc", or a test's fake
 	cache map[int]procCache
 	pidNS map[int]pidNSCache
+	// oneShot marks a scanner used once (Scan): it keeps no cache.
+	oneShot bool
 }
 
 // pidNSCache remembers the pid-namespace link of the process whose
@@ -136,7 +138,11 @@ func NewScanner() *Scanner {
 }
 
 // Scan does one pass over /proc.
-func Scan(opts ScanOptions) (Snapshot, error) { return NewScanner().Scan(opts) }
+func Scan(opts ScanOptions) (Snapshot, error) {
+	s := NewScanner()
+	s.oneShot = true
+	return s.Scan(opts)
+}
 
 // HostNamespaces returns the namespaces boxtui itself runs in.
 func HostNamespaces() NSSet {
@@ -204,9 +210,12 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	// once-a-second scan that turns thousands of readlinks of host processes
 	// into map lookups.
 	pids := make([]int, 0, len(entries))
-	known := make(map[int]uint64, len(entries)) // pid -> pid ns, from cache
+	var known map[int]uint64 // pid -> pid ns, from the cache
+	if len(s.pidNS) > 0 {
+		known = make(map[int]uint64, len(entries))
+	}
 	for _, e := range entries {
-		if c, ok := s.pidNS[e.pid]; ok && c.dirIno == e.ino {
+		if c, ok := s.pidNS[e.pid]; ok && c.dirIno == e.ino && known != nil {
 			known[e.pid] = c.pidNS
 		}
 		pids = append(pids, e.pid)
@@ -236,7 +245,7 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 				ino, cached := known[pid]
 				if !cached {
 					ino = readNSLink(base + "/ns/pid")
-					if ino != 0 {
+					if ino != 0 && !s.oneShot {
 						parts[w].learned = append(parts[w].learned, pidNSEntry{pid: pid, pidNS: ino})
 					}
 				}
@@ -262,24 +271,33 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	}
 	wg.Wait()
 
-	dirIno := make(map[int]uint64, len(entries))
-	for _, e := range entries {
-		dirIno[e.pid] = e.ino
-	}
-	nextNS := make(map[int]pidNSCache, len(entries))
-	for pid, ns := range known {
-		nextNS[pid] = pidNSCache{dirIno: dirIno[pid], pidNS: ns}
+	// Remember every process's pid-namespace link for the next scan; a
+	// one-shot scan (`boxtui ls`) has no next scan and skips the work.
+	var nextNS map[int]pidNSCache
+	if !s.oneShot {
+		dirIno := make(map[int]uint64, len(entries))
+		for _, e := range entries {
+			dirIno[e.pid] = e.ino
+		}
+		nextNS = make(map[int]pidNSCache, len(entries))
+		for pid, ns := range known {
+			nextNS[pid] = pidNSCache{dirIno: dirIno[pid], pidNS: ns}
+		}
+		for _, p := range parts {
+			for _, l := range p.learned {
+				nextNS[l.pid] = pidNSCache{dirIno: dirIno[l.pid], pidNS: l.pidNS}
+			}
+		}
 	}
 	groups := map[uint64][]rawProc{}
 	seen := map[int]bool{}
 	unreadable := 0
 	for _, p := range parts {
-		for _, l := range p.learned {
-			nextNS[l.pid] = pidNSCache{dirIno: dirIno[l.pid], pidNS: l.pidNS}
-		}
 		unreadable += p.unreadable
 		for _, rp := range p.procs {
-			seen[rp.pid] = true
+			if !s.oneShot {
+				seen[rp.pid] = true
+			}
 			groups[rp.pidNS] = append(groups[rp.pidNS], rp)
 		}
 	}
