@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"boxtui/runtime/rootfs"
@@ -25,12 +27,18 @@ func init() {
 bash, sh, coreutils, grep, procps (ps, top, kill), mount and hostname with
 every shared library they load and the terminfo entries top needs. The
 host's layout (/bin -> usr/bin and the like) is kept. DIR defaults to
-` + rootfs.DefaultDir + `; it must not exist or be empty unless --force.`,
+` + rootfs.DefaultDir + `; it must not exist or be empty unless --force.
+Without DIR, a default rootfs that is already there is left as it is.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := rootfs.DefaultDir
 			if len(args) == 1 {
 				dir = args[0]
+			} else if !force && hasShell(dir) {
+				// The default is made once and shared: asking for it again
+				// (the README's set-up command, run twice) is not an error.
+				fmt.Fprintf(cmd.OutOrStdout(), "the default rootfs is already at %s (--force rebuilds it)\n", dir)
+				return nil
 			}
 			rep, err := rootfs.Create(dir, rootfs.Options{Force: force})
 			if err := logged("rootfs.create", dir, err); err != nil {
@@ -73,6 +81,16 @@ On failure nothing is left behind.`,
 	rootfsCmd.AddCommand(imp)
 
 	rootCmd.AddCommand(rootfsCmd)
+}
+
+// hasShell reports whether dir looks like a made rootfs: it has a shell.
+func hasShell(dir string) bool {
+	for _, sh := range []string{"bin/sh", "bin/bash"} {
+		if fi, err := os.Stat(filepath.Join(dir, sh)); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 func printCreateReport(w io.Writer, rep rootfs.Report, verbose bool) {
