@@ -68,8 +68,8 @@ func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 // openLaunchForm asks for what `boxtui run` takes.
 func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 	fs := &formState{
-		title:   "launch a container",
-		rootfs:  m.backend.DefaultRootfs(),
+		title:  "launch a container",
+		rootfs: m.backend.DefaultRootfs(),
 	}
 	if m.lastLaunch != nil {
 		// The last launch failed: offer what was typed, to fix and retry.
