@@ -1,7 +1,6 @@
 package enter
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -27,20 +26,7 @@ import (
 // the exit code.
 func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(testutil.Binary(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), errOut.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), errOut.String(), exit.ExitCode()
-	}
-	t.Fatalf("run boxtui %q: %v", args, err)
-	return "", "", 0
+	return testutil.RunBinary(t, stdin, args...)
 }
 
 func TestCLIExec(t *testing.T) {

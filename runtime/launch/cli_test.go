@@ -1,9 +1,7 @@
 package launch
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,22 +17,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// boxtui runs the CLI and returns stdout, stderr and the exit code.
+// boxtui runs the CLI with args and stdin, and returns stdout, stderr and
+// the exit code.
 func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(testutil.Binary(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("boxtui %v: %v", args, err)
-	}
-	return out.String(), errOut.String(), code
+	return testutil.RunBinary(t, stdin, args...)
 }
 
 // killByName SIGKILLs a named container at test end, whatever happened.
