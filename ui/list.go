@@ -146,8 +146,10 @@ func (m Model) containerCells(c runtime.Container, now time.Time) []table.Cell {
 	}
 }
 
-// formatUptime prints a duration the way `ps` and docker do: the two most
-// significant units.
+// formatUptime prints a duration the way `ps` and docker do: seconds for
+// the first minute, then the two most significant units from minutes up.
+// Past the first minute the text changes at most once a minute, so an idle
+// list has nothing to repaint between refreshes.
 func formatUptime(d time.Duration) string {
 	if d < 0 {
 		d = 0
@@ -157,7 +159,7 @@ func formatUptime(d time.Duration) string {
 	case s < 60:
 		return fmt.Sprintf("%ds", s)
 	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+		return fmt.Sprintf("%dm", s/60)
 	case s < 86400:
 		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
 	default:
