@@ -240,12 +240,22 @@ func TestCLITerminal(t *testing.T) {
 	// matches it.
 	size := func(want string) {
 		t.Helper()
-		fmt.Fprintf(term, "echo S$((COLUMNS*1000+LINES))\n")
-		// Wait for the prompt after the marker too: bash only picks up a
-		// resize that arrives while it is reading a line.
+		// The resize reaches bash through boxtui (SIGWINCH, then the ioctl
+		// on the container's PTY): a line typed right after it may run
+		// before bash heard of it. So ask again until the new size shows,
+		// and wait for the prompt after it: bash only picks up a resize
+		// that arrives while it is reading a line.
+		last := time.Time{}
 		testutil.WaitFor(t, 10*time.Second, func() bool {
 			_, after, ok := strings.Cut(screen.String(), want)
-			return ok && strings.Contains(after, "# ")
+			if ok && strings.Contains(after, "# ") {
+				return true
+			}
+			if time.Since(last) > 300*time.Millisecond {
+				fmt.Fprintf(term, "echo S$((COLUMNS*1000+LINES))\n")
+				last = time.Now()
+			}
+			return false
 		}, "bash to print "+want+" and prompt again")
 	}
 	size("S80024")
