@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -132,10 +133,17 @@ func TestCLIClientKilledContainerSurvives(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The state says running while the init still waits for the go byte,
+	// and a launch whose client dies before sending it is abandoned (all or
+	// nothing): wait until the command itself runs.
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		st, err := runtime.LoadState("cli3")
-		return err == nil && st.Status == runtime.StatusRunning
-	}, "cli3 to run")
+		if err != nil || st.Status != runtime.StatusRunning {
+			return false
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.InitPID))
+		return bytes.HasPrefix(cmdline, []byte("/bin/sleep\x00"))
+	}, "cli3's command to run")
 	cmd.Process.Kill()
 	cmd.Wait()
 	c, err := runtime.FindContainer("cli3")
