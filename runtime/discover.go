@@ -386,14 +386,19 @@ func (s *Scanner) details(p *rawProc, buf *[]byte) bool {
 	if err != nil {
 		return false
 	}
-	cmd := p.stat.Comm
+	cmd, full := p.stat.Comm, false
 	if data, err := readFileInto(base+"/cmdline", buf); err == nil {
 		if args := ParseCmdline(data); len(args) > 0 {
-			cmd = strings.Join(args, " ")
+			cmd, full = strings.Join(args, " "), true
 		}
 	}
 	p.cache = procCache{start: p.stat.StartTime, comm: p.stat.Comm, status: status, command: cmd}
-	s.cache[p.pid] = p.cache
+	// An exec sets the new name before the new command line is in place:
+	// caught in between, cmdline reads empty. Remember only a whole
+	// answer, or the process would keep its bare name for good.
+	if full {
+		s.cache[p.pid] = p.cache
+	}
 	return true
 }
 
