@@ -23,7 +23,7 @@ func BenchmarkRunVsUnshare(b *testing.B) {
 	bin := boxtuiBin(b)
 	rootfs := testutil.FreshRootfs(b)
 	// /run is a tmpfs on the hosts boxtui targets; keep the state on one
-	// here too, so the disk's fsync latency is not what we measure.
+	// here too, so this machine's disk is not what we measure.
 	runDir, err := os.MkdirTemp("/dev/shm", "boxtui-bench-run-")
 	if err != nil {
 		b.Fatal(err)

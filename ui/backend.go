@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"syscall"
 	"time"
 
@@ -111,7 +110,3 @@ type Terminal interface {
 	// Close ends the connection (and the exec shell).
 	Close() error
 }
-
-// ErrNotAvailable is returned by backend operations whose engine is not
-// built into this binary yet.
-var ErrNotAvailable = errors.New("not available yet in this build")

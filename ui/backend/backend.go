@@ -5,7 +5,6 @@ package backend
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/user"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"boxtui/runtime/actionlog"
 	"boxtui/runtime/enter"
 	"boxtui/runtime/launch"
+	"boxtui/runtime/mounts"
 	"boxtui/runtime/rootfs"
 	"boxtui/ui"
 
@@ -184,25 +184,16 @@ func (r *Runtime) Launch(req ui.LaunchRequest) (string, error) {
 		Rows:     24,
 		Cols:     80,
 	}
-	if len(req.Mounts) > 0 {
-		if addMount == nil {
-			return "", fmt.Errorf("bind mounts at launch: %w", ui.ErrNotAvailable)
+	// Launch-time mounts go through the same engine as `run -v`.
+	for _, m := range req.Mounts {
+		target, err := mounts.CleanTarget("mount over", m.Target)
+		if err != nil {
+			return "", err
 		}
-		for _, m := range req.Mounts {
-			opts.Mounts = append(opts.Mounts, runtime.MountRecord{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-		}
-		opts.Prepare = func(initPID int) error {
-			start, err := runtime.ProcessStartTime(initPID)
-			if err != nil {
-				return err
-			}
-			for _, m := range req.Mounts {
-				if err := addMountToProcess(initPID, start, m.Source, m.Target, m.ReadOnly); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+		opts.Mounts = append(opts.Mounts, runtime.MountRecord{Source: m.Source, Target: target, ReadOnly: m.ReadOnly})
+	}
+	if len(opts.Mounts) > 0 {
+		opts.Prepare = mounts.AtLaunch(opts.Mounts)
 	}
 	c, err := launch.Run(opts)
 	target := req.Name + " rootfs " + req.Rootfs
@@ -332,50 +323,33 @@ func (r *Runtime) Stop(c runtime.Container, grace time.Duration) error {
 	return logged("stop", c.Target(), launch.Stop(c, grace))
 }
 
-// The mount engine is wired in by mounts.go; until then the panel shows the
-// mounts recorded in boxtui's state.
-var (
-	listMounts        func(c runtime.Container) ([]ui.Mount, error)
-	addMount          func(c runtime.Container, src, dst string, ro bool) error
-	addMountToProcess func(pid int, start uint64, src, dst string, ro bool) error
-	remountMount      func(c runtime.Container, dst string, ro bool) error
-	removeMount       func(c runtime.Container, dst string) error
-)
-
-// Mounts lists c's mounts.
+// Mounts lists c's mounts from its own mountinfo.
 func (r *Runtime) Mounts(c runtime.Container) ([]ui.Mount, error) {
-	if listMounts != nil {
-		return listMounts(c)
+	ms, err := mounts.List(c)
+	if err != nil {
+		return nil, err
 	}
-	var out []ui.Mount
-	for _, m := range c.Mounts {
-		out = append(out, ui.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Managed: true})
+	out := make([]ui.Mount, len(ms))
+	for i, m := range ms {
+		out[i] = ui.Mount{Source: m.Source, Target: m.Target, FSType: m.FSType, ReadOnly: m.ReadOnly, Managed: m.Managed}
 	}
 	return out, nil
 }
 
-// AddMount binds source onto target inside c.
+// AddMount binds source onto target inside c, creating a missing target.
 func (r *Runtime) AddMount(c runtime.Container, source, target string, readOnly bool) error {
-	if addMount == nil {
-		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
-	}
-	return logged("mount.add", c.Target()+" "+source+" -> "+target+" "+roOrRW(readOnly), addMount(c, source, target, readOnly))
+	err := mounts.Add(c, source, target, mounts.AddOptions{ReadOnly: readOnly, Mkdir: true})
+	return logged("mount.add", c.Target()+" "+source+" -> "+target+" "+roOrRW(readOnly), err)
 }
 
 // SetMountReadOnly flips a mount between ro and rw.
 func (r *Runtime) SetMountReadOnly(c runtime.Container, target string, readOnly bool) error {
-	if remountMount == nil {
-		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
-	}
-	return logged("mount.flip", c.Target()+" "+target+" "+roOrRW(readOnly), remountMount(c, target, readOnly))
+	return logged("mount.flip", c.Target()+" "+target+" "+roOrRW(readOnly), mounts.Remount(c, target, readOnly))
 }
 
 // RemoveMount unmounts target inside c.
 func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
-	if removeMount == nil {
-		return fmt.Errorf("bind mounts: %w", ui.ErrNotAvailable)
-	}
-	return logged("mount.remove", c.Target()+" "+target, removeMount(c, target))
+	return logged("mount.remove", c.Target()+" "+target, mounts.Remove(c, target))
 }
 
 // logged records a privileged action in boxtui's action log (as the CLI
