@@ -27,6 +27,8 @@ import (
 
 	"boxtui/runtime"
 	"boxtui/runtime/enter"
+	// The plain `exec PID -- CMD` never reaches Go: see package fastexec.
+	_ "boxtui/runtime/enter/fastexec"
 
 	"github.com/charmbracelet/x/term"
 	"golang.org/x/sys/unix"

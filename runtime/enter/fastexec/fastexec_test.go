@@ -1,0 +1,247 @@
+package fastexec_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"boxtui/internal/testutil"
+	"boxtui/runtime"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// boxtui runs the binary with BOXTUI_FASTEXEC=mode ("0": the Go path,
+// "require": the C path or exit 125).
+func boxtui(t *testing.T, runDir, mode, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(testutil.Binary(t), args...)
+	cmd.Env = append(os.Environ(), "BOXTUI_RUN_DIR="+runDir, "BOXTUI_FASTEXEC="+mode)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errOut.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	default:
+		t.Fatalf("run boxtui %q: %v", args, err)
+	}
+	return r
+}
+
+// container starts the seed's container with a shell init that has a
+// child, and makes its history exist (the fast path only appends to an
+// existing one), returning the init's and the child's host PIDs.
+func container(t *testing.T, runDir string) (initPID, childPID int) {
+	t.Helper()
+	testutil.RequireRoot(t, "enters namespaces")
+	initPID = testutil.StartUnshare(t, testutil.Rootfs(t), "/bin/sh", "-c", "/bin/sleep 100000 & wait")
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", initPID, initPID))
+		if err != nil {
+			return false
+		}
+		f := strings.Fields(string(data))
+		if len(f) == 0 {
+			return false
+		}
+		childPID, _ = strconv.Atoi(f[0])
+		return childPID > 0
+	}, "the container's sleep to start")
+	if r := boxtui(t, runDir, "0", "", "exec", strconv.Itoa(initPID), "--", "/bin/true"); r.code != 0 {
+		t.Fatalf("first exec (Go path): %+v", r)
+	}
+	return initPID, childPID
+}
+
+func requireFastPath(t *testing.T, runDir string) {
+	t.Helper()
+	// --ns is one of the cases the C path leaves to Go: with "require" it
+	// says so and exits 125 — but only if the C path is in the binary.
+	r := boxtui(t, runDir, "require", "", "exec", "--ns", "pid", "1", "--", "/bin/true")
+	if r.code != 125 {
+		if !cgoBuild {
+			t.Skip("binary built without cgo: no fast exec path to test")
+		}
+		t.Fatalf("the binary has no fast exec path (exit %d, %q): build it with cgo (make build)", r.code, r.stderr)
+	}
+}
+
+// TestFastPathMatchesGoPath runs each case through the C path and the Go
+// path and wants the same output, errors and exit code.
+func TestFastPathMatchesGoPath(t *testing.T) {
+	testutil.RequireRoot(t, "enters namespaces")
+	runDir := t.TempDir()
+	requireFastPath(t, runDir)
+	initPID, childPID := container(t, runDir)
+	pid := strconv.Itoa(initPID)
+
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+	}{
+		{"true", "", []string{pid, "--", "/bin/true"}, 0},
+		{"exit code and both streams", "", []string{pid, "--", "sh", "-c", "echo out; echo err >&2; exit 7"}, 7},
+		{"killed by a signal", "", []string{pid, "--", "sh", "-c", "kill -TERM $$"}, 143},
+		{"missing command by path", "", []string{pid, "--", "/bin/nope"}, 1},
+		{"missing command by name", "", []string{pid, "nope-not-here"}, 1},
+		{"pwd is no program in this rootfs", "", []string{pid, "--", "pwd"}, 1},
+		{"empty command", "", []string{pid, "--", ""}, 1},
+		{"missing workdir", "", []string{"-w", "/nope", pid, "--", "true"}, 1},
+		{"workdir", "", []string{"-w", "/tmp", pid, "--", "sh", "-c", "pwd"}, 0},
+		{"workdir joined", "", []string{"-w/etc", pid, "sh", "-c", "pwd"}, 0},
+		{"environment", "", []string{"-e", "A=1", "--env=PATH=/bin", "-e", "A=2", pid, "--", "sh", "-c", `echo "$A $PATH $HOME"; env | sort`}, 0},
+		{"stdin is /dev/null without -i", "piped\n", []string{pid, "--", "cat"}, 0},
+		{"stdin with -i", "piped\n", []string{"-i", pid, "--", "cat"}, 0},
+		{"stdin with --interactive=true", "piped\n", []string{"--interactive=true", pid, "--", "cat"}, 0},
+		{"default shell", "", []string{pid}, 0},
+		{"a non-init target enters its container", "", []string{strconv.Itoa(childPID), "--", "sh", "-c", "readlink /proc/1/exe"}, 0},
+		{"working directory of the init", "", []string{pid, "--", "sh", "-c", "pwd"}, 0},
+		{"namespaces and root", "", []string{pid, "--", "sh", "-c",
+			"readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/net /proc/self/ns/cgroup; ls /"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fast := boxtui(t, runDir, "require", tc.stdin, append([]string{"exec"}, tc.args...)...)
+			slow := boxtui(t, runDir, "0", tc.stdin, append([]string{"exec"}, tc.args...)...)
+			if fast != slow {
+				t.Fatalf("paths differ:\nC:  %+v\nGo: %+v", fast, slow)
+			}
+			if fast.code != tc.code {
+				t.Fatalf("exit %d, want %d: %+v", fast.code, tc.code, fast)
+			}
+		})
+	}
+
+	// The namespaces are the init's, checked from outside.
+	r := boxtui(t, runDir, "require", "", "exec", pid, "--", "readlink", "/proc/self/ns/mnt", "/proc/self/ns/pid")
+	want := ""
+	for _, ns := range []string{"mnt", "pid"} {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", initPID, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += link + "\n"
+	}
+	if r.stdout != want || r.code != 0 {
+		t.Fatalf("exec'd process is in %q, want the init's %q (%+v)", r.stdout, want, r)
+	}
+}
+
+// TestFastPathRecordsHistory: the C path writes the same events the Go
+// path does, in a form runtime.Events reads.
+func TestFastPathRecordsHistory(t *testing.T) {
+	testutil.RequireRoot(t, "enters namespaces")
+	runDir := t.TempDir()
+	requireFastPath(t, runDir)
+	initPID, _ := container(t, runDir)
+	pid := strconv.Itoa(initPID)
+	t.Setenv("BOXTUI_RUN_DIR", runDir)
+	c, err := runtime.FindInit(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := runtime.Events(runtime.EventKey(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Second)
+	boxtui(t, runDir, "require", "", "exec", pid, "--", "sh", "-c", "exit 3")
+	boxtui(t, runDir, "require", "", "exec", pid, "--", "sh", "-c", "echo '<a&b> \"q\"'; kill -KILL $$")
+	boxtui(t, runDir, "require", "", "exec", pid)
+	after, err := runtime.Events(runtime.EventKey(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := after[len(before):]
+	want := []struct{ kind, detail string }{
+		{runtime.EventExecOpened, "sh -c exit 3"},
+		{runtime.EventExecClosed, "exited with status 3"},
+		{runtime.EventExecOpened, `sh -c echo '<a&b> "q"'; kill -KILL $$`},
+		{runtime.EventExecClosed, "killed by signal KILL"},
+		{runtime.EventExecOpened, "the container's shell"},
+		{runtime.EventExecClosed, "exited with status 0"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d new events, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		e := got[i]
+		_, detail, _ := strings.Cut(e.Detail, ": ")
+		if e.Kind != w.kind || detail != w.detail || !strings.HasPrefix(e.Detail, "host pid ") ||
+			e.By != "boxtui exec" || e.Container != runtime.EventKey(c) ||
+			e.Time.Before(start) || e.Time.After(time.Now().Add(time.Second)) {
+			t.Errorf("event %d = %+v, want kind %s detail %q", i, e, w.kind, w.detail)
+		}
+	}
+}
+
+// TestFastPathDeclines: what the C path does not serve goes to Go, before
+// any side effect.
+func TestFastPathDeclines(t *testing.T) {
+	testutil.RequireRoot(t, "enters namespaces")
+	runDir := t.TempDir()
+	requireFastPath(t, runDir)
+	initPID, _ := container(t, runDir)
+	pid := strconv.Itoa(initPID)
+
+	for _, args := range [][]string{
+		{"--new-mount-proc", pid, "--", "/bin/true"},
+		{"-t", pid, "--", "/bin/true"},
+		{"--ns", "pid,mnt", pid, "--", "/bin/true"},
+		{"-h"},
+		{"--bogus", pid},
+		{"a-name", "--", "/bin/true"},
+		{"1", "--", "/bin/true"},       // not in a container
+		{"99999999", "--", "/bin/true"}, // no such process
+		{"-e", "NOEQUALS", pid, "--", "/bin/true"},
+		{},
+	} {
+		r := boxtui(t, runDir, "require", "", append([]string{"exec"}, args...)...)
+		if r.code != 125 || !strings.Contains(r.stderr, "fast exec declined") {
+			t.Errorf("exec %q: %+v, want the fast path to decline", args, r)
+		}
+		// And without "require", Go runs it as before: the same answer as
+		// with the fast path off.
+		on := boxtui(t, runDir, "", "", append([]string{"exec"}, args...)...)
+		off := boxtui(t, runDir, "0", "", append([]string{"exec"}, args...)...)
+		if on != off {
+			t.Errorf("exec %q differs with the fast path on:\non:  %+v\noff: %+v", args, on, off)
+		}
+	}
+
+	// A container without history yet: the Go path makes it.
+	fresh := t.TempDir()
+	if r := boxtui(t, fresh, "require", "", "exec", pid, "--", "/bin/true"); r.code != 125 {
+		t.Errorf("exec without a history file: %+v, want the fast path to decline", r)
+	}
+	if r := boxtui(t, fresh, "", "", "exec", pid, "--", "/bin/true"); r.code != 0 {
+		t.Fatalf("exec through Go: %+v", r)
+	}
+	if m, _ := filepath.Glob(filepath.Join(fresh, "events", "pidns-*.jsonl")); len(m) != 1 {
+		t.Fatalf("history after the Go path: %v", m)
+	}
+	if r := boxtui(t, fresh, "require", "", "exec", pid, "--", "/bin/true"); r.code != 0 {
+		t.Errorf("exec once the history exists: %+v, want the fast path", r)
+	}
+}

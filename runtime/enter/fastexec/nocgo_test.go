@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package fastexec_test
+
+const cgoBuild = false
