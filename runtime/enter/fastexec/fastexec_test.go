@@ -212,7 +212,7 @@ func TestFastPathDeclines(t *testing.T) {
 		{"-h"},
 		{"--bogus", pid},
 		{"a-name", "--", "/bin/true"},
-		{"1", "--", "/bin/true"},       // not in a container
+		{"1", "--", "/bin/true"},        // not in a container
 		{"99999999", "--", "/bin/true"}, // no such process
 		{"-e", "NOEQUALS", pid, "--", "/bin/true"},
 		{},
