@@ -1,24 +1,20 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"boxtui/internal/lscmd"
 	"boxtui/runtime"
 
 	"github.com/spf13/cobra"
 )
 
-// tableNS are the namespace columns of the tables, as in the UI; the JSON
-// output has every link, *_for_children included.
-var tableNS = []runtime.NSType{
-	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
-	runtime.NSPID, runtime.NSTime, runtime.NSUser, runtime.NSUTS,
-}
+// tableNS are the namespace columns of the tables, the same as ls's.
+var tableNS = lscmd.TableNS
 
 func init() {
 	var asJSON, all bool
@@ -29,24 +25,11 @@ func init() {
 made it (boxtui, unshare, docker, podman, nspawn, lxc). Namespace inodes
 marked with * are shared with the host (boxtui's own namespaces).`,
 		Args: cobra.NoArgs,
+		// `boxtui ls` normally runs from lscmd's package init, before the
+		// UI libraries initialise; this runs it when that path left it to
+		// cobra (help, a bad flag, a flag before `ls`) and in tests.
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := runtime.Scan(runtime.ScanOptions{Exited: all})
-			if err != nil {
-				return err
-			}
-			warn(cmd, snap.Warnings)
-			if asJSON {
-				cs := snap.Containers
-				for i := range cs {
-					cs[i].Procs = nil
-				}
-				if cs == nil {
-					cs = []runtime.Container{}
-				}
-				return writeJSON(cmd.OutOrStdout(), cs)
-			}
-			writeContainerTable(cmd.OutOrStdout(), snap)
-			return nil
+			return lscmd.Run(lscmd.Flags{JSON: asJSON, All: all}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	ls.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per container")
@@ -137,66 +120,10 @@ func sharing(ino, host uint64) string {
 	}
 }
 
-func inode(ino uint64) string {
-	if ino == 0 {
-		return "?"
-	}
-	return strconv.FormatUint(ino, 10)
-}
+func inode(ino uint64) string { return lscmd.Inode(ino) }
 
 // markedInode prints an inode with * when the host has the same one.
-func markedInode(ino, host uint64) string {
-	if ino != 0 && ino == host {
-		return inode(ino) + "*"
-	}
-	return inode(ino)
-}
-
-func writeContainerTable(w io.Writer, snap runtime.Snapshot) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := []string{"NAME", "PID", "ORIGIN", "PROCS", "STATUS"}
-	for _, t := range tableNS {
-		head = append(head, strings.ToUpper(t.String()))
-	}
-	head = append(head, "COMMAND")
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, c := range snap.Containers {
-		name := c.Name
-		if name == "" {
-			name = "-"
-		}
-		status := c.Status
-		if c.Status == runtime.StatusExited {
-			status = exitText(c)
-		}
-		row := []string{name, strconv.Itoa(c.PID), string(c.Origin), strconv.Itoa(c.Processes), status}
-		for _, t := range tableNS {
-			if c.Status == runtime.StatusExited {
-				row = append(row, "-")
-				continue
-			}
-			row = append(row, markedInode(c.Namespaces[t], snap.Host[t]))
-		}
-		row = append(row, clip(c.Command, 60))
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	tw.Flush()
-	if len(snap.Containers) == 0 {
-		fmt.Fprintln(w, "no containers running (start one with `sudo boxtui run`)")
-		return
-	}
-	fmt.Fprintln(w, "* = shared with the host")
-}
-
-func exitText(c runtime.Container) string {
-	switch {
-	case c.ExitCode != nil:
-		return fmt.Sprintf("exited(%d)", *c.ExitCode)
-	case c.ExitSignal != "":
-		return "exited(" + c.ExitSignal + ")"
-	}
-	return "exited"
-}
+func markedInode(ino, host uint64) string { return lscmd.MarkedInode(ino, host) }
 
 func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -218,19 +145,9 @@ func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) {
 	fmt.Fprintln(w, "* = shared with the host")
 }
 
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+func clip(s string, n int) string { return lscmd.Clip(s, n) }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func writeJSON(w io.Writer, v any) error { return lscmd.WriteJSON(w, v) }
 
 // warn prints scan warnings on stderr, one line each.
 func warn(cmd *cobra.Command, ws []error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,5 +177,73 @@ func TestLsAsNonRootWarns(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "run as root (sudo) to see every container") {
 		t.Errorf("stderr %q lacks the root hint; stdout:\n%s", stderr.String(), out)
+	}
+}
+
+// `boxtui ls` runs from lscmd's package init, before cobra and the UI
+// libraries initialise; a flag before `ls` (or help, or a bad flag) takes
+// the cobra command instead. Both must print the same bytes. They run in a
+// PID namespace of their own, so that only the two containers made here
+// (not other tests' or benchmarks' changing ones) are listed.
+func TestLsEarlyPathMatchesCobra(t *testing.T) {
+	testutil.RequireRoot(t, "it makes PID namespaces and enters them")
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	bin := testutil.Binary(t)
+	outer := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c",
+		`unshare --pid --fork --kill-child sleep 1000 &
+		unshare --pid --fork --kill-child sh -c "sleep 1001 & exec sleep 1002" &
+		wait`)
+	outer.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := outer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-outer.Process.Pid, syscall.SIGKILL)
+		outer.Wait()
+	})
+	// The namespace's init is unshare's only child.
+	var init string
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", outer.Process.Pid, outer.Process.Pid))
+		init = strings.TrimSpace(string(data))
+		return init != ""
+	}, "the outer namespace's init")
+
+	run := func(args ...string) (string, string) {
+		cmd := exec.Command("nsenter", append([]string{"-t", init, "-p", "-m", bin}, args...)...)
+		cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("boxtui %q: %v\n%s", args, err, stderr.String())
+		}
+		return string(out), stderr.String()
+	}
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		out, _ := run("ls")
+		return strings.Count(out, "  1      running") == 1 && strings.Count(out, "  2      running") == 1
+	}, "both containers in ls")
+
+	// "started" is computed from the boot time in each process, to the
+	// nanosecond: it alone may differ between two runs.
+	started := regexp.MustCompile(`"started": "[^"]*"`)
+	for _, args := range [][]string{{"ls"}, {"ls", "--json"}, {"ls", "-a", "--json"}, {"ls", "--all=true"}} {
+		early, trace := run(args...)
+		if strings.Contains(trace, "init github.com/spf13/cobra") {
+			t.Errorf("boxtui %q initialised cobra: the early path did not run", args)
+		}
+		viaCobra, trace := run(append([]string{"--no-color"}, args...)...)
+		if !strings.Contains(trace, "init github.com/spf13/cobra") {
+			t.Errorf("boxtui --no-color %q did not take the cobra path", args)
+		}
+		early = started.ReplaceAllString(early, `"started": ""`)
+		viaCobra = started.ReplaceAllString(viaCobra, `"started": ""`)
+		if early != viaCobra {
+			t.Errorf("boxtui %q: early path:\n%s\ncobra path:\n%s", args, early, viaCobra)
+		}
+		if !strings.Contains(early, "sleep 1002") || !strings.Contains(early, "sleep 1000") {
+			t.Errorf("boxtui %q does not list both containers:\n%s", args, early)
+		}
 	}
 }

@@ -1,0 +1,262 @@
+// Package lscmd is `boxtui ls`: its flags, the scan and the table and JSON
+// it prints.
+//
+// It runs from this package's init when boxtui is started as `boxtui ls
+// ...`, like runtime/enter/execcmd does for exec: Go initialises every
+// package of the binary before main, and the UI libraries' inits cost a
+// good part of a whole `ls`. This package imports only the standard library
+// and boxtui's runtime (itself only the standard library and x/sys), so its
+// init comes before theirs. Anything Parse does not accept (help, a typo,
+// an argument) it leaves to the cobra command in cmd/boxtui, which calls Run
+// too, so both paths print the same bytes.
+//
+// It must never import the UI, cobra or any other heavy package: an import
+// that initialises late makes this init late too. That holds for the
+// standard library as well: Go initialises packages in the order of their
+// import paths as far as their dependencies allow, so a package sorting
+// after github.com that boxtui/runtime does not already import (such as
+// text/tabwriter or runtime/debug) waits for every third-party package
+// that is ready before it, and this init with it.
+package lscmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"boxtui/runtime"
+)
+
+// Flags are the parsed arguments of `boxtui ls`.
+type Flags struct {
+	JSON bool // --json
+	All  bool // -a, --all: exited boxtui containers too
+}
+
+// ErrHelp is returned by Parse for -h and --help.
+var ErrHelp = errors.New("help requested")
+
+// Parse reads the arguments after `ls`. It accepts what the cobra command
+// accepts in practice (--json, -a/--all, =true/=false values, and the
+// root's --no-color and --config, which ls ignores) and rejects everything
+// else, leaving the cobra command to explain it.
+func Parse(args []string) (Flags, error) {
+	var f Flags
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			if len(args[i+1:]) > 0 {
+				return f, fmt.Errorf("unknown command %q for \"boxtui ls\"", args[i+1])
+			}
+			return f, nil
+		case arg == "-h" || arg == "--help":
+			return f, ErrHelp
+		case arg == "-a":
+			f.All = true
+		case strings.HasPrefix(arg, "--"):
+			name, inline, hasInline := strings.Cut(arg[2:], "=")
+			switch name {
+			case "json", "all", "no-color":
+				on := true
+				if hasInline {
+					v, err := strconv.ParseBool(inline)
+					if err != nil {
+						return f, fmt.Errorf("invalid argument %q for --%s: want true or false", inline, name)
+					}
+					on = v
+				}
+				switch name {
+				case "json":
+					f.JSON = on
+				case "all":
+					f.All = on
+				}
+			case "config":
+				if !hasInline {
+					if i+1 >= len(args) {
+						return f, errors.New("flag needs an argument: --config")
+					}
+					i++
+				}
+			default:
+				return f, fmt.Errorf("unknown flag: --%s", name)
+			}
+		default:
+			return f, fmt.Errorf("unknown argument %q for \"boxtui ls\"", arg)
+		}
+	}
+	return f, nil
+}
+
+// Run scans the host and prints its containers to stdout, as a table or as
+// JSON; scan warnings go to stderr, one line each.
+func Run(f Flags, stdout, stderr io.Writer) error {
+	snap, err := runtime.ListContainers(f.All)
+	if err != nil {
+		return err
+	}
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(stderr, "boxtui: warning: %v\n", w)
+	}
+	if f.JSON {
+		cs := snap.Containers
+		if cs == nil {
+			cs = []runtime.Container{}
+		}
+		return WriteJSON(stdout, cs)
+	}
+	bw := bufio.NewWriter(stdout)
+	WriteTable(bw, snap)
+	return bw.Flush()
+}
+
+// ExitCode turns Run's error into the process exit code, printing it as the
+// single line `boxtui: <error>` on stderr.
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var exit *runtime.ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	fmt.Fprintf(stderr, "boxtui: %v\n", err)
+	return 1
+}
+
+func init() {
+	if len(os.Args) < 2 || os.Args[1] != "ls" {
+		return
+	}
+	// A CPU profile is started in main: let that path run.
+	if os.Getenv("BOXTUI_CPUPROFILE") != "" {
+		return
+	}
+	f, err := Parse(os.Args[2:])
+	if err != nil {
+		return // help or a usage error: the cobra command says it
+	}
+	os.Exit(ExitCode(Run(f, os.Stdout, os.Stderr), os.Stderr))
+}
+
+// TableNS are the namespace columns of the tables, as in the UI; the JSON
+// output has every link, *_for_children included.
+var TableNS = []runtime.NSType{
+	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
+	runtime.NSPID, runtime.NSTime, runtime.NSUser, runtime.NSUTS,
+}
+
+// WriteTable prints the containers of snap as `boxtui ls` does.
+func WriteTable(w io.Writer, snap runtime.Snapshot) {
+	head := []string{"NAME", "PID", "ORIGIN", "PROCS", "STATUS"}
+	for _, t := range TableNS {
+		head = append(head, strings.ToUpper(t.String()))
+	}
+	head = append(head, "COMMAND")
+	rows := [][]string{head}
+	for _, c := range snap.Containers {
+		name := c.Name
+		if name == "" {
+			name = "-"
+		}
+		status := c.Status
+		if c.Status == runtime.StatusExited {
+			status = exitText(c)
+		}
+		row := []string{name, strconv.Itoa(c.PID), string(c.Origin), strconv.Itoa(c.Processes), status}
+		for _, t := range TableNS {
+			if c.Status == runtime.StatusExited {
+				row = append(row, "-")
+				continue
+			}
+			row = append(row, MarkedInode(c.Namespaces[t], snap.Host[t]))
+		}
+		row = append(row, Clip(c.Command, 60))
+		rows = append(rows, row)
+	}
+	writeColumns(w, rows)
+	if len(snap.Containers) == 0 {
+		fmt.Fprintln(w, "no containers running (start one with `sudo boxtui run`)")
+		return
+	}
+	fmt.Fprintln(w, "* = shared with the host")
+}
+
+// writeColumns prints rows (all of the same length) as left-aligned
+// columns two spaces apart, the last column unpadded: what text/tabwriter
+// prints with padding 2, which this package must not import (see the
+// package comment). Widths count runes, as tabwriter does; a tab in a cell
+// is text, not a column break.
+func writeColumns(w io.Writer, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	widths := make([]int, len(rows[0])-1)
+	for _, row := range rows {
+		for i := range widths {
+			widths[i] = max(widths[i], utf8.RuneCountInString(row[i]))
+		}
+	}
+	var b []byte
+	for _, row := range rows {
+		for i, cell := range row {
+			b = append(b, cell...)
+			if i < len(widths) {
+				for n := utf8.RuneCountInString(cell); n < widths[i]+2; n++ {
+					b = append(b, ' ')
+				}
+			}
+		}
+		b = append(b, '\n')
+	}
+	w.Write(b)
+}
+
+func exitText(c runtime.Container) string {
+	switch {
+	case c.ExitCode != nil:
+		return fmt.Sprintf("exited(%d)", *c.ExitCode)
+	case c.ExitSignal != "":
+		return "exited(" + c.ExitSignal + ")"
+	}
+	return "exited"
+}
+
+// Inode prints a namespace inode, or ? when it could not be read (0).
+func Inode(ino uint64) string {
+	if ino == 0 {
+		return "?"
+	}
+	return strconv.FormatUint(ino, 10)
+}
+
+// MarkedInode prints an inode with * when the host has the same one.
+func MarkedInode(ino, host uint64) string {
+	if ino != 0 && ino == host {
+		return Inode(ino) + "*"
+	}
+	return Inode(ino)
+}
+
+// Clip shortens s to n runes, the last one an ellipsis.
+func Clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// WriteJSON prints v as indented JSON, the form of every --json output.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

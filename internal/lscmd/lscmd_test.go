@@ -1,0 +1,43 @@
+package lscmd
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	ok := []struct {
+		args []string
+		want Flags
+	}{
+		{nil, Flags{}},
+		{[]string{"--json"}, Flags{JSON: true}},
+		{[]string{"-a"}, Flags{All: true}},
+		{[]string{"--all", "--json"}, Flags{JSON: true, All: true}},
+		{[]string{"--json=false", "--all=true"}, Flags{All: true}},
+		{[]string{"--json=1", "--all=0"}, Flags{JSON: true}},
+		{[]string{"--no-color", "--json"}, Flags{JSON: true}},
+		{[]string{"--config", "/x.toml", "-a"}, Flags{All: true}},
+		{[]string{"--config=/x.toml"}, Flags{}},
+		{[]string{"--json", "--"}, Flags{JSON: true}},
+	}
+	for _, c := range ok {
+		got, err := Parse(c.args)
+		if err != nil || got != c.want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", c.args, got, err, c.want)
+		}
+	}
+	// Anything else is left to the cobra command.
+	for _, args := range [][]string{
+		{"extra"}, {"--", "extra"}, {"--jsn"}, {"--json=maybe"}, {"-x"}, {"-aj"}, {"--config"},
+	} {
+		if _, err := Parse(args); err == nil {
+			t.Errorf("Parse(%q) accepted it", args)
+		}
+	}
+	for _, args := range [][]string{{"-h"}, {"--json", "--help"}} {
+		if _, err := Parse(args); !errors.Is(err, ErrHelp) {
+			t.Errorf("Parse(%q) = %v, want ErrHelp", args, err)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	goruntime "runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ListContainers is Scan for `boxtui ls`, which runs once and prints only the
+// containers: the same containers with the same fields, but Procs is nil.
+// Exited adds exited boxtui containers, as ScanOptions.Exited does.
+//
+// It is Scan's work minus what a one-shot listing never uses: no cache, no
+// per-process list, and one readlink per host process with no allocation.
+// With thousands of processes that readlink is most of the time, and the
+// per-process records Scan grows (rawProc) showed up as copying, page
+// faults and GC in profiles of `ls`.
+func ListContainers(exited bool) (Snapshot, error) {
+	began := time.Now()
+	const proc = "/proc"
+	snap := Snapshot{Host: readNSSet(proc+"/self/ns", AllNSTypes())}
+	hostPID := snap.Host[NSPID]
+	if hostPID == 0 {
+		return snap, fmt.Errorf("read boxtui's own pid namespace from %s/self/ns/pid: is /proc mounted?", proc)
+	}
+	entries, err := readProcDir(proc)
+	if err != nil {
+		return snap, fmt.Errorf("scan %s: %w", proc, err)
+	}
+
+	workers := goruntime.GOMAXPROCS(0)
+	if workers > 4 {
+		workers = 4
+	}
+	if len(entries) < 256 {
+		workers = 1
+	}
+	type part struct {
+		members    []pidNSEntry // processes outside boxtui's PID namespace
+		unreadable int
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			path := make([]byte, 0, 32)
+			var link [64]byte
+			for i := w; i < len(entries); i += workers {
+				pid := entries[i].pid
+				path = append(strconv.AppendInt(append(path[:0], proc+"/"...), int64(pid), 10), "/ns/pid\x00"...)
+				ino := pidNSOf(path, link[:])
+				if ino == 0 {
+					parts[w].unreadable++
+					continue // vanished, or not ours to read
+				}
+				if ino != hostPID {
+					parts[w].members = append(parts[w].members, pidNSEntry{pid: pid, pidNS: ino})
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+
+	unreadable := 0
+	type group struct {
+		procs  int
+		lowest int // the lowest PID: the init, unless PIDs wrapped around
+	}
+	groups := map[uint64]*group{}
+	for _, p := range parts {
+		unreadable += p.unreadable
+		for _, m := range p.members {
+			g := groups[m.pidNS]
+			if g == nil {
+				g = &group{lowest: m.pid}
+				groups[m.pidNS] = g
+			}
+			g.procs++
+			g.lowest = min(g.lowest, m.pid)
+		}
+	}
+	if unreadable > 0 && os.Geteuid() != 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Errorf("%d processes could not be inspected: run as root (sudo) to see every container", unreadable))
+	}
+	// members lists the processes of one PID namespace, for the rare
+	// container whose lowest PID is not its init.
+	members := func(ino uint64) []rawProc {
+		var procs []rawProc
+		for _, p := range parts {
+			for _, m := range p.members {
+				if m.pidNS == ino {
+					procs = append(procs, rawProc{pid: m.pid, pidNS: ino})
+				}
+			}
+		}
+		return procs
+	}
+
+	// Describing a container reads a dozen files of its init: with many
+	// containers that is worth the second core too. Each worker has its own
+	// scanner, as a scanner's cache is not shared between goroutines.
+	inos := make([]uint64, 0, len(groups))
+	for ino := range groups {
+		inos = append(inos, ino)
+	}
+	if len(inos) < 8 {
+		workers = 1
+	}
+	built := make([]Container, len(inos))
+	ok := make([]bool, len(inos))
+	parents := make([]uint64, len(inos)) // parent PID namespace inodes
+	boot := bootTime()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s := &Scanner{proc: proc, cache: map[int]procCache{}, oneShot: true}
+			buf := make([]byte, 0, 4096)
+			for i := w; i < len(inos); i += workers {
+				ino, g := inos[i], groups[inos[i]]
+				init := rawProc{pid: g.lowest, pidNS: ino}
+				if !s.details(&init, &buf) || init.cache.status.InnerPID() != 1 {
+					procs := members(ino)
+					init = procs[s.findInit(procs, &buf)]
+				}
+				c, live := s.describeInit(init, g.procs, boot, &buf)
+				built[i], ok[i] = c, live
+				if live {
+					// Nesting: ask the kernel for the PID namespace's parent.
+					parents[i] = parentPIDNS(proc + "/" + strconv.Itoa(c.PID) + "/ns/pid")
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	byNS := make(map[uint64]int, len(inos)) // pid ns inode -> index into snap.Containers
+	snap.Containers = make([]Container, 0, len(inos))
+	for i, ino := range inos {
+		if ok[i] {
+			byNS[ino] = len(snap.Containers)
+			snap.Containers = append(snap.Containers, built[i])
+		}
+	}
+	for i, ino := range inos {
+		parent := parents[i]
+		if !ok[i] || parent == 0 || parent == hostPID || parent == ino {
+			continue
+		}
+		if j, found := byNS[parent]; found {
+			snap.Containers[byNS[ino]].Parent = snap.Containers[j].PID
+		}
+	}
+
+	states, errs := ListStates()
+	snap.Warnings = append(snap.Warnings, errs...)
+	matchStates(&snap, states, exited)
+
+	sort.Slice(snap.Containers, func(i, j int) bool {
+		a, b := snap.Containers[i], snap.Containers[j]
+		if a.StartTime != b.StartTime {
+			return a.StartTime < b.StartTime
+		}
+		return a.PID < b.PID
+	})
+	snap.Took = time.Since(began)
+	return snap, nil
+}
+
+// describeInit is buildContainer without the process list: the container
+// whose init is init (its details read) and which has procs processes.
+func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]byte) (c Container, ok bool) {
+	if init.hasStat && init.stat.State == 'Z' {
+		return Container{}, false // see buildContainer
+	}
+	base := s.proc + "/" + strconv.Itoa(init.pid)
+	c = Container{
+		PID:        init.pid,
+		Command:    init.cache.command,
+		Comm:       init.stat.Comm,
+		Processes:  procs,
+		Namespaces: readNSSet(base+"/ns", AllNSTypes()),
+		StartTime:  init.stat.StartTime,
+		Started:    boot.Add(ticksToDuration(init.stat.StartTime)),
+		Status:     StatusRunning,
+		Origin:     OriginUnshare,
+	}
+	if c.Command == "" {
+		c.Command = init.stat.Comm
+	}
+	if root, err := os.Readlink(base + "/root"); err == nil {
+		c.Root = root
+	}
+	if data, err := readFileInto(base+"/cgroup", buf); err == nil {
+		c.Origin = OriginFromCgroup(bytes.NewReader(data))
+	}
+	return c, true
+}
+
+// atFDCWD is AT_FDCWD as a variable: a negative constant does not convert
+// to a uintptr.
+var atFDCWD = unix.AT_FDCWD
+
+// pidNSOf returns the inode of the pid-namespace link at path (which ends
+// in a NUL byte), or 0 when it cannot be read; link is scratch space, so
+// nothing is allocated.
+//
+// It is a raw system call: readlink of a procfs link does not block, and a
+// plain one lets the runtime's monitor thread hand the processor to a new
+// thread whenever the call is slow (it is, thousands of times, on a loaded
+// machine), which cost more context switches than the readlinks did.
+func pidNSOf(path []byte, link []byte) uint64 {
+	r, _, errno := unix.RawSyscall6(unix.SYS_READLINKAT, uintptr(atFDCWD),
+		uintptr(unsafe.Pointer(&path[0])), uintptr(unsafe.Pointer(&link[0])), uintptr(len(link)), 0, 0)
+	n := int(r)
+	if errno != 0 || n <= 0 || n >= len(link) {
+		return 0
+	}
+	// "pid:[4026531836]"
+	l := link[:n]
+	const prefix = "pid:["
+	if len(l) < len(prefix)+2 || string(l[:len(prefix)]) != prefix || l[len(l)-1] != ']' {
+		return 0
+	}
+	var ino uint64
+	for _, c := range l[len(prefix) : len(l)-1] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		ino = ino*10 + uint64(c-'0')
+	}
+	return ino
+}
