@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 
 	"boxtui/runtime"
+	"boxtui/runtime/launch/stage0"
 
 	"github.com/spf13/cobra"
 )
@@ -43,6 +44,8 @@ func main() {
 	stop := startProfile()
 	code := execute(os.Args[1:])
 	stop()
+	// A `boxtui run` that failed before launching leaves no holder behind.
+	stage0.DiscardPrefork()
 	os.Exit(code)
 }
 

@@ -313,46 +313,14 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
 		return e
 	}
-	const self = "/proc/self/exe"
-	arg, err := json.Marshal(cfg)
+	holderPID, reportR, goW, err := spawnHolder(&cfg)
 	if err != nil {
-		return nil, abandon(fmt.Errorf("encode launch config: %w", err))
-	}
-	logf, err := os.OpenFile(runtime.StateDir(name)+"/holder.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, abandon(fmt.Errorf("create holder log: %w", err))
-	}
-	defer logf.Close()
-	reportR, reportW, err := os.Pipe()
-	if err != nil {
-		return nil, abandon(fmt.Errorf("create launch pipe: %w", err))
+		return nil, abandon(err)
 	}
 	defer reportR.Close()
-	goR, goW, err := os.Pipe()
-	if err != nil {
-		reportW.Close()
-		return nil, abandon(fmt.Errorf("create launch pipe: %w", err))
-	}
 	// Closing goW without writing tells the init to give up; it is closed on
 	// every path, after the go byte on success.
 	defer goW.Close()
-
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		reportW.Close()
-		goR.Close()
-		return nil, abandon(fmt.Errorf("open %s: %w", os.DevNull, err))
-	}
-	// Setsid detaches the holder from the client's session and terminal:
-	// a hangup or ctrl+c there must not reach it.
-	holderPID, err := spawn(self, []string{"boxtui", holderStage, string(arg)}, stageEnv(os.Environ()),
-		[]*os.File{devNull, devNull, logf, reportW, goR}, &unix.SysProcAttr{Setsid: true})
-	devNull.Close()
-	reportW.Close()
-	goR.Close()
-	if err != nil {
-		return nil, abandon(fmt.Errorf("start holder: %w", err))
-	}
 	// The holder is our child until we exit; reap it whenever it ends so a
 	// long-lived client (the UI) keeps no zombie.
 	holderDone := make(chan struct{})
@@ -437,6 +405,60 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		return failed(r, err)
 	}
 	return c, nil
+}
+
+// spawnHolder starts the holder for cfg (or hands cfg to the one prefork.c
+// started, if this process has it) and returns its PID, the read end of
+// its report pipe and the write end of the init's go pipe.
+func spawnHolder(cfg *holderConfig) (pid int, reportR, goW *os.File, err error) {
+	logPath := runtime.StateDir(cfg.Name) + "/holder.log"
+	if pf := stage0.TakePrefork(); pf != nil {
+		cfg.Log = logPath
+		// A config that cannot be sent leaves the holder with EOF: it
+		// exits, and its closed report pipe tells the caller.
+		if arg, err := json.Marshal(cfg); err == nil {
+			pf.Config.Write(arg)
+		}
+		pf.Config.Close()
+		return pf.PID, pf.Report, pf.Go, nil
+	}
+	arg, err := json.Marshal(cfg)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("encode launch config: %w", err)
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("create holder log: %w", err)
+	}
+	defer logf.Close()
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+	}
+	defer reportW.Close()
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		reportR.Close()
+		return 0, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+	}
+	defer goR.Close()
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		reportR.Close()
+		goW.Close()
+		return 0, nil, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer devNull.Close()
+	// Setsid detaches the holder from the client's session and terminal:
+	// a hangup or ctrl+c there must not reach it.
+	pid, err = spawn("/proc/self/exe", []string{"boxtui", holderStage, string(arg)}, stageEnv(os.Environ()),
+		[]*os.File{devNull, devNull, logf, reportW, goR}, &unix.SysProcAttr{Setsid: true})
+	if err != nil {
+		reportR.Close()
+		goW.Close()
+		return 0, nil, nil, fmt.Errorf("start holder: %w", err)
+	}
+	return pid, reportR, goW, nil
 }
 
 // ExitStatus is how a container's command ended.

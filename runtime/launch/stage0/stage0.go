@@ -59,6 +59,9 @@ type Config struct {
 	// still this launch's.
 	ClientPID   int    `json:"client_pid"`
 	ClientStart uint64 `json:"client_start"`
+	// Log is the file a preforked holder (see prefork.c) moves its stderr
+	// to once it has its config; a spawned one gets it as fd 2.
+	Log string `json:"log,omitempty"`
 }
 
 // Holder is what the early part of a holder process did; nil in any other
@@ -104,9 +107,29 @@ func startInit(args []string) *Holder {
 		h.Err = errors.New("holder stage: want one config argument")
 		return h
 	}
-	if err := json.Unmarshal([]byte(args[0]), &h.Config); err != nil {
+	arg := args[0]
+	if arg == "-" && isPipe(5) {
+		// Preforked: the client sends the config when it has one, or
+		// closes the pipe without one, and then there is nothing to do.
+		data, err := readConfig(5)
+		if len(data) == 0 {
+			os.Exit(0)
+		}
+		if err != nil {
+			h.Err = fmt.Errorf("holder stage: read config: %w", err)
+			return h
+		}
+		arg = string(data)
+	}
+	if err := json.Unmarshal([]byte(arg), &h.Config); err != nil {
 		h.Err = fmt.Errorf("holder stage: decode config: %w", err)
 		return h
+	}
+	if h.Config.Log != "" {
+		if fd, err := unix.Open(h.Config.Log, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600); err == nil {
+			unix.Dup3(fd, 2, 0)
+			unix.Close(fd)
+		}
 	}
 	cfg := h.Config
 	master, slave, err := openPTY()
@@ -138,7 +161,7 @@ func startInit(args []string) *Holder {
 	// The holder keeps neither the slave (so the master reads EOF once the
 	// container's last process is gone) nor the go pipe (so the init sees
 	// EOF if the client dies): the defers above close them.
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"boxtui-init", InitStage, args[0]}, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"boxtui-init", InitStage, arg}, &syscall.ProcAttr{
 		Dir: "/",
 		// Only the init stage's Go runtime sees this (the command gets
 		// Config.Env): a fixed GOMAXPROCS spares it reading cgroup limits.
@@ -159,6 +182,28 @@ func startInit(args []string) *Holder {
 	}
 	h.InitPID, h.ReadyR = pid, readyR
 	return h
+}
+
+// readConfig reads the config pipe to its end, then closes it.
+func readConfig(fd int) ([]byte, error) {
+	defer unix.Close(fd)
+	var data []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fd, buf)
+		if n > 0 {
+			data = append(data, buf[:n]...)
+		}
+		switch {
+		case err == unix.EINTR:
+		case err != nil:
+			return data, err
+		case n == 0:
+			return data, nil
+		case len(data) > 1<<20:
+			return data, errors.New("config larger than 1 MiB")
+		}
+	}
 }
 
 // openPTY opens a new PTY pair. The master is non-blocking so that Go's

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package launch
+
+const cgoBuild = false

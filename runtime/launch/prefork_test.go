@@ -1,0 +1,140 @@
+package launch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"boxtui/internal/testutil"
+	"boxtui/runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// runTagged runs the CLI with a unique marker in its environment, which
+// every process it starts inherits, so the test can find them afterwards
+// whatever else runs on the machine.
+func runTagged(t *testing.T, env []string, args ...string) (tag string, stderr string, code int) {
+	t.Helper()
+	tag = fmt.Sprintf("BOXTUI_TEST_TAG=%s-%d", t.Name(), os.Getpid())
+	cmd := exec.Command(testutil.Binary(t), args...)
+	cmd.Env = append(append(os.Environ(), tag), env...)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("run boxtui %q: %v", args, err)
+	}
+	return tag, errOut.String(), code
+}
+
+// tagged lists the live processes whose environment holds tag.
+func tagged(tag string) []string {
+	var out []string
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		env, err := os.ReadFile(d + "/environ")
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if string(kv) == tag {
+				cmdline, _ := os.ReadFile(d + "/cmdline")
+				out = append(out, filepath.Base(d)+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+			}
+		}
+	}
+	return out
+}
+
+// A `run` that fails after the holder was preforked leaves nothing
+// behind by the time it returns: not even the unused holder.
+func TestPreforkedHolderGoneAfterFailedRun(t *testing.T) {
+	rootfs := setup(t)
+	// As a subreaper, this test inherits whatever the client orphans: a
+	// holder still exiting when the client returns shows up as a child,
+	// however briefly it would otherwise have lived.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
+	for _, args := range [][]string{
+		{"run", "--rootfs", "/nonexistent-rootfs", "--", "/bin/true"},
+		{"run", "--name", "bad/name", "--rootfs", rootfs, "--", "/bin/true"},
+		{"run", "--rootfs", rootfs, "--", "/no/such/command"},
+		{"run", "--no-such-flag"},
+		{"run", "--help"},
+	} {
+		tag, errOut, code := runTagged(t, nil, args...)
+		if code == 0 && args[1] != "--help" {
+			t.Errorf("%q succeeded", args)
+		}
+		if left := tagged(tag); len(left) > 0 {
+			t.Errorf("%q (stderr %q) left processes behind: %v", args, errOut, left)
+		}
+		var ws unix.WaitStatus
+		if pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil); err != unix.ECHILD {
+			t.Errorf("%q (stderr %q) orphaned a process (%d, %v)", args, errOut, pid, err)
+			for {
+				if _, err := unix.Wait4(-1, &ws, 0, nil); err == unix.ECHILD {
+					break
+				}
+			}
+		}
+	}
+}
+
+// The launch takes the holder prefork.c started (its config comes on a
+// pipe, so its command line is just "-"), and BOXTUI_PREFORK=0 goes back
+// to spawning it with the config as its argument; both launch the same.
+func TestRunUsesPreforkedHolder(t *testing.T) {
+	rootfs := setup(t)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"prefork1", nil, "boxtui __boxtui-holder -"},
+		{"prefork2", []string{"BOXTUI_PREFORK=0"}, `boxtui __boxtui-holder {"name":"prefork2"`},
+	} {
+		killByName(t, tc.name)
+		_, errOut, code := runTagged(t, tc.env, "run", "-d", "--name", tc.name, "--rootfs", rootfs, "--", "/bin/sleep", "1000")
+		if code != 0 {
+			if !cgoBuild && tc.env == nil {
+				t.Skip("binary built without cgo: no prefork")
+			}
+			t.Fatalf("run -d %s: exit %d: %s", tc.name, code, errOut)
+		}
+		st, err := runtime.LoadState(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.HolderPID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if !strings.HasPrefix(got, tc.want) {
+			if !cgoBuild && tc.env == nil {
+				t.Skip("binary built without cgo: no prefork")
+			}
+			t.Errorf("holder of %s runs %q, want %q...", tc.name, got, tc.want)
+		}
+		if _, errOut, code := boxtui(t, "", "exec", tc.name, "--", "/bin/true"); code != 0 {
+			t.Errorf("exec into %s: %d %s", tc.name, code, errOut)
+		}
+		if _, errOut, code := boxtui(t, "", "rm", "-f", tc.name); code != 0 {
+			t.Errorf("rm -f %s: %d %s", tc.name, code, errOut)
+		}
+	}
+}
