@@ -43,6 +43,9 @@ func holderMain(args []string) int {
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	log.SetPrefix(fmt.Sprintf("holder[%d] ", os.Getpid()))
 	early := stage0.Early
+	if early == nil && len(args) == 1 && args[0] == "-" {
+		early = stage0.StartPreforked()
+	}
 	if early == nil {
 		log.Print("holder stage: the early part did not run")
 		return 2

@@ -86,9 +86,23 @@ func init() {
 	case InitStage:
 		os.Exit(initMain(os.Args[2:]))
 	case HolderStage:
+		if len(os.Args) == 3 && os.Args[2] == "-" {
+			// Preforked (prefork.c): the config comes later, on a pipe.
+			// Waiting for it here would hold back every package init
+			// still to come; the holder's main waits instead, with all
+			// of its start-up done beside the client's.
+			return
+		}
 		Early = startInit(os.Args[2:])
 	}
 }
+
+// StartPreforked is the early part of a preforked holder, called from its
+// main once the whole binary has initialised: it waits for the config on
+// fd 5 and then does what a spawned holder does in this package's init.
+// A client that closes the pipe without a config (its run failed) ends
+// the holder here, quietly.
+func StartPreforked() *Holder { return startInit([]string{"-"}) }
 
 // startInit is the holder's early part. fd 3 is the report pipe to the
 // client (left for the holder's main part), fd 4 the go pipe from the
