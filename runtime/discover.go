@@ -99,21 +99,58 @@ type ScanOptions struct {
 // Scanner discovers containers from /proc. It remembers what does not change
 // during a process's life (its NSpid, uid and command line, keyed by PID,
 // start time and name) so a repeated scan reads little more than one
-// namespace link and one stat line per process. A Scanner is safe for use
-// by one goroutine at a time.
+// namespace link and one stat line per process. While no process has been
+// created since its last full pass (see quiet), it does not even list /proc:
+// it rereads the stat lines of the container processes it already knows. A
+// Scanner is safe for use by one goroutine at a time.
 type Scanner struct {
 	proc  string // "/proc", or a test's fake
 	cache map[int]procCache
 	pidNS map[int]pidNSCache
 	// oneShot marks a scanner used once (Scan): it keeps no cache.
 	oneShot bool
+
+	// gen marks the pidNS entries seen by the current full pass; the others
+	// belong to processes that are gone.
+	gen uint32
+	// host is boxtui's own namespace set, read on the first scan: the main
+	// thread, whose links /proc/self shows, never changes namespaces.
+	host NSSet
+	// listed is set once a full pass has filled members.
+	listed bool
+	// members are the processes outside boxtui's PID namespace found by the
+	// last pass, and unreadable how many processes the last full pass
+	// could not inspect.
+	members    []pidNSEntry
+	unreadable int
+	// lastPID is the newest PID of boxtui's PID namespace (/proc/loadavg)
+	// when the last full pass began, -1 when unknown; calm counts the full
+	// passes in a row that began with it, quiet the passes since the last
+	// full one.
+	lastPID int
+	calm    int
+	quiet   int
+	// ownProc is 1 when s.proc is the procfs of boxtui's own PID namespace
+	// (so its last PID counts every process the listing can show), -1 when
+	// not, 0 before the first check.
+	ownProc int
+	// Buffers reused by every full pass.
+	dirBuf  []byte
+	entries []procDirEntry
+	ns      []uint64
 }
+
+// maxQuiet bounds how many passes in a row skip the /proc listing, so even
+// a change the last-PID check could not see shows within that many
+// refreshes.
+const maxQuiet = 15
 
 // pidNSCache remembers the pid-namespace link of the process whose
 // /proc/PID directory had inode dirIno.
 type pidNSCache struct {
 	dirIno uint64
 	pidNS  uint64
+	gen    uint32
 }
 
 type pidNSEntry struct {
@@ -134,7 +171,7 @@ type procCache struct {
 
 // NewScanner returns a scanner of /proc.
 func NewScanner() *Scanner {
-	return &Scanner{proc: "/proc", cache: map[int]procCache{}, pidNS: map[int]pidNSCache{}}
+	return &Scanner{proc: "/proc", cache: map[int]procCache{}, pidNS: map[int]pidNSCache{}, lastPID: -1}
 }
 
 // Scan does one pass over /proc.
@@ -194,121 +231,50 @@ type rawProc struct {
 // Scan does one pass over /proc and groups processes by PID namespace.
 func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	began := time.Now()
-	snap := Snapshot{Host: readNSSet(s.proc+"/self/ns", AllNSTypes())}
+	snap := Snapshot{Host: s.host}
+	if snap.Host[NSPID] == 0 {
+		snap.Host = readNSSet(s.proc+"/self/ns", AllNSTypes())
+		if !s.oneShot {
+			s.host = snap.Host
+		}
+	}
 	hostPID := snap.Host[NSPID]
 	if hostPID == 0 {
 		return snap, fmt.Errorf("read boxtui's own pid namespace from %s/self/ns/pid: is /proc mounted?", s.proc)
 	}
-	entries, err := readProcDir(s.proc)
-	if err != nil {
-		return snap, fmt.Errorf("scan %s: %w", s.proc, err)
-	}
-
-	// A process never changes its PID namespace, and procfs gives every
-	// /proc/PID directory a fresh inode number, so (PID, inode) names one
-	// process and its pid-namespace link can be remembered. For the UI's
-	// once-a-second scan that turns thousands of readlinks of host processes
-	// into map lookups.
-	pids := make([]int, 0, len(entries))
-	var known map[int]uint64 // pid -> pid ns, from the cache
-	if len(s.pidNS) > 0 {
-		known = make(map[int]uint64, len(entries))
-	}
-	for _, e := range entries {
-		if c, ok := s.pidNS[e.pid]; ok && c.dirIno == e.ino && known != nil {
-			known[e.pid] = c.pidNS
+	var procs []rawProc
+	if s.quietSinceLastPass() {
+		procs = s.rereadMembers()
+	} else {
+		var err error
+		if procs, err = s.listAll(opts, hostPID); err != nil {
+			s.calm = 0
+			return snap, err
 		}
-		pids = append(pids, e.pid)
 	}
-	workers := goruntime.GOMAXPROCS(0)
-	if workers > 4 {
-		workers = 4
-	}
-	if len(pids)-len(known) < 256 {
-		workers = 1 // mostly cached: waking a second thread costs more
-	}
-	type part struct {
-		procs      []rawProc
-		unreadable int
-		learned    []pidNSEntry
-	}
-	parts := make([]part, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			buf := make([]byte, 0, 1024)
-			for i := w; i < len(pids); i += workers {
-				pid := pids[i]
-				base := s.proc + "/" + strconv.Itoa(pid)
-				ino, cached := known[pid]
-				if !cached {
-					ino = readNSLink(base + "/ns/pid")
-					if ino != 0 && !s.oneShot {
-						parts[w].learned = append(parts[w].learned, pidNSEntry{pid: pid, pidNS: ino})
-					}
-				}
-				if ino == 0 {
-					parts[w].unreadable++
-					continue // vanished, or not ours to read
-				}
-				if ino == hostPID {
-					continue
-				}
-				rp := rawProc{pid: pid}
-				// A plain scan (`ls`) needs only the namespace link of most
-				// processes; the stat line is read for the init alone.
-				if opts.ProcessNamespaces {
-					if !s.readStat(&rp, base, &buf) {
-						continue // vanished mid-scan: never an error
-					}
-				}
-				rp.pidNS = ino
-				parts[w].procs = append(parts[w].procs, rp)
-			}
-		}(w)
-	}
-	wg.Wait()
-
-	// Remember every process's pid-namespace link for the next scan; a
-	// one-shot scan (`boxtui ls`) has no next scan and skips the work.
-	var nextNS map[int]pidNSCache
 	if !s.oneShot {
-		dirIno := make(map[int]uint64, len(entries))
-		for _, e := range entries {
-			dirIno[e.pid] = e.ino
+		s.members = s.members[:0]
+		for _, rp := range procs {
+			s.members = append(s.members, pidNSEntry{pid: rp.pid, pidNS: rp.pidNS})
 		}
-		nextNS = make(map[int]pidNSCache, len(entries))
-		for pid, ns := range known {
-			nextNS[pid] = pidNSCache{dirIno: dirIno[pid], pidNS: ns}
-		}
-		for _, p := range parts {
-			for _, l := range p.learned {
-				nextNS[l.pid] = pidNSCache{dirIno: dirIno[l.pid], pidNS: l.pidNS}
-			}
-		}
+		s.listed = true
 	}
+
 	groups := map[uint64][]rawProc{}
 	seen := map[int]bool{}
-	unreadable := 0
-	for _, p := range parts {
-		unreadable += p.unreadable
-		for _, rp := range p.procs {
-			if !s.oneShot {
-				seen[rp.pid] = true
-			}
-			groups[rp.pidNS] = append(groups[rp.pidNS], rp)
+	for _, rp := range procs {
+		if !s.oneShot {
+			seen[rp.pid] = true
 		}
+		groups[rp.pidNS] = append(groups[rp.pidNS], rp)
 	}
-	s.pidNS = nextNS
 	for pid := range s.cache {
 		if !seen[pid] {
 			delete(s.cache, pid)
 		}
 	}
-	if unreadable > 0 && os.Geteuid() != 0 {
-		snap.Warnings = append(snap.Warnings, fmt.Errorf("%d processes could not be inspected: run as root (sudo) to see every container", unreadable))
+	if s.unreadable > 0 && os.Geteuid() != 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Errorf("%d processes could not be inspected: run as root (sudo) to see every container", s.unreadable))
 	}
 
 	buf := make([]byte, 0, 4096)
@@ -346,6 +312,200 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	})
 	snap.Took = time.Since(began)
 	return snap, nil
+}
+
+// quietSinceLastPass reports whether no process can have appeared since the
+// last full pass, so the pass may reread the processes it found instead of
+// listing /proc. The kernel gives every new process (and thread) the next
+// PID of every PID namespace it is visible in, and /proc/loadavg shows the
+// last one given in boxtui's: while it stands still, nothing was created.
+// Nothing can join a PID namespace or get a recycled PID without being
+// created, and processes that exit or exec are seen by rereading their stat
+// lines. The full pass must have read the same last PID twice in a row: a
+// fork that took its PID just before the first read may not have been in
+// /proc yet when that pass listed it; a second later it is.
+func (s *Scanner) quietSinceLastPass() bool {
+	if s.oneShot {
+		return false
+	}
+	last, ok := s.lastAllocatedPID()
+	if ok && s.listed && last == s.lastPID && s.calm >= 2 && s.quiet < maxQuiet {
+		s.quiet++
+		return true
+	}
+	switch {
+	case !ok:
+		s.calm = 0
+	case last == s.lastPID && s.listed:
+		s.calm++
+	default:
+		s.calm = 1
+	}
+	s.lastPID, s.quiet = last, 0
+	return false
+}
+
+// lastAllocatedPID reads the last field of /proc/loadavg: the PID most
+// recently handed out in the reader's PID namespace. It is only a measure of
+// what s.proc lists when that procfs belongs to boxtui's own PID namespace,
+// which /proc/self naming boxtui's PID proves.
+func (s *Scanner) lastAllocatedPID() (int, bool) {
+	if s.ownProc == 0 {
+		s.ownProc = -1
+		if self, err := os.Readlink(s.proc + "/self"); err == nil && self == strconv.Itoa(os.Getpid()) {
+			s.ownProc = 1
+		}
+	}
+	if s.ownProc < 0 {
+		return 0, false
+	}
+	var b [128]byte
+	buf := b[:0]
+	data, err := readFileInto(s.proc+"/loadavg", &buf)
+	if err != nil {
+		return 0, false
+	}
+	data = bytes.TrimSpace(data)
+	return atoiPID(data[bytes.LastIndexByte(data, ' ')+1:])
+}
+
+// rereadMembers rereads the stat line of every process the last pass found
+// outside boxtui's PID namespace, dropping those that are gone.
+func (s *Scanner) rereadMembers() []rawProc {
+	procs := make([]rawProc, 0, len(s.members))
+	buf := make([]byte, 0, 1024)
+	for _, m := range s.members {
+		rp := rawProc{pid: m.pid, pidNS: m.pidNS}
+		if s.readStat(&rp, s.proc+"/"+strconv.Itoa(m.pid), &buf) {
+			procs = append(procs, rp)
+		}
+	}
+	return procs
+}
+
+// listAll lists /proc and returns the processes outside boxtui's PID
+// namespace (hostPID).
+func (s *Scanner) listAll(opts ScanOptions, hostPID uint64) ([]rawProc, error) {
+	var entries []procDirEntry
+	var err error
+	if s.oneShot {
+		entries, err = readProcDir(s.proc)
+	} else {
+		if s.dirBuf == nil {
+			s.dirBuf = make([]byte, 32<<10)
+		}
+		entries, err = readProcDirInto(s.proc, s.dirBuf, s.entries[:0])
+		s.entries = entries
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", s.proc, err)
+	}
+
+	// A process never changes its PID namespace, and procfs gives every
+	// /proc/PID directory a fresh inode number, so (PID, inode) names one
+	// process and its pid-namespace link can be remembered. For the UI's
+	// once-a-second scan that turns thousands of readlinks of host processes
+	// into map lookups. ns[i] is entries[i]'s link, 0 when not known.
+	s.gen++
+	ns := s.ns[:0]
+	cached := 0
+	for _, e := range entries {
+		var ino uint64
+		if c, ok := s.pidNS[e.pid]; ok && c.dirIno == e.ino {
+			ino = c.pidNS
+			c.gen = s.gen
+			s.pidNS[e.pid] = c
+			cached++
+		}
+		ns = append(ns, ino)
+	}
+	if !s.oneShot {
+		s.ns = ns
+	}
+	workers := goruntime.GOMAXPROCS(0)
+	if workers > 4 {
+		workers = 4
+	}
+	if len(entries)-cached < 256 {
+		workers = 1 // mostly cached: waking a second thread costs more
+	}
+	type learned struct {
+		i     int // index into entries
+		pidNS uint64
+	}
+	type part struct {
+		procs      []rawProc
+		unreadable int
+		learned    []learned
+	}
+	parts := make([]part, workers)
+	work := func(w int) {
+		buf := make([]byte, 0, 1024)
+		for i := w; i < len(entries); i += workers {
+			pid := entries[i].pid
+			base := s.proc + "/" + strconv.Itoa(pid)
+			ino := ns[i]
+			if ino == 0 {
+				ino = readNSLink(base + "/ns/pid")
+				if ino != 0 && !s.oneShot {
+					parts[w].learned = append(parts[w].learned, learned{i: i, pidNS: ino})
+				}
+			}
+			if ino == 0 {
+				parts[w].unreadable++
+				continue // vanished, or not ours to read
+			}
+			if ino == hostPID {
+				continue
+			}
+			rp := rawProc{pid: pid}
+			// A plain scan (`ls`) needs only the namespace link of most
+			// processes; the stat line is read for the init alone.
+			if opts.ProcessNamespaces {
+				if !s.readStat(&rp, base, &buf) {
+					continue // vanished mid-scan: never an error
+				}
+			}
+			rp.pidNS = ino
+			parts[w].procs = append(parts[w].procs, rp)
+		}
+	}
+	if workers == 1 {
+		work(0)
+	} else {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				work(w)
+			}(w)
+		}
+		wg.Wait()
+	}
+
+	// Remember every process's pid-namespace link for the next scan and
+	// forget the processes that are gone; a one-shot scan (`boxtui ls`)
+	// has no next scan and skips the work.
+	s.unreadable = 0
+	var procs []rawProc
+	for _, p := range parts {
+		s.unreadable += p.unreadable
+		procs = append(procs, p.procs...)
+		if s.oneShot {
+			continue
+		}
+		for _, l := range p.learned {
+			e := entries[l.i]
+			s.pidNS[e.pid] = pidNSCache{dirIno: e.ino, pidNS: l.pidNS, gen: s.gen}
+		}
+	}
+	for pid, c := range s.pidNS {
+		if c.gen != s.gen {
+			delete(s.pidNS, pid)
+		}
+	}
+	return procs, nil
 }
 
 // readStat reads the stat line of pid: the one file read for every process
@@ -654,13 +814,17 @@ type procDirEntry struct {
 // readProcDir lists the numeric entries of /proc with their inode numbers,
 // straight from getdents64 (os.ReadDir does not hand out inode numbers).
 func readProcDir(dir string) ([]procDirEntry, error) {
+	return readProcDirInto(dir, make([]byte, 32<<10), make([]procDirEntry, 0, 512))
+}
+
+// readProcDirInto is readProcDir with the caller's getdents buffer, appending
+// to out: a scanner that lists /proc every second reuses both.
+func readProcDirInto(dir string, buf []byte, out []procDirEntry) ([]procDirEntry, error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	out := make([]procDirEntry, 0, 512)
-	buf := make([]byte, 32<<10)
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {
