@@ -1,7 +1,6 @@
 package stage0
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -20,7 +19,8 @@ type mountError struct {
 func (e *mountError) Error() string { return fmt.Sprintf("%s %s: %v", e.op, e.target, e.err) }
 func (e *mountError) Unwrap() error { return e.err }
 
-// initMain is the __boxtui-init stage: PID 1 of fresh PID, mount, UTS and
+// initMain is the __boxtui-init stage (in builds without cgo; with cgo,
+// initstage.c does the same before Go starts): PID 1 of fresh PID, mount, UTS and
 // IPC namespaces, stdio on the console. fd 3 is the ready pipe to the
 // holder, fd 4 the go pipe from the client.
 func initMain(args []string) int {
@@ -38,12 +38,9 @@ func initMain(args []string) int {
 		ready.Write(append([]byte{InitError}, err.Error()...))
 		return 1
 	}
-	if len(args) != 1 {
-		return fail(fmt.Errorf("init stage: want one config argument"))
-	}
-	var cfg Config
-	if err := json.Unmarshal([]byte(args[0]), &cfg); err != nil {
-		return fail(fmt.Errorf("init stage: decode config: %w", err))
+	cfg, err := parseInitArgs(args)
+	if err != nil {
+		return fail(err)
 	}
 	if err := setupContainer(cfg); err != nil {
 		return fail(err)

@@ -175,11 +175,16 @@ func startInit(args []string) *Holder {
 	// The holder keeps neither the slave (so the master reads EOF once the
 	// container's last process is gone) nor the go pipe (so the init sees
 	// EOF if the client dies): the defers above close them.
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"boxtui-init", InitStage, arg}, &syscall.ProcAttr{
-		Dir: "/",
-		// Only the init stage's Go runtime sees this (the command gets
-		// Config.Env): a fixed GOMAXPROCS spares it reading cgroup limits.
-		Env:   []string{"GOMAXPROCS=1"},
+	// Only the init stage sees this environment (the command gets
+	// Config.Env): a fixed GOMAXPROCS spares a Go init reading cgroup
+	// limits; BOXTUI_INIT_STAGE=go lets tests pick the Go init.
+	initEnv := []string{"GOMAXPROCS=1"}
+	if v := os.Getenv("BOXTUI_INIT_STAGE"); v != "" {
+		initEnv = append(initEnv, "BOXTUI_INIT_STAGE="+v)
+	}
+	pid, err := syscall.ForkExec("/proc/self/exe", InitArgs(cfg), &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   initEnv,
 		Files: fds,
 		Sys: &syscall.SysProcAttr{
 			Cloneflags: cloneFlags,
@@ -196,6 +201,32 @@ func startInit(args []string) *Holder {
 	}
 	h.InitPID, h.ReadyR = pid, readyR
 	return h
+}
+
+// InitArgs is the init stage's argv: plain strings, no JSON, so that the C
+// init (initstage.c) can read it before any runtime exists:
+//
+//	boxtui-init __boxtui-init ROOTFS HOSTNAME NENV ENV... CMD ARGS...
+func InitArgs(cfg Config) []string {
+	args := []string{"boxtui-init", InitStage, cfg.Rootfs, cfg.Hostname, strconv.Itoa(len(cfg.Env))}
+	args = append(args, cfg.Env...)
+	return append(args, cfg.Command...)
+}
+
+// parseInitArgs reads InitArgs's form back (without the first two).
+func parseInitArgs(args []string) (Config, error) {
+	var cfg Config
+	if len(args) < 4 {
+		return cfg, errors.New("init stage: want ROOTFS HOSTNAME NENV ENV... CMD")
+	}
+	n, err := strconv.Atoi(args[2])
+	if err != nil || n < 0 || 3+n >= len(args) {
+		return cfg, fmt.Errorf("init stage: bad environment count %q", args[2])
+	}
+	cfg.Rootfs, cfg.Hostname = args[0], args[1]
+	cfg.Env = args[3 : 3+n]
+	cfg.Command = args[3+n:]
+	return cfg, nil
 }
 
 // readConfig reads the config pipe to its end, then closes it.

@@ -1,0 +1,266 @@
+// initstage.c: the container's init stage (__boxtui-init) before Go starts.
+//
+// The init is on a launch's critical path: the holder starts it, and the
+// command runs only after it has built the container's mounts. In Go that
+// meant starting the runtime (~8 ms here) before the first mount. This
+// constructor does the same work as init.go's initMain, step for step and
+// with the same messages, and execs the command without Go ever starting.
+// init.go stays as the implementation for builds without cgo, and tests
+// compare the two (BOXTUI_INIT_STAGE=go makes the holder's init take the
+// Go path).
+//
+// argv: boxtui-init __boxtui-init ROOTFS HOSTNAME NENV ENV... CMD ARGS...
+// fds: 0-2 the console, 3 the ready pipe to the holder, 4 the go pipe.
+
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Go's errors read like strerror's, lower-cased: keep the messages equal.
+static const char *errstr(int e, char *buf, size_t size) {
+	snprintf(buf, size, "%s", strerror(e));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+// fail writes 'E' and the message on the ready pipe, as init.go's fail.
+static void fail(const char *fmt, ...) {
+	char msg[1024];
+	msg[0] = 'E';
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg + 1, sizeof(msg) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n > (int)sizeof(msg) - 2)
+		n = (int)sizeof(msg) - 2;
+	ssize_t unused = write(3, msg, (size_t)n + 1);
+	(void)unused;
+	_exit(1);
+}
+
+static void mount_fail(const char *op, const char *target, int e) {
+	char eb[128];
+	fail("%s %s: %s", op, target, errstr(e, eb, sizeof(eb)));
+}
+
+static int is_pipe(int fd) {
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+static int open_dir_in_root(int rootfd, const char *name) {
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char eb[128];
+	int fd = (int)syscall(SYS_openat2, rootfd, name, &how, sizeof(how));
+	if (fd < 0 && errno == ENOENT) {
+		// mkdirat does not follow a final symlink: a dangling one fails
+		// here rather than creating a directory somewhere else.
+		if (mkdirat(rootfd, name, 0755) && errno != EEXIST)
+			fail("create /%s in the rootfs: %s", name, errstr(errno, eb, sizeof(eb)));
+		fd = (int)syscall(SYS_openat2, rootfd, name, &how, sizeof(how));
+	}
+	if (fd < 0)
+		fail("open /%s in the rootfs: %s", name, errstr(errno, eb, sizeof(eb)));
+	return fd;
+}
+
+// new_mount makes a detached mount of a fresh filesystem; opts are
+// key/value pairs, a NULL value setting a flag.
+static int new_mount(const char *fstype, const char *const *opts, unsigned int attrs) {
+	int fsfd = (int)syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		mount_fail("create", fstype, errno);
+	for (int i = 0; opts && opts[i]; i += 2) {
+		int r = opts[i + 1]
+			    ? (int)syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0)
+			    : (int)syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG, opts[i], NULL, 0);
+		if (r < 0) {
+			char what[128];
+			snprintf(what, sizeof(what), "set %s=%s on", opts[i], opts[i + 1] ? opts[i + 1] : "");
+			mount_fail(what, fstype, errno);
+		}
+	}
+	if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		mount_fail("create", fstype, errno);
+	int mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, attrs);
+	if (mfd < 0)
+		mount_fail("mount", fstype, errno);
+	close(fsfd);
+	return mfd;
+}
+
+static void attach(int mfd, int targetfd, const char *what) {
+	if (syscall(SYS_move_mount, mfd, "", targetfd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		mount_fail("attach", what, errno);
+}
+
+static void mount_proc(int rootfd) {
+	int target = open_dir_in_root(rootfd, "proc");
+	int mfd = new_mount("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	attach(mfd, target, "/proc");
+	close(mfd);
+	close(target);
+}
+
+static void mount_dev(int rootfd) {
+	static const struct {
+		const char *name;
+		unsigned major, minor;
+	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+	static const char *links[][2] = {
+		{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+		{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+	};
+	char eb[128];
+	int target = open_dir_in_root(rootfd, "dev");
+	static const char *const tmpfs_opts[] = {"mode", "755", "size", "65536k", NULL};
+	int mfd = new_mount("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+		if (mknodat(mfd, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)))
+			fail("create /dev/%s: %s", nodes[i].name, errstr(errno, eb, sizeof(eb)));
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][1], mfd, links[i][0]))
+			fail("create /dev/%s: %s", links[i][0], errstr(errno, eb, sizeof(eb)));
+	if (mkdirat(mfd, "pts", 0755))
+		fail("create /dev/pts: %s", errstr(errno, eb, sizeof(eb)));
+	if (mkdirat(mfd, "shm", 01777))
+		fail("create /dev/shm: %s", errstr(errno, eb, sizeof(eb)));
+	attach(mfd, target, "/dev");
+	int pts = openat(mfd, "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (pts < 0)
+		fail("open /dev/pts: %s", errstr(errno, eb, sizeof(eb)));
+	static const char *const devpts_opts[] = {"newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL};
+	int ptsfd = new_mount("devpts", devpts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	attach(ptsfd, pts, "/dev/pts");
+	close(ptsfd);
+	close(pts);
+	close(mfd);
+	close(target);
+}
+
+// setup_container: see setupContainer in init.go for why this order.
+static void setup_container(const char *rootfs, const char *hostname) {
+	char eb[128];
+	if (mount("", "/", "", MS_REC | MS_PRIVATE, ""))
+		mount_fail("make private", "/", errno);
+	if (sethostname(hostname, strlen(hostname)))
+		fail("set hostname \"%s\": %s", hostname, errstr(errno, eb, sizeof(eb)));
+	if (mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""))
+		mount_fail("bind rootfs onto itself", rootfs, errno);
+	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		fail("open rootfs %s: %s", rootfs, errstr(errno, eb, sizeof(eb)));
+	umask(0); // device nodes must get exactly the modes asked for
+	mount_proc(rootfd);
+	mount_dev(rootfd);
+	if (fchdir(rootfd))
+		fail("enter rootfs %s: %s", rootfs, errstr(errno, eb, sizeof(eb)));
+	if (syscall(SYS_pivot_root, ".", "."))
+		mount_fail("pivot_root into", rootfs, errno);
+	if (umount2(".", MNT_DETACH))
+		mount_fail("detach the old root from", rootfs, errno);
+	if (chdir("/"))
+		fail("chdir /: %s", errstr(errno, eb, sizeof(eb)));
+	close(rootfd);
+}
+
+static int executable_file(const char *path) {
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+static void init_stage(int argc, char **argv) {
+	const char *mode = getenv("BOXTUI_INIT_STAGE");
+	if (mode && !strcmp(mode, "go"))
+		return;
+	// Anything but PID 1 with its two launch pipes is not ours to run:
+	// init.go refuses it with the message.
+	if (getpid() != 1 || !is_pipe(3) || !is_pipe(4))
+		return;
+	if (argc < 6)
+		return; // malformed: let init.go say so
+	char *end;
+	long nenv = strtol(argv[4], &end, 10);
+	if (*end || nenv < 0 || 5 + nenv >= argc)
+		return;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	fcntl(4, F_SETFD, FD_CLOEXEC);
+	const char *rootfs = argv[2], *hostname = argv[3];
+	char **cmd = argv + 5 + nenv;
+
+	setup_container(rootfs, hostname);
+	if (write(3, "R", 1) != 1)
+		_exit(1); // the holder is gone: nobody would hold the console
+	char go;
+	ssize_t n;
+	do
+		n = read(4, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		ssize_t unused = write(3, "A", 1);
+		(void)unused;
+		_exit(1);
+	}
+	close(4);
+
+	// Look the command up inside, as a shell would.
+	const char *exe = cmd[0];
+	char found[4096];
+	if (!strchr(exe, '/')) {
+		const char *p = CONTAINER_PATH;
+		exe = NULL;
+		for (;;) {
+			const char *colon = strchrnul(p, ':');
+			snprintf(found, sizeof(found), "%.*s/%s", (int)(colon - p), p, cmd[0]);
+			if (executable_file(found)) {
+				exe = found;
+				break;
+			}
+			if (!*colon)
+				break;
+			p = colon + 1;
+		}
+		if (!exe)
+			fail("command not found: \"%s\" is not in the container's PATH", cmd[0]);
+	}
+	umask(022);
+	char **env = calloc((size_t)nenv + 2, sizeof(char *));
+	if (!env)
+		fail("exec %s: out of memory", cmd[0]);
+	char host[300];
+	snprintf(host, sizeof(host), "HOSTNAME=%s", hostname);
+	env[0] = host;
+	for (long i = 0; i < nenv; i++)
+		env[i + 1] = argv[5 + i];
+	execve(exe, cmd, env);
+	char eb[128];
+	fail("exec %s: %s", cmd[0], errstr(errno, eb, sizeof(eb)));
+}
+
+__attribute__((constructor)) static void boxtui_init_stage(int argc, char **argv, char **envp) {
+	(void)envp;
+	if (argc < 2 || !argv || !argv[1] || strcmp(argv[1], "__boxtui-init"))
+		return;
+	init_stage(argc, argv);
+}
