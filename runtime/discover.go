@@ -134,10 +134,19 @@ type Scanner struct {
 	// (so its last PID counts every process the listing can show), -1 when
 	// not, 0 before the first check.
 	ownProc int
+	// parents remembers the parent PID namespace of each init, by PID.
+	parents map[int]parentCache
 	// Buffers reused by every full pass.
 	dirBuf  []byte
 	entries []procDirEntry
 	ns      []uint64
+}
+
+// parentCache is the parent PID namespace of the init that started at
+// start.
+type parentCache struct {
+	start  uint64
+	parent uint64
 }
 
 // maxQuiet bounds how many passes in a row skip the /proc listing, so even
@@ -273,6 +282,11 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 			delete(s.cache, pid)
 		}
 	}
+	for pid := range s.parents {
+		if !seen[pid] {
+			delete(s.parents, pid)
+		}
+	}
 	if s.unreadable > 0 && os.Geteuid() != 0 {
 		snap.Warnings = append(snap.Warnings, fmt.Errorf("%d processes could not be inspected: run as root (sudo) to see every container", s.unreadable))
 	}
@@ -288,9 +302,22 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 		byNS[ino] = len(snap.Containers)
 		snap.Containers = append(snap.Containers, c)
 	}
-	// Nesting: ask the kernel for each PID namespace's parent.
+	// Nesting: ask the kernel for each PID namespace's parent. A process
+	// never leaves its PID namespace, nor a namespace its parent, so the
+	// answer is remembered for the init (its PID and start time).
 	for _, i := range byNS {
-		parent := parentPIDNS(fmt.Sprintf("%s/%d/ns/pid", s.proc, snap.Containers[i].PID))
+		c := &snap.Containers[i]
+		pc, ok := s.parents[c.PID]
+		if !ok || pc.start != c.StartTime {
+			pc = parentCache{start: c.StartTime, parent: parentPIDNS(fmt.Sprintf("%s/%d/ns/pid", s.proc, c.PID))}
+			if !s.oneShot && pc.parent != 0 && c.StartTime != 0 {
+				if s.parents == nil {
+					s.parents = map[int]parentCache{}
+				}
+				s.parents[c.PID] = pc
+			}
+		}
+		parent := pc.parent
 		if parent == 0 || parent == hostPID {
 			continue
 		}

@@ -167,3 +167,36 @@ func TestQuietPassNeedsOwnProcfs(t *testing.T) {
 		}
 	}
 }
+
+// A reused scanner remembers each init's parent PID namespace: the answer
+// from its cache must be the kernel's, pass after pass.
+func TestScannerKeepsNestingAcrossPasses(t *testing.T) {
+	requireRootQuiet(t)
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	outer := startNS(t, nil, "--mount-proc", "sh", "-c", "unshare --pid --fork --mount-proc sleep 1011 & exec sleep 1010")
+	outerInit := childOf(t, outer.Process.Pid)
+	s := NewScanner()
+	nested := func() (inner, out Container, ok bool) {
+		snap, err := s.Scan(ScanOptions{ProcessNamespaces: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, okOut := containerOf(snap, outerInit)
+		for _, c := range snap.Containers {
+			if c.Command == "sleep 1011" && c.Parent != 0 {
+				inner = c
+			}
+		}
+		return inner, out, okOut && out.Command == "sleep 1010" && inner.PID != 0
+	}
+	testutil.WaitFor(t, 10*time.Second, func() bool { _, _, ok := nested(); return ok }, "the nested container")
+	for pass := 0; pass < 3; pass++ {
+		inner, out, ok := nested()
+		if !ok || inner.Parent != out.PID || out.Parent != 0 {
+			t.Fatalf("pass %d: inner %d parent %d, outer %d parent %d", pass, inner.PID, inner.Parent, out.PID, out.Parent)
+		}
+	}
+	if len(s.parents) == 0 {
+		t.Fatal("the scanner remembered no parent")
+	}
+}
