@@ -7,6 +7,7 @@ import (
 	goruntime "runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -26,7 +27,7 @@ import (
 func ListContainers(exited bool) (Snapshot, error) {
 	began := time.Now()
 	const proc = "/proc"
-	snap := Snapshot{Host: readNSSet(proc+"/self/ns", AllNSTypes())}
+	snap := Snapshot{Host: nsSetOf(proc + "/self")}
 	hostPID := snap.Host[NSPID]
 	if hostPID == 0 {
 		return snap, fmt.Errorf("read boxtui's own pid namespace from %s/self/ns/pid: is /proc mounted?", proc)
@@ -116,6 +117,14 @@ func ListContainers(exited bool) (Snapshot, error) {
 	if len(inos) < 8 {
 		workers = 1
 	}
+	// flat: /proc belongs to boxtui's own PID namespace (boxtui has one
+	// PID there), so an init's NSpid line says how deep its namespace is.
+	flat := false
+	if data, err := os.ReadFile(proc + "/self/status"); err == nil {
+		if st, err := ParseStatus(bytes.NewReader(data)); err == nil {
+			flat = len(st.NSpid) == 1
+		}
+	}
 	built := make([]Container, len(inos))
 	ok := make([]bool, len(inos))
 	parents := make([]uint64, len(inos)) // parent PID namespace inodes
@@ -135,7 +144,13 @@ func ListContainers(exited bool) (Snapshot, error) {
 				}
 				c, live := s.describeInit(init, g.procs, boot, &buf)
 				built[i], ok[i] = c, live
-				if live {
+				switch {
+				case !live:
+				case flat && init.cache.start != 0 && len(init.cache.status.NSpid) == 2:
+					// A PID namespace one level below /proc's, which is
+					// boxtui's own: its parent is boxtui's, no need to ask.
+					parents[i] = hostPID
+				default:
 					// Nesting: ask the kernel for the PID namespace's parent.
 					parents[i] = parentPIDNS(proc + "/" + strconv.Itoa(c.PID) + "/ns/pid")
 				}
@@ -188,7 +203,7 @@ func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]b
 		Command:    init.cache.command,
 		Comm:       init.stat.Comm,
 		Processes:  procs,
-		Namespaces: readNSSet(base+"/ns", AllNSTypes()),
+		Namespaces: nsSetOf(base),
 		StartTime:  init.stat.StartTime,
 		Started:    boot.Add(ticksToDuration(init.stat.StartTime)),
 		Status:     StatusRunning,
@@ -210,15 +225,34 @@ func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]b
 // to a uintptr.
 var atFDCWD = unix.AT_FDCWD
 
-// pidNSOf returns the inode of the pid-namespace link at path (which ends
-// in a NUL byte), or 0 when it cannot be read; link is scratch space, so
-// nothing is allocated.
+// nsSetOf reads every namespace link of /proc/PID (dir), as readNSSet
+// does, without allocating for each link.
+func nsSetOf(dir string) NSSet {
+	var set NSSet
+	var link [64]byte
+	path := make([]byte, 0, len(dir)+32)
+	for _, t := range AllNSTypes() {
+		name := t.String()
+		path = append(append(append(path[:0], dir...), "/ns/"...), name...)
+		path = append(path, 0)
+		set[t] = nsInodeAt(path, strings.TrimSuffix(name, "_for_children"), link[:])
+	}
+	return set
+}
+
+// pidNSOf returns the inode of the pid-namespace link at path; see
+// nsInodeAt.
+func pidNSOf(path []byte, link []byte) uint64 { return nsInodeAt(path, "pid", link) }
+
+// nsInodeAt returns the inode of the namespace link at path (which ends in
+// a NUL byte) of the given kind ("pid", "mnt", ...), or 0 when it cannot be
+// read; link is scratch space, so nothing is allocated.
 //
 // It is a raw system call: readlink of a procfs link does not block, and a
 // plain one lets the runtime's monitor thread hand the processor to a new
 // thread whenever the call is slow (it is, thousands of times, on a loaded
 // machine), which cost more context switches than the readlinks did.
-func pidNSOf(path []byte, link []byte) uint64 {
+func nsInodeAt(path []byte, kind string, link []byte) uint64 {
 	r, _, errno := unix.RawSyscall6(unix.SYS_READLINKAT, uintptr(atFDCWD),
 		uintptr(unsafe.Pointer(&path[0])), uintptr(unsafe.Pointer(&link[0])), uintptr(len(link)), 0, 0)
 	n := int(r)
@@ -227,12 +261,11 @@ func pidNSOf(path []byte, link []byte) uint64 {
 	}
 	// "pid:[4026531836]"
 	l := link[:n]
-	const prefix = "pid:["
-	if len(l) < len(prefix)+2 || string(l[:len(prefix)]) != prefix || l[len(l)-1] != ']' {
+	if len(l) < len(kind)+4 || string(l[:len(kind)]) != kind || string(l[len(kind):len(kind)+2]) != ":[" || l[len(l)-1] != ']' {
 		return 0
 	}
 	var ino uint64
-	for _, c := range l[len(prefix) : len(l)-1] {
+	for _, c := range l[len(kind)+2 : len(l)-1] {
 		if c < '0' || c > '9' {
 			return 0
 		}
