@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 // Read by the Go side (prefork_cgo.go); -1 when no holder was started.
@@ -86,6 +87,10 @@ __attribute__((constructor)) static void boxtui_prefork(int argc, char **argv, c
 		    dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
 		    dup2(src[0], 3) < 0 || dup2(src[1], 4) < 0 || dup2(src[2], 5) < 0)
 			_exit(127);
+		// Nothing else of the client's reaches the holder, which may live
+		// for as long as the container: a pipe its caller waits on to close
+		// must not stay open behind its back.
+		syscall(SYS_close_range, 6, ~0U, 0);
 		if (chdir("/"))
 			_exit(127);
 		char *args[] = {"boxtui", "__boxtui-holder", "-", NULL};
