@@ -195,9 +195,8 @@ type (
 		at    time.Time
 		err   error
 		// tree and events ride along when their view is on screen.
-		tree      *runtime.PIDNamespaceNode
-		eventsKey string
-		events    *eventsMsg
+		tree   *runtime.PIDNamespaceNode
+		events *eventsMsg
 	}
 	treeMsg   struct{ tree *runtime.PIDNamespaceNode }
 	eventsMsg struct {

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,7 +21,12 @@ func HostMounts() ([]*mountinfo.Info, error) {
 // relative to pid's root, so a chrooted container's proc is "/proc" and
 // mounts outside its root are left out.
 func MountTableOf(pid int) ([]*mountinfo.Info, error) {
-	return mountinfo.PidMountInfo(pid)
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mountinfo.GetMountsFromReader(f, nil)
 }
 
 // MountsUnder lists the mount points of the test process's namespace that

@@ -76,7 +76,7 @@ func TestCLIDetachListKillRemove(t *testing.T) {
 			t.Errorf("%s: stderr %q, want one line with %q", what, errOut, want)
 		}
 	}
-	_, errOut, code = boxtui(t, "", "run", "-d", "--name", "cli1", "--rootfs", rootfs)
+	_, errOut, _ = boxtui(t, "", "run", "-d", "--name", "cli1", "--rootfs", rootfs)
 	oneLine("name taken", errOut, "already in use")
 	_, errOut, _ = boxtui(t, "", "kill", "-s", "BOGUS", "cli1")
 	oneLine("unknown signal", errOut, "unknown signal")
@@ -94,7 +94,7 @@ func TestCLIDetachListKillRemove(t *testing.T) {
 	if !strings.Contains(out, "exited(KILL)") {
 		t.Errorf("ls -a after kill:\n%s", out)
 	}
-	_, errOut, code = boxtui(t, "", "kill", "cli1")
+	_, errOut, _ = boxtui(t, "", "kill", "cli1")
 	oneLine("kill an exited container", errOut, "exited")
 	if _, errOut, code = boxtui(t, "", "rm", "cli1"); code != 0 {
 		t.Fatalf("rm: %s", errOut)
