@@ -1,9 +1,11 @@
-// Package fastexec serves the common `boxtui exec PID -- CMD` before the Go
+// Package fastexec serves the common `boxtui exec PID|NAME -- CMD` before the Go
 // runtime starts, from a C constructor (fastexec.c), the way runc's nsexec
 // runs before its Go code. Starting a Go binary costs more here than
 // nsenter's whole run; this path costs about what nsenter does.
 //
-// It serves only the plain case: a host PID target, stdin not a terminal,
+// It serves only the plain case: a host PID or a running boxtui container's
+// name as target (its state read for the init's PID and start time), stdin
+// not a terminal,
 // no --ns, --new-mount-proc or -t, root, and a container whose history file
 // already exists. Everything else, and any doubt, returns from the
 // constructor before any side effect, and the Go code (package execcmd over

@@ -3,8 +3,8 @@
 // A Go program pays for its runtime and every package init before main:
 // 15-17 ms here, more than nsenter's whole run. This constructor runs
 // first, from the C runtime's init, while the process is still single-
-// threaded. When the call is the plain, common case (a host PID target,
-// no terminal, no --ns / --new-mount-proc / -t) it does what runtime/enter
+// threaded. When the call is the plain, common case (a host PID or a
+// boxtui name as target, no terminal, no --ns / --new-mount-proc / -t) it does what runtime/enter
 // does in Go — join the init's namespaces that differ from ours, chroot to
 // its root, change to its working directory, run the command, wait, pass the
 // exit code back, record exec-opened/exec-closed in the container's history
@@ -287,6 +287,82 @@ static int all_digits(const char *s) {
 	return 1;
 }
 
+// valid_name is runtime.ValidateName: 1-64 of letters, digits, '-', '_'
+// and '.', starting with a letter or digit.
+static int valid_name(const char *s) {
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && !(i > 0 && (c == '-' || c == '_' || c == '.')))
+			return 0;
+	}
+	return 1;
+}
+
+// json_uint finds the one top-level "key": NUMBER in a state file that
+// runtime wrote. A quote inside a JSON string is always escaped, so an
+// unescaped "key" is a key; a second one means something is off.
+static int json_uint(const char *doc, const char *key, unsigned long long *out) {
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	const char *p = strstr(doc, pat);
+	if (!p || strstr(p + 1, pat))
+		return -1;
+	p += strlen(pat);
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p++ != ':')
+		return -1;
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	*out = strtoull(p, NULL, 10);
+	return 0;
+}
+
+// state_init reads the init's PID and start time from NAME's state, if it
+// says the container runs.
+static int state_init(const char *rundir, const char *name, int *pid, unsigned long long *start) {
+	char path[PATH_MAX], doc[65536];
+	int n = snprintf(path, sizeof(path), "%s/%s/state.json", rundir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	size_t off = 0;
+	for (;;) {
+		ssize_t got = read(fd, doc + off, sizeof(doc) - 1 - off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		off += (size_t)got;
+		if (off == sizeof(doc) - 1)
+			break;
+	}
+	close(fd);
+	doc[off] = 0;
+	if (off == 0 || off == sizeof(doc) - 1)
+		return -1;
+	const char *st = strstr(doc, "\"status\"");
+	if (!st || strstr(st + 1, "\"status\""))
+		return -1;
+	st += strlen("\"status\"");
+	while (*st == ' ' || *st == ':')
+		st++;
+	if (strncmp(st, "\"running\"", 9))
+		return -1;
+	unsigned long long p;
+	if (json_uint(doc, "init_pid", &p) || json_uint(doc, "init_start", start) || p == 0 || p > 1u << 30)
+		return -1;
+	*pid = (int)p;
+	return 0;
+}
+
 static int executable(const char *path) {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
@@ -388,23 +464,37 @@ static int run(int argc, char **argv) {
 	struct termios tio;
 	if (ioctl(0, TCGETS, &tio) == 0)
 		return decline("stdin is a terminal");
-	if (!all_digits(r.target))
-		return decline("target is not a host PID");
 	for (int i = 0; i < r.nenv; i++) {
 		const char *eq = strchr(r.env[i], '=');
 		if (!eq || eq == r.env[i])
 			return decline("bad -e entry");
 	}
 
+	const char *rundir = getenv("BOXTUI_RUN_DIR");
+	if (!rundir || !*rundir)
+		rundir = "/run/boxtui";
+	// A name is looked up in its state, as runtime.FindInit does: the
+	// init's PID and start time, while it says it runs.
+	int by_name = !all_digits(r.target);
+	unsigned long long name_start = 0;
+	int pid;
+	if (by_name) {
+		if (!valid_name(r.target))
+			return decline("not a valid name");
+		if (state_init(rundir, r.target, &pid, &name_start))
+			return decline("no running state for the name");
+	} else {
+		pid = atoi(r.target);
+	}
+
 	// Walk from the target up to the PID 1 of its namespace, as
 	// runtime.FindInit does; a process that joined from outside declines.
-	int pid = atoi(r.target);
 	unsigned long long host_pidns = proc_ns(0, "pid");
 	unsigned long long pidns = proc_ns(pid, "pid");
 	if (pid <= 0 || !host_pidns || !pidns || pidns == host_pidns)
 		return decline("target not in a container");
 	int found = 0;
-	for (int k = 0; k < MAX_ANCESTORS; k++) {
+	for (int k = 0; k < MAX_ANCESTORS && !(by_name && k > 0); k++) {
 		long ppid, inner;
 		if (status_of(pid, &ppid, &inner))
 			return decline("target vanished");
@@ -422,6 +512,8 @@ static int run(int argc, char **argv) {
 	unsigned long long start;
 	if (stat_of(pid, &state, &start) || state == 'Z')
 		return decline("init exited");
+	if (by_name && start != name_start)
+		return decline("the state's init is gone");
 
 	// Hold the init by a pidfd, then re-check its start time: the PID
 	// cannot be recycled under us after that.
@@ -447,11 +539,15 @@ static int run(int argc, char **argv) {
 	// The container's history: only an existing one with room to grow;
 	// creating or trimming it (and pruning old ones) is left to Go.
 	char evpath[PATH_MAX], key[96];
-	const char *rundir = getenv("BOXTUI_RUN_DIR");
-	if (!rundir || !*rundir)
-		rundir = "/run/boxtui";
-	snprintf(key, sizeof(key), "pidns:%llu@%llu", pidns, start);
-	if ((size_t)snprintf(evpath, sizeof(evpath), "%s/events/pidns-%llu-%llu.jsonl", rundir, pidns, start) >= sizeof(evpath)) {
+	int plen;
+	if (by_name) {
+		snprintf(key, sizeof(key), "%s", r.target);
+		plen = snprintf(evpath, sizeof(evpath), "%s/%s/events.jsonl", rundir, r.target);
+	} else {
+		snprintf(key, sizeof(key), "pidns:%llu@%llu", pidns, start);
+		plen = snprintf(evpath, sizeof(evpath), "%s/events/pidns-%llu-%llu.jsonl", rundir, pidns, start);
+	}
+	if (plen < 0 || (size_t)plen >= sizeof(evpath)) {
 		close(pidfd);
 		return decline("run dir path too long");
 	}

@@ -72,6 +72,17 @@ func container(t *testing.T, runDir string) (initPID, childPID int) {
 	return initPID, childPID
 }
 
+// named launches a boxtui container called name (its history exists from
+// its launch) and removes it when the test ends.
+func named(t *testing.T, runDir, name string) {
+	t.Helper()
+	r := boxtui(t, runDir, "", "", "run", "-d", "--name", name, "--rootfs", testutil.Rootfs(t), "--", "/bin/sh", "-c", "/bin/sleep 100000 & wait")
+	if r.code != 0 {
+		t.Fatalf("run -d %s: %+v", name, r)
+	}
+	t.Cleanup(func() { boxtui(t, runDir, "", "", "rm", "-f", name) })
+}
+
 func requireFastPath(t *testing.T, runDir string) {
 	t.Helper()
 	// --ns is one of the cases the C path leaves to Go: with "require" it
@@ -93,6 +104,7 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 	requireFastPath(t, runDir)
 	initPID, childPID := container(t, runDir)
 	pid := strconv.Itoa(initPID)
+	named(t, runDir, "fx-named")
 
 	cases := []struct {
 		name  string
@@ -117,6 +129,11 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 		{"default shell", "", []string{pid}, 0},
 		{"a non-init target enters its container", "", []string{strconv.Itoa(childPID), "--", "sh", "-c", "readlink /proc/1/exe"}, 0},
 		{"working directory of the init", "", []string{pid, "--", "sh", "-c", "pwd"}, 0},
+		{"by name", "", []string{"fx-named", "--", "sh", "-c", "hostname; exit 5"}, 5},
+		{"by name, default shell", "", []string{"fx-named"}, 0},
+		{"by name, missing command", "", []string{"fx-named", "--", "/nope"}, 1},
+		{"by name, namespaces", "", []string{"fx-named", "--", "sh", "-c",
+			"readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc; ls /"}, 0},
 		{"namespaces and root", "", []string{pid, "--", "sh", "-c",
 			"readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/net /proc/self/ns/cgroup; ls /"}, 0},
 	}
@@ -185,6 +202,18 @@ func TestFastPathRecordsHistory(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("got %d new events, want %d: %+v", len(got), len(want), got)
 	}
+
+	// By name, the history is the container's own, keyed by its name.
+	named(t, runDir, "fx-history")
+	boxtui(t, runDir, "require", "", "exec", "fx-history", "--", "sh", "-c", "exit 4")
+	evs, err := runtime.Events("fx-history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(evs); n < 2 || evs[n-2].Kind != runtime.EventExecOpened || evs[n-1].Kind != runtime.EventExecClosed ||
+		!strings.HasSuffix(evs[n-1].Detail, "exited with status 4") || evs[n-1].Container != "fx-history" {
+		t.Errorf("history of fx-history ends with %+v", evs)
+	}
 	for i, w := range want {
 		e := got[i]
 		_, detail, _ := strings.Cut(e.Detail, ": ")
@@ -204,6 +233,15 @@ func TestFastPathDeclines(t *testing.T) {
 	requireFastPath(t, runDir)
 	initPID, _ := container(t, runDir)
 	pid := strconv.Itoa(initPID)
+	// A boxtui container that has exited: its state stays, says so.
+	if r := boxtui(t, runDir, "", "", "run", "-d", "--name", "fx-exited", "--rootfs", testutil.Rootfs(t), "--", "/bin/true"); r.code != 0 {
+		t.Fatalf("run -d fx-exited: %+v", r)
+	}
+	t.Cleanup(func() { boxtui(t, runDir, "", "", "rm", "-f", "fx-exited") })
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		st, err := os.ReadFile(filepath.Join(runDir, "fx-exited", "state.json"))
+		return err == nil && strings.Contains(string(st), `"status": "exited"`)
+	}, "fx-exited to exit")
 
 	for _, args := range [][]string{
 		{"--new-mount-proc", pid, "--", "/bin/true"},
@@ -211,7 +249,9 @@ func TestFastPathDeclines(t *testing.T) {
 		{"--ns", "pid,mnt", pid, "--", "/bin/true"},
 		{"-h"},
 		{"--bogus", pid},
-		{"a-name", "--", "/bin/true"},
+		{"no-such-name", "--", "/bin/true"},
+		{"bad/name", "--", "/bin/true"},
+		{"fx-exited", "--", "/bin/true"},
 		{"1", "--", "/bin/true"},        // not in a container
 		{"99999999", "--", "/bin/true"}, // no such process
 		{"-e", "NOEQUALS", pid, "--", "/bin/true"},
