@@ -644,29 +644,8 @@ func (s *Scanner) findInit(procs []rawProc, buf *[]byte) int {
 func (s *Scanner) buildContainer(procs []rawProc, opts ScanOptions, boot time.Time, buf *[]byte) (c Container, ok bool) {
 	initIdx := s.findInit(procs, buf)
 	init := procs[initIdx]
-	if init.hasStat && init.stat.State == 'Z' {
+	if c, ok = s.describeInit(init, len(procs), boot, buf); !ok {
 		return Container{}, false
-	}
-	base := s.proc + "/" + strconv.Itoa(init.pid)
-	c = Container{
-		PID:        init.pid,
-		Command:    init.cache.command,
-		Comm:       init.stat.Comm,
-		Processes:  len(procs),
-		Namespaces: readNSSet(base+"/ns", AllNSTypes()),
-		StartTime:  init.stat.StartTime,
-		Started:    boot.Add(ticksToDuration(init.stat.StartTime)),
-		Status:     StatusRunning,
-		Origin:     OriginUnshare,
-	}
-	if c.Command == "" {
-		c.Command = init.stat.Comm
-	}
-	if root, err := os.Readlink(base + "/root"); err == nil {
-		c.Root = root
-	}
-	if data, err := readFileInto(base+"/cgroup", buf); err == nil {
-		c.Origin = OriginFromCgroup(bytes.NewReader(data))
 	}
 	c.Procs = make([]Process, 0, len(procs))
 	for i := range procs {

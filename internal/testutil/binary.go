@@ -78,7 +78,17 @@ func (l *LockedBuffer) String() string {
 // fails the test.
 func RunBinary(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return RunBinaryEnv(t, nil, stdin, args...)
+}
+
+// RunBinaryEnv is RunBinary with env added to the test's environment (a
+// later KEY=VALUE wins).
+func RunBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(Binary(t), args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

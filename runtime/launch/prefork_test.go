@@ -2,10 +2,8 @@ package launch
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,20 +20,8 @@ import (
 func runTagged(t *testing.T, env []string, args ...string) (tag string, stderr string, code int) {
 	t.Helper()
 	tag = fmt.Sprintf("BOXTUI_TEST_TAG=%s-%d", t.Name(), os.Getpid())
-	cmd := exec.Command(testutil.Binary(t), args...)
-	cmd.Env = append(append(os.Environ(), tag), env...)
-	var errOut bytes.Buffer
-	cmd.Stderr = &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("run boxtui %q: %v", args, err)
-	}
-	return tag, errOut.String(), code
+	_, stderr, code = testutil.RunBinaryEnv(t, append([]string{tag}, env...), "", args...)
+	return tag, stderr, code
 }
 
 // tagged lists the live processes whose environment holds tag.

@@ -1,11 +1,8 @@
 package fastexec_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,24 +24,8 @@ type result struct {
 // "require": the C path or exit 125).
 func boxtui(t *testing.T, runDir, mode, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(testutil.Binary(t), args...)
-	cmd.Env = append(os.Environ(), "BOXTUI_RUN_DIR="+runDir, "BOXTUI_FASTEXEC="+mode)
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String()}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	default:
-		t.Fatalf("run boxtui %q: %v", args, err)
-	}
-	return r
+	out, errOut, code := testutil.RunBinaryEnv(t, []string{"BOXTUI_RUN_DIR=" + runDir, "BOXTUI_FASTEXEC=" + mode}, stdin, args...)
+	return result{out, errOut, code}
 }
 
 // container starts the seed's container with a shell init that has a
