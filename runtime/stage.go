@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 )
@@ -51,6 +53,21 @@ func RunStage(name string, args []string) int {
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ExitCode turns a command's error into boxtui's exit code, for the
+// commands that run before main (exec, ls): an *ExitError's code silently,
+// any other error printed as the single line `boxtui: <error>` and 1.
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	fmt.Fprintf(stderr, "boxtui: %v\n", err)
+	return 1
+}
 
 // RequireRoot returns a clear error when boxtui is not running as root.
 // action names what needs it, e.g. "run" or "exec".

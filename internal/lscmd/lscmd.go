@@ -117,20 +117,6 @@ func Run(f Flags, stdout, stderr io.Writer) error {
 	return bw.Flush()
 }
 
-// ExitCode turns Run's error into the process exit code, printing it as the
-// single line `boxtui: <error>` on stderr.
-func ExitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var exit *runtime.ExitError
-	if errors.As(err, &exit) {
-		return exit.Code
-	}
-	fmt.Fprintf(stderr, "boxtui: %v\n", err)
-	return 1
-}
-
 func init() {
 	if len(os.Args) < 2 || os.Args[1] != "ls" {
 		return
@@ -143,7 +129,7 @@ func init() {
 	if err != nil {
 		return // help or a usage error: the cobra command says it
 	}
-	os.Exit(ExitCode(Run(f, os.Stdout, os.Stderr), os.Stderr))
+	os.Exit(runtime.ExitCode(Run(f, os.Stdout, os.Stderr), os.Stderr))
 }
 
 // TableNS are the namespace columns of the tables, as in the UI; the JSON

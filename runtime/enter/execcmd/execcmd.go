@@ -27,6 +27,7 @@ import (
 
 	"boxtui/runtime"
 	"boxtui/runtime/enter"
+
 	// The plain `exec PID -- CMD` never reaches Go: see package fastexec.
 	_ "boxtui/runtime/enter/fastexec"
 
@@ -249,20 +250,6 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// ExitCode turns Run's error into the process exit code, printing a real
-// error as the single line `boxtui: <error>` on stderr.
-func ExitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var exit *runtime.ExitError
-	if errors.As(err, &exit) {
-		return exit.Code
-	}
-	fmt.Fprintf(stderr, "boxtui: %v\n", err)
-	return 1
-}
-
 func init() {
 	if len(os.Args) < 2 || os.Args[1] != "exec" {
 		return
@@ -271,7 +258,7 @@ func init() {
 	if err != nil {
 		return // help or a usage error: the cobra command says it
 	}
-	os.Exit(ExitCode(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
+	os.Exit(runtime.ExitCode(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
 }
 
 func isTerminal(f *os.File) bool {
