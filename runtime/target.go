@@ -51,7 +51,12 @@ func (snap Snapshot) Find(target string) (Container, error) {
 		if ns != 0 && ns == snap.Host[NSPID] {
 			return Container{}, fmt.Errorf("target %d: %w: it runs in boxtui's own PID namespace (see `boxtui ls` for containers)", pid, ErrNotInContainer)
 		}
-		return Container{}, fmt.Errorf("target %d: cannot inspect it (run as root, with sudo)", pid)
+		if os.Geteuid() != 0 {
+			return Container{}, fmt.Errorf("target %d: cannot inspect it (run as root, with sudo)", pid)
+		}
+		// Root and still unreadable: some hosts hide even from root the
+		// namespace links of a process (this VM's PID 1, for one).
+		return Container{}, fmt.Errorf("target %d: its namespaces cannot be read, even as root, so it is not known to be in a container (see `boxtui ls` for containers)", pid)
 	}
 	if err := ValidateName(target); err != nil {
 		return Container{}, fmt.Errorf("invalid target %q: give a boxtui container name or a host PID", target)

@@ -83,6 +83,12 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 
+	// The host's PID 1: in boxtui's own namespace, or (on hosts that hide
+	// its links even from root) unreadable; never "run as root" to root.
+	if _, errOut, code := boxtui(t, "", "exec", "1", "--", "true"); code != 1 || strings.Contains(errOut, "sudo") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exec 1 as root: code %d, stderr %q; want one line that does not ask for sudo", code, errOut)
+	}
+
 	if out, _, code := boxtui(t, "", "exec", "--help"); code != 0 || !strings.Contains(out, "--new-mount-proc") {
 		t.Errorf("exec --help: code %d, %q", code, out)
 	}
