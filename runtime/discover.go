@@ -326,10 +326,17 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 		}
 	}
 
+	finishSnapshot(&snap, opts.Exited, began)
+	return snap, nil
+}
+
+// finishSnapshot ends every scan the same way: boxtui's states matched to
+// the containers found (with exited ones when asked), oldest first, and
+// the time the scan took.
+func finishSnapshot(snap *Snapshot, exited bool, began time.Time) {
 	states, errs := ListStates()
 	snap.Warnings = append(snap.Warnings, errs...)
-	matchStates(&snap, states, opts.Exited)
-
+	matchStates(snap, states, exited)
 	sort.Slice(snap.Containers, func(i, j int) bool {
 		a, b := snap.Containers[i], snap.Containers[j]
 		if a.StartTime != b.StartTime {
@@ -338,7 +345,6 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 		return a.PID < b.PID
 	})
 	snap.Took = time.Since(began)
-	return snap, nil
 }
 
 // quietSinceLastPass reports whether no process can have appeared since the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	goruntime "runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -176,18 +175,7 @@ func ListContainers(exited bool) (Snapshot, error) {
 		}
 	}
 
-	states, errs := ListStates()
-	snap.Warnings = append(snap.Warnings, errs...)
-	matchStates(&snap, states, exited)
-
-	sort.Slice(snap.Containers, func(i, j int) bool {
-		a, b := snap.Containers[i], snap.Containers[j]
-		if a.StartTime != b.StartTime {
-			return a.StartTime < b.StartTime
-		}
-		return a.PID < b.PID
-	})
-	snap.Took = time.Since(began)
+	finishSnapshot(&snap, exited, began)
 	return snap, nil
 }
 
