@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -49,19 +48,10 @@ func BenchmarkExecVsNsenter(b *testing.B) {
 		o.Round(time.Microsecond), t.Round(time.Microsecond), len(boxtui), ratio, verdict(ratio <= 1.5))
 	// On a busy shared machine the median carries other people's load;
 	// the fastest tenth shows what each way costs by itself.
-	ft, nt := execFastTenth(boxtui), execFastTenth(nsenter)
+	ft, nt := fastTenth(boxtui), fastTenth(nsenter)
 	fmt.Printf("exec: fastest 10%%: boxtui %v, nsenter %v, boxtui --version %v; ratio = %.2f (goal <= 1.50) %s\n",
-		ft, nt, execFastTenth(startup), float64(ft)/float64(nt), verdict(float64(ft)/float64(nt) <= 1.5))
+		ft, nt, fastTenth(startup), float64(ft)/float64(nt), verdict(float64(ft)/float64(nt) <= 1.5))
 	// What no exec path can beat: starting the boxtui binary at all.
 	fmt.Printf("exec: boxtui --version alone %v (%.2f of nsenter): the Go runtime and package inits before any exec work\n",
 		floor.Round(time.Microsecond), float64(floor)/float64(t))
-}
-
-// execFastTenth returns the 10th percentile of ds (which it sorts).
-func execFastTenth(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/10].Round(time.Microsecond)
 }

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,14 +145,4 @@ func BenchmarkMountVsNsenter(b *testing.B) {
 	b.ReportMetric(float64(classicLeaks), "nsenter-leaked-writes")
 	fmt.Printf("mount: writes that reached the host during 100 read-only attach+detach cycles under a concurrent writer: engine %d, nsenter bind+remount %d %s\n",
 		engineLeaks, classicLeaks, verdict(engineLeaks == 0))
-}
-
-// fastTenth returns the 10th percentile of ds (which median has sorted or
-// which it sorts).
-func fastTenth(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/10].Round(time.Microsecond)
 }
