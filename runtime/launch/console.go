@@ -84,6 +84,23 @@ func DialConsole(name string) (*Console, error) {
 	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
 }
 
+// consoleFromPrefork makes a Console of the connection prefork.c made
+// between this client and its holder, which registers it before anything
+// else: so, unlike DialConsole, it need not wait for the hello frame.
+func consoleFromPrefork(f *os.File, name string) (*Console, error) {
+	defer f.Close()
+	fc, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("console of %q: %w", name, err)
+	}
+	conn, ok := fc.(*net.UnixConn)
+	if !ok {
+		fc.Close()
+		return nil, fmt.Errorf("console of %q: not a unix socket", name)
+	}
+	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
+}
+
 // Name is the container's name.
 func (c *Console) Name() string { return c.name }
 
@@ -120,6 +137,9 @@ func (c *Console) Read(p []byte) (int, error) {
 			c.err = io.EOF
 		case frameError:
 			c.err = fmt.Errorf("console of %q: %s", c.name, payload)
+		case frameHello:
+			// A preforked client's connection is registered without
+			// waiting for this (see consoleFromPrefork): skip it.
 		}
 	}
 	n := copy(p, c.pending)

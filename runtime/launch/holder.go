@@ -120,6 +120,19 @@ func (h *holder) run(early *stage0.Holder) int {
 		log.Printf("read start time of init %d: %v", initPID, err)
 	}
 
+	// The launching client's own connection (preforked holders only) is
+	// registered before any output is read or the init reaped: that is
+	// what lets it send the go byte without waiting for a hello.
+	if early.Client != nil {
+		if fc, err := net.FileConn(early.Client); err != nil {
+			log.Printf("console connection of the client: %v", err)
+		} else if conn, ok := fc.(*net.UnixConn); ok {
+			h.addClient(conn)
+		} else {
+			fc.Close()
+		}
+		early.Client.Close()
+	}
 	// Output is read from the start: the init's error messages before exec
 	// go to the ready pipe, but nothing on the console may ever block.
 	outputDone := make(chan struct{})
@@ -356,27 +369,33 @@ func (h *holder) serve() {
 			conn.Close()
 			continue
 		}
-		h.mu.Lock()
-		if h.exited {
-			h.mu.Unlock()
-			conn.Close()
-			continue
-		}
-		c := &consoleClient{conn: conn, out: make(chan []byte, clientQueue), quit: make(chan *ExitStatus, 1)}
-		if h.clients == nil {
-			h.clients = map[*consoleClient]bool{}
-		}
-		h.clients[c] = true
-		// The replay is queued under the same lock as live output, so the
-		// client sees recent output and then new output, nothing twice.
-		if replay := h.ring.Bytes(); len(replay) > 0 {
-			c.out <- replay
-		}
-		h.mu.Unlock()
-		h.writers.Add(1)
-		go h.writeClient(c)
-		go h.readClient(c)
+		h.addClient(conn)
 	}
+}
+
+// addClient registers a console connection: from now on it gets all
+// output and, at the end, the exit status.
+func (h *holder) addClient(conn *net.UnixConn) {
+	h.mu.Lock()
+	if h.exited {
+		h.mu.Unlock()
+		conn.Close()
+		return
+	}
+	c := &consoleClient{conn: conn, out: make(chan []byte, clientQueue), quit: make(chan *ExitStatus, 1)}
+	if h.clients == nil {
+		h.clients = map[*consoleClient]bool{}
+	}
+	h.clients[c] = true
+	// The replay is queued under the same lock as live output, so the
+	// client sees recent output and then new output, nothing twice.
+	if replay := h.ring.Bytes(); len(replay) > 0 {
+		c.out <- replay
+	}
+	h.mu.Unlock()
+	h.writers.Add(1)
+	go h.writeClient(c)
+	go h.readClient(c)
 }
 
 // dropClientLocked ends a client: its writer sends status (if any) after

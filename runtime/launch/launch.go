@@ -313,9 +313,29 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
 		return e
 	}
-	holderPID, reportR, goW, err := spawnHolder(&cfg)
+	holderPID, reportR, goW, preCon, err := spawnHolder(&cfg)
 	if err != nil {
 		return nil, abandon(err)
+	}
+	if preCon != nil && !opts.Console {
+		preCon.Close() // the holder drops it
+		preCon = nil
+	}
+	// With a preforked holder, this client's console is registered before
+	// the holder reads the init's first byte. Without a Prepare there is
+	// then nothing to wait for: the go byte goes with the config, and the
+	// command starts as soon as its container is built, whether or not the
+	// holder's Go part is up yet (the console keeps its output until then).
+	defer func() {
+		if preCon != nil {
+			preCon.Close()
+		}
+	}()
+	goSent := false
+	if preCon != nil && opts.Prepare == nil {
+		if _, err := goW.Write([]byte{'g'}); err == nil {
+			goSent = true
+		}
 	}
 	defer reportR.Close()
 	// Closing goW without writing tells the init to give up; it is closed on
@@ -375,7 +395,15 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		return failed(r, err)
 	}
 	c.InitPID, c.InitStart = r.InitPID, r.InitStart
-	if opts.Console {
+	switch {
+	case preCon != nil:
+		con, err := consoleFromPrefork(preCon, name)
+		preCon = nil
+		if err != nil {
+			return failed(holderReport{}, err)
+		}
+		c.Console = con
+	case opts.Console:
 		con, err := DialConsole(name)
 		if err != nil {
 			return failed(holderReport{}, err)
@@ -393,8 +421,10 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 			return nil, fmt.Errorf("prepare container %s: %w", name, perr)
 		}
 	}
-	if _, err := goW.Write([]byte{'g'}); err != nil {
-		return failed(holderReport{}, fmt.Errorf("start the command: %w", err))
+	if !goSent {
+		if _, err := goW.Write([]byte{'g'}); err != nil {
+			return failed(holderReport{}, fmt.Errorf("start the command: %w", err))
+		}
 	}
 	goW.Close()
 	r, err = next()
@@ -409,44 +439,53 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 
 // spawnHolder starts the holder for cfg (or hands cfg to the one prefork.c
 // started, if this process has it) and returns its PID, the read end of
-// its report pipe and the write end of the init's go pipe.
-func spawnHolder(cfg *holderConfig) (pid int, reportR, goW *os.File, err error) {
+// its report pipe, the write end of the init's go pipe and, for a
+// preforked holder, the console connection it registers first.
+func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, err error) {
 	logPath := runtime.StateDir(cfg.Name) + "/holder.log"
 	if pf := stage0.TakePrefork(); pf != nil {
 		cfg.Log = logPath
 		// A config that cannot be sent leaves the holder with EOF: it
 		// exits, and its closed report pipe tells the caller.
-		if arg, err := json.Marshal(cfg); err == nil {
-			pf.Config.Write(arg)
+		msg, err := stage0.EncodePreforkConfig(*cfg)
+		if err == nil {
+			pf.Config.Write(msg)
 		}
 		pf.Config.Close()
-		return pf.PID, pf.Report, pf.Go, nil
+		if err != nil {
+			pf.Report.Close()
+			pf.Go.Close()
+			pf.Console.Close()
+			reap(pf.PID)
+			return 0, nil, nil, nil, err
+		}
+		return pf.PID, pf.Report, pf.Go, pf.Console, nil
 	}
 	arg, err := json.Marshal(cfg)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("encode launch config: %w", err)
+		return 0, nil, nil, nil, fmt.Errorf("encode launch config: %w", err)
 	}
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("create holder log: %w", err)
+		return 0, nil, nil, nil, fmt.Errorf("create holder log: %w", err)
 	}
 	defer logf.Close()
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		return 0, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
 	}
 	defer reportW.Close()
 	goR, goW, err := os.Pipe()
 	if err != nil {
 		reportR.Close()
-		return 0, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		return 0, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
 	}
 	defer goR.Close()
 	devNull, err := os.Open(os.DevNull)
 	if err != nil {
 		reportR.Close()
 		goW.Close()
-		return 0, nil, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return 0, nil, nil, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devNull.Close()
 	// Setsid detaches the holder from the client's session and terminal:
@@ -456,9 +495,9 @@ func spawnHolder(cfg *holderConfig) (pid int, reportR, goW *os.File, err error) 
 	if err != nil {
 		reportR.Close()
 		goW.Close()
-		return 0, nil, nil, fmt.Errorf("start holder: %w", err)
+		return 0, nil, nil, nil, fmt.Errorf("start holder: %w", err)
 	}
-	return pid, reportR, goW, nil
+	return pid, reportR, goW, nil, nil
 }
 
 // ExitStatus is how a container's command ended.

@@ -29,6 +29,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "stage0.h"
+
 #define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // Go's errors read like strerror's, lower-cased: keep the messages equal.
@@ -39,7 +41,7 @@ static const char *errstr(int e, char *buf, size_t size) {
 }
 
 // fail writes 'E' and the message on the ready pipe, as init.go's fail.
-static void fail(const char *fmt, ...) {
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...) {
 	char msg[1024];
 	msg[0] = 'E';
 	va_list ap;
@@ -55,12 +57,12 @@ static void fail(const char *fmt, ...) {
 	_exit(1);
 }
 
-static void mount_fail(const char *op, const char *target, int e) {
+__attribute__((noreturn)) static void mount_fail(const char *op, const char *target, int e) {
 	char eb[128];
 	fail("%s %s: %s", op, target, errstr(e, eb, sizeof(eb)));
 }
 
-static int is_pipe(int fd) {
+int boxtui_is_pipe(int fd) {
 	struct stat st;
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
@@ -190,25 +192,14 @@ static int executable_file(const char *path) {
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
-static void init_stage(int argc, char **argv) {
-	const char *mode = getenv("BOXTUI_INIT_STAGE");
-	if (mode && !strcmp(mode, "go"))
-		return;
-	// Anything but PID 1 with its two launch pipes is not ours to run:
-	// init.go refuses it with the message.
-	if (getpid() != 1 || !is_pipe(3) || !is_pipe(4))
-		return;
-	if (argc < 6)
-		return; // malformed: let init.go say so
-	char *end;
-	long nenv = strtol(argv[4], &end, 10);
-	if (*end || nenv < 0 || 5 + nenv >= argc)
-		return;
+// boxtui_run_init is the init's work once it runs as PID 1 of its new
+// namespaces with its fds in place: build the container, report ready,
+// wait for the go byte, exec the command. It never returns. Both ways an
+// init starts call it: this file's constructor (an init the holder
+// exec'd) and zygote.c (an init cloned from the holder's zygote).
+void boxtui_run_init(const char *rootfs, const char *hostname, long nenv, char **envv, char **cmd) {
 	fcntl(3, F_SETFD, FD_CLOEXEC);
 	fcntl(4, F_SETFD, FD_CLOEXEC);
-	const char *rootfs = argv[2], *hostname = argv[3];
-	char **cmd = argv + 5 + nenv;
-
 	setup_container(rootfs, hostname);
 	if (write(3, "R", 1) != 1)
 		_exit(1); // the holder is gone: nobody would hold the console
@@ -252,10 +243,27 @@ static void init_stage(int argc, char **argv) {
 	snprintf(host, sizeof(host), "HOSTNAME=%s", hostname);
 	env[0] = host;
 	for (long i = 0; i < nenv; i++)
-		env[i + 1] = argv[5 + i];
+		env[i + 1] = envv[i];
 	execve(exe, cmd, env);
 	char eb[128];
 	fail("exec %s: %s", cmd[0], errstr(errno, eb, sizeof(eb)));
+}
+
+static void init_stage(int argc, char **argv) {
+	const char *mode = getenv("BOXTUI_INIT_STAGE");
+	if (mode && !strcmp(mode, "go"))
+		return;
+	// Anything but PID 1 with its two launch pipes is not ours to run:
+	// init.go refuses it with the message.
+	if (getpid() != 1 || !boxtui_is_pipe(3) || !boxtui_is_pipe(4))
+		return;
+	if (argc < 6)
+		return; // malformed: let init.go say so
+	char *end;
+	long nenv = strtol(argv[4], &end, 10);
+	if (*end || nenv < 0 || 5 + nenv >= argc)
+		return;
+	boxtui_run_init(argv[2], argv[3], nenv, argv + 5, argv + 5 + nenv);
 }
 
 __attribute__((constructor)) static void boxtui_init_stage(int argc, char **argv, char **envp) {

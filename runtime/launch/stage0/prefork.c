@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@ int boxtui_prefork_pid = -1;
 int boxtui_prefork_config = -1; // write end: the config goes here
 int boxtui_prefork_report = -1; // read end: the holder's reports
 int boxtui_prefork_go = -1;     // write end: the go byte for the init
+int boxtui_prefork_console = -1; // the client's end of its console connection
 
 static int wants_prefork(int argc, char **argv) {
 	if (argc < 2 || !argv || !argv[1] || strcmp(argv[1], "run"))
@@ -45,8 +47,9 @@ static int wants_prefork(int argc, char **argv) {
 __attribute__((constructor)) static void boxtui_prefork(int argc, char **argv, char **envp) {
 	if (!wants_prefork(argc, argv))
 		return;
-	int cfg[2] = {-1, -1}, rep[2] = {-1, -1}, gop[2] = {-1, -1};
-	if (pipe2(cfg, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) || pipe2(gop, O_CLOEXEC))
+	int cfg[2] = {-1, -1}, rep[2] = {-1, -1}, gop[2] = {-1, -1}, con[2] = {-1, -1};
+	if (pipe2(cfg, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con))
 		goto undo;
 
 	// The holder's environment: ours, with GOMAXPROCS=1 (see stageEnv).
@@ -71,26 +74,30 @@ __attribute__((constructor)) static void boxtui_prefork(int argc, char **argv, c
 	if (pid == 0) {
 		// Its own session: a hangup or ^C on the client's terminal must
 		// not reach it. fds: 0-2 /dev/null (the holder moves 2 to its log
-		// once it knows the name), 3 reports, 4 go pipe, 5 config.
+		// once it knows the name), 3 reports, 4 go pipe, 5 config, 6 the
+		// client's console connection, made before either side runs so
+		// that the client is registered before the command can start.
 		setsid();
 		// Lift the sources above the targets first: the pipes may have
 		// been given fds 3-5 themselves, and a dup2 onto one of them
 		// would close a source not yet moved. dup2 clears close-on-exec
 		// on the copies.
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int src[3] = {
+		int src[4] = {
 			fcntl(rep[1], F_DUPFD_CLOEXEC, 10),
 			fcntl(gop[0], F_DUPFD_CLOEXEC, 10),
 			fcntl(cfg[0], F_DUPFD_CLOEXEC, 10),
+			fcntl(con[1], F_DUPFD_CLOEXEC, 10),
 		};
-		if (null < 0 || src[0] < 0 || src[1] < 0 || src[2] < 0 ||
+		if (null < 0 || src[0] < 0 || src[1] < 0 || src[2] < 0 || src[3] < 0 ||
 		    dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-		    dup2(src[0], 3) < 0 || dup2(src[1], 4) < 0 || dup2(src[2], 5) < 0)
+		    dup2(src[0], 3) < 0 || dup2(src[1], 4) < 0 || dup2(src[2], 5) < 0 ||
+		    dup2(src[3], 6) < 0)
 			_exit(127);
 		// Nothing else of the client's reaches the holder, which may live
 		// for as long as the container: a pipe its caller waits on to close
 		// must not stay open behind its back.
-		syscall(SYS_close_range, 6, ~0U, 0);
+		syscall(SYS_close_range, 7, ~0U, 0);
 		if (chdir("/"))
 			_exit(127);
 		char *args[] = {"boxtui", "__boxtui-holder", "-", NULL};
@@ -101,10 +108,12 @@ __attribute__((constructor)) static void boxtui_prefork(int argc, char **argv, c
 	close(cfg[0]);
 	close(rep[1]);
 	close(gop[0]);
+	close(con[1]);
 	boxtui_prefork_pid = pid;
 	boxtui_prefork_config = cfg[1];
 	boxtui_prefork_report = rep[0];
 	boxtui_prefork_go = gop[1];
+	boxtui_prefork_console = con[0];
 	return;
 
 undo:
@@ -115,5 +124,7 @@ undo:
 			close(rep[i]);
 		if (gop[i] >= 0)
 			close(gop[i]);
+		if (con[i] >= 0)
+			close(con[i]);
 	}
 }

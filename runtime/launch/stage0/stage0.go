@@ -72,7 +72,11 @@ type Holder struct {
 	PidFD   int
 	Master  *os.File // the console's PTY master, non-blocking
 	ReadyR  *os.File // the init's ready pipe
-	Err     error    // set when the init could not be started
+	// Client is the launching client's console connection when the holder
+	// was preforked (see Prefork.Console): the holder's main part
+	// registers it before anything else.
+	Client *os.File
+	Err    error // set when the init could not be started
 }
 
 // Early is set in a holder process by this package's init.
@@ -102,7 +106,21 @@ func init() {
 // fd 5 and then does what a spawned holder does in this package's init.
 // A client that closes the pipe without a config (its run failed) ends
 // the holder here, quietly.
-func StartPreforked() *Holder { return startInit([]string{"-"}) }
+func StartPreforked() *Holder {
+	var client *os.File
+	if isSocket(6) {
+		unix.CloseOnExec(6)
+		client = os.NewFile(6, "console client")
+	}
+	var h *Holder
+	if z := zygoteStarted(); z.pid > 0 {
+		h = startFromZygote(z)
+	} else {
+		h = startInit([]string{"-"})
+	}
+	h.Client = client
+	return h
+}
 
 // startInit is the holder's early part. fd 3 is the report pipe to the
 // client (left for the holder's main part), fd 4 the go pipe from the
@@ -121,8 +139,7 @@ func startInit(args []string) *Holder {
 		h.Err = errors.New("holder stage: want one config argument")
 		return h
 	}
-	arg := args[0]
-	if arg == "-" && isPipe(5) {
+	if arg := args[0]; arg == "-" && isPipe(5) {
 		// Preforked: the client sends the config when it has one, or
 		// closes the pipe without one, and then there is nothing to do.
 		data, err := readConfig(5)
@@ -133,9 +150,11 @@ func startInit(args []string) *Holder {
 			h.Err = fmt.Errorf("holder stage: read config: %w", err)
 			return h
 		}
-		arg = string(data)
-	}
-	if err := json.Unmarshal([]byte(arg), &h.Config); err != nil {
+		if h.Config, err = decodePreforkConfig(data); err != nil {
+			h.Err = err
+			return h
+		}
+	} else if err := json.Unmarshal([]byte(arg), &h.Config); err != nil {
 		h.Err = fmt.Errorf("holder stage: decode config: %w", err)
 		return h
 	}
