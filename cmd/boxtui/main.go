@@ -10,7 +10,7 @@ import (
 	"runtime/pprof"
 
 	"boxtui/runtime"
-	"boxtui/runtime/launch/stage0"
+	"boxtui/runtime/launch"
 
 	"github.com/spf13/cobra"
 )
@@ -44,9 +44,9 @@ func main() {
 	stop := startProfile()
 	code := execute(os.Args[1:])
 	stop()
-	// A `boxtui run` that failed before launching leaves no holder behind.
-	stage0.DiscardPrefork()
-	os.Exit(code)
+	// A `boxtui run` that failed before launching leaves no holder behind,
+	// and one that holds its own container stays until it has exited.
+	launch.Exit(code)
 }
 
 // startProfile writes a CPU profile to $BOXTUI_CPUPROFILE, for finding where

@@ -313,7 +313,7 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
 		return e
 	}
-	holderPID, reportR, goW, preCon, err := spawnHolder(&cfg)
+	holderPID, reportR, goW, preCon, holderDone, err := spawnHolder(&cfg)
 	if err != nil {
 		return nil, abandon(err)
 	}
@@ -341,13 +341,16 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 	// Closing goW without writing tells the init to give up; it is closed on
 	// every path, after the go byte on success.
 	defer goW.Close()
-	// The holder is our child until we exit; reap it whenever it ends so a
-	// long-lived client (the UI) keeps no zombie.
-	holderDone := make(chan struct{})
-	go func() {
-		reap(holderPID)
-		close(holderDone)
-	}()
+	if holderDone == nil {
+		// The holder is our child until we exit; reap it whenever it ends
+		// so a long-lived client (the UI) keeps no zombie.
+		done := make(chan struct{})
+		go func() {
+			reap(holderPID)
+			close(done)
+		}()
+		holderDone = done
+	}
 	holderStart, _ := runtime.ProcessStartTime(holderPID)
 	c = &Container{Name: name, Rootfs: cfg.Rootfs, Command: cfg.Command, HolderPID: holderPID, HolderStart: holderStart}
 
@@ -438,11 +441,17 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 }
 
 // spawnHolder starts the holder for cfg (or hands cfg to the one prefork.c
-// started, if this process has it) and returns its PID, the read end of
-// its report pipe, the write end of the init's go pipe and, for a
-// preforked holder, the console connection it registers first.
-func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, err error) {
+// started, or holds the container in this process when it is its own
+// holder) and returns its PID, the read end of its report pipe, the write
+// end of the init's go pipe and, for a preforked or own holder, the console
+// connection it registers first. done is closed when an own holder's part
+// has ended, and nil for a holder process.
+func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, done <-chan struct{}, err error) {
 	logPath := runtime.StateDir(cfg.Name) + "/holder.log"
+	if o := stage0.TakeOwnHolder(); o != nil {
+		cfg.Log = logPath
+		return startOwnHolder(cfg, o)
+	}
 	if pf := stage0.TakePrefork(); pf != nil {
 		cfg.Log = logPath
 		// A config that cannot be sent leaves the holder with EOF: it
@@ -457,35 +466,35 @@ func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, er
 			pf.Go.Close()
 			pf.Console.Close()
 			reap(pf.PID)
-			return 0, nil, nil, nil, err
+			return 0, nil, nil, nil, nil, err
 		}
-		return pf.PID, pf.Report, pf.Go, pf.Console, nil
+		return pf.PID, pf.Report, pf.Go, pf.Console, nil, nil
 	}
 	arg, err := json.Marshal(cfg)
 	if err != nil {
-		return 0, nil, nil, nil, fmt.Errorf("encode launch config: %w", err)
+		return 0, nil, nil, nil, nil, fmt.Errorf("encode launch config: %w", err)
 	}
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return 0, nil, nil, nil, fmt.Errorf("create holder log: %w", err)
+		return 0, nil, nil, nil, nil, fmt.Errorf("create holder log: %w", err)
 	}
 	defer logf.Close()
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
-		return 0, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		return 0, nil, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
 	}
 	defer reportW.Close()
 	goR, goW, err := os.Pipe()
 	if err != nil {
 		reportR.Close()
-		return 0, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		return 0, nil, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
 	}
 	defer goR.Close()
 	devNull, err := os.Open(os.DevNull)
 	if err != nil {
 		reportR.Close()
 		goW.Close()
-		return 0, nil, nil, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return 0, nil, nil, nil, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devNull.Close()
 	// Setsid detaches the holder from the client's session and terminal:
@@ -495,9 +504,9 @@ func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, er
 	if err != nil {
 		reportR.Close()
 		goW.Close()
-		return 0, nil, nil, nil, fmt.Errorf("start holder: %w", err)
+		return 0, nil, nil, nil, nil, fmt.Errorf("start holder: %w", err)
 	}
-	return pid, reportR, goW, nil, nil
+	return pid, reportR, goW, nil, nil, nil
 }
 
 // ExitStatus is how a container's command ended.

@@ -114,7 +114,7 @@ func StartPreforked() *Holder {
 	}
 	var h *Holder
 	if z := zygoteStarted(); z.pid > 0 {
-		h = startFromZygote(z)
+		h = startFromZygote(z, true)
 	} else {
 		h = startInit([]string{"-"})
 	}

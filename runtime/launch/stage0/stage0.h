@@ -11,4 +11,8 @@ void boxtui_run_init(const char *rootfs, const char *hostname, long nenv, char *
 // boxtui_is_pipe reports whether fd is an open pipe.
 int boxtui_is_pipe(int fd);
 
+// boxtui_zygote_start (zygote.c) forks the zygote that will clone the
+// init once a config arrives on cfg_fd; go_fd becomes the init's go pipe.
+int boxtui_zygote_start(int go_fd, int cfg_fd);
+
 #endif

@@ -168,14 +168,29 @@ static void console_setup(int slave, const struct init_config *c) {
 	tcsetattr(slave, TCSANOW, &t);
 }
 
+// keep_only closes every fd but the n in keep (sorted, ascending).
+static void keep_only(const int *keep, int n) {
+	unsigned int from = 0;
+	for (int i = 0; i < n; i++) {
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
 // zygote_main waits for the config, clones the init and reports.
-static void zygote_main(int slave, int ready_w, int reply_w) {
-	struct stat st;
-	if (fstat(6, &st) == 0 && S_ISSOCK(st.st_mode))
-		close(6); // the client's console connection is the holder's alone
+static void zygote_main(int slave, int ready_w, int reply_w, int go_fd, int cfg_fd) {
+	// Nothing else of the holder's: not its stdio (a client's, for a
+	// client that is its own holder), not the client's console connection.
+	int keep[5] = {slave, ready_w, reply_w, go_fd, cfg_fd};
+	qsort(keep, 5, sizeof(int), cmp_int);
+	keep_only(keep, 5);
 	size_t len = 0;
-	char *msg = read_config(5, &len);
-	close(5);
+	char *msg = read_config(cfg_fd, &len);
+	close(cfg_fd);
 	if (!msg || len == 0)
 		_exit(0); // the client's run failed before it had a config
 	char *block = malloc(len + 1);
@@ -196,10 +211,12 @@ static void zygote_main(int slave, int ready_w, int reply_w) {
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
 		// The init: what the holder's ForkExec gave it (Setsid, Setctty,
-		// fds 0-2 the console, 3 the ready pipe, 4 the go pipe), and
-		// nothing else of the holder's.
-		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
-		    dup2(slave, 1) < 0 || dup2(slave, 2) < 0 || dup2(ready_w, 3) < 0)
+		// fds 0-2 the console, 3 the ready pipe, 4 the go pipe). The
+		// sources go above 10 first, so no dup2 lands on one not yet
+		// copied.
+		int s = fcntl(slave, F_DUPFD, 10), r = fcntl(ready_w, F_DUPFD, 10), g = fcntl(go_fd, F_DUPFD, 10);
+		if (s < 0 || r < 0 || g < 0 || setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0 ||
+		    dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0 || dup2(r, 3) < 0 || dup2(g, 4) < 0)
 			_exit(127);
 		syscall(SYS_close_range, 5, ~0U, 0);
 		boxtui_run_init(c.rootfs, c.hostname, c.nenv, c.envv, c.cmd);
@@ -209,6 +226,7 @@ static void zygote_main(int slave, int ready_w, int reply_w) {
 			: snprintf(line, sizeof(line), "P%ld\n", pid);
 	close(ready_w);
 	close(slave);
+	close(go_fd);
 	write_all(reply_w, line, (size_t)n);
 	write_all(reply_w, msg, len);
 	_exit(0);
@@ -236,37 +254,35 @@ static int open_console(int *master, int *slave) {
 	return 0;
 }
 
-__attribute__((constructor)) static void boxtui_zygote(int argc, char **argv, char **envp) {
-	(void)envp;
-	if (!wants_zygote(argc, argv))
-		return;
+// boxtui_zygote_start opens the console and the init's ready pipe and
+// forks the zygote, which takes go_fd (the go pipe's read end) and cfg_fd
+// (the config pipe's read end): they are closed here. 0 on success, with
+// the boxtui_zygote_* variables set; -1 with nothing changed but go_fd and
+// cfg_fd still open.
+int boxtui_zygote_start(int go_fd, int cfg_fd) {
 	int master = -1, slave = -1, ready[2] = {-1, -1}, reply[2] = {-1, -1};
 	if (open_console(&master, &slave))
-		return;
+		return -1;
 	if (pipe2(ready, O_CLOEXEC) || pipe2(reply, O_CLOEXEC))
 		goto undo;
 	pid_t pid = fork();
 	if (pid < 0)
 		goto undo;
-	if (pid == 0) {
-		close(master);
-		close(ready[0]);
-		close(reply[0]);
-		zygote_main(slave, ready[1], reply[1]);
-	}
+	if (pid == 0)
+		zygote_main(slave, ready[1], reply[1], go_fd, cfg_fd);
 	// The holder keeps the master, the ready pipe's read end and the
-	// reply; the go pipe (fd 4) and the config (fd 5) are the zygote's
-	// and then the init's alone, so their ends close with them.
+	// reply; the go pipe and the config are the zygote's and then the
+	// init's alone, so their ends close with them.
 	close(slave);
 	close(ready[1]);
 	close(reply[1]);
-	close(4);
-	close(5);
+	close(go_fd);
+	close(cfg_fd);
 	boxtui_zygote_pid = pid;
 	boxtui_zygote_reply = reply[0];
 	boxtui_zygote_master = master;
 	boxtui_zygote_ready = ready[0];
-	return;
+	return 0;
 
 undo:
 	close(master);
@@ -277,4 +293,11 @@ undo:
 		if (reply[i] >= 0)
 			close(reply[i]);
 	}
+	return -1;
+}
+
+__attribute__((constructor)) static void boxtui_zygote(int argc, char **argv, char **envp) {
+	(void)envp;
+	if (wants_zygote(argc, argv))
+		boxtui_zygote_start(4, 5);
 }

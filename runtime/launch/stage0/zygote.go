@@ -78,7 +78,10 @@ func decodePreforkConfig(data []byte) (Config, error) {
 // startFromZygote is a preforked holder's early part when zygote.c ran: it
 // waits for the zygote's reply, by which time the init already runs (or
 // the clone failed), and takes over the console and ready pipe.
-func startFromZygote(z zygote) *Holder {
+//
+// A separate holder process moves its stderr to the log; a client that is
+// its own holder (dupLog false) keeps its caller's stderr.
+func startFromZygote(z zygote, dupLog bool) *Holder {
 	h := &Holder{PidFD: -1}
 	unix.CloseOnExec(3)
 	data, rerr := readConfig(z.reply)
@@ -105,7 +108,7 @@ func startFromZygote(z zygote) *Holder {
 	if err == nil && rerr != nil {
 		err = fmt.Errorf("holder stage: read config: %w", rerr)
 	}
-	if cfg.Log != "" {
+	if dupLog && cfg.Log != "" {
 		if fd, err := unix.Open(cfg.Log, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600); err == nil {
 			unix.Dup3(fd, 2, 0)
 			unix.Close(fd)

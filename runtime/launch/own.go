@@ -1,0 +1,149 @@
+package launch
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"boxtui/runtime/launch/stage0"
+
+	"golang.org/x/sys/unix"
+)
+
+// A `boxtui run` whose stdin is not a terminal is split by prefork.c into
+// a process that only waits (the one the caller started; it never starts
+// Go) and its child, which does the client's work and then holds the
+// container in the same process: the holder part runs in a goroutine
+// here, as a holder process would run it, and the client talks to it over
+// the same pipes. A launch then starts the Go runtime once, not twice.
+// The child is its own session, like any holder; when the waiting process
+// is killed, the client's part ends and the holder part goes on.
+
+// ownHolder is this process's holder part, once started.
+var ownHolder struct {
+	sync.Mutex
+	o    *stage0.Own
+	h    *holder
+	done chan struct{}
+}
+
+// startOwnHolder sends the config to the zygote, starts the holder part
+// with the init it cloned, and returns what spawnHolder returns.
+func startOwnHolder(cfg *holderConfig, o *stage0.Own) (pid int, reportR, goW, console *os.File, done <-chan struct{}, err error) {
+	ownHolder.Lock()
+	ownHolder.o = o
+	ownHolder.Unlock()
+	msg, err := stage0.EncodePreforkConfig(*cfg)
+	if err != nil {
+		o.Abandon()
+		return 0, nil, nil, nil, nil, err
+	}
+	o.Config.Write(msg)
+	o.Config.Close()
+	// What a holder process would ignore, this one must too: SIGPIPE
+	// above all, or a closed stdout would end the holder with the client.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
+	if f, err := os.OpenFile(cfg.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600); err == nil {
+		log.SetOutput(f)
+		log.SetFlags(log.LstdFlags | log.Lmicroseconds)
+		log.SetPrefix(fmt.Sprintf("holder[%d] ", os.Getpid()))
+	}
+	early := o.StartInit()
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		abandon(early)
+		return 0, nil, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		abandon(early)
+		reportR.Close()
+		reportW.Close()
+		return 0, nil, nil, nil, nil, fmt.Errorf("create console connection: %w", err)
+	}
+	early.Client = os.NewFile(uintptr(pair[0]), "console client")
+	console = os.NewFile(uintptr(pair[1]), "console")
+	watchCaller(o, pair[1])
+	h := &holder{cfg: early.Config, report: reportW}
+	ch := make(chan struct{})
+	ownHolder.Lock()
+	ownHolder.h, ownHolder.done = h, ch
+	ownHolder.Unlock()
+	go func() {
+		defer close(ch)
+		h.run(early)
+	}()
+	return os.Getpid(), reportR, o.Go, console, ch, nil
+}
+
+// abandon undoes an early part whose holder part will not run.
+func abandon(early *stage0.Holder) {
+	if early.InitPID > 0 {
+		unix.Kill(early.InitPID, unix.SIGKILL)
+		reap(early.InitPID)
+	}
+	for _, f := range []*os.File{early.Master, early.ReadyR} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// watchCaller ends the client's part when the waiting process is gone:
+// the caller's stdio is let go and the client's console connection shut,
+// so the client returns while the container runs on.
+func watchCaller(o *stage0.Own, consoleFD int) {
+	probe, err := unix.Dup(consoleFD)
+	if err != nil {
+		return
+	}
+	unix.CloseOnExec(probe)
+	go func() {
+		var b [1]byte
+		o.Alive.Read(b[:]) // nothing is ever written: this returns at EOF
+		o.Staying(1)
+		unix.Shutdown(probe, unix.SHUT_RDWR)
+		unix.Close(probe)
+	}()
+}
+
+// Exit ends a `boxtui run` (or any command) process: a holder preforked for
+// it and never used is ended first; a client that is its own holder tells
+// the waiting process its exit code and, if its container still runs,
+// stays on as its holder until the container has exited.
+func Exit(code int) {
+	stage0.DiscardPrefork()
+	ownHolder.Lock()
+	o, h, done := ownHolder.o, ownHolder.h, ownHolder.done
+	ownHolder.Unlock()
+	if o == nil {
+		o = stage0.TakeOwnHolder()
+	}
+	if o == nil {
+		os.Exit(code)
+	}
+	if h == nil {
+		o.Abandon()
+		o.Exiting(code)
+		os.Exit(code)
+	}
+	h.mu.Lock()
+	exited := h.exited
+	h.mu.Unlock()
+	select {
+	case <-done:
+		exited = true
+	default:
+	}
+	if exited {
+		<-done
+		o.Exiting(code)
+		os.Exit(code)
+	}
+	o.Staying(code)
+	<-done
+	os.Exit(code)
+}
