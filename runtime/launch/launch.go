@@ -313,10 +313,11 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
 		return e
 	}
-	holderPID, reportR, goW, preCon, holderDone, err := spawnHolder(&cfg)
+	sp, err := spawnHolder(&cfg, opts.Console && opts.Prepare == nil)
 	if err != nil {
 		return nil, abandon(err)
 	}
+	holderPID, reportR, goW, preCon, holderDone := sp.pid, sp.report, sp.goW, sp.console, sp.done
 	if preCon != nil && !opts.Console {
 		preCon.Close() // the holder drops it
 		preCon = nil
@@ -331,8 +332,8 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 			preCon.Close()
 		}
 	}()
-	goSent := false
-	if preCon != nil && opts.Prepare == nil {
+	goSent := sp.goSent
+	if preCon != nil && opts.Prepare == nil && !goSent {
 		if _, err := goW.Write([]byte{'g'}); err == nil {
 			goSent = true
 		}
@@ -440,17 +441,27 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 	return c, nil
 }
 
-// spawnHolder starts the holder for cfg (or hands cfg to the one prefork.c
+// spawned is a holder spawnHolder started (or took over, or runs in this
+// process) for one launch.
+type spawned struct {
+	pid     int
+	report  *os.File // read end of its report pipe
+	goW     *os.File // write end of the init's go pipe
+	console *os.File // for a preforked or own holder: the console connection it registers first
+	done    <-chan struct{}
+	goSent  bool // the go byte is already on its way
+}
+
+// spawnHolder starts the holder for cfg, or hands cfg to the one prefork.c
 // started, or holds the container in this process when it is its own
-// holder) and returns its PID, the read end of its report pipe, the write
-// end of the init's go pipe and, for a preforked or own holder, the console
-// connection it registers first. done is closed when an own holder's part
-// has ended, and nil for a holder process.
-func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, done <-chan struct{}, err error) {
+// holder. For an own holder, done is closed when its part has ended, and
+// with goNow the go byte follows the config at once; a holder process is
+// reaped by the caller.
+func spawnHolder(cfg *holderConfig, goNow bool) (sp spawned, err error) {
 	logPath := runtime.StateDir(cfg.Name) + "/holder.log"
 	if o := stage0.TakeOwnHolder(); o != nil {
 		cfg.Log = logPath
-		return startOwnHolder(cfg, o)
+		return startOwnHolder(cfg, o, goNow)
 	}
 	if pf := stage0.TakePrefork(); pf != nil {
 		cfg.Log = logPath
@@ -466,47 +477,47 @@ func spawnHolder(cfg *holderConfig) (pid int, reportR, goW, console *os.File, do
 			pf.Go.Close()
 			pf.Console.Close()
 			reap(pf.PID)
-			return 0, nil, nil, nil, nil, err
+			return sp, err
 		}
-		return pf.PID, pf.Report, pf.Go, pf.Console, nil, nil
+		return spawned{pid: pf.PID, report: pf.Report, goW: pf.Go, console: pf.Console}, nil
 	}
 	arg, err := json.Marshal(cfg)
 	if err != nil {
-		return 0, nil, nil, nil, nil, fmt.Errorf("encode launch config: %w", err)
+		return sp, fmt.Errorf("encode launch config: %w", err)
 	}
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return 0, nil, nil, nil, nil, fmt.Errorf("create holder log: %w", err)
+		return sp, fmt.Errorf("create holder log: %w", err)
 	}
 	defer logf.Close()
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
-		return 0, nil, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		return sp, fmt.Errorf("create launch pipe: %w", err)
 	}
 	defer reportW.Close()
 	goR, goW, err := os.Pipe()
 	if err != nil {
 		reportR.Close()
-		return 0, nil, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		return sp, fmt.Errorf("create launch pipe: %w", err)
 	}
 	defer goR.Close()
 	devNull, err := os.Open(os.DevNull)
 	if err != nil {
 		reportR.Close()
 		goW.Close()
-		return 0, nil, nil, nil, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return sp, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devNull.Close()
 	// Setsid detaches the holder from the client's session and terminal:
 	// a hangup or ctrl+c there must not reach it.
-	pid, err = spawn("/proc/self/exe", []string{"boxtui", holderStage, string(arg)}, stageEnv(os.Environ()),
+	pid, err := spawn("/proc/self/exe", []string{"boxtui", holderStage, string(arg)}, stageEnv(os.Environ()),
 		[]*os.File{devNull, devNull, logf, reportW, goR}, &unix.SysProcAttr{Setsid: true})
 	if err != nil {
 		reportR.Close()
 		goW.Close()
-		return 0, nil, nil, nil, nil, fmt.Errorf("start holder: %w", err)
+		return sp, fmt.Errorf("start holder: %w", err)
 	}
-	return pid, reportR, goW, nil, nil, nil
+	return spawned{pid: pid, report: reportR, goW: goW}, nil
 }
 
 // ExitStatus is how a container's command ended.

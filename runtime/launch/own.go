@@ -32,17 +32,23 @@ var ownHolder struct {
 
 // startOwnHolder sends the config to the zygote, starts the holder part
 // with the init it cloned, and returns what spawnHolder returns.
-func startOwnHolder(cfg *holderConfig, o *stage0.Own) (pid int, reportR, goW, console *os.File, done <-chan struct{}, err error) {
+func startOwnHolder(cfg *holderConfig, o *stage0.Own, goNow bool) (sp spawned, err error) {
 	ownHolder.Lock()
 	ownHolder.o = o
 	ownHolder.Unlock()
 	msg, err := stage0.EncodePreforkConfig(*cfg)
 	if err != nil {
 		o.Abandon()
-		return 0, nil, nil, nil, nil, err
+		return sp, err
 	}
 	o.Config.Write(msg)
 	o.Config.Close()
+	if goNow {
+		// The init may exec the command as soon as it is built: the
+		// console below is registered before any output is read.
+		_, err := o.Go.Write([]byte{'g'})
+		sp.goSent = err == nil
+	}
 	// What a holder process would ignore, this one must too: SIGPIPE
 	// above all, or a closed stdout would end the holder with the client.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
@@ -54,18 +60,18 @@ func startOwnHolder(cfg *holderConfig, o *stage0.Own) (pid int, reportR, goW, co
 	early := o.StartInit()
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
-		abandon(early)
-		return 0, nil, nil, nil, nil, fmt.Errorf("create launch pipe: %w", err)
+		abandonEarly(early)
+		return sp, fmt.Errorf("create launch pipe: %w", err)
 	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		abandon(early)
+		abandonEarly(early)
 		reportR.Close()
 		reportW.Close()
-		return 0, nil, nil, nil, nil, fmt.Errorf("create console connection: %w", err)
+		return sp, fmt.Errorf("create console connection: %w", err)
 	}
 	early.Client = os.NewFile(uintptr(pair[0]), "console client")
-	console = os.NewFile(uintptr(pair[1]), "console")
+	console := os.NewFile(uintptr(pair[1]), "console")
 	watchCaller(o, pair[1])
 	h := &holder{cfg: early.Config, report: reportW}
 	ch := make(chan struct{})
@@ -76,11 +82,12 @@ func startOwnHolder(cfg *holderConfig, o *stage0.Own) (pid int, reportR, goW, co
 		defer close(ch)
 		h.run(early)
 	}()
-	return os.Getpid(), reportR, o.Go, console, ch, nil
+	sp.pid, sp.report, sp.goW, sp.console, sp.done = os.Getpid(), reportR, o.Go, console, ch
+	return sp, nil
 }
 
-// abandon undoes an early part whose holder part will not run.
-func abandon(early *stage0.Holder) {
+// abandonEarly undoes an early part whose holder part will not run.
+func abandonEarly(early *stage0.Holder) {
 	if early.InitPID > 0 {
 		unix.Kill(early.InitPID, unix.SIGKILL)
 		reap(early.InitPID)
