@@ -149,6 +149,12 @@ func attachTerminal(cmd *cobra.Command, con *launch.Console) error {
 // exitResult turns how an attached container ended into boxtui's result:
 // its exit code passes through.
 func exitResult(name string, st *launch.ExitStatus, err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		// Whoever read our output stopped (`| head`): end quietly, as a
+		// process killed by SIGPIPE would, which is what happens to a
+		// client that does not ignore it. The container runs on.
+		return &runtime.ExitError{Code: 128 + int(syscall.SIGPIPE)}
+	}
 	if err != nil {
 		if errors.Is(err, launch.ErrConsoleLost) {
 			return fmt.Errorf("container %s: %w (it may still run: `boxtui ls`)", name, err)

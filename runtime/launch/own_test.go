@@ -126,3 +126,41 @@ func TestOwnHolderMatchesHolderProcess(t *testing.T) {
 		t.Fatalf("unexpected run: %s", results[""])
 	}
 }
+
+// A reader that stops (`boxtui run -- yes | head -1`) ends the run quietly
+// with 141, as a client killed by SIGPIPE would, both ways; the container
+// runs on until it is killed.
+func TestRunWhoseReaderStopsEndsQuietly(t *testing.T) {
+	rootfs := setup(t)
+	for _, mode := range []string{"", "0"} {
+		name := "reader-gone" + mode
+		killByName(t, name)
+		cmd := exec.Command(testutil.Binary(t), "run", "--rm", "--name", name, "--rootfs", rootfs, "--", "/bin/yes")
+		cmd.Env = append(os.Environ(), "BOXTUI_OWN_HOLDER="+mode)
+		cmd.Stdin = strings.NewReader("")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 2)
+		if _, err := io.ReadFull(stdout, buf); err != nil {
+			t.Fatalf("mode %q: read: %v", mode, err)
+		}
+		stdout.Close()
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != 141 && !(code == -1 && cmd.ProcessState.String() == "signal: broken pipe") {
+			t.Errorf("mode %q: exit %v, want 141 or death by SIGPIPE; stderr %q", mode, cmd.ProcessState, stderr.String())
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("mode %q: stderr %q, want nothing", mode, stderr.String())
+		}
+		if _, errOut, code := boxtui(t, "", "kill", "--time", "1", name); code != 0 {
+			t.Errorf("mode %q: kill: %s", mode, errOut)
+		}
+	}
+}
