@@ -38,6 +38,7 @@ type Console struct {
 	name string
 
 	wmu sync.Mutex
+	cut bool // input cut off (the caller of an own holder is gone)
 
 	rmu     sync.Mutex
 	pending []byte
@@ -101,6 +102,14 @@ func consoleFromPrefork(f *os.File, name string) (*Console, error) {
 	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
 }
 
+// cutInput makes every later Write fail: once it returns, no input of this
+// client reaches the container, not even an end-of-file already read.
+func (c *Console) cutInput() {
+	c.wmu.Lock()
+	c.cut = true
+	c.wmu.Unlock()
+}
+
 // Name is the container's name.
 func (c *Console) Name() string { return c.name }
 
@@ -159,6 +168,9 @@ func (c *Console) ExitStatus() *ExitStatus {
 func (c *Console) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.cut {
+		return 0, fmt.Errorf("write to the console of %q: %w", c.name, net.ErrClosed)
+	}
 	for off := 0; off < len(p); {
 		n := min(len(p)-off, 32<<10)
 		if err := writeFrame(c.conn, frameInput, p[off:off+n]); err != nil {

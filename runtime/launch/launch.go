@@ -407,6 +407,7 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 			return failed(holderReport{}, err)
 		}
 		c.Console = con
+		ownConsole(con)
 	case opts.Console:
 		con, err := DialConsole(name)
 		if err != nil {

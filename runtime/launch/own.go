@@ -25,9 +25,25 @@ import (
 // ownHolder is this process's holder part, once started.
 var ownHolder struct {
 	sync.Mutex
-	o    *stage0.Own
-	h    *holder
-	done chan struct{}
+	o          *stage0.Own
+	h          *holder
+	done       chan struct{}
+	con        *Console // the client's console, once made
+	callerGone bool
+}
+
+// ownConsole notes the client's console of an own holder, so that input
+// can be cut off when the caller goes (see watchCaller).
+func ownConsole(con *Console) {
+	ownHolder.Lock()
+	defer ownHolder.Unlock()
+	if ownHolder.o == nil {
+		return
+	}
+	ownHolder.con = con
+	if ownHolder.callerGone {
+		con.cutInput()
+	}
 }
 
 // startOwnHolder sends the config to the zygote, starts the holder part
@@ -111,9 +127,17 @@ func watchCaller(o *stage0.Own, consoleFD int) {
 	go func() {
 		var b [1]byte
 		o.Alive.Read(b[:]) // nothing is ever written: this returns at EOF
-		o.Staying(1)
+		// Input first: an end-of-file on the caller's stdin that comes
+		// with its death must not reach the container as a ^D.
+		ownHolder.Lock()
+		ownHolder.callerGone = true
+		if ownHolder.con != nil {
+			ownHolder.con.cutInput()
+		}
+		ownHolder.Unlock()
 		unix.Shutdown(probe, unix.SHUT_RDWR)
 		unix.Close(probe)
+		o.Staying(1)
 	}()
 }
 
