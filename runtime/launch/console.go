@@ -37,8 +37,9 @@ type Console struct {
 	conn *net.UnixConn
 	name string
 
-	wmu sync.Mutex
-	cut bool // input cut off (the caller of an own holder is gone)
+	wmu  sync.Mutex
+	cut  bool        // input cut off (the caller of an own holder is gone)
+	gate func() bool // if set, input passes only while it returns true
 
 	rmu     sync.Mutex
 	pending []byte
@@ -168,6 +169,9 @@ func (c *Console) ExitStatus() *ExitStatus {
 func (c *Console) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if !c.cut && c.gate != nil && !c.gate() {
+		c.cut = true
+	}
 	if c.cut {
 		return 0, fmt.Errorf("write to the console of %q: %w", c.name, net.ErrClosed)
 	}

@@ -30,6 +30,7 @@ var ownHolder struct {
 	done       chan struct{}
 	con        *Console // the client's console, once made
 	callerGone bool
+	aliveFD    int
 }
 
 // ownConsole notes the client's console of an own holder, so that input
@@ -44,6 +45,16 @@ func ownConsole(con *Console) {
 	if ownHolder.callerGone {
 		con.cutInput()
 	}
+	// The watcher may not have run yet when the caller's death and an
+	// end-of-file on its stdin come together: each write asks the kernel.
+	alive := ownHolder.aliveFD
+	con.wmu.Lock()
+	con.gate = func() bool {
+		fds := []unix.PollFd{{Fd: int32(alive), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		return err != nil || n == 0
+	}
+	con.wmu.Unlock()
 }
 
 // startOwnHolder sends the config to the zygote, starts the holder part
@@ -119,6 +130,9 @@ func abandonEarly(early *stage0.Holder) {
 // the caller's stdio is let go and the client's console connection shut,
 // so the client returns while the container runs on.
 func watchCaller(o *stage0.Own, consoleFD int) {
+	ownHolder.Lock()
+	ownHolder.aliveFD = int(o.Alive.Fd())
+	ownHolder.Unlock()
 	probe, err := unix.Dup(consoleFD)
 	if err != nil {
 		return
