@@ -24,15 +24,21 @@ func threadsOf(pid int) string {
 	return "?"
 }
 
+// containerViewScript prints what an init stage decides about its
+// container: PID, hostname, umask, /dev, the mounts of /, /proc and /dev
+// (without their IDs, which differ from one container to the next), the
+// environment and PID 1's command line.
+const containerViewScript = `echo pid=$$ host=$(hostname) HOSTNAME=$HOSTNAME umask=$(umask); stat -c '%n %A %t:%T %U' /dev/* /dev/pts/*; ` +
+	`grep -E ' / | /proc | /dev' /proc/self/mountinfo | while read id parent dev root rest; do echo "$root $rest"; done; ` +
+	`env | sort; cat /proc/1/cmdline; echo`
+
 // The C init (initstage.c) and the Go one (init.go) build the same
 // container: same output of a command that looks at its mounts, /dev,
 // hostname, environment and PID. Before the go byte the C init is one
 // thread (no Go runtime ever started); the Go one is several.
 func TestInitStagesBuildTheSameContainer(t *testing.T) {
 	rootfs := setup(t)
-	script := `echo pid=$$ host=$(hostname) HOSTNAME=$HOSTNAME umask=$(umask); stat -c '%n %A %t:%T %U' /dev/* /dev/pts/*; ` +
-		`grep -E ' / | /proc | /dev' /proc/self/mountinfo | while read id parent dev root rest; do echo "$root $rest"; done; ` +
-		`env | sort; cat /proc/1/cmdline; echo`
+	script := containerViewScript
 	outputs := map[string]string{}
 	for _, mode := range []string{"", "go"} {
 		t.Setenv("BOXTUI_INIT_STAGE", mode)

@@ -135,9 +135,7 @@ func TestZygoteInitMatchesTheOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
-	script := `echo pid=$$ host=$(hostname) HOSTNAME=$HOSTNAME umask=$(umask); stat -c '%n %A %t:%T %U' /dev/* /dev/pts/*; ` +
-		`grep -E ' / | /proc | /dev' /proc/self/mountinfo | while read id parent dev root rest; do echo "$root $rest"; done; ` +
-		`env | sort; cat /proc/1/cmdline; echo`
+	script := containerViewScript
 	outputs := map[string]string{}
 	for _, mode := range []string{"", "exec", "go"} {
 		tag := fmt.Sprintf("BOXTUI_TEST_TAG=%s-%s-%d", t.Name(), mode, os.Getpid())
