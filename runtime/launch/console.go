@@ -37,9 +37,10 @@ type Console struct {
 	conn *net.UnixConn
 	name string
 
-	wmu  sync.Mutex
-	cut  bool        // input cut off (the caller of an own holder is gone)
-	gate func() bool // if set, input passes only while it returns true
+	wmu sync.Mutex
+	// gate, if set, lets input through only while it returns true: an own
+	// holder's client stops sending once its caller is gone (own.go).
+	gate func() bool
 
 	rmu     sync.Mutex
 	pending []byte
@@ -103,14 +104,6 @@ func consoleFromPrefork(f *os.File, name string) (*Console, error) {
 	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
 }
 
-// cutInput makes every later Write fail: once it returns, no input of this
-// client reaches the container, not even an end-of-file already read.
-func (c *Console) cutInput() {
-	c.wmu.Lock()
-	c.cut = true
-	c.wmu.Unlock()
-}
-
 // Name is the container's name.
 func (c *Console) Name() string { return c.name }
 
@@ -169,10 +162,7 @@ func (c *Console) ExitStatus() *ExitStatus {
 func (c *Console) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if !c.cut && c.gate != nil && !c.gate() {
-		c.cut = true
-	}
-	if c.cut {
+	if c.gate != nil && !c.gate() {
 		return 0, fmt.Errorf("write to the console of %q: %w", c.name, net.ErrClosed)
 	}
 	for off := 0; off < len(p); {

@@ -406,8 +406,8 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		if err != nil {
 			return failed(holderReport{}, err)
 		}
+		con.gate = callerAlive()
 		c.Console = con
-		ownConsole(con)
 	case opts.Console:
 		con, err := DialConsole(name)
 		if err != nil {

@@ -25,36 +25,28 @@ import (
 // ownHolder is this process's holder part, once started.
 var ownHolder struct {
 	sync.Mutex
-	o          *stage0.Own
-	h          *holder
-	done       chan struct{}
-	con        *Console // the client's console, once made
-	callerGone bool
-	aliveFD    int
+	o    *stage0.Own
+	h    *holder
+	done chan struct{}
 }
 
-// ownConsole notes the client's console of an own holder, so that input
-// can be cut off when the caller goes (see watchCaller).
-func ownConsole(con *Console) {
+// callerAlive is the input gate of an own holder's client console, nil in
+// any other process. It asks the kernel on every write rather than waiting
+// for watchCaller: when the caller dies and its stdin ends together, the
+// relay may read that end-of-file first, and it must not reach the
+// container as a ^D.
+func callerAlive() func() bool {
 	ownHolder.Lock()
 	defer ownHolder.Unlock()
 	if ownHolder.o == nil {
-		return
+		return nil
 	}
-	ownHolder.con = con
-	if ownHolder.callerGone {
-		con.cutInput()
-	}
-	// The watcher may not have run yet when the caller's death and an
-	// end-of-file on its stdin come together: each write asks the kernel.
-	alive := ownHolder.aliveFD
-	con.wmu.Lock()
-	con.gate = func() bool {
+	alive := ownHolder.o.Alive.Fd()
+	return func() bool {
 		fds := []unix.PollFd{{Fd: int32(alive), Events: unix.POLLIN}}
 		n, err := unix.Poll(fds, 0)
 		return err != nil || n == 0
 	}
-	con.wmu.Unlock()
 }
 
 // startOwnHolder sends the config to the zygote, starts the holder part
@@ -127,12 +119,10 @@ func abandonEarly(early *stage0.Holder) {
 }
 
 // watchCaller ends the client's part when the waiting process is gone:
-// the caller's stdio is let go and the client's console connection shut,
-// so the client returns while the container runs on.
+// the client's console connection is shut (its input is already gated by
+// callerAlive) and the caller's stdio let go, so the client returns while
+// the container runs on.
 func watchCaller(o *stage0.Own, consoleFD int) {
-	ownHolder.Lock()
-	ownHolder.aliveFD = int(o.Alive.Fd())
-	ownHolder.Unlock()
 	probe, err := unix.Dup(consoleFD)
 	if err != nil {
 		return
@@ -141,14 +131,6 @@ func watchCaller(o *stage0.Own, consoleFD int) {
 	go func() {
 		var b [1]byte
 		o.Alive.Read(b[:]) // nothing is ever written: this returns at EOF
-		// Input first: an end-of-file on the caller's stdin that comes
-		// with its death must not reach the container as a ^D.
-		ownHolder.Lock()
-		ownHolder.callerGone = true
-		if ownHolder.con != nil {
-			ownHolder.con.cutInput()
-		}
-		ownHolder.Unlock()
 		unix.Shutdown(probe, unix.SHUT_RDWR)
 		unix.Close(probe)
 		o.Staying(1)
