@@ -322,22 +322,11 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		preCon.Close() // the holder drops it
 		preCon = nil
 	}
-	// With a preforked holder, this client's console is registered before
-	// the holder reads the init's first byte. Without a Prepare there is
-	// then nothing to wait for: the go byte goes with the config, and the
-	// command starts as soon as its container is built, whether or not the
-	// holder's Go part is up yet (the console keeps its output until then).
 	defer func() {
 		if preCon != nil {
 			preCon.Close()
 		}
 	}()
-	goSent := sp.goSent
-	if preCon != nil && opts.Prepare == nil && !goSent {
-		if _, err := goW.Write([]byte{'g'}); err == nil {
-			goSent = true
-		}
-	}
 	defer reportR.Close()
 	// Closing goW without writing tells the init to give up; it is closed on
 	// every path, after the go byte on success.
@@ -426,7 +415,7 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 			return nil, fmt.Errorf("prepare container %s: %w", name, perr)
 		}
 	}
-	if !goSent {
+	if !sp.goSent {
 		if _, err := goW.Write([]byte{'g'}); err != nil {
 			return failed(holderReport{}, fmt.Errorf("start the command: %w", err))
 		}
@@ -455,9 +444,14 @@ type spawned struct {
 
 // spawnHolder starts the holder for cfg, or hands cfg to the one prefork.c
 // started, or holds the container in this process when it is its own
-// holder. For an own holder, done is closed when its part has ended, and
-// with goNow the go byte follows the config at once; a holder process is
-// reaped by the caller.
+// holder. For an own holder, done is closed when its part has ended; a
+// holder process is reaped by the caller.
+//
+// A preforked or own holder registers this client's console before it
+// reads the init's first byte, so with goNow (a console and no Prepare)
+// the go byte follows the config at once: the command starts as soon as
+// its container is built, whether or not the holder's Go part is up yet
+// (the console keeps its output until then).
 func spawnHolder(cfg *holderConfig, goNow bool) (sp spawned, err error) {
 	logPath := runtime.StateDir(cfg.Name) + "/holder.log"
 	if o := stage0.TakeOwnHolder(); o != nil {
@@ -480,7 +474,9 @@ func spawnHolder(cfg *holderConfig, goNow bool) (sp spawned, err error) {
 			reap(pf.PID)
 			return sp, err
 		}
-		return spawned{pid: pf.PID, report: pf.Report, goW: pf.Go, console: pf.Console}, nil
+		sp = spawned{pid: pf.PID, report: pf.Report, goW: pf.Go, console: pf.Console}
+		sp.goSent = goNow && sendGo(pf.Go)
+		return sp, nil
 	}
 	arg, err := json.Marshal(cfg)
 	if err != nil {
@@ -519,6 +515,12 @@ func spawnHolder(cfg *holderConfig, goNow bool) (sp spawned, err error) {
 		return sp, fmt.Errorf("start holder: %w", err)
 	}
 	return spawned{pid: pid, report: reportR, goW: goW}, nil
+}
+
+// sendGo writes the init's go byte; false if it could not.
+func sendGo(goW *os.File) bool {
+	_, err := goW.Write([]byte{'g'})
+	return err == nil
 }
 
 // ExitStatus is how a container's command ended.

@@ -62,12 +62,7 @@ func startOwnHolder(cfg *holderConfig, o *stage0.Own, goNow bool) (sp spawned, e
 	}
 	o.Config.Write(msg)
 	o.Config.Close()
-	if goNow {
-		// The init may exec the command as soon as it is built: the
-		// console below is registered before any output is read.
-		_, err := o.Go.Write([]byte{'g'})
-		sp.goSent = err == nil
-	}
+	sp.goSent = goNow && sendGo(o.Go)
 	// What a holder process would ignore, this one must too: SIGPIPE
 	// above all, or a closed stdout would end the holder with the client.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
