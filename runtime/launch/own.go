@@ -106,6 +106,9 @@ func abandonEarly(early *stage0.Holder) {
 		unix.Kill(early.InitPID, unix.SIGKILL)
 		reap(early.InitPID)
 	}
+	if early.PidFD >= 0 {
+		unix.Close(early.PidFD)
+	}
 	for _, f := range []*os.File{early.Master, early.ReadyR} {
 		if f != nil {
 			f.Close()
