@@ -131,14 +131,16 @@ func watchCaller(o *stage0.Own, consoleFD int) {
 		o.Alive.Read(b[:]) // nothing is ever written: this returns at EOF
 		unix.Shutdown(probe, unix.SHUT_RDWR)
 		unix.Close(probe)
-		o.Staying(1)
+		o.Release(1)
 	}()
 }
 
 // Exit ends a `boxtui run` (or any command) process: a holder preforked for
 // it and never used is ended first; a client that is its own holder tells
 // the waiting process its exit code and, if its container still runs,
-// stays on as its holder until the container has exited.
+// stays on as its holder until the container has exited. A run that never
+// launched has the waiting process wait for this one's exit, so that a
+// failed run leaves no process behind, not even briefly.
 func Exit(code int) {
 	stage0.DiscardPrefork()
 	ownHolder.Lock()
@@ -155,20 +157,17 @@ func Exit(code int) {
 		o.Exiting(code)
 		os.Exit(code)
 	}
+	// A container that has exited is waited for (its state is gone by
+	// then); one that runs on keeps this process as its holder. Either
+	// way the waiting process need not wait for this one's exit, which
+	// takes the kernel ~3 ms to tear down here.
 	h.mu.Lock()
 	exited := h.exited
 	h.mu.Unlock()
-	select {
-	case <-done:
-		exited = true
-	default:
-	}
 	if exited {
 		<-done
-		o.Exiting(code)
-		os.Exit(code)
 	}
-	o.Staying(code)
+	o.Release(code)
 	<-done
 	os.Exit(code)
 }

@@ -81,11 +81,12 @@ func (o *Own) Abandon() {
 // is exiting too: it waits for that, so nothing outlives it.
 func (o *Own) Exiting(code int) { o.tell(code, 'X') }
 
-// Staying tells the waiting process the client's exit code while this
-// process stays on as the holder of a container that still runs. The
-// caller's stdin, stdout and stderr are let go first, so that a pipe the
-// caller reads ends with the client's part.
-func (o *Own) Staying(code int) {
+// Release tells the waiting process the client's exit code and not to
+// wait for this process, which stays on as the holder of a container that
+// still runs or is about to exit after one that has. The caller's stdin,
+// stdout and stderr are let go first, so that a pipe the caller reads ends
+// with the client's part.
+func (o *Own) Release(code int) {
 	if null, err := unix.Open(os.DevNull, unix.O_RDWR, 0); err == nil {
 		for fd := 0; fd <= 2; fd++ {
 			unix.Dup2(null, fd)
