@@ -8,8 +8,10 @@ import (
 	"os"
 	goruntime "runtime"
 	"runtime/pprof"
+	"slices"
 
 	"boxtui/runtime"
+	"boxtui/runtime/exeseal"
 	"boxtui/runtime/launch"
 
 	"github.com/spf13/cobra"
@@ -72,8 +74,33 @@ func startProfile() (stop func()) {
 // execute runs the CLI with args and returns the process exit code.
 func execute(args []string) int { return executeTo(args, os.Stderr) }
 
+// sealedCommands start processes inside containers (the UI is rootCmd
+// itself): they run from a sealed copy of the binary (package exeseal).
+var sealedCommands = map[string]bool{"exec": true, "run": true, "debug": true}
+
+func init() {
+	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd != rootCmd && !sealedCommands[cmd.Name()] {
+			return nil
+		}
+		// exeseal's C constructor (and its init without cgo) already sealed
+		// `boxtui`, `boxtui exec ...` and `boxtui run ...`; this catches the
+		// forms it cannot see, such as `boxtui --config F exec ...`. It
+		// re-executes the process's own command line, so only when that is
+		// what is running (tests call execute in-process with other args).
+		if !slices.Equal(os.Args[1:], executing) {
+			return nil
+		}
+		return exeseal.EnsureSealed()
+	}
+}
+
+// executing is the argument list executeTo was last given.
+var executing []string
+
 // executeTo is execute with the error line written to stderr.
 func executeTo(args []string, stderr io.Writer) int {
+	executing = args
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	if err == nil {

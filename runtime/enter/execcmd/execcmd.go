@@ -30,6 +30,8 @@ import (
 
 	// The plain `exec PID -- CMD` never reaches Go: see package fastexec.
 	_ "boxtui/runtime/enter/fastexec"
+	// Seals the binary before exec starts anything in a container.
+	_ "boxtui/runtime/exeseal"
 
 	"github.com/charmbracelet/x/term"
 	"golang.org/x/sys/unix"

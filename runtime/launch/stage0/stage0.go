@@ -22,6 +22,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	// Seals the binary before a holder or init can start (package doc).
+	_ "boxtui/runtime/exeseal"
 )
 
 // Stage names: the hidden first argument of the re-executed binary.

@@ -1,0 +1,5 @@
+//go:build cgo
+
+package exeseal
+
+const haveC = true
