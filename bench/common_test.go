@@ -43,7 +43,16 @@ func fastTenth(ds []time.Duration) time.Duration {
 // timeCmd runs name args once and returns how long it took.
 func timeCmd(tb testing.TB, name string, args ...string) time.Duration {
 	tb.Helper()
+	return timeCmdEnv(tb, nil, name, args...)
+}
+
+// timeCmdEnv is timeCmd with env added to the environment.
+func timeCmdEnv(tb testing.TB, env []string, name string, args ...string) time.Duration {
+	tb.Helper()
 	cmd := exec.Command(name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	d := time.Since(start)
