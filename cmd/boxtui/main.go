@@ -9,6 +9,7 @@ import (
 	goruntime "runtime"
 	"runtime/pprof"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 	"boxtui/runtime/launch"
 
@@ -83,6 +84,8 @@ func executeTo(args []string, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	fmt.Fprintf(stderr, "boxtui: %v\n", err)
+	// Errors may quote what a container chose (a path, a command line) with
+	// %s: the line is escaped (see termsafe).
+	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
 	return 1
 }
