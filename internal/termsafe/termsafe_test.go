@@ -2,6 +2,7 @@ package termsafe
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -218,6 +219,12 @@ func FuzzString(f *testing.F) {
 			t.Fatalf("Unescape(String(%q)) = %q via %q", s, back, e)
 		}
 		checkSafe(t, "Message", Message(s), false)
+		// What %q writes in an error message is safe by itself (and
+		// Message keeps it as it is).
+		checkSafe(t, "strconv.Quote", strconv.Quote(s), false)
+		if q := strconv.Quote(s); Message(q) != q {
+			t.Fatalf("Message changed %s to %s", q, Message(q))
+		}
 		n = n%100 + 1
 		if n < 1 {
 			n = -n + 2
