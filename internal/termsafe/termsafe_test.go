@@ -239,3 +239,15 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+// A table of `ls`'s size with ordinary cells: what escaping costs a run.
+func BenchmarkAppendTable(b *testing.B) {
+	rows := [][]string{{"NAME", "PID", "ORIGIN", "PROCS", "STATUS", "CGROUP", "IPC", "MNT", "COMMAND"}}
+	for range 50 {
+		rows = append(rows, []string{"web", "12345", "boxtui", "3", "running", "4026531835*", "4026532183", "4026532181", "/usr/bin/python3 -m http.server 8080 --directory /srv/www"})
+	}
+	var buf []byte
+	for b.Loop() {
+		buf = AppendTable(buf[:0], rows)
+	}
+}
