@@ -68,8 +68,8 @@ func terminalUnsafe(out string) (string, bool) {
 
 // A container names its process and its mount points as it likes, with
 // escape sequences that would retitle and clear the terminal of whoever
-// runs `boxtui ls`. Every text output escapes them (\x1b) and JSON keeps
-// them exactly.
+// runs `boxtui ls`. Every text output escapes them (\x1b), and JSON keeps
+// them exactly, written as \u escapes.
 func TestHostileNamesDoNotReachTheTerminal(t *testing.T) {
 	c := newCLI(t)
 	rootfs := testutil.FreshRootfs(t)
@@ -129,6 +129,14 @@ exec -a ` + shellBytes(hostileArgv0) + ` "$d/"` + shellBytes(hostileComm) + ` 10
 		// U+FFFD there already.
 		{[]string{"events", "esc"}, []string{`(host pid ` + itoa(ct.PID) + `, \x1b]2;C\x07` + "\uFFFD" + `\x7f` + "\uFFFD)"}},
 		{[]string{"stats", "-n", "1", "-i", "100ms", "esc"}, []string{"esc"}},
+		// JSON says the same with \u escapes, DEL and C1 included
+		// (encoding/json alone writes those raw).
+		{[]string{"ls", "--json"}, []string{`"command": "\u001b]0;PWNED\u0007\u001b[2J\u009b\ufffd31m\u007f\ufffd 1000"`}},
+		{[]string{"ls", "-a", "--json"}, []string{`"comm": "\u001b]2;C\u0007\ufffd\u007f\ufffd"`}},
+		{[]string{"ps", "--json", "esc"}, []string{`"command": "\u001b]0;PWNED\u0007\u001b[2J\u009b\ufffd31m\u007f\ufffd 1000"`}},
+		{[]string{"mounts", "--json", "esc"}, []string{`"target": "/mnt/\u001b]0;PWNED\u0007\u001b[2J\u009b\ufffd\u007f\ufffd"`}},
+		{[]string{"ns", "tree", "--json"}, []string{`\u001b]0;PWNED\u0007\u001b[2J\u009b`}},
+		{[]string{"events", "--json", "esc"}, []string{`\u001b]2;C\u0007`}},
 	} {
 		out, errOut, code := c.run(cmd.args...)
 		if code != 0 {

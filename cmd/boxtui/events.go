@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"boxtui/internal/lscmd"
 	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 
@@ -84,10 +84,9 @@ func eventKeyOf(target string) (string, error) {
 }
 
 func writeEvents(w io.Writer, evs []runtime.Event, asJSON bool) error {
-	enc := json.NewEncoder(w)
 	for _, e := range evs {
 		if asJSON {
-			if err := enc.Encode(e); err != nil {
+			if err := lscmd.WriteJSONLine(w, e); err != nil {
 				return err
 			}
 			continue

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"boxtui/internal/lscmd"
 	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 
@@ -101,9 +101,8 @@ func streamStats(cmd *cobra.Command, args []string, asJSON bool, interval time.D
 
 func writeStats(w io.Writer, lines []statsLine, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
 		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
+			if err := lscmd.WriteJSONLine(w, l); err != nil {
 				return err
 			}
 		}

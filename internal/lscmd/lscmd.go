@@ -209,9 +209,25 @@ func MarkedInode(ino, host uint64) string {
 	return Inode(ino)
 }
 
-// WriteJSON prints v as indented JSON, the form of every --json output.
+// WriteJSON prints v as indented JSON, the form of every --json output,
+// with the characters encoding/json leaves raw that a terminal would act
+// on (DEL, C1) written as \u escapes: the same JSON values (termsafe.JSON).
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(termsafe.JSON(append(b, '\n')))
+	return err
+}
+
+// WriteJSONLine prints v as one line of JSON, the form of the streaming
+// --json outputs (events, stats), made terminal-safe as WriteJSON does.
+func WriteJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(termsafe.JSON(append(b, '\n')))
+	return err
 }

@@ -286,3 +286,45 @@ func AppendTable(b []byte, rows [][]string) []byte {
 	}
 	return b
 }
+
+// JSON makes JSON that encoding/json wrote safe for a terminal without
+// changing what it says: encoding/json escapes C0 controls and invalid
+// UTF-8 but leaves DEL, the C1 controls (U+009B is CSI to a terminal that
+// takes UTF-8) and the line-reordering marks raw. JSON rewrites each
+// character that String would escape as its \uXXXX escape, which decodes
+// to the same string. Outside strings JSON has only ASCII, so only string
+// contents change. It returns b itself when there is nothing to rewrite.
+func JSON(b []byte) []byte {
+	i := 0
+	for i < len(b) && !jsonUnsafe(b[i:]) {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:i]...)
+	for i < len(b) {
+		if !jsonUnsafe(b[i:]) {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		out = append(out, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		i += n
+	}
+	return out
+}
+
+// jsonUnsafe reports whether b starts with a character JSON rewrites.
+func jsonUnsafe(b []byte) bool {
+	switch {
+	case b[0] == 0x7f:
+		return true
+	case b[0] < utf8.RuneSelf || !utf8.RuneStart(b[0]):
+		return false
+	}
+	r, n := utf8.DecodeRune(b)
+	return n > 1 && Unsafe(r)
+}

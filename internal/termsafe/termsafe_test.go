@@ -2,6 +2,7 @@ package termsafe
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -232,12 +233,43 @@ func FuzzString(f *testing.F) {
 		if c := Clip(s, n); Width(String(c)) > max(n, 1) {
 			t.Fatalf("Clip(%q, %d) = %q: %d columns", s, n, c, Width(String(c)))
 		}
+		// JSON: the same value, nothing a terminal acts on.
+		raw, err := json.Marshal(map[string]string{"command": s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		safe := JSON(raw)
+		checkSafe(t, "JSON", string(safe), false)
+		var a, b map[string]string
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(safe, &b); err != nil {
+			t.Fatalf("JSON(%s) = %s: %v", raw, safe, err)
+		}
+		if a["command"] != b["command"] {
+			t.Fatalf("JSON(%s) = %s decodes to %q, not %q", raw, safe, b["command"], a["command"])
+		}
 		table := string(AppendTable(nil, [][]string{{"TARGET", "X"}, {s, s}, {"b", s}}))
 		checkSafe(t, "table", table, true)
 		if strings.Count(table, "\n") != 3 {
 			t.Fatalf("table of %q has other than 3 lines: %q", s, table)
 		}
 	})
+}
+
+func TestJSON(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"a": "plain"}` + "\n", `{"a": "plain"}` + "\n"},
+		// What encoding/json leaves raw: DEL, C1, bidi overrides, and
+		// (already escaped by it) U+2028.
+		{"[\"\u009b2J\x7f\u202e\\u2028 日本🙂\"]\n", `["\u009b2J\u007f\u202e\u2028 日本🙂"]` + "\n"},
+		{"\"\u0085\u0080\u009f\u00a0\"", `"\u0085\u0080\u009f` + "\u00a0\""},
+	} {
+		if got := string(JSON([]byte(c.in))); got != c.want {
+			t.Errorf("JSON(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }
 
 // A table of `ls`'s size with ordinary cells: what escaping costs a run.
