@@ -24,8 +24,9 @@
 //   - everything else, printable Unicode included (accents, CJK, emoji), is
 //     printed as it is.
 //
-// JSON output needs none of this: encoding/json escapes control
-// characters and invalid UTF-8 already.
+// JSON output keeps the exact strings: encoding/json escapes C0 controls
+// and invalid UTF-8 (as U+FFFD) itself, and JSON rewrites what it leaves
+// raw (DEL, C1, the marks above) as \uXXXX escapes of the same value.
 //
 // This package imports only the standard library packages that every Go
 // program initialises first, so that internal/lscmd, which runs from a
