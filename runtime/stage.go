@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"boxtui/internal/termsafe"
 )
 
 // StagePrefix starts the hidden first argument with which boxtui re-executes
@@ -65,7 +67,9 @@ func ExitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	fmt.Fprintf(stderr, "boxtui: %v\n", err)
+	// Errors may quote what a container chose (a path, a command line) with
+	// %s: the line is escaped (see termsafe).
+	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
 	return 1
 }
 

@@ -1,12 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
+	"boxtui/internal/lscmd"
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 
 	"github.com/spf13/cobra"
@@ -82,21 +84,31 @@ func eventKeyOf(target string) (string, error) {
 }
 
 func writeEvents(w io.Writer, evs []runtime.Event, asJSON bool) error {
-	enc := json.NewEncoder(w)
 	for _, e := range evs {
 		if asJSON {
-			if err := enc.Encode(e); err != nil {
+			if err := lscmd.WriteJSONLine(w, e); err != nil {
 				return err
 			}
 			continue
 		}
-		line := fmt.Sprintf("%s  %-14s %-13s %s", e.Time.Local().Format("2006-01-02 15:04:05"), e.Container, e.Kind, e.Detail)
+		// Details quote command lines, process names and mount points:
+		// every field is escaped (see termsafe) and padded by its width.
+		line := e.Time.Local().Format("2006-01-02 15:04:05") + "  " + pad(termsafe.String(e.Container), 14) +
+			" " + pad(termsafe.String(e.Kind), 13) + " " + termsafe.String(e.Detail)
 		if e.By != "" {
-			line += "  (by " + e.By + ")"
+			line += "  (by " + termsafe.String(e.By) + ")"
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// pad is %-*s for terminal columns: s followed by spaces up to n columns.
+func pad(s string, n int) string {
+	if w := termsafe.Width(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
 }

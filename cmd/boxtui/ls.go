@@ -5,9 +5,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"boxtui/internal/lscmd"
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 
 	"github.com/spf13/cobra"
@@ -58,8 +58,7 @@ so a process that entered with its own mount namespace stands out.`,
 			if psJSON {
 				return writeJSON(cmd.OutOrStdout(), c.Procs)
 			}
-			writeProcessTable(cmd.OutOrStdout(), snap.Host, c)
-			return nil
+			return writeProcessTable(cmd.OutOrStdout(), snap.Host, c)
 		},
 	}
 	ps.Flags().BoolVar(&psJSON, "json", false, "print a JSON array, one object per process")
@@ -96,12 +95,11 @@ read shows as unknown.`,
 				}
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TYPE\tINODE\tHOST\t")
+			rows := [][]string{{"TYPE", "INODE", "HOST", ""}}
 			for _, t := range runtime.AllNSTypes() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t, inode(set[t]), inode(host[t]), sharing(set[t], host[t]))
+				rows = append(rows, []string{t.String(), inode(set[t]), inode(host[t]), sharing(set[t], host[t])})
 			}
-			return tw.Flush()
+			return writeTable(cmd.OutOrStdout(), rows)
 		},
 	}
 	ns.Flags().BoolVar(&nsJSON, "json", false, "print a JSON array, one object per namespace type")
@@ -125,33 +123,39 @@ func inode(ino uint64) string { return lscmd.Inode(ino) }
 // markedInode prints an inode with * when the host has the same one.
 func markedInode(ino, host uint64) string { return lscmd.MarkedInode(ino, host) }
 
-func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) error {
 	head := []string{"PID", "INNER", "PPID", "UID"}
 	for _, t := range tableNS {
 		head = append(head, strings.ToUpper(t.String()))
 	}
 	head = append(head, "COMMAND")
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	rows := [][]string{head}
 	for _, p := range c.Procs {
 		row := []string{strconv.Itoa(p.PID), strconv.Itoa(p.InnerPID), strconv.Itoa(p.PPID), strconv.Itoa(p.UID)}
 		for _, t := range tableNS {
 			row = append(row, markedInode(p.Namespaces[t], host[t]))
 		}
-		row = append(row, clip(p.Command, 60))
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		row = append(row, termsafe.Clip(p.Command, 60))
+		rows = append(rows, row)
 	}
-	tw.Flush()
-	fmt.Fprintln(w, "* = shared with the host")
+	if err := writeTable(w, rows); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "* = shared with the host")
+	return err
 }
 
-func clip(s string, n int) string { return lscmd.Clip(s, n) }
+// writeTable prints rows as aligned columns, every cell escaped: cells
+// hold what containers chose (command lines, mount points, names), which
+// must not reach the terminal as control characters (see termsafe).
+func writeTable(w io.Writer, rows [][]string) error {
+	_, err := w.Write(termsafe.AppendTable(nil, rows))
+	return err
+}
 
 func writeJSON(w io.Writer, v any) error { return lscmd.WriteJSON(w, v) }
 
 // warn prints scan warnings on stderr, one line each.
 func warn(cmd *cobra.Command, ws []error) {
-	for _, w := range ws {
-		fmt.Fprintf(cmd.ErrOrStderr(), "boxtui: warning: %v\n", w)
-	}
+	lscmd.WriteWarnings(cmd.ErrOrStderr(), ws)
 }

@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"slices"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 	"boxtui/runtime/exeseal"
 	"boxtui/runtime/launch"
@@ -110,6 +111,8 @@ func executeTo(args []string, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	fmt.Fprintf(stderr, "boxtui: %v\n", err)
+	// Errors may quote what a container chose (a path, a command line) with
+	// %s: the line is escaped (see termsafe).
+	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
 	return 1
 }

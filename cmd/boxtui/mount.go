@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"boxtui/runtime"
 	"boxtui/runtime/mounts"
@@ -138,9 +137,11 @@ in a container.`,
 	rootCmd.AddCommand(list)
 }
 
+// writeMountTable prints the mounts as a table. A container names its
+// mount points and chooses the source and type of what it mounts, so every
+// cell is escaped (see termsafe).
 func writeMountTable(w io.Writer, ms []mounts.Mount) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tSOURCE\tFSTYPE\tMODE\tMANAGED")
+	rows := [][]string{{"TARGET", "SOURCE", "FSTYPE", "MODE", "MANAGED"}}
 	for _, m := range ms {
 		mode, managed := "rw", "-"
 		if m.ReadOnly {
@@ -149,7 +150,7 @@ func writeMountTable(w io.Writer, ms []mounts.Mount) error {
 		if m.Managed {
 			managed = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Target, m.Source, m.FSType, mode, managed)
+		rows = append(rows, []string{m.Target, m.Source, m.FSType, mode, managed})
 	}
-	return tw.Flush()
+	return writeTable(w, rows)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime/rootfs"
 
 	"github.com/spf13/cobra"
@@ -37,7 +38,7 @@ Without DIR, a default rootfs that is already there is left as it is.`,
 			} else if !force && hasShell(dir) {
 				// The default is made once and shared: asking for it again
 				// (the README's set-up command, run twice) is not an error.
-				fmt.Fprintf(cmd.OutOrStdout(), "the default rootfs is already at %s (--force rebuilds it)\n", dir)
+				fmt.Fprintf(cmd.OutOrStdout(), "the default rootfs is already at %s (--force rebuilds it)\n", termsafe.String(dir))
 				return nil
 			}
 			rep, err := rootfs.Create(dir, rootfs.Options{Force: force})
@@ -66,16 +67,7 @@ On failure nothing is left behind.`,
 			if err := logged("rootfs.import", args[0]+" -> "+args[1], err); err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			for _, s := range rep.Skipped {
-				fmt.Fprintf(w, "skipped %s\n", s)
-			}
-			if len(rep.Created) > 0 {
-				fmt.Fprintf(w, "added missing directories: %s\n", strings.Join(rep.Created, " "))
-			}
-			fmt.Fprintf(w, "imported %s: %d files (%s), %d directories, %d symlinks, %d hard links, %d devices, in %v\n",
-				rep.Dir, rep.Files, rootfsSize(rep.Bytes), rep.Dirs, rep.Symlinks, rep.Hardlinks, rep.Devices, rep.Duration.Round(1e6))
-			return nil
+			return writeImportReport(cmd.OutOrStdout(), rep)
 		},
 	}
 	rootfsCmd.AddCommand(imp)
@@ -94,21 +86,38 @@ func hasShell(dir string) bool {
 }
 
 func printCreateReport(w io.Writer, rep rootfs.Report, verbose bool) {
-	fmt.Fprintf(w, "programs:  %s\n", strings.Join(rep.Binaries, " "))
+	fmt.Fprintf(w, "programs:  %s\n", joinSafe(rep.Binaries))
 	if verbose {
-		fmt.Fprintf(w, "libraries: %s\n", strings.Join(rep.Libraries, " "))
-		fmt.Fprintf(w, "terminfo:  %s\n", strings.Join(rep.Terminfo, " "))
+		fmt.Fprintf(w, "libraries: %s\n", joinSafe(rep.Libraries))
+		fmt.Fprintf(w, "terminfo:  %s\n", joinSafe(rep.Terminfo))
 	} else {
 		fmt.Fprintf(w, "libraries: %d (-v lists them)\n", len(rep.Libraries))
 		fmt.Fprintf(w, "terminfo:  %d entries\n", len(rep.Terminfo))
 	}
 	if len(rep.Devices) > 0 {
-		fmt.Fprintf(w, "devices:   %s\n", strings.Join(rep.Devices, " "))
+		fmt.Fprintf(w, "devices:   %s\n", joinSafe(rep.Devices))
 	}
 	if len(rep.Skipped) > 0 {
-		fmt.Fprintf(w, "skipped (not on this host): %s\n", strings.Join(rep.Skipped, " "))
+		fmt.Fprintf(w, "skipped (not on this host): %s\n", joinSafe(rep.Skipped))
 	}
-	fmt.Fprintf(w, "created %s: %d files, %s, in %v\n", rep.Dir, rep.Files, rootfsSize(rep.Bytes), rep.Duration.Round(1e6))
+	fmt.Fprintf(w, "created %s: %d files, %s, in %v\n", termsafe.String(rep.Dir), rep.Files, rootfsSize(rep.Bytes), rep.Duration.Round(1e6))
+}
+
+// writeImportReport says what rootfs import did. The archive is hostile,
+// and so are the names of what it skipped: every name is escaped (see
+// termsafe).
+func writeImportReport(w io.Writer, rep rootfs.ImportReport) error {
+	var b strings.Builder
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(&b, "skipped %s\n", termsafe.String(s))
+	}
+	if len(rep.Created) > 0 {
+		fmt.Fprintf(&b, "added missing directories: %s\n", joinSafe(rep.Created))
+	}
+	fmt.Fprintf(&b, "imported %s: %d files (%s), %d directories, %d symlinks, %d hard links, %d devices, in %v\n",
+		termsafe.String(rep.Dir), rep.Files, rootfsSize(rep.Bytes), rep.Dirs, rep.Symlinks, rep.Hardlinks, rep.Devices, rep.Duration.Round(1e6))
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // rootfsSize formats n in binary units, one decimal.
@@ -123,4 +132,13 @@ func rootfsSize(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// joinSafe joins names with spaces, each escaped (see termsafe).
+func joinSafe(names []string) string {
+	safe := make([]string, len(names))
+	for i, n := range names {
+		safe[i] = termsafe.String(n)
+	}
+	return strings.Join(safe, " ")
 }

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"boxtui/internal/lscmd"
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 
 	"github.com/spf13/cobra"
@@ -101,24 +101,23 @@ func streamStats(cmd *cobra.Command, args []string, asJSON bool, interval time.D
 
 func writeStats(w io.Writer, lines []statsLine, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
 		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
+			if err := lscmd.WriteJSONLine(w, l); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPID\tCPU%\tMEM\tPROCS")
+	rows := [][]string{{"NAME", "PID", "CPU%", "MEM", "PROCS"}}
 	for _, l := range lines {
 		name := l.Name
 		if name == "" {
 			name = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%d\n", name, l.PID, l.CPUPercent, humanBytes(l.RSSBytes), l.Processes)
+		rows = append(rows, []string{name, strconv.Itoa(l.PID), strconv.FormatFloat(l.CPUPercent, 'f', 1, 64),
+			humanBytes(l.RSSBytes), strconv.Itoa(l.Processes)})
 	}
-	return tw.Flush()
+	return writeTable(w, rows)
 }
 
 func humanBytes(n int64) string {
@@ -159,8 +158,7 @@ shells (the first container's init and a second shell entered with nsenter
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), diff)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "TYPE\tPID %s\tPID %s\t\n", args[0], args[1])
+			rows := [][]string{{"TYPE", "PID " + args[0], "PID " + args[1], ""}}
 			for _, d := range diff {
 				verdict := "differ"
 				switch {
@@ -169,9 +167,9 @@ shells (the first container's init and a second shell entered with nsenter
 				case d.Shared:
 					verdict = "shared"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Type, inode(d.A), inode(d.B), verdict)
+				rows = append(rows, []string{d.Type, inode(d.A), inode(d.B), verdict})
 			}
-			return tw.Flush()
+			return writeTable(cmd.OutOrStdout(), rows)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per namespace type")
@@ -195,15 +193,16 @@ func nsTreeCmd() *cobra.Command {
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), tree)
 			}
-			writeTree(cmd.OutOrStdout(), tree, snap.Host[runtime.NSUser])
-			return nil
+			return writeTree(cmd.OutOrStdout(), tree, snap.Host[runtime.NSUser])
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the tree as nested JSON objects")
 	return c
 }
 
-func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) {
+// writeTree draws the tree, one namespace a line; names and command lines
+// are escaped (see termsafe).
+func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) error {
 	label := func(n *runtime.PIDNamespaceNode) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "pid:[%d]", n.Inode)
@@ -214,7 +213,7 @@ func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) {
 			if name == "" {
 				name = "-"
 			}
-			fmt.Fprintf(&b, " %s init %d %s", name, n.Container, clip(n.Command, 40))
+			fmt.Fprintf(&b, " %s init %d %s", termsafe.String(name), n.Container, termsafe.String(termsafe.Clip(n.Command, 40)))
 		}
 		if n.Owner != 0 {
 			if n.Owner == hostUser {
@@ -225,7 +224,8 @@ func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) {
 		}
 		return b.String()
 	}
-	fmt.Fprintln(w, label(root))
+	var b strings.Builder
+	b.WriteString(label(root) + "\n")
 	var walk func(n *runtime.PIDNamespaceNode, prefix string)
 	walk = func(n *runtime.PIDNamespaceNode, prefix string) {
 		for i, c := range n.Children {
@@ -233,9 +233,11 @@ func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) {
 			if i == len(n.Children)-1 {
 				branch, next = "└─ ", "   "
 			}
-			fmt.Fprintln(w, prefix+branch+label(c))
+			b.WriteString(prefix + branch + label(c) + "\n")
 			walk(c, prefix+next)
 		}
 	}
 	walk(root, "")
+	_, err := io.WriteString(w, b.String())
+	return err
 }

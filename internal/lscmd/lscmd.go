@@ -28,8 +28,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 )
 
@@ -102,9 +102,7 @@ func Run(f Flags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range snap.Warnings {
-		fmt.Fprintf(stderr, "boxtui: warning: %v\n", w)
-	}
+	WriteWarnings(stderr, snap.Warnings)
 	if f.JSON {
 		cs := snap.Containers
 		if cs == nil {
@@ -130,6 +128,14 @@ func init() {
 		return // help or a usage error: the cobra command says it
 	}
 	os.Exit(runtime.ExitCode(Run(f, os.Stdout, os.Stderr), os.Stderr))
+}
+
+// WriteWarnings prints scan warnings, one line each. They may name what a
+// container chose, so each line is escaped (see termsafe).
+func WriteWarnings(w io.Writer, ws []error) {
+	for _, e := range ws {
+		fmt.Fprintf(w, "boxtui: warning: %s\n", termsafe.Message(e.Error()))
+	}
 }
 
 // TableNS are the namespace columns of the tables, as in the UI; the JSON
@@ -164,45 +170,17 @@ func WriteTable(w io.Writer, snap runtime.Snapshot) {
 			}
 			row = append(row, MarkedInode(c.Namespaces[t], snap.Host[t]))
 		}
-		row = append(row, Clip(c.Command, 60))
+		row = append(row, termsafe.Clip(c.Command, 60))
 		rows = append(rows, row)
 	}
-	writeColumns(w, rows)
+	// Names, origins and command lines come from containers: the table
+	// escapes every cell (termsafe) and aligns on terminal columns.
+	w.Write(termsafe.AppendTable(nil, rows))
 	if len(snap.Containers) == 0 {
 		fmt.Fprintln(w, "no containers running (start one with `sudo boxtui run`)")
 		return
 	}
 	fmt.Fprintln(w, "* = shared with the host")
-}
-
-// writeColumns prints rows (all of the same length) as left-aligned
-// columns two spaces apart, the last column unpadded: what text/tabwriter
-// prints with padding 2, which this package must not import (see the
-// package comment). Widths count runes, as tabwriter does; a tab in a cell
-// is text, not a column break.
-func writeColumns(w io.Writer, rows [][]string) {
-	if len(rows) == 0 {
-		return
-	}
-	widths := make([]int, len(rows[0])-1)
-	for _, row := range rows {
-		for i := range widths {
-			widths[i] = max(widths[i], utf8.RuneCountInString(row[i]))
-		}
-	}
-	var b []byte
-	for _, row := range rows {
-		for i, cell := range row {
-			b = append(b, cell...)
-			if i < len(widths) {
-				for n := utf8.RuneCountInString(cell); n < widths[i]+2; n++ {
-					b = append(b, ' ')
-				}
-			}
-		}
-		b = append(b, '\n')
-	}
-	w.Write(b)
 }
 
 func exitText(c runtime.Container) string {
@@ -231,18 +209,25 @@ func MarkedInode(ino, host uint64) string {
 	return Inode(ino)
 }
 
-// Clip shortens s to n runes, the last one an ellipsis.
-func Clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+// WriteJSON prints v as indented JSON, the form of every --json output,
+// with the characters encoding/json leaves raw that a terminal would act
+// on (DEL, C1) written as \u escapes: the same JSON values (termsafe.JSON).
+func WriteJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
 	}
-	return string(r[:n-1]) + "…"
+	_, err = w.Write(termsafe.JSON(append(b, '\n')))
+	return err
 }
 
-// WriteJSON prints v as indented JSON, the form of every --json output.
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// WriteJSONLine prints v as one line of JSON, the form of the streaming
+// --json outputs (events, stats), made terminal-safe as WriteJSON does.
+func WriteJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(termsafe.JSON(append(b, '\n')))
+	return err
 }
