@@ -65,7 +65,7 @@ walk into is refused.`,
 	rootfsCmd.AddCommand(create)
 
 	var impOpts rootfs.ImportOptions
-	maxSize := sizeString(rootfs.DefaultMaxBytes)
+	maxSize := rootfs.SizeString(rootfs.DefaultMaxBytes)
 	imp := &cobra.Command{
 		Use:   "import TARBALL DIR",
 		Short: "Unpack a docker export tarball (plain or gzip) as a root filesystem",
@@ -166,20 +166,6 @@ func parseSize(s string) (int64, error) {
 		return 0, bad
 	}
 	return int64(f * math.Exp2(float64(shift))), nil
-}
-
-// sizeString formats n as parseSize reads it, exactly: 16GiB, 1536KiB.
-func sizeString(n int64) string {
-	units := []string{"", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	i := 0
-	for i < len(units)-1 && n >= 1024 && n%1024 == 0 {
-		n /= 1024
-		i++
-	}
-	if i == 0 {
-		return strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatInt(n, 10) + units[i]
 }
 
 // rootfsSize formats n in binary units, one decimal.

@@ -296,7 +296,7 @@ func (im *importer) entry(hdr *tar.Header, body io.Reader) error {
 	}
 	if im.bytes+size > im.opts.MaxBytes || im.bytes+size < im.bytes {
 		return fmt.Errorf("the archive unpacks to more than %s (the --max-size limit; reached at %s): pass a larger --max-size if the image really is that big",
-			sizeString(im.opts.MaxBytes), name)
+			SizeString(im.opts.MaxBytes), name)
 	}
 	im.bytes += size
 
@@ -533,16 +533,14 @@ func deviceKind(typ byte) string {
 	return "char"
 }
 
-// sizeString formats n in binary units, one decimal.
-func sizeString(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
+// SizeString formats n exactly, in the largest binary unit that divides
+// it: 16GiB, 1536KiB, 1000. The --max-size flag reads it back.
+func SizeString(n int64) string {
+	units := []string{"", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	i := 0
+	for i < len(units)-1 && n >= 1024 && n%1024 == 0 {
+		n /= 1024
+		i++
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return strconv.FormatInt(n, 10) + units[i]
 }
