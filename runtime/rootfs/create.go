@@ -106,19 +106,22 @@ func Create(dir string, opts Options) (Report, error) {
 	// The copies keep the host's setuid bits (mount, umount): a copy a
 	// host user could reach would stay setuid-root after the host's own
 	// is fixed or removed, so dir must be out of their reach.
-	if dir, err = PrepareParent(dir); err != nil {
+	dir, undoParent, err := prepareParent(dir)
+	if err != nil {
 		return rep, err
 	}
 	rep.Dir = dir
 	// 0700 until whole: nobody but root walks into a half-made tree.
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
+		undoParent()
 		return rep, fmt.Errorf("create temporary rootfs next to %s: %w", dir, err)
 	}
 	done := false
 	defer func() {
 		if !done {
 			os.RemoveAll(tmp)
+			undoParent()
 		}
 	}()
 

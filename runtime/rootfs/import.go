@@ -96,19 +96,22 @@ func Import(tarball, dir string, opts ImportOptions) (ImportReport, error) {
 		return rep, fmt.Errorf("read tarball %s: %w", tarball, err)
 	}
 
-	if dir, err = PrepareParent(dir); err != nil {
+	dir, undoParent, err := prepareParent(dir)
+	if err != nil {
 		return rep, err
 	}
 	rep.Dir = dir
 	// 0700 until whole: nobody but root walks into a half-made tree.
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
+		undoParent()
 		return rep, fmt.Errorf("create temporary directory next to %s: %w", dir, err)
 	}
 	done := false
 	defer func() {
 		if !done {
 			removeTree(tmp)
+			undoParent()
 		}
 	}()
 	if err := unpack(r, tmp, &rep, opts); err != nil {

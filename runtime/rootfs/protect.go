@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,31 +34,56 @@ var ownDirs = []string{DataDir, filepath.Dir(DefaultDir)}
 // made 0700: it is the container's "/". Without root nothing can be made
 // setuid-root or a device, and parents are made as before (0755).
 func PrepareParent(dir string) (string, error) {
+	real, _, err := prepareParent(dir)
+	return real, err
+}
+
+// prepareParent is PrepareParent; undo removes the parents it created
+// (boxtui's own directories excepted), for a build that then fails.
+func prepareParent(dir string) (real string, undo func(), err error) {
 	parent := filepath.Dir(dir)
-	if os.Geteuid() != 0 {
-		if err := os.MkdirAll(parent, 0o755); err != nil {
-			return dir, fmt.Errorf("create parent of %s: %w", dir, err)
-		}
-		return dir, nil
-	}
-	for _, own := range ownDirs {
-		if parent == own || strings.HasPrefix(parent, own+"/") {
-			if err := tighten(own); err != nil {
-				return dir, err
+	undo = func() {}
+	mode := fs.FileMode(0o755)
+	if os.Geteuid() == 0 {
+		mode = 0o700
+		for _, own := range ownDirs {
+			if parent == own || strings.HasPrefix(parent, own+"/") {
+				if err := tighten(own); err != nil {
+					return dir, undo, err
+				}
 			}
 		}
 	}
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return dir, fmt.Errorf("create parent of %s: %w", dir, err)
+	var created []string // deepest first
+	for p := parent; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil || p == filepath.Dir(p) {
+			break
+		}
+		created = append(created, p)
 	}
-	real, err := filepath.EvalSymlinks(parent)
+	undo = func() {
+		for _, p := range created {
+			unix.Rmdir(p) // only ever empty: nothing else is made there
+		}
+	}
+	if err := os.MkdirAll(parent, mode); err != nil {
+		undo()
+		return dir, func() {}, fmt.Errorf("create parent of %s: %w", dir, err)
+	}
+	if os.Geteuid() != 0 {
+		return dir, undo, nil
+	}
+	realParent, err := filepath.EvalSymlinks(parent)
+	if err == nil {
+		err = checkRootOnly(dir, realParent)
+	} else {
+		err = fmt.Errorf("resolve parent of %s: %w", dir, err)
+	}
 	if err != nil {
-		return dir, fmt.Errorf("resolve parent of %s: %w", dir, err)
+		undo()
+		return dir, func() {}, err
 	}
-	if err := checkRootOnly(dir, real); err != nil {
-		return dir, err
-	}
-	return filepath.Join(real, filepath.Base(dir)), nil
+	return filepath.Join(realParent, filepath.Base(dir)), undo, nil
 }
 
 // tighten creates dir root:root 0700, or makes an existing one so. It is

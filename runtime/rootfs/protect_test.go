@@ -190,6 +190,11 @@ func TestReachableDirIsRefused(t *testing.T) {
 	os.Chown(alice, 65534, 65534)
 	os.Mkdir(filepath.Join(alice, "closed"), 0o700)
 	refused(filepath.Join(alice, "closed/rootfs"), "owned by uid 65534")
+	// Parents made for a refused DIR are removed again.
+	refused(filepath.Join(alice, "new/sub/rootfs"), "owned by uid 65534")
+	if _, err := os.Lstat(filepath.Join(alice, "new")); err == nil {
+		t.Errorf("%s/new was left behind", alice)
+	}
 	// A symlink to an open place is judged by where it leads.
 	os.Mkdir(filepath.Join(base, "open"), 0o755)
 	os.Chmod(filepath.Join(base, "open"), 0o755)
@@ -224,12 +229,16 @@ func TestImportDeviceNodes(t *testing.T) {
 		{name: "dev/mem", typ: tar.TypeChar, mode: 0o666, major: 1, minor: 1},
 	}
 	arch := buildTar(t, append([]entry{file("etc/os-release", "x")}, devs...), false)
-	dest := filepath.Join(t.TempDir(), "rootfs")
+	top := t.TempDir()
+	dest := filepath.Join(top, "images/debian/rootfs")
 	_, err := Import(arch, dest, ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "dev/disk") || !strings.Contains(err.Error(), "--allow-devices") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Import of device nodes: %v, want a one-line refusal naming dev/disk and --allow-devices", err)
 	}
-	onlyDest(t, dest, false)
+	// Not even the parents it made are left.
+	if entries, _ := os.ReadDir(top); len(entries) != 0 {
+		t.Errorf("left behind in %s: %v", top, entries)
+	}
 
 	rep, err := Import(arch, dest, ImportOptions{AllowDevices: true})
 	if err != nil {
