@@ -165,7 +165,11 @@ func parseSize(s string) (int64, error) {
 	if err != nil || !(f > 0) || math.IsInf(f, 0) || f*math.Exp2(float64(shift)) >= math.MaxInt64 {
 		return 0, bad
 	}
-	return int64(f * math.Exp2(float64(shift))), nil
+	n := int64(f * math.Exp2(float64(shift)))
+	if n < 1 { // 0.1 would be 0, which Import reads as its default
+		return 0, bad
+	}
+	return n, nil
 }
 
 // rootfsSize formats n in binary units, one decimal.

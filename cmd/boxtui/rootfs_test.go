@@ -42,7 +42,7 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "lots", "-1G", "0", "G", "GiB", "NaN", "Inf", "1X", "99999999P", "1e400"} {
+	for _, in := range []string{"", "lots", "-1G", "0", "G", "GiB", "NaN", "Inf", "1X", "99999999P", "1e400", "0.1", "0.5B"} {
 		if got, err := parseSize(in); err == nil || !strings.Contains(err.Error(), "--max-size") {
 			t.Errorf("parseSize(%q) = %d, %v; want an error naming --max-size", in, got, err)
 		}
