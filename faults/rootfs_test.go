@@ -112,3 +112,41 @@ func TestRootfsImportKeepsSetuidAndDevicesFromHostUsers(t *testing.T) {
 		t.Errorf("uid 65534 ran the imported setuid-root program: %s", out)
 	}
 }
+
+// The README's set-up on a fresh machine (`rootfs create`, then a
+// container from the default rootfs), in a mount namespace of its own whose
+// /var/lib is an empty tmpfs: /var/lib/boxtui and its rootfs directory come
+// out root-only, a second `rootfs create` closes them again after they
+// were opened (as an older boxtui left them), and the container still runs.
+func TestDefaultRootfsIsRootOnlyOnAFreshMachine(t *testing.T) {
+	c := newCLI(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("needs unshare (util-linux)")
+	}
+	script := `set -e
+mount -t tmpfs boxtui-fresh /var/lib
+"$0" rootfs create >/dev/null
+stat -c '%a %u %n' /var/lib/boxtui /var/lib/boxtui/rootfs /var/lib/boxtui/rootfs/default
+chmod 755 /var/lib/boxtui /var/lib/boxtui/rootfs
+"$0" rootfs create
+stat -c '%a %u %n' /var/lib/boxtui /var/lib/boxtui/rootfs
+"$0" run --rm -- /bin/sh -c 'echo inside-$((6*7))' </dev/null
+`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script, c.bin)
+	cmd.Env = c.env
+	out, err := cmd.CombinedOutput()
+	want := []string{
+		"700 0 /var/lib/boxtui\n700 0 /var/lib/boxtui/rootfs\n755 0 /var/lib/boxtui/rootfs/default\n",
+		"the default rootfs is already at /var/lib/boxtui/rootfs/default",
+		"700 0 /var/lib/boxtui\n700 0 /var/lib/boxtui/rootfs\n",
+		"inside-42",
+	}
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	if err != nil || t.Failed() {
+		t.Fatalf("fresh-machine set-up: %v\n%s", err, out)
+	}
+}
