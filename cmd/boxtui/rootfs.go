@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"boxtui/internal/termsafe"
@@ -29,7 +31,12 @@ bash, sh, coreutils, grep, procps (ps, top, kill), mount and hostname with
 every shared library they load and the terminfo entries top needs. The
 host's layout (/bin -> usr/bin and the like) is kept. DIR defaults to
 ` + rootfs.DefaultDir + `; it must not exist or be empty unless --force.
-Without DIR, a default rootfs that is already there is left as it is.`,
+Without DIR, a default rootfs that is already there is left as it is.
+
+The copies keep the host's setuid bits, so DIR must be out of other users'
+reach: ` + rootfs.DataDir + ` and ` + rootfs.DataDir + `/rootfs are made root-only (0700), missing
+parents of DIR are created 0700, and a DIR that users other than root could
+walk into is refused.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := rootfs.DefaultDir
@@ -38,6 +45,11 @@ Without DIR, a default rootfs that is already there is left as it is.`,
 			} else if !force && hasShell(dir) {
 				// The default is made once and shared: asking for it again
 				// (the README's set-up command, run twice) is not an error.
+				// Its parents are still made root-only: an older boxtui left
+				// them 0755.
+				if _, err := rootfs.PrepareParent(dir); err != nil {
+					return err
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "the default rootfs is already at %s (--force rebuilds it)\n", termsafe.String(dir))
 				return nil
 			}
@@ -53,23 +65,44 @@ Without DIR, a default rootfs that is already there is left as it is.`,
 	create.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every library and terminfo entry copied")
 	rootfsCmd.AddCommand(create)
 
+	var impOpts rootfs.ImportOptions
+	maxSize := rootfs.SizeString(rootfs.DefaultMaxBytes)
 	imp := &cobra.Command{
 		Use:   "import TARBALL DIR",
 		Short: "Unpack a docker export tarball (plain or gzip) as a root filesystem",
 		Long: `Unpack a tar archive such as one made by 'docker export', plain or gzipped,
 into DIR, which must not exist or be empty. The archive is treated as
 hostile: no entry can land outside DIR, whatever names, symlinks or hard
-links it plants. Ownership and device nodes are kept only when run as root.
-On failure nothing is left behind.`,
+links it plants; an archive holding a device node is refused unless
+--allow-devices; one that unpacks to more than --max-size bytes or holds
+more than --max-entries entries is stopped as soon as it passes the limit.
+Ownership (setuid bits included) is kept only when run as root, and then
+DIR must be out of other users' reach, as for 'rootfs create'. On failure
+nothing is left behind.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := rootfs.Import(args[0], args[1])
+			n, err := parseSize(maxSize)
+			if err != nil {
+				return err
+			}
+			impOpts.MaxBytes = n
+			if impOpts.MaxEntries <= 0 {
+				return fmt.Errorf("invalid --max-entries %d: give a positive number", impOpts.MaxEntries)
+			}
+			rep, err := rootfs.Import(args[0], args[1], impOpts)
 			if err := logged("rootfs.import", args[0]+" -> "+args[1], err); err != nil {
 				return err
+			}
+			if len(rep.DeviceNodes) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d device nodes unpacked (--allow-devices), whoever reaches them reaches those host devices: %s\n",
+					len(rep.DeviceNodes), joinSafe(rep.DeviceNodes))
 			}
 			return writeImportReport(cmd.OutOrStdout(), rep)
 		},
 	}
+	imp.Flags().BoolVar(&impOpts.AllowDevices, "allow-devices", false, "unpack char and block device nodes instead of refusing the archive")
+	imp.Flags().StringVar(&maxSize, "max-size", maxSize, "refuse an archive that unpacks to more than this (e.g. 40GiB, 500M)")
+	imp.Flags().IntVar(&impOpts.MaxEntries, "max-entries", rootfs.DefaultMaxEntries, "refuse an archive with more entries than this")
 	rootfsCmd.AddCommand(imp)
 
 	rootCmd.AddCommand(rootfsCmd)
@@ -118,6 +151,34 @@ func writeImportReport(w io.Writer, rep rootfs.ImportReport) error {
 		termsafe.String(rep.Dir), rep.Files, rootfsSize(rep.Bytes), rep.Dirs, rep.Symlinks, rep.Hardlinks, rep.Devices, rep.Duration.Round(1e6))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// parseSize reads a size in bytes, with an optional binary unit: 500M,
+// 16G, 16GiB, 1T, 4096.
+func parseSize(s string) (int64, error) {
+	bad := fmt.Errorf("invalid --max-size %q: give a size such as 40GiB, 500M or 4096", s)
+	num := strings.TrimSpace(s)
+	shift := 0
+	upper := strings.ToUpper(num)
+	for _, suf := range []string{"IB", "B"} {
+		if strings.HasSuffix(upper, suf) && len(upper) > len(suf) {
+			upper = strings.TrimSuffix(upper, suf)
+			break
+		}
+	}
+	if i := strings.IndexAny(upper, "KMGTP"); i >= 0 && i == len(upper)-1 {
+		shift = 10 * (1 + strings.IndexByte("KMGTP", upper[i]))
+		upper = upper[:i]
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(upper), 64)
+	if err != nil || !(f > 0) || math.IsInf(f, 0) || f*math.Exp2(float64(shift)) >= math.MaxInt64 {
+		return 0, bad
+	}
+	n := int64(f * math.Exp2(float64(shift)))
+	if n < 1 { // 0.1 would be 0, which Import reads as its default
+		return 0, bad
+	}
+	return n, nil
 }
 
 // rootfsSize formats n in binary units, one decimal.

@@ -72,7 +72,7 @@ func Rootfs(t testing.TB) string {
 		if sharedErr = os.RemoveAll(sharedDir); sharedErr != nil {
 			return
 		}
-		if sharedErr = os.MkdirAll(sharedDir, 0o755); sharedErr != nil {
+		if sharedErr = os.MkdirAll(sharedDir, 0o700); sharedErr != nil {
 			return
 		}
 		_, sharedErr = rootfs.Create(filepath.Join(sharedDir, "rootfs"), rootfs.Options{})

@@ -86,7 +86,8 @@ type Report struct {
 
 // Create builds a root filesystem in dir out of the host's own programs and
 // libraries. It works offline in about a second. dir must not exist or be
-// empty unless opts.Force is set.
+// empty unless opts.Force is set; as root, it must be out of other users'
+// reach (see PrepareParent).
 func Create(dir string, opts Options) (Report, error) {
 	start := time.Now()
 	rep := Report{Dir: dir}
@@ -102,26 +103,34 @@ func Create(dir string, opts Options) (Report, error) {
 	if err := checkDest(dir, opts.Force, "remove it or pass --force to replace it"); err != nil {
 		return rep, err
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return rep, fmt.Errorf("create parent of rootfs %s: %w", dir, err)
+	// The copies keep the host's setuid bits (mount, umount): a copy a
+	// host user could reach would stay setuid-root after the host's own
+	// is fixed or removed, so dir must be out of their reach.
+	dir, undoParent, err := prepareParent(dir)
+	if err != nil {
+		return rep, err
 	}
+	rep.Dir = dir
+	// 0700 until whole: nobody but root walks into a half-made tree.
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
+		undoParent()
 		return rep, fmt.Errorf("create temporary rootfs next to %s: %w", dir, err)
 	}
 	done := false
 	defer func() {
 		if !done {
 			os.RemoveAll(tmp)
+			undoParent()
 		}
 	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return rep, fmt.Errorf("chmod %s: %w", tmp, err)
-	}
 
 	b := newBuilder(opts.HostRoot, tmp)
 	if err := b.populate(&rep, opts.Tools); err != nil {
 		return rep, fmt.Errorf("create rootfs %s: %w", dir, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return rep, fmt.Errorf("chmod %s: %w", tmp, err)
 	}
 	if err := install(tmp, dir, opts.Force); err != nil {
 		return rep, err

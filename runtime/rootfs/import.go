@@ -31,8 +31,33 @@ type ImportReport struct {
 	Skipped []string
 	// Created lists directories a container needs (proc, dev, sys, tmp)
 	// that the archive lacked and Import added.
-	Created  []string
-	Duration time.Duration
+	Created []string
+	// DeviceNodes lists the device nodes made (only with AllowDevices, as
+	// root), as "NAME (char|block MAJOR:MINOR)".
+	DeviceNodes []string
+	Duration    time.Duration
+}
+
+// Default limits of Import: above a `docker export` of a big distribution
+// image (a few GiB, a few hundred thousand entries), far below what fills
+// a disk or an inode table by surprise.
+const (
+	DefaultMaxBytes   int64 = 16 << 30
+	DefaultMaxEntries       = 1_000_000
+)
+
+// ImportOptions tune Import; the zero value is the safe default.
+type ImportOptions struct {
+	// AllowDevices unpacks char and block device nodes (as root); without
+	// it an archive holding one is refused.
+	AllowDevices bool
+	// MaxBytes caps the unpacked size: regular files' contents and symlink
+	// targets, counted from the headers before anything is written, so a
+	// compression bomb stops at the limit. 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxEntries caps the number of archive entries read, skipped ones
+	// included. 0 means DefaultMaxEntries.
+	MaxEntries int
 }
 
 // Import unpacks a `docker export`-style tar archive, plain or gzipped
@@ -43,10 +68,14 @@ type ImportReport struct {
 // full of "..", resolves as if dir were "/"), the entry is created relative
 // to that directory's handle without following a symlink in its last
 // component, and hard links only reach targets inside dir. Names that climb
-// out with ".." are skipped. Ownership and device nodes are kept only when
-// running as root. It unpacks into a temporary directory next to dir and
-// renames it into place, so a failure leaves nothing behind.
-func Import(tarball, dir string) (ImportReport, error) {
+// out with ".." are skipped. Ownership (setuid bits included) is kept only
+// when running as root, and then dir must be out of other users' reach
+// (see PrepareParent). Device nodes are refused unless opts.AllowDevices,
+// and the unpacked size and the number of entries are capped while
+// reading. It unpacks into a temporary directory next to dir, reachable
+// by root alone until it is whole, and renames it into place, so a failure
+// leaves nothing behind.
+func Import(tarball, dir string, opts ImportOptions) (ImportReport, error) {
 	start := time.Now()
 	rep := ImportReport{Dir: dir}
 	dir, err := filepath.Abs(dir)
@@ -67,24 +96,29 @@ func Import(tarball, dir string) (ImportReport, error) {
 		return rep, fmt.Errorf("read tarball %s: %w", tarball, err)
 	}
 
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return rep, fmt.Errorf("create parent of %s: %w", dir, err)
+	dir, undoParent, err := prepareParent(dir)
+	if err != nil {
+		return rep, err
 	}
+	rep.Dir = dir
+	// 0700 until whole: nobody but root walks into a half-made tree.
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
+		undoParent()
 		return rep, fmt.Errorf("create temporary directory next to %s: %w", dir, err)
 	}
 	done := false
 	defer func() {
 		if !done {
 			removeTree(tmp)
+			undoParent()
 		}
 	}()
+	if err := unpack(r, tmp, &rep, opts); err != nil {
+		return rep, fmt.Errorf("import %s: %w", tarball, err)
+	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return rep, err
-	}
-	if err := unpack(r, tmp, &rep); err != nil {
-		return rep, fmt.Errorf("import %s: %w", tarball, err)
 	}
 	if err := install(tmp, dir, false); err != nil {
 		return rep, err
@@ -172,23 +206,34 @@ type importer struct {
 	asRoot bool
 	rep    *ImportReport
 	dirs   []*tar.Header // applied last: a 0555 dir must still take entries
+	opts   ImportOptions
+	bytes  int64 // counted against opts.MaxBytes
 }
 
-func unpack(r io.Reader, tmp string, rep *ImportReport) error {
+func unpack(r io.Reader, tmp string, rep *ImportReport, opts ImportOptions) error {
 	root, err := os.OpenFile(tmp, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	im := &importer{root: root, asRoot: os.Geteuid() == 0, rep: rep}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = DefaultMaxEntries
+	}
+	im := &importer{root: root, asRoot: os.Geteuid() == 0, rep: rep, opts: opts}
 	tr := tar.NewReader(r)
-	for {
+	for entries := 1; ; entries++ {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("read archive: %w", err)
+		}
+		if entries > opts.MaxEntries {
+			return fmt.Errorf("the archive has more than %d entries (the --max-entries limit): pass a larger --max-entries if the image really has that many", opts.MaxEntries)
 		}
 		if err := im.entry(hdr, tr); err != nil {
 			return err
@@ -235,10 +280,28 @@ func (im *importer) entry(hdr *tar.Header, body io.Reader) error {
 		im.skip(name, fmt.Sprintf("entry type %q not supported", hdr.Typeflag))
 		return nil
 	}
-	if (hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock) && !im.asRoot {
-		im.skip(name, "device node needs root")
-		return nil
+	if hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock {
+		if !im.opts.AllowDevices {
+			return fmt.Errorf("entry %s is a %s device node (%d:%d), refused: whoever reaches it reaches that host device; pass --allow-devices to unpack device nodes (containers get their own /dev anyway)",
+				name, deviceKind(hdr.Typeflag), hdr.Devmajor, hdr.Devminor)
+		}
+		if !im.asRoot {
+			im.skip(name, "device node needs root")
+			return nil
+		}
 	}
+	var size int64
+	switch hdr.Typeflag {
+	case tar.TypeReg:
+		size = hdr.Size
+	case tar.TypeSymlink:
+		size = int64(len(hdr.Linkname))
+	}
+	if im.bytes+size > im.opts.MaxBytes || im.bytes+size < im.bytes {
+		return fmt.Errorf("the archive unpacks to more than %s (the --max-size limit; reached at %s): pass a larger --max-size if the image really is that big",
+			SizeString(im.opts.MaxBytes), name)
+	}
+	im.bytes += size
 
 	parent, base := path.Split(name)
 	pdir, err := im.parent(parent)
@@ -287,6 +350,7 @@ func (im *importer) entry(hdr *tar.Header, body io.Reader) error {
 		}
 		if hdr.Typeflag != tar.TypeFifo {
 			im.rep.Devices++
+			im.rep.DeviceNodes = append(im.rep.DeviceNodes, fmt.Sprintf("%s (%s %d:%d)", name, deviceKind(hdr.Typeflag), hdr.Devmajor, hdr.Devminor))
 		}
 		if err := im.own(pfd, base, hdr); err != nil {
 			return err
@@ -351,7 +415,9 @@ func (im *importer) writeFile(pfd int, base, name string, mode uint32, hdr *tar.
 		return fmt.Errorf("create %s: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), name)
-	n, err := io.Copy(f, body)
+	// The header's size was checked against the limit; the tar reader
+	// never returns more than it.
+	n, err := io.Copy(f, io.LimitReader(body, hdr.Size))
 	if err == nil && im.asRoot {
 		err = f.Chown(hdr.Uid, hdr.Gid)
 	}
@@ -461,4 +527,23 @@ func (im *importer) finishDir(hdr *tar.Header) error {
 		return err
 	}
 	return im.times(pfd, base, hdr.Name, hdr)
+}
+
+func deviceKind(typ byte) string {
+	if typ == tar.TypeBlock {
+		return "block"
+	}
+	return "char"
+}
+
+// SizeString formats n exactly, in the largest binary unit that divides
+// it: 16GiB, 1536KiB, 1000. The --max-size flag reads it back.
+func SizeString(n int64) string {
+	units := []string{"", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	i := 0
+	for i < len(units)-1 && n >= 1024 && n%1024 == 0 {
+		n /= 1024
+		i++
+	}
+	return strconv.FormatInt(n, 10) + units[i]
 }

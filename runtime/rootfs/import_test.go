@@ -160,7 +160,7 @@ func TestImportNormal(t *testing.T) {
 		}
 		dest := filepath.Join(t.TempDir(), "rootfs")
 		t.Cleanup(func() { os.Chmod(filepath.Join(dest, "ro"), 0o755) }) // for non-root RemoveAll
-		rep, err := Import(buildTar(t, entries, gz), dest)
+		rep, err := Import(buildTar(t, entries, gz), dest, ImportOptions{AllowDevices: true})
 		if err != nil {
 			t.Fatalf("Import (gzip=%v): %v", gz, err)
 		}
@@ -330,7 +330,7 @@ func TestImportHostile(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "rootfs")
 			climb := strings.Repeat("../", strings.Count(dest, "/")+2)
 			climb = strings.TrimSuffix(climb, "/")
-			rep, err := Import(buildTar(t, c.entries(sen.dir, climb), false), dest)
+			rep, err := Import(buildTar(t, c.entries(sen.dir, climb), false), dest, ImportOptions{})
 			sen.check(t)
 			if c.either && err != nil {
 				t.Logf("failed (allowed): %v", err)
@@ -360,7 +360,7 @@ func TestImportHostile(t *testing.T) {
 func TestImportRefusesNonEmpty(t *testing.T) {
 	dest := t.TempDir()
 	os.WriteFile(filepath.Join(dest, "keep"), nil, 0o644)
-	_, err := Import(buildTar(t, []entry{file("a", "b")}, false), dest)
+	_, err := Import(buildTar(t, []entry{file("a", "b")}, false), dest, ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("Import into a non-empty dir: %v", err)
 	}
@@ -370,7 +370,7 @@ func TestImportRejectsOtherCompression(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "x.tar.xz")
 	os.WriteFile(p, []byte{0xfd, '7', 'z', 'X', 'Z', 0, 1, 2, 3}, 0o644)
 	dest := filepath.Join(t.TempDir(), "rootfs")
-	_, err := Import(p, dest)
+	_, err := Import(p, dest, ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "xz-compressed") {
 		t.Fatalf("Import of xz: %v, want a clear error", err)
 	}
@@ -382,7 +382,7 @@ func TestImportTruncatedLeavesNothing(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	os.WriteFile(p, data[:3000], 0o644)
 	dest := filepath.Join(t.TempDir(), "rootfs")
-	if _, err := Import(p, dest); err == nil {
+	if _, err := Import(p, dest, ImportOptions{}); err == nil {
 		t.Fatal("Import of a truncated archive succeeded")
 	}
 	onlyDest(t, dest, false)
@@ -437,7 +437,7 @@ func FuzzImportNames(f *testing.F) {
 		tw.Close()
 		p := filepath.Join(t.TempDir(), "in.tar")
 		os.WriteFile(p, buf.Bytes(), 0o644)
-		_, err := Import(p, dest)
+		_, err := Import(p, dest, ImportOptions{})
 		sen.check(t)
 		onlyDest(t, dest, err == nil)
 	})
