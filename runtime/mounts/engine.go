@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	scoped "boxtui/internal/openat2"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -301,6 +303,8 @@ func targetError(target string, err error) error {
 		return fmt.Errorf("resolve %s inside the container: too many symlinks, or a /proc magic link", target)
 	case errors.Is(err, unix.EXDEV):
 		return fmt.Errorf("resolve %s inside the container: it leads through a /proc magic link", target)
+	case errors.Is(err, unix.EAGAIN):
+		return fmt.Errorf("resolve %s inside the container: renames or mounts raced every one of %d lookups (something renames in a loop?); try again", target, scoped.MaxRetries+1)
 	}
 	if strings.Contains(err.Error(), target) {
 		return err
