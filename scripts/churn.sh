@@ -13,6 +13,8 @@
 # and mounts it did. Needs root (the mount loop) and perl.
 #
 # Usage: sudo scripts/churn.sh [SECONDS] &  make test;  kill %1
+# (A script's background jobs ignore SIGINT, as shells do: stop it with
+# SIGTERM there.)
 set -u
 
 if [ "$(id -u)" != 0 ]; then
@@ -28,9 +30,13 @@ dir=$(mktemp -d /tmp/boxtui-churn.XXXXXX) || exit 1
 mkdir "$dir/m" "$dir/r" || exit 1
 : >"$dir/r/a"
 pids=()
+sleeper=
 
 cleanup() {
 	trap - TERM INT EXIT
+	# The sleep the main loop waits on, too: left behind, it would hold
+	# the caller's stderr open for an hour.
+	[ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	# The mount loop may have been stopped between mount and umount; a
@@ -79,7 +85,11 @@ pids+=($!)
 
 echo "churn.sh: churning in $dir (pids ${pids[*]}); stop with kill -TERM $$" >&2
 if [ $# -ge 1 ]; then
-	sleep "$1" & wait $!
+	sleep "$1" & sleeper=$!
+	wait $sleeper
 else
-	while :; do sleep 3600 & wait $!; done
+	while :; do
+		sleep 3600 & sleeper=$!
+		wait $sleeper
+	done
 fi
