@@ -35,8 +35,11 @@ that shares the host's (a plain unshare --pid chroot) gets it at its root's
 path on the host. With --ro it is read-only from the moment it appears: not a
 single write can slip in while it is being set up. It is always nosuid and
 nodev. CTRPATH is resolved inside the container's root, so symlinks in the
-container cannot lead it (or --mkdir) onto the host. /, /proc, /sys, /dev and
-anything under /proc or /sys are refused.`,
+container cannot lead it (or --mkdir) onto the host. /, /dev, and /proc, /sys,
+/dev/pts, /dev/shm, /dev/mqueue and anything under them are refused as CTRPATH.
+HOSTPATH may not be on one of the host's kernel filesystems (proc, sysfs,
+cgroup, debugfs, tracefs, bpf, devpts, mqueue, namespace files, ...) nor hold
+one mounted below it (such as /): the mount would bring it along.`,
 		Example: `  boxtui mount --ro web ./gojek /var/gojek
   boxtui mount --mkdir 4242 /etc/resolv.conf /etc/resolv.conf`,
 		Args: exactArgs(3),
@@ -87,7 +90,9 @@ boxtui container name or the host PID of a process in a container.`,
 		Short: "Remove a mount from a running container",
 		Long: `Detach the mount at CTRPATH inside a running container (lazily, like
 umount -l: a process still using it keeps it until it lets go). TARGET is a
-boxtui container name or the host PID of a process in a container.`,
+boxtui container name or the host PID of a process in a container. A mount
+that boxtui added is removed wherever it is; the container's own /, /proc,
+/sys, /dev (and the other paths mount refuses) are not.`,
 		Example: `  boxtui umount web /var/gojek`,
 		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

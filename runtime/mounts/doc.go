@@ -13,6 +13,12 @@
 // symlink planted in the container can never steer a mkdir or a mount onto
 // the host.
 //
+// A host path on one of the host's kernel filesystems (proc, sysfs,
+// cgroups, ...: kernelfs.go), or holding one below it, is refused, and so
+// are the container's own /, /proc, /sys, /dev and the kernel filesystems it
+// keeps (paths.go). A mount boxtui added is removed or flipped wherever it
+// is.
+//
 // Mounts boxtui added are recorded: in the container's state for boxtui
 // containers, and in RunDir()/mounts/pidns-INODE.json for any other
 // container (see records.go).

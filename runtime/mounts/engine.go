@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	scoped "boxtui/internal/openat2"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -20,9 +22,6 @@ type AddOptions struct {
 	// too; for a file source the last component becomes an empty file.
 	Mkdir bool
 }
-
-// sysfsMagic is SYSFS_MAGIC, the f_type of a sysfs.
-const sysfsMagic = 0x62656572
 
 // resolveFlags resolve a path inside the container the way the container
 // itself would, with its root as "/" (absolute symlinks and ".." stop at
@@ -81,16 +80,60 @@ func addToProcess(pid int, startTime uint64, hostPath, ctrPath string, opts AddO
 
 // cloneSource makes a detached recursive clone of hostPath in boxtui's own
 // mount namespace and sets its attributes while it is still detached.
+//
+// It refuses a host path on a kernel filesystem (kernelfs.go), judged by
+// the filesystem type of the opened path, not by its name: /proc, /sys,
+// /sys/fs/cgroup or anything under them, a bind of them elsewhere, or a
+// /proc/PID/ns/* file. It also refuses a directory with a kernel
+// filesystem mounted below it (/, /sys/fs, a bind of /): the recursive clone
+// would bring it along. Stripping such submounts instead is not possible on
+// a detached clone (umount works only in a mount namespace of the caller),
+// and a non-recursive clone would drop every other submount too and bare
+// whatever the host's mounts hide below them.
 func cloneSource(hostPath string, readOnly bool) (tree int, isDir bool, err error) {
 	if hostPath == "" {
 		return -1, false, fmt.Errorf("no host path given: name the directory or file to mount")
 	}
-	tree, err = openTree(unix.AT_FDCWD, hostPath, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	// Everything below is done to this handle, so the path checked is the
+	// path cloned, whatever happens to hostPath meanwhile.
+	src, err := openat(unix.AT_FDCWD, hostPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return -1, false, fmt.Errorf("%w: %s", ErrSourceMissing, hostPath)
 		}
+		return -1, false, fmt.Errorf("open host path %s: %w", hostPath, err)
+	}
+	defer closeFD(src)
+	if kfs, err := fdKernelFS(src); err != nil {
+		return -1, false, fmt.Errorf("open host path %s: %w", hostPath, err)
+	} else if kfs != "" {
+		return -1, false, kernelSourceError(hostPath, kfs)
+	}
+	tree, err = openTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
+	if err != nil {
 		return -1, false, fmt.Errorf("clone host path %s: %w", hostPath, err)
+	}
+	fail := func(err error) (int, bool, error) {
+		closeFD(tree)
+		return -1, false, err
+	}
+	srcSt, err := fstatx(src)
+	if err != nil {
+		return fail(fmt.Errorf("clone host path %s: %w", hostPath, err))
+	}
+	if srcSt.isDir() {
+		where, err := hostFDPath(src)
+		if err != nil {
+			return fail(fmt.Errorf("clone host path %s: %w", hostPath, err))
+		}
+		mp, fstype, err := kernelSubmount(srcSt.mntID, where)
+		if err != nil {
+			return fail(fmt.Errorf("clone host path %s: %w", hostPath, err))
+		}
+		if mp != "" {
+			return fail(fmt.Errorf("refusing to mount %s: the host's %s at %s below it is a %w, and the mount would bring it along; mount a directory without kernel filesystems below it",
+				hostPath, fstype, mp, ErrKernelFS))
+		}
 	}
 	attr := unix.MountAttr{
 		Attr_set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV,
@@ -103,15 +146,28 @@ func cloneSource(hostPath string, readOnly bool) (tree int, isDir bool, err erro
 		attr.Attr_set |= unix.MOUNT_ATTR_RDONLY
 	}
 	if err := mountSetattr(tree, unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
-		closeFD(tree)
-		return -1, false, fmt.Errorf("set attributes of the clone of %s: %w", hostPath, err)
+		return fail(fmt.Errorf("set attributes of the clone of %s: %w", hostPath, err))
 	}
 	st, err := fstatx(tree)
 	if err != nil {
-		closeFD(tree)
-		return -1, false, fmt.Errorf("clone host path %s: %w", hostPath, err)
+		return fail(fmt.Errorf("clone host path %s: %w", hostPath, err))
 	}
 	return tree, st.isDir(), nil
+}
+
+func kernelSourceError(hostPath, fstype string) error {
+	return fmt.Errorf("refusing to mount %s: it is on the host's %s, a %w; mount an ordinary directory or file", hostPath, fstype, ErrKernelFS)
+}
+
+// hostFDPath returns the path the kernel reports for fd in boxtui's own
+// mount namespace (for the mount table and messages only).
+func hostFDPath(fd int) (string, error) {
+	buf := make([]byte, 4096)
+	n, err := unix.Readlink(fmt.Sprintf("/proc/thread-self/fd/%d", fd), buf)
+	if err != nil {
+		return "", fmt.Errorf("read path of handle: %w", err)
+	}
+	return string(buf[:n]), nil
 }
 
 // resolveForMount opens an O_PATH handle on target inside the container,
@@ -161,22 +217,37 @@ func checkMountable(in inside, fd int, st statFD, target string, srcDir bool) er
 // checkResolved repeats CleanTarget's refusal on what target actually
 // resolved to: a symlink in the container (var/p -> /proc) must not lead
 // around it. It checks the path the kernel reports for the handle, the
-// filesystem type, and whether it is the container's root itself.
+// filesystem type (any kernel filesystem of kernelfs.go: the container's
+// proc, sysfs, cgroups, devpts, mqueue, ...), and whether it is the
+// container's root itself.
 func checkResolved(in inside, fd int, st statFD, action, target string) error {
+	if err := checkNotRoot(in, st, action, target); err != nil {
+		return err
+	}
+	// Remove and Remount let a protected path through CleanTarget when a
+	// record names it; unless this is that recorded mount, it stays refused.
+	if isProtected(target) {
+		return protectedError(action, target)
+	}
+	if kfs, err := fdKernelFS(fd); err != nil {
+		return err
+	} else if kfs != "" {
+		return protectedError(action, fmt.Sprintf("%s (which is on a %s filesystem)", target, kfs))
+	}
+	if p, err := in.fdPath(fd); err == nil && p != target && isProtected(filepath.Clean(p)) {
+		return protectedError(action, fmt.Sprintf("%s (which leads to %s)", target, p))
+	}
+	return nil
+}
+
+// checkNotRoot refuses the container's root directory itself.
+func checkNotRoot(in inside, st statFD, action, target string) error {
 	rootSt, err := fstatx(in.root)
 	if err != nil {
 		return err
 	}
 	if st.dev == rootSt.dev && st.ino == rootSt.ino && st.mntID == rootSt.mntID {
 		return protectedError(action, target+" (which is /)")
-	}
-	if t, err := fstatfsType(fd); err != nil {
-		return err
-	} else if t == procSuperMagic || t == sysfsMagic {
-		return protectedError(action, target+" (which is on a proc or sys filesystem)")
-	}
-	if p, err := in.fdPath(fd); err == nil && p != target && isProtected(filepath.Clean(p)) {
-		return protectedError(action, fmt.Sprintf("%s (which leads to %s)", target, p))
 	}
 	return nil
 }
@@ -301,6 +372,8 @@ func targetError(target string, err error) error {
 		return fmt.Errorf("resolve %s inside the container: too many symlinks, or a /proc magic link", target)
 	case errors.Is(err, unix.EXDEV):
 		return fmt.Errorf("resolve %s inside the container: it leads through a /proc magic link", target)
+	case errors.Is(err, unix.EAGAIN):
+		return fmt.Errorf("resolve %s inside the container: renames or mounts raced every one of %d lookups (something renames in a loop?); try again", target, scoped.MaxRetries+1)
 	}
 	if strings.Contains(err.Error(), target) {
 		return err
@@ -312,17 +385,19 @@ func targetError(target string, err error) error {
 // init is pid between read-only and read-write, in place and atomically
 // (mount_setattr), including any mounts below it. It records nothing.
 func RemountInProcess(pid int, startTime uint64, ctrPath string, readOnly bool) error {
-	_, err := remountInProcess(pid, startTime, ctrPath, readOnly)
+	target, err := CleanTarget("remount", ctrPath)
+	if err != nil {
+		return err
+	}
+	_, err = remountInProcess(pid, startTime, target, readOnly, nil)
 	return err
 }
 
-func remountInProcess(pid int, startTime uint64, ctrPath string, readOnly bool) (resolved string, err error) {
-	target, err := CleanTarget("remount", ctrPath)
-	if err != nil {
-		return "", err
-	}
+// remountInProcess flips the mount at target (clean); a protected one
+// only if it is one of managed.
+func remountInProcess(pid int, startTime uint64, target string, readOnly bool, managed []managedMount) (resolved string, err error) {
 	err = enter(pid, startTime, func(in inside) error {
-		fd, where, err := openMount(in, target, "remount")
+		fd, where, err := openMount(in, target, "remount", managed)
 		resolved = where
 		if err != nil {
 			return err
@@ -344,17 +419,19 @@ func remountInProcess(pid int, startTime uint64, ctrPath string, readOnly bool) 
 // whose init is pid (lazily, like umount -l: a process still using it keeps
 // it until it lets go). It records nothing.
 func RemoveFromProcess(pid int, startTime uint64, ctrPath string) error {
-	_, err := removeFromProcess(pid, startTime, ctrPath)
+	target, err := CleanTarget("unmount", ctrPath)
+	if err != nil {
+		return err
+	}
+	_, err = removeFromProcess(pid, startTime, target, nil)
 	return err
 }
 
-func removeFromProcess(pid int, startTime uint64, ctrPath string) (resolved string, err error) {
-	target, err := CleanTarget("unmount", ctrPath)
-	if err != nil {
-		return "", err
-	}
+// removeFromProcess detaches the mount at target (clean); a protected one
+// only if it is one of managed.
+func removeFromProcess(pid int, startTime uint64, target string, managed []managedMount) (resolved string, err error) {
 	err = enter(pid, startTime, func(in inside) error {
-		fd, where, err := openMount(in, target, "unmount")
+		fd, where, err := openMount(in, target, "unmount", managed)
 		resolved = where
 		if err != nil {
 			return err
@@ -377,10 +454,12 @@ func removeFromProcess(pid int, startTime uint64, ctrPath string) (resolved stri
 }
 
 // openMount resolves target inside the container and checks that it is the
-// root of a mount that boxtui may touch. resolved is where target led,
-// symlinks resolved, whenever it led somewhere (also when it is no mount:
-// the caller may still drop a stale record for it).
-func openMount(in inside, target, action string) (fd int, resolved string, err error) {
+// root of a mount that boxtui may touch: one of managed (a mount boxtui
+// added, wherever it is and whatever its type), or any mount but a
+// protected one (checkResolved). resolved is where target led, symlinks
+// resolved, whenever it led somewhere (also when it is no mount: the caller
+// may still drop a stale record for it).
+func openMount(in inside, target, action string, managed []managedMount) (fd int, resolved string, err error) {
 	fd, err = resolveInRoot(in.root, target, unix.O_NOFOLLOW)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -394,7 +473,11 @@ func openMount(in inside, target, action string) (fd int, resolved string, err e
 		err = fmt.Errorf("%s inside the container %w; give the path it points to instead", target, ErrSymlink)
 	}
 	if err == nil {
-		err = checkResolved(in, fd, st, action, target)
+		if st.mountRoot && isManaged(managed, resolved, st) {
+			err = checkNotRoot(in, st, action, target)
+		} else {
+			err = checkResolved(in, fd, st, action, target)
+		}
 	}
 	if err == nil && !st.mountRoot {
 		err = fmt.Errorf("%s inside the container is %w (see `boxtui mounts`)", target, ErrNotMount)

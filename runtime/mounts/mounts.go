@@ -74,13 +74,14 @@ func modeWord(readOnly bool) string {
 
 // Remount flips the mount at ctrPath inside c between read-only and
 // read-write (see RemountInProcess) and updates its record, if boxtui added
-// it. Any mount may be flipped except those CleanTarget protects.
+// it. Any mount may be flipped except those CleanTarget protects; a mount
+// boxtui added may be flipped wherever it is.
 func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
-	target, err := CleanTarget("remount", ctrPath)
+	target, managed, err := cleanManagedTarget(c, "remount", ctrPath)
 	if err != nil {
 		return err
 	}
-	resolved, err := remountInProcess(c.PID, c.StartTime, target, readOnly)
+	resolved, err := remountInProcess(c.PID, c.StartTime, target, readOnly, managed)
 	if err != nil {
 		return err
 	}
@@ -101,12 +102,20 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 // drops its record. A record whose mount is already gone (unmounted from
 // inside the container) is dropped too, and the error says it was not a
 // mount.
+//
+// A mount boxtui added is removed wherever it is and whatever its type (a
+// proc or a mount at /dev/shm that an older boxtui let through): the
+// protected paths of CleanTarget and the kernel filesystems are refused only
+// for mounts that are not boxtui's. A mount counts as boxtui's when a record
+// names the path it is at and its root is the recorded source (same device
+// and inode): after a record's mount was unmounted from inside, the
+// container's own mount that its path may reveal stays protected.
 func Remove(c runtime.Container, ctrPath string) error {
-	target, err := CleanTarget("unmount", ctrPath)
+	target, managed, err := cleanManagedTarget(c, "unmount", ctrPath)
 	if err != nil {
 		return err
 	}
-	resolved, rmErr := removeFromProcess(c.PID, c.StartTime, target)
+	resolved, rmErr := removeFromProcess(c.PID, c.StartTime, target, managed)
 	if rmErr != nil && !errors.Is(rmErr, ErrNotMount) && !errors.Is(rmErr, ErrTargetMissing) {
 		return rmErr
 	}
@@ -124,6 +133,21 @@ func Remove(c runtime.Container, ctrPath string) error {
 		return fmt.Errorf("unmounted %s, but dropping its record failed: %w", target, err)
 	}
 	return nil
+}
+
+// cleanManagedTarget is CleanTarget for a mount that may be boxtui's: a
+// protected path passes when a record names it (the engine then checks the
+// mount really is the recorded one). It also returns c's managed mounts.
+func cleanManagedTarget(c runtime.Container, action, ctrPath string) (string, []managedMount, error) {
+	target, err := cleanPath(ctrPath)
+	if err != nil {
+		return "", nil, err
+	}
+	managed := managedMounts(c)
+	if isProtected(target) && !hasManagedTarget(managed, target) {
+		return "", nil, protectedError(action, target)
+	}
+	return target, managed, nil
 }
 
 // List returns c's mount table from its init's /proc/PID/mountinfo. The

@@ -227,3 +227,54 @@ func setRecordMode(recs []runtime.MountRecord, target string, readOnly bool) []r
 	}
 	return recs
 }
+
+// managedMount is a record with the identity of its source on the host
+// now: the device and inode that the root of the mount boxtui made from it
+// has inside the container too. A record alone only says a mount was once
+// added at a path; with the identity, the mount at that path now is known
+// to be that one (or an exact equal), not the container's own mount that a
+// removed record's path also names.
+type managedMount struct {
+	target   string
+	dev, ino uint64
+}
+
+// managedMounts returns c's records whose source still exists on the host,
+// with its identity. A source that is gone identifies nothing.
+func managedMounts(c runtime.Container) []managedMount {
+	recs, err := loadRecords(c)
+	if err != nil {
+		return nil
+	}
+	var out []managedMount
+	for _, r := range recs {
+		var st unix.Stat_t
+		// Stat follows symlinks, as the clone of the source did.
+		if err := retry(func() error { return unix.Stat(r.Source, &st) }); err != nil {
+			continue
+		}
+		out = append(out, managedMount{target: r.Target, dev: st.Dev, ino: st.Ino})
+	}
+	return out
+}
+
+// hasManagedTarget reports whether one of ms was recorded at target.
+func hasManagedTarget(ms []managedMount, target string) bool {
+	for _, m := range ms {
+		if m.target == target {
+			return true
+		}
+	}
+	return false
+}
+
+// isManaged reports whether the mount root st, found at resolved inside
+// the container, is one of ms.
+func isManaged(ms []managedMount, resolved string, st statFD) bool {
+	for _, m := range ms {
+		if m.target == resolved && m.dev == st.dev && m.ino == st.ino {
+			return true
+		}
+	}
+	return false
+}

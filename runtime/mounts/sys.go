@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	scoped "boxtui/internal/openat2"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -40,9 +42,10 @@ func moveMount(fromFD, toFD int) error {
 	}))
 }
 
+// openat2 retries EAGAIN of scoped lookups too, which any rename or mount
+// elsewhere on the host causes (see package boxtui/internal/openat2).
 func openat2(dirfd int, path string, how *unix.OpenHow) (int, error) {
-	var fd int
-	err := retry(func() (err error) { fd, err = unix.Openat2(dirfd, path, how); return err })
+	fd, err := scoped.Open(dirfd, path, how)
 	if err != nil {
 		return -1, os.NewSyscallError("openat2", err)
 	}

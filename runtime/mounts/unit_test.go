@@ -24,7 +24,9 @@ func TestCleanTarget(t *testing.T) {
 		{in: "/var//x/", want: "/var/x"},
 		{in: "/var/../etc/x", want: "/etc/x"},
 		{in: "/../../etc", want: "/etc"},
-		{in: "/dev/shm", want: "/dev/shm"},
+		{in: "/dev/log", want: "/dev/log"},
+		{in: "/dev/fuse", want: "/dev/fuse"},
+		{in: "/dev/shmem", want: "/dev/shmem"},
 		{in: "/devices", want: "/devices"},
 		{in: "/procfs", want: "/procfs"},
 		{in: "/", protected: true},
@@ -37,6 +39,13 @@ func TestCleanTarget(t *testing.T) {
 		{in: "/sys/fs/cgroup", protected: true},
 		{in: "/dev", protected: true},
 		{in: "/dev/", protected: true},
+		{in: "/dev/pts", protected: true},
+		{in: "/dev/pts/0", protected: true},
+		{in: "/dev/shm", protected: true},
+		{in: "/dev/shm/x", protected: true},
+		{in: "/dev/mqueue", protected: true},
+		{in: "/dev/mqueue/q", protected: true},
+		{in: "/dev/x/../pts", protected: true},
 		{in: "/var/../proc", protected: true},
 	} {
 		got, err := CleanTarget("mount over", c.in)
@@ -76,7 +85,10 @@ func FuzzCleanTarget(f *testing.F) {
 			t.Fatalf("CleanTarget(%q) = %q: protected", in, out)
 		}
 		if out == "/proc" || out == "/sys" || out == "/dev" || out == "/" ||
-			strings.HasPrefix(out, "/proc/") || strings.HasPrefix(out, "/sys/") {
+			strings.HasPrefix(out, "/proc/") || strings.HasPrefix(out, "/sys/") ||
+			out == "/dev/pts" || strings.HasPrefix(out, "/dev/pts/") ||
+			out == "/dev/shm" || strings.HasPrefix(out, "/dev/shm/") ||
+			out == "/dev/mqueue" || strings.HasPrefix(out, "/dev/mqueue/") {
 			t.Fatalf("CleanTarget(%q) = %q let a protected path through", in, out)
 		}
 	})
@@ -230,4 +242,67 @@ func FuzzParseVolume(f *testing.F) {
 			t.Fatalf("ParseVolume(%q) = %+v", in, rec)
 		}
 	})
+}
+
+// A host mount table: / with proc, sysfs and cgroups below, a data disk at
+// /srv with a tmpfs below it, and /srv/ctr/proc, a proc below a directory
+// of /srv. Which kernel filesystem a recursive clone of a path brings along
+// follows the tree of mounts, not just the path prefix.
+const hostMountinfo = `21 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+22 21 0:20 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
+23 21 0:21 / /sys rw,nosuid,nodev,noexec,relatime - sysfs sysfs rw
+24 23 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw
+25 24 0:23 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw
+30 21 254:1 / /srv rw,relatime - ext4 /dev/vdb rw
+31 30 0:40 / /srv/data/tmp rw,relatime - tmpfs tmpfs rw
+32 30 0:41 / /srv/ctr/proc rw,relatime - proc proc rw
+33 21 0:42 / /srvx/proc rw,relatime - proc proc rw
+`
+
+func TestFindKernelSubmount(t *testing.T) {
+	infos, err := mountinfo.GetMountsFromReader(strings.NewReader(hostMountinfo), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		mntID      uint64
+		path, want string
+	}{
+		{21, "/", "/proc"},
+		{21, "/etc", ""},
+		{23, "/sys/fs", "/sys/fs/cgroup/unified"},
+		{24, "/sys/fs/cgroup", "/sys/fs/cgroup/unified"},
+		{30, "/srv", "/srv/ctr/proc"},
+		{30, "/srv/data", ""},
+		{30, "/srv/ctr", "/srv/ctr/proc"},
+		{31, "/srv/data/tmp", ""},
+		{21, "/srvx", "/srvx/proc"},
+		// /srv and /srvx are not below /sr, though their names start so.
+		{21, "/sr", ""},
+	} {
+		mp, fstype, err := findKernelSubmount(infos, c.mntID, c.path)
+		if err != nil || mp != c.want || (mp != "" && !isKernelFSName(fstype)) {
+			t.Errorf("findKernelSubmount(%d, %q) = %q, %q, %v; want %q", c.mntID, c.path, mp, fstype, err, c.want)
+		}
+	}
+}
+
+// Every kernel filesystem boxtui refuses is known both by its statfs magic
+// and by the name mountinfo gives it, and no ordinary filesystem is.
+func TestKernelFilesystemTable(t *testing.T) {
+	seen := map[int64]bool{}
+	for _, k := range kernelFilesystems {
+		if seen[k.magic] || k.name == "" || kernelFSByMagic(k.magic) != k.name || !isKernelFSName(k.name) {
+			t.Errorf("kernel filesystem %q (%#x) listed twice or not found", k.name, k.magic)
+		}
+		seen[k.magic] = true
+	}
+	for _, name := range []string{"ext4", "tmpfs", "xfs", "btrfs", "overlay", "devtmpfs", "fuse"} {
+		if isKernelFSName(name) {
+			t.Errorf("%s counts as a kernel filesystem", name)
+		}
+	}
+	if kernelFSByMagic(0x01021994) != "" { // TMPFS_MAGIC
+		t.Errorf("tmpfs counts as a kernel filesystem")
+	}
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"boxtui/internal/openat2"
+
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
@@ -443,7 +445,7 @@ func (im *importer) hardlink(pfd int, base, name string, hdr *tar.Header) error 
 	if !ok {
 		return fmt.Errorf("hard link %s -> %s: target outside the archive root", name, hdr.Linkname)
 	}
-	tfd, err := unix.Openat2(int(im.root.Fd()), target, &unix.OpenHow{
+	tfd, err := openat2.Open(int(im.root.Fd()), target, &unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
 	})

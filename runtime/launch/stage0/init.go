@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 
+	"boxtui/internal/openat2"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -121,14 +123,14 @@ func openDirInRoot(rootfd int, name string) (int, error) {
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	fd, err := unix.Openat2(rootfd, name, how)
+	fd, err := openat2.Open(rootfd, name, how)
 	if err == unix.ENOENT {
 		// mkdirat does not follow a final symlink: a dangling one fails
 		// here rather than creating a directory somewhere else.
 		if err := unix.Mkdirat(rootfd, name, 0o755); err != nil && err != unix.EEXIST {
 			return -1, fmt.Errorf("create /%s in the rootfs: %w", name, err)
 		}
-		fd, err = unix.Openat2(rootfd, name, how)
+		fd, err = openat2.Open(rootfd, name, how)
 	}
 	if err != nil {
 		return -1, fmt.Errorf("open /%s in the rootfs: %w", name, err)
