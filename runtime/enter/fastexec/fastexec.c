@@ -630,6 +630,8 @@ static int run(int argc, char **argv) {
 	struct request r;
 	if (parse(argc, argv, &r))
 		return -1;
+	if (r.dir && !*r.dir)
+		r.dir = NULL; // -w "": runtime/enter reads it as no -w
 	if (geteuid() != 0)
 		return decline("not root");
 	struct termios tio;
@@ -998,6 +1000,38 @@ __attribute__((constructor)) static void boxtui_fastexec(int argc, char **argv, 
 // What the test shim (cshim) calls to compare this file's encoders with
 // Go's on the same inputs.
 size_t boxtui_shim_json_str(char *buf, size_t size, const char *s) { return json_str(buf, 0, size, s); }
+
+// boxtui_shim_parse is parse (as run then reads it) of argv: -1 if it
+// declines, else 0 with *out (malloc'd, *outlen bytes) the request as
+// NUL-terminated fields: interactive ("0"/"1"), dir, nenv, env..., target,
+// then the command.
+int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen) {
+	struct request r;
+	if (parse(argc, argv, &r))
+		return -1;
+	if (r.dir && !*r.dir)
+		r.dir = NULL;
+	size_t size = 64 + (r.dir ? strlen(r.dir) : 0) + strlen(r.target);
+	for (int i = 0; i < r.nenv; i++)
+		size += strlen(r.env[i]) + 1;
+	for (int i = 0; i < r.ncmd; i++)
+		size += strlen(r.cmd[i]) + 1;
+	char *o = malloc(size);
+	if (!o)
+		return -1;
+	size_t n = 0;
+	n += (size_t)snprintf(o + n, size - n, "%d", r.interactive) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%s", r.dir ? r.dir : "") + 1;
+	n += (size_t)snprintf(o + n, size - n, "%d", r.nenv) + 1;
+	for (int i = 0; i < r.nenv; i++)
+		n += (size_t)snprintf(o + n, size - n, "%s", r.env[i]) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%s", r.target) + 1;
+	for (int i = 0; i < r.ncmd; i++)
+		n += (size_t)snprintf(o + n, size - n, "%s", r.cmd[i]) + 1;
+	*out = o;
+	*outlen = n;
+	return 0;
+}
 
 char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
 	return event_line(stamp, key, kind, detail, len);

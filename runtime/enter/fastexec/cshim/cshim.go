@@ -13,6 +13,7 @@ package cshim
 // #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter -DBOXTUI_TEST_HOOKS
 // #include <stdlib.h>
 // size_t boxtui_shim_json_str(char *buf, size_t size, const char *s);
+// int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen);
 // char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len);
 import "C"
 
@@ -49,6 +50,29 @@ func EventLine(stamp, key, kind, detail string) string {
 	}
 	defer C.free(unsafe.Pointer(p))
 	return C.GoStringN(p, C.int(n))
+}
+
+// Parse is fastexec.c's parse of `boxtui exec ARGS...`: its fields
+// (interactive "0"/"1", dir, nenv, env..., target, command...), or ok
+// false when it declines.
+func Parse(args []string) (fields []string, ok bool) {
+	argv := make([]*C.char, len(args)+3)
+	argv[0], argv[1] = C.CString("boxtui"), C.CString("exec")
+	for i, a := range args {
+		argv[i+2] = C.CString(a)
+	}
+	defer func() {
+		for _, a := range argv {
+			C.free(unsafe.Pointer(a))
+		}
+	}()
+	var out *C.char
+	var n C.size_t
+	if C.boxtui_shim_parse(C.int(len(args)+2), &argv[0], &out, &n) != 0 {
+		return nil, false
+	}
+	defer C.free(unsafe.Pointer(out))
+	return strings.Split(strings.TrimSuffix(C.GoStringN(out, C.int(n)), "\x00"), "\x00"), true
 }
 
 // HasNUL reports whether s cannot pass through a C string.

@@ -4,12 +4,15 @@ package cshim
 
 import (
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"boxtui/runtime"
+	"boxtui/runtime/enter/execcmd"
 )
 
 // goJSON is how runtime.RecordEvent encodes a string: encoding/json's
@@ -104,4 +107,61 @@ func TestEventLineMatchesGo(t *testing.T) {
 			}
 		}
 	}
+}
+
+var parseSeeds = [][]string{
+	{"1", "--", "ls"}, {"c"}, {"c", "--"}, {"c", "--", "--"}, {"-i", "c", "ls", "-l"}, {"-iw/tmp", "c"},
+	{"-w", "/x", "-e", "A=1", "--env=B=2", "--env", "C", "c", "--", "x"}, {"--interactive=false", "c"},
+	{"--interactive=1", "c"}, {"--interactive=yes", "c"}, {"--workdir=", "c"}, {"-w", "", "c"},
+	{"--", "c", "a"}, {"--"}, {}, {"-"}, {"-", "x"}, {"-e"}, {"-ie", "A=1", "c"}, {"-ei"}, {"--bogus", "c"},
+	{"-t", "c"}, {"--ns", "pid", "c"}, {"-h"}, {"--help"}, {"--=x", "c"}, {"---", "c"}, {"-w"},
+	{"--workdir"}, {"--e", "c"}, {"-i", "-i", "c", "-w", "x"},
+}
+
+// TestParseMatchesExecCmd: whatever fastexec.c's argv parser accepts,
+// execcmd.Parse reads the same way (what it declines, Go parses alone).
+func TestParseMatchesExecCmd(t *testing.T) {
+	for _, args := range parseSeeds {
+		checkParse(t, args)
+	}
+}
+
+func checkParse(t *testing.T, args []string) {
+	t.Helper()
+	got, ok := Parse(args)
+	if !ok {
+		return
+	}
+	f, err := execcmd.Parse(args)
+	if err != nil {
+		t.Fatalf("C accepts %q, Go says %v", args, err)
+	}
+	interactive := "0"
+	if f.Interactive {
+		interactive = "1"
+	}
+	want := append([]string{interactive, f.Dir, strconv.Itoa(len(f.Env))}, f.Env...)
+	want = append(append(want, f.Target), f.Command...)
+	if f.TTY || f.NS != "" || f.NewMountProc || !reflect.DeepEqual(got, want) {
+		t.Fatalf("exec %q: C reads %q, Go %q (%+v)", args, got, want, f)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, args := range parseSeeds {
+		f.Add(strings.Join(args, "\n"))
+	}
+	f.Fuzz(func(t *testing.T, joined string) {
+		if HasNUL(joined) || len(joined) > 4096 {
+			return
+		}
+		var args []string
+		if joined != "" {
+			args = strings.Split(joined, "\n")
+		}
+		if len(args) > 400 {
+			return
+		}
+		checkParse(t, args)
+	})
 }
