@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -166,6 +167,9 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 		}
 	}
 
+	// No fd boxtui was started with reaches the command (a directory of
+	// the host would let it out: runc's CVE-2024-21626).
+	cloexecFrom(3)
 	s := &starter{opts: opts, env: env}
 	defer s.closeAll()
 	if err := s.openStdio(); err != nil {
@@ -297,13 +301,53 @@ func (s *starter) startJoined(c runtime.Container) error {
 		}
 		if s.opts.Dir != "" {
 			var st unix.Stat_t
-			if err := unix.Stat(s.opts.Dir, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			// Change there on this thread (its cwd is its own), so the
+			// check below sees where the command will start.
+			if err := unix.Stat(s.opts.Dir, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR ||
+				unix.Chdir(s.opts.Dir) != nil {
 				return fmt.Errorf("working directory %s not found in the container", s.opts.Dir)
 			}
 		}
-		s.cmd.Path, s.cmd.Args, s.cmd.Dir = path, args, s.opts.Dir
+		// The init's working directory, or -w relative to it, may lie
+		// outside its root (an init that chrooted and kept its old cwd):
+		// a command started there could walk up to the host's files.
+		if !cwdInside() {
+			return errCwdOutside
+		}
+		s.cmd.Path, s.cmd.Args = path, args
 		return s.startCmd(c, path)
 	})
+}
+
+// errCwdOutside is the refusal when the working directory is not under the
+// root entered (fastexec.c's CWD_OUTSIDE says the same: keep them equal).
+var errCwdOutside = errors.New("working directory is outside the container's root: refusing to start there (a process there could reach the host's files)")
+
+// cwdInside reports whether this thread's working directory is reachable
+// from its root: the kernel's getcwd prefixes "(unreachable)" otherwise.
+func cwdInside() bool {
+	buf := make([]byte, unix.PathMax+1)
+	n, err := unix.Getcwd(buf)
+	return err == nil && n > 0 && buf[0] == '/'
+}
+
+// cloexecFrom marks every fd from `from` up close-on-exec: one
+// close_range, or where that fails each fd listed in /proc/self/fd (the
+// twin of fastexec.c's cloexec_from; os/exec dups the command's stdio
+// over 0-2 itself).
+func cloexecFrom(from int) {
+	if unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= from {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // startCmd starts s.cmd and translates the ways the kernel says no.

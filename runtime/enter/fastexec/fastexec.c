@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,6 +74,20 @@ struct request {
 };
 
 static int require_fast;
+
+// Test hooks: compiled in only where BOXTUI_TEST_HOOKS is defined, which
+// is the test shim (runtime/enter/fastexec/cshim), never the boxtui binary.
+// Each makes a rare moment happen on demand.
+#ifdef BOXTUI_TEST_HOOKS
+static int hook(const char *name) {
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0");
+}
+static const char *hook_str(const char *name) { return getenv(name); }
+#else
+#define hook(name) 0
+#define hook_str(name) ((const char *)NULL)
+#endif
 
 // decline returns control to Go; under BOXTUI_FASTEXEC=require it is an
 // error instead, so a test notices a path it expected to be fast.
@@ -193,6 +209,7 @@ static int parse(int argc, char **argv, struct request *r) {
 	return decline("no target");
 }
 
+// ns_inode is the inode of a namespace link, or 0 with errno set.
 static unsigned long long ns_inode(const char *path) {
 	struct stat st;
 	if (stat(path, &st) != 0)
@@ -202,11 +219,32 @@ static unsigned long long ns_inode(const char *path) {
 
 static unsigned long long proc_ns(int pid, const char *type) {
 	char path[64];
+	const char *hide = hook_str("BOXTUI_TEST_HIDE_NS");
+	if (pid > 0 && hide && !strcmp(hide, type)) {
+		errno = EACCES; // as for a link we may not read
+		return 0;
+	}
 	if (pid > 0)
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, type);
 	else
 		snprintf(path, sizeof(path), "/proc/self/ns/%s", type);
 	return ns_inode(path);
+}
+
+// ns_pair reads the target's and our own link of one namespace type: 0
+// with both inodes, 1 when neither exists (a kernel without that type),
+// -1 when either cannot be read. Skipping an unreadable link would join
+// the others only: a partial entry that nobody asked for.
+static int ns_pair(int pid, const char *type, unsigned long long *theirs, unsigned long long *ours) {
+	*theirs = proc_ns(pid, type);
+	int terr = errno;
+	*ours = proc_ns(0, type);
+	int oerr = errno;
+	if (*theirs && *ours)
+		return 0;
+	if (!*theirs && !*ours && terr == ENOENT && oerr == ENOENT)
+		return 1;
+	return -1;
 }
 
 static ssize_t read_small(const char *path, char *buf, size_t size) {
@@ -368,47 +406,184 @@ static int executable(const char *path) {
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
-// json_str appends s to buf as a JSON string the way encoding/json writes
-// it (<, > and & escaped too).
+// cloexec_from marks every fd from `from` up close-on-exec, so that no fd
+// boxtui was started with (a directory of the host, say: runc's
+// CVE-2024-21626) reaches the command inside. close_range does it in one
+// call; where it fails (an old kernel, a seccomp filter), each open fd is
+// marked on its own, found in /proc/self/fd or, without /proc, tried up to
+// the fd limit.
+static void cloexec_from(int from) {
+	if (!hook("BOXTUI_TEST_NO_CLOSE_RANGE") &&
+	    syscall(SYS_close_range, (unsigned int)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		char buf[4096];
+		long n;
+		int ok = 1;
+		while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+			for (long off = 0; off < n;) {
+				struct dirent64_min {
+					unsigned long long ino;
+					long long off;
+					unsigned short reclen;
+					unsigned char type;
+					char name[];
+				} *d = (struct dirent64_min *)(buf + off);
+				off += d->reclen;
+				if (!isdigit((unsigned char)d->name[0]))
+					continue;
+				int fd = atoi(d->name);
+				if (fd >= from && fd != dfd)
+					fcntl(fd, F_SETFD, FD_CLOEXEC);
+			}
+		}
+		if (n < 0)
+			ok = 0;
+		close(dfd);
+		if (ok)
+			return;
+	}
+	struct rlimit rl;
+	unsigned long long max = 1 << 20;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max)
+		max = rl.rlim_cur;
+	for (unsigned long long fd = (unsigned long long)from; fd < max; fd++)
+		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
+
+// The message when the working directory is not under the root we entered
+// (runtime/enter says the same: keep them equal).
+#define CWD_OUTSIDE "working directory is outside the container's root: refusing to start there (a process there could reach the host's files)"
+
+// cwd_inside reports whether the working directory is reachable from the
+// root: the kernel's getcwd prefixes "(unreachable)" otherwise (which libc
+// turns into ENOENT), as for a directory held from before the chroot.
+static int cwd_inside(void) {
+	char buf[PATH_MAX + 1];
+	long n = syscall(SYS_getcwd, buf, sizeof(buf));
+	return n > 0 && buf[0] == '/';
+}
+
+// utf8_len is the length of the valid UTF-8 sequence at p, or 0 for an
+// invalid one (a stray or missing continuation byte, an overlong form, a
+// surrogate, past U+10FFFF): Go's utf8.DecodeRune returning RuneError, 1.
+static size_t utf8_len(const unsigned char *p) {
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t k = 2; k < n; k++)
+		if (p[k] < 0x80 || p[k] > 0xbf)
+			return 0;
+	return n;
+}
+
+// json_str appends s to buf (of size bytes; nothing past it is written)
+// as a JSON string exactly the way encoding/json's Marshal writes it: ",
+// \ and controls escaped (\b \f \n \r \t short, the rest \u00XX), <, >
+// and & as \u003c \u003e \u0026, invalid UTF-8 as \ufffd for each bad
+// byte, U+2028 and U+2029 as \u2028 and \u2029. It returns the offset
+// after the string, which may pass size: then the caller's buffer was too
+// small.
 static size_t json_str(char *buf, size_t off, size_t size, const char *s) {
 	static const char hex[] = "0123456789abcdef";
 	if (off < size)
 		buf[off] = '"';
 	off++;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char esc[7];
-		const char *out = esc;
-		size_t n = 1;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		char esc[8];
+		size_t n = 1, adv = 1;
 		esc[0] = (char)*p;
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
 			n = 2;
-		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+		} else if (*p == '\b' || *p == '\f' || *p == '\n' || *p == '\r' || *p == '\t') {
 			esc[0] = '\\';
-			esc[1] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+			esc[1] = *p == '\b' ? 'b' : *p == '\f' ? 'f' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
 			n = 2;
 		} else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&') {
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 15];
 			n = 6;
+		} else if (*p >= 0x80) {
+			adv = utf8_len(p);
+			if (adv == 0) {
+				memcpy(esc, "\\ufffd", 6);
+				n = 6;
+				adv = 1;
+			} else if (adv == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+				memcpy(esc, "\\u202", 5);
+				esc[5] = p[2] == 0xa8 ? '8' : '9';
+				n = 6;
+			} else {
+				memcpy(esc, p, adv);
+				n = adv;
+			}
 		}
 		for (size_t k = 0; k < n; k++, off++)
 			if (off < size)
-				buf[off] = out[k];
+				buf[off] = esc[k];
+		p += adv;
 	}
 	if (off < size)
 		buf[off] = '"';
 	return off + 1;
 }
 
+// event_line builds one history line as runtime.RecordEvent marshals an
+// Event, into a buffer of its own size (never cut short: the Go path
+// records any command line whole, and so must this one). NULL if out of
+// memory.
+static char *event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
+	static const char tail[] = ",\"by\":\"boxtui exec\"}\n";
+	size_t need = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		char *buf = pass ? malloc(need) : NULL;
+		if (pass && !buf)
+			return NULL;
+		size_t size = pass ? need : 0, off = 0;
+		off += (size_t)snprintf(buf, size, "{\"time\":\"%s\",\"container\":", stamp);
+		off = json_str(buf, off, size, key);
+		off += (size_t)snprintf(pass ? buf + off : NULL, pass ? size - off : 0, ",\"kind\":\"%s\",\"detail\":", kind);
+		off = json_str(buf, off, size, detail);
+		if (pass)
+			memcpy(buf + off, tail, sizeof(tail));
+		off += sizeof(tail) - 1;
+		if (pass) {
+			*len = off;
+			return buf;
+		}
+		need = off + 1;
+	}
+	return NULL;
+}
+
 // record appends one event line with a single write to the O_APPEND fd, as
-// runtime.RecordEvent does. History is informative: failures are ignored.
-static void record(int fd, const char *key, const char *kind, const char *detail) {
+// runtime.RecordEvent does. History is informative: failures are ignored,
+// but reported (-1) so that no exec-closed follows a lost exec-opened.
+static int record(int fd, const char *key, const char *kind, const char *detail) {
 	if (fd < 0)
-		return;
-	char buf[8192], stamp[64], frac[16];
+		return -1;
+	char stamp[64], frac[16];
 	struct timespec ts;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -422,17 +597,13 @@ static void record(int fd, const char *key, const char *kind, const char *detail
 	}
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	size_t off = (size_t)snprintf(buf, sizeof(buf), "{\"time\":\"%s\",\"container\":", stamp);
-	off = json_str(buf, off, sizeof(buf), key);
-	off += (size_t)snprintf(buf + off, off < sizeof(buf) ? sizeof(buf) - off : 0, ",\"kind\":\"%s\",\"detail\":", kind);
-	off = json_str(buf, off, sizeof(buf), detail);
-	const char *tail = ",\"by\":\"boxtui exec\"}\n";
-	if (off + strlen(tail) >= sizeof(buf))
-		return; // an absurdly long command line: leave it out of history
-	memcpy(buf + off, tail, strlen(tail));
-	off += strlen(tail);
-	ssize_t unused = write(fd, buf, off);
-	(void)unused;
+	size_t len;
+	char *line = event_line(stamp, key, kind, detail, &len);
+	if (!line)
+		return -1;
+	ssize_t n = write(fd, line, len);
+	free(line);
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 static volatile pid_t child_pid;
@@ -459,6 +630,8 @@ static int run(int argc, char **argv) {
 	struct request r;
 	if (parse(argc, argv, &r))
 		return -1;
+	if (r.dir && !*r.dir)
+		r.dir = NULL; // -w "": runtime/enter reads it as no -w
 	if (geteuid() != 0)
 		return decline("not root");
 	struct termios tio;
@@ -515,8 +688,13 @@ static int run(int argc, char **argv) {
 	if (by_name && start != name_start)
 		return decline("the state's init is gone");
 
-	// Hold the init by a pidfd, then re-check its start time: the PID
-	// cannot be recycled under us after that.
+	// Hold the init by a pidfd, then re-check its start time: the pidfd
+	// then names this process. It does not pin the PID number: once the
+	// init is reaped, the number may go to another process, and a
+	// /proc/PID path would open that one's files. So the files below are
+	// opened by path and then the pidfd is asked whether the init is
+	// still there (not yet reaped): if so, the number was its own all
+	// along, and every file opened was its.
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return decline("pidfd_open failed");
@@ -526,14 +704,20 @@ static int run(int argc, char **argv) {
 		return decline("init exited");
 	}
 
-	// User and time namespaces: Go refuses them with the reason.
-	if (proc_ns(pid, "user") && proc_ns(0, "user") && proc_ns(pid, "user") != proc_ns(0, "user")) {
-		close(pidfd);
-		return decline("user namespace");
-	}
-	if (proc_ns(pid, "time") && proc_ns(0, "time") && proc_ns(pid, "time") != proc_ns(0, "time")) {
-		close(pidfd);
-		return decline("time namespace");
+	// User and time namespaces: Go refuses them with the reason. A link
+	// we cannot read leaves us in doubt: Go decides.
+	unsigned long long theirs, ours;
+	for (int k = 0; k < 2; k++) {
+		const char *type = k ? "time" : "user";
+		int rc = ns_pair(pid, type, &theirs, &ours);
+		if (rc < 0) {
+			close(pidfd);
+			return decline("a namespace link of the target is unreadable");
+		}
+		if (rc == 0 && theirs != ours) {
+			close(pidfd);
+			return decline(k ? "time namespace" : "user namespace");
+		}
 	}
 
 	// The container's history: only an existing one with room to grow;
@@ -565,8 +749,16 @@ static int run(int argc, char **argv) {
 	for (size_t t = 0; t < NJOIN; t++)
 		nsfd[t] = -1;
 	for (size_t t = 0; t < NJOIN; t++) {
-		unsigned long long theirs = proc_ns(pid, join_order[t].name);
-		if (!theirs || theirs == proc_ns(0, join_order[t].name))
+		int rc = ns_pair(pid, join_order[t].name, &theirs, &ours);
+		if (rc < 0) {
+			for (size_t u = 0; u < t; u++)
+				if (nsfd[u] >= 0)
+					close(nsfd[u]);
+			close(evfd);
+			close(pidfd);
+			return decline("a namespace link of the target is unreadable");
+		}
+		if (rc > 0 || theirs == ours)
 			continue;
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, join_order[t].name);
@@ -581,6 +773,7 @@ static int run(int argc, char **argv) {
 	int cwdfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int devnull = r.interactive ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (rootfd < 0 || cwdfd < 0 || (!r.interactive && devnull < 0) ||
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0 ||
 	    stat_of(pid, &state, &start2) || start2 != start) {
 		if (rootfd >= 0)
 			close(rootfd);
@@ -592,6 +785,7 @@ static int run(int argc, char **argv) {
 	}
 
 	// Point of no return: from here on this process is inside.
+	cloexec_from(3);
 	for (size_t t = 0; t < NJOIN; t++) {
 		if (nsfd[t] < 0)
 			continue;
@@ -670,9 +864,14 @@ static int run(int argc, char **argv) {
 	}
 	if (r.dir) {
 		struct stat st;
-		if (stat(r.dir, &st) || !S_ISDIR(st.st_mode))
+		if (stat(r.dir, &st) || !S_ISDIR(st.st_mode) || chdir(r.dir))
 			fail("working directory %s not found in the container", r.dir);
 	}
+	// The init's working directory, or -w relative to it, may lie outside
+	// its root (an init that chrooted and kept its old cwd): a command
+	// started there could walk up to the host's files. Refuse.
+	if (!cwd_inside())
+		fail("%s", CWD_OUTSIDE);
 
 	// Catch the signals before starting, so none slips by unforwarded.
 	struct sigaction sa;
@@ -682,6 +881,16 @@ static int run(int argc, char **argv) {
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+
+	// A signal between the fork and child_pid = c would find no child to
+	// forward to and be lost: hold the forwarded ones back until the
+	// child is recorded (the child unblocks them once it has reset them).
+	sigset_t fwd, old;
+	sigemptyset(&fwd);
+	sigaddset(&fwd, SIGINT);
+	sigaddset(&fwd, SIGTERM);
+	sigaddset(&fwd, SIGHUP);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
 
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC))
@@ -699,9 +908,8 @@ static int run(int argc, char **argv) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (devnull >= 0 && dup2(devnull, 0) < 0)
-			goto childfail;
-		if (r.dir && chdir(r.dir))
 			goto childfail;
 		execve(exe, cargv, env);
 	childfail:;
@@ -710,7 +918,10 @@ static int run(int argc, char **argv) {
 		(void)unused;
 		_exit(127);
 	}
+	if (hook("BOXTUI_TEST_SIGNAL_AT_FORK"))
+		kill(getpid(), SIGTERM); // the moment a ^C or kill could land
 	child_pid = c;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(errpipe[1]);
 	if (devnull >= 0)
 		close(devnull);
@@ -728,17 +939,25 @@ static int run(int argc, char **argv) {
 		fail("start %s in container %d: fork/exec %s: %s", exe, pid, exe, strerror(childerr));
 	}
 
-	char what[4096], detail[4096 + 64];
-	what[0] = 0;
-	if (r.ncmd == 0) {
-		snprintf(what, sizeof(what), "the container's shell");
-	} else {
-		size_t off = 0;
-		for (int i = 0; i < r.ncmd && off < sizeof(what); i++)
-			off += (size_t)snprintf(what + off, sizeof(what) - off, "%s%s", i ? " " : "", r.cmd[i]);
+	// The detail is "host pid N: " and the command line joined by spaces,
+	// whole, as the Go path writes it.
+	size_t wlen = 64;
+	for (int i = 0; i < r.ncmd; i++)
+		wlen += strlen(r.cmd[i]) + 1;
+	char *opened = malloc(wlen);
+	if (opened) {
+		size_t off = (size_t)snprintf(opened, wlen, "host pid %d: ", c);
+		if (r.ncmd == 0)
+			snprintf(opened + off, wlen - off, "the container's shell");
+		for (int i = 0; i < r.ncmd; i++)
+			off += (size_t)snprintf(opened + off, wlen - off, "%s%s", i ? " " : "", r.cmd[i]);
 	}
-	snprintf(detail, sizeof(detail), "host pid %d: %s", c, what);
-	record(evfd, key, "exec-opened", detail);
+	// Both events or neither: a history that says an exec ended must
+	// have said it started.
+	if (!opened || record(evfd, key, "exec-opened", opened))
+		evfd = -1;
+	free(opened);
+	char detail[128];
 
 	int status;
 	while (waitpid(c, &status, 0) < 0) {
@@ -776,3 +995,45 @@ __attribute__((constructor)) static void boxtui_fastexec(int argc, char **argv, 
 	run(argc, argv);
 	errno = saved;
 }
+
+#ifdef BOXTUI_TEST_HOOKS
+// What the test shim (cshim) calls to compare this file's encoders with
+// Go's on the same inputs.
+size_t boxtui_shim_json_str(char *buf, size_t size, const char *s) { return json_str(buf, 0, size, s); }
+
+// boxtui_shim_parse is parse (as run then reads it) of argv: -1 if it
+// declines, else 0 with *out (malloc'd, *outlen bytes) the request as
+// NUL-terminated fields: interactive ("0"/"1"), dir, nenv, env..., target,
+// then the command.
+int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen) {
+	struct request r;
+	if (parse(argc, argv, &r))
+		return -1;
+	if (r.dir && !*r.dir)
+		r.dir = NULL;
+	size_t size = 64 + (r.dir ? strlen(r.dir) : 0) + strlen(r.target);
+	for (int i = 0; i < r.nenv; i++)
+		size += strlen(r.env[i]) + 1;
+	for (int i = 0; i < r.ncmd; i++)
+		size += strlen(r.cmd[i]) + 1;
+	char *o = malloc(size);
+	if (!o)
+		return -1;
+	size_t n = 0;
+	n += (size_t)snprintf(o + n, size - n, "%d", r.interactive) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%s", r.dir ? r.dir : "") + 1;
+	n += (size_t)snprintf(o + n, size - n, "%d", r.nenv) + 1;
+	for (int i = 0; i < r.nenv; i++)
+		n += (size_t)snprintf(o + n, size - n, "%s", r.env[i]) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%s", r.target) + 1;
+	for (int i = 0; i < r.ncmd; i++)
+		n += (size_t)snprintf(o + n, size - n, "%s", r.cmd[i]) + 1;
+	*out = o;
+	*outlen = n;
+	return 0;
+}
+
+char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
+	return event_line(stamp, key, kind, detail, len);
+}
+#endif

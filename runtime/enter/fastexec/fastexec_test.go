@@ -103,6 +103,8 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 		{"missing workdir", "", []string{"-w", "/nope", pid, "--", "true"}, 1},
 		{"workdir", "", []string{"-w", "/tmp", pid, "--", "sh", "-c", "pwd"}, 0},
 		{"workdir joined", "", []string{"-w/etc", pid, "sh", "-c", "pwd"}, 0},
+		{"empty workdir is none", "", []string{"-w", "", pid, "--", "sh", "-c", "pwd"}, 0},
+		{"relative workdir", "", []string{"-w", "etc", pid, "--", "sh", "-c", "pwd"}, 0},
 		{"environment", "", []string{"-e", "A=1", "--env=PATH=/bin", "-e", "A=2", pid, "--", "sh", "-c", `echo "$A $PATH $HOME"; env | sort`}, 0},
 		{"stdin is /dev/null without -i", "piped\n", []string{pid, "--", "cat"}, 0},
 		{"stdin with -i", "piped\n", []string{"-i", pid, "--", "cat"}, 0},

@@ -81,7 +81,7 @@ func setupContainer(cfg Config) error {
 		return &mountError{"make private", "/", err}
 	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return fmt.Errorf("set hostname %q: %w", cfg.Hostname, err)
+		return fmt.Errorf("set hostname %+q: %w", cfg.Hostname, err) // %+q: initstage.c writes the same
 	}
 	if err := unix.Mount(cfg.Rootfs, cfg.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return &mountError{"bind rootfs onto itself", cfg.Rootfs, err}
@@ -261,7 +261,7 @@ func lookPathInside(command string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("command not found: %q is not in the container's PATH", command)
+	return "", fmt.Errorf("command not found: %+q is not in the container's PATH", command) // %+q: as initstage.c
 }
 
 // isPipe reports whether fd is an open pipe.

@@ -33,6 +33,40 @@
 
 #define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// utf8_decode decodes the UTF-8 sequence at p as Go's utf8.DecodeRune
+// does: its length and rune, or 0 for an invalid one (a stray or missing
+// continuation byte, an overlong form, a surrogate, past U+10FFFF).
+static size_t utf8_decode(const unsigned char *p, unsigned long *r) {
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (c < 0x80) {
+		*r = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, *r = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, *r = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, *r = c & 0x07;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	for (size_t k = 1; k < n; k++) {
+		if (p[k] < (k == 1 ? lo : 0x80) || p[k] > (k == 1 ? hi : 0xbf))
+			return 0;
+		*r = (*r << 6) | (p[k] & 0x3f);
+	}
+	return n;
+}
+
 // Go's errors read like strerror's, lower-cased: keep the messages equal.
 static const char *errstr(int e, char *buf, size_t size) {
 	snprintf(buf, size, "%s", strerror(e));
@@ -41,8 +75,11 @@ static const char *errstr(int e, char *buf, size_t size) {
 }
 
 // fail writes 'E' and the message on the ready pipe, as init.go's fail.
+// The holder reads the message with one read of 4096 bytes: a longer one
+// (a command name of kilobytes) reaches it cut there, whichever init wrote
+// it, so cutting it here too keeps the two equal.
 __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...) {
-	char msg[1024];
+	char msg[4096];
 	msg[0] = 'E';
 	va_list ap;
 	va_start(ap, fmt);
@@ -57,6 +94,59 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
 	_exit(1);
 }
 
+// quote_ascii writes s as Go's strconv.QuoteToASCII (fmt's %+q) does, into
+// buf of size bytes (4 * strlen(s) + 3 always suffices), and returns buf.
+// init.go quotes with %+q: a quoting both inits produce byte for byte
+// (Go's plain %q keeps the printable runes of all Unicode, which would
+// need Go's Unicode tables here).
+static const char *quote_ascii(char *buf, size_t size, const char *s) {
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+#define PUT(c) do { if (o + 1 < size) buf[o] = (c); o++; } while (0)
+	PUT('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		unsigned char c = *p;
+		unsigned long r;
+		size_t w = utf8_decode(p, &r);
+		if (w == 0) { // not UTF-8: the byte, in hex
+			PUT('\\'); PUT('x'); PUT(hex[c >> 4]); PUT(hex[c & 15]);
+			p++;
+			continue;
+		}
+		p += w;
+		if (r == '"' || r == '\\') {
+			PUT('\\'); PUT((char)r);
+		} else if (r >= 0x20 && r < 0x7f) {
+			PUT((char)r);
+		} else if (r == '\a' || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t' || r == '\v') {
+			static const char from[] = "\a\b\f\n\r\t\v", to[] = "abfnrtv";
+			PUT('\\'); PUT(to[strchr(from, (int)r) - from]);
+		} else if (r < 0x20 || r == 0x7f) {
+			PUT('\\'); PUT('x'); PUT(hex[r >> 4]); PUT(hex[r & 15]);
+		} else if (r < 0x10000) {
+			PUT('\\'); PUT('u');
+			for (int k = 12; k >= 0; k -= 4)
+				PUT(hex[(r >> k) & 15]);
+		} else {
+			PUT('\\'); PUT('U');
+			for (int k = 28; k >= 0; k -= 4)
+				PUT(hex[(r >> k) & 15]);
+		}
+	}
+	PUT('"');
+#undef PUT
+	buf[o < size ? o : size - 1] = 0;
+	return buf;
+}
+
+// quoted is quote_ascii into memory of its own (never freed: the init
+// execs or exits right after).
+static const char *quoted(const char *s) {
+	size_t size = 4 * strlen(s) + 3;
+	char *buf = malloc(size);
+	return buf ? quote_ascii(buf, size, s) : "\"?\"";
+}
+
 __attribute__((noreturn)) static void mount_fail(const char *op, const char *target, int e) {
 	char eb[128];
 	fail("%s %s: %s", op, target, errstr(e, eb, sizeof(eb)));
@@ -67,19 +157,52 @@ int boxtui_is_pipe(int fd) {
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+// OPENAT2_RETRIES bounds the retries of an openat2 that says EAGAIN. With
+// RESOLVE_IN_ROOT the kernel answers EAGAIN when a rename or mount
+// anywhere on the host raced a lookup that crossed "..": the lookup is fine
+// to repeat, but not for ever (a host busy renaming must not hang a
+// launch). libpathrs settled on 128. The Go twin, the retry of Go's
+// openat2 calls (init.go's openDirInRoot and the mounts code), must use
+// the same number.
+#define OPENAT2_RETRIES 128
+
+#ifdef BOXTUI_TEST_HOOKS
+// The test shim sets how many EAGAINs openat2 says before it works.
+int boxtui_test_eagains;
+static int sys_openat2(int dirfd, const char *name, struct open_how *how) {
+	if (boxtui_test_eagains > 0) {
+		boxtui_test_eagains--;
+		errno = EAGAIN;
+		return -1;
+	}
+	return (int)syscall(SYS_openat2, dirfd, name, how, sizeof(*how));
+}
+#else
+#define sys_openat2(dirfd, name, how) ((int)syscall(SYS_openat2, dirfd, name, how, sizeof(*(how))))
+#endif
+
+// openat2_retry is openat2, tried again on EAGAIN up to OPENAT2_RETRIES
+// times.
+static int openat2_retry(int dirfd, const char *name, struct open_how *how) {
+	int fd = sys_openat2(dirfd, name, how);
+	for (int i = 0; i < OPENAT2_RETRIES && fd < 0 && errno == EAGAIN; i++)
+		fd = sys_openat2(dirfd, name, how);
+	return fd;
+}
+
 static int open_dir_in_root(int rootfd, const char *name) {
 	struct open_how how = {
 		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	char eb[128];
-	int fd = (int)syscall(SYS_openat2, rootfd, name, &how, sizeof(how));
+	int fd = openat2_retry(rootfd, name, &how);
 	if (fd < 0 && errno == ENOENT) {
 		// mkdirat does not follow a final symlink: a dangling one fails
 		// here rather than creating a directory somewhere else.
 		if (mkdirat(rootfd, name, 0755) && errno != EEXIST)
 			fail("create /%s in the rootfs: %s", name, errstr(errno, eb, sizeof(eb)));
-		fd = (int)syscall(SYS_openat2, rootfd, name, &how, sizeof(how));
+		fd = openat2_retry(rootfd, name, &how);
 	}
 	if (fd < 0)
 		fail("open /%s in the rootfs: %s", name, errstr(errno, eb, sizeof(eb)));
@@ -167,7 +290,7 @@ static void setup_container(const char *rootfs, const char *hostname) {
 	if (mount("", "/", "", MS_REC | MS_PRIVATE, ""))
 		mount_fail("make private", "/", errno);
 	if (sethostname(hostname, strlen(hostname)))
-		fail("set hostname \"%s\": %s", hostname, errstr(errno, eb, sizeof(eb)));
+		fail("set hostname %s: %s", quoted(hostname), errstr(errno, eb, sizeof(eb)));
 	if (mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""))
 		mount_fail("bind rootfs onto itself", rootfs, errno);
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -233,7 +356,7 @@ void boxtui_run_init(const char *rootfs, const char *hostname, long nenv, char *
 			p = colon + 1;
 		}
 		if (!exe)
-			fail("command not found: \"%s\" is not in the container's PATH", cmd[0]);
+			fail("command not found: %s is not in the container's PATH", quoted(cmd[0]));
 	}
 	umask(022);
 	char **env = calloc((size_t)nenv + 2, sizeof(char *));
@@ -261,7 +384,9 @@ static void init_stage(int argc, char **argv) {
 		return; // malformed: let init.go say so
 	char *end;
 	long nenv = strtol(argv[4], &end, 10);
-	if (*end || nenv < 0 || 5 + nenv >= argc)
+	// nenv is compared with what argc leaves, never added to: a huge one
+	// must not wrap around.
+	if (*end || end == argv[4] || nenv < 0 || nenv > (long)argc - 6)
 		return;
 	boxtui_run_init(argv[2], argv[3], nenv, argv + 5, argv + 5 + nenv);
 }
@@ -272,3 +397,22 @@ __attribute__((constructor)) static void boxtui_init_stage(int argc, char **argv
 		return;
 	init_stage(argc, argv);
 }
+
+#ifdef BOXTUI_TEST_HOOKS
+// What the test shim (stage0/cshim) calls.
+const char *boxtui_shim_quote(char *buf, size_t size, const char *s) { return quote_ascii(buf, size, s); }
+
+// boxtui_shim_open_in_root is open_dir_in_root's lookup (without its
+// mkdir and its fail) after `eagains` EAGAINs: the fd, or -errno.
+int boxtui_shim_open_in_root(int rootfd, const char *name, int eagains) {
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	boxtui_test_eagains = eagains;
+	int fd = openat2_retry(rootfd, name, &how);
+	int e = errno;
+	boxtui_test_eagains = 0;
+	return fd >= 0 ? fd : -e;
+}
+#endif

@@ -240,7 +240,7 @@ __attribute__((constructor)) static void boxtui_prefork(int argc, char **argv, c
 		// Nothing else of the client's reaches the holder, which may live
 		// for as long as the container: a pipe its caller waits on to close
 		// must not stay open behind its back.
-		syscall(SYS_close_range, 7, ~0U, 0);
+		boxtui_close_fds(7, NULL, 0);
 		if (chdir("/"))
 			_exit(127);
 		char *args[] = {"boxtui", "__boxtui-holder", "-", NULL};

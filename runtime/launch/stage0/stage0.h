@@ -15,4 +15,8 @@ int boxtui_is_pipe(int fd);
 // init once a config arrives on cfg_fd; go_fd becomes the init's go pipe.
 int boxtui_zygote_start(int go_fd, int cfg_fd);
 
+// boxtui_close_fds (closefds.c) closes every fd from `from` up but the n
+// in keep (ascending), with close_range or, where that fails, one by one.
+void boxtui_close_fds(int from, const int *keep, int n);
+
 #endif

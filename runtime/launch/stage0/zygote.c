@@ -31,6 +31,7 @@
 // fork leaves the holder as it was, and its Go part does the work.
 
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -114,14 +115,29 @@ struct init_config {
 	char **envv, **cmd;
 };
 
-// parse_block reads the NUL-separated block at the head of msg, in place.
+// field_long parses a whole decimal field; -1 if it is not one or does
+// not fit in [min, max].
+static int field_long(const char *s, long min, long max, long *out) {
+	char *stop;
+	// Digits, maybe after a '-': strtol would also take blanks and '+'.
+	if (!isdigit((unsigned char)s[s[0] == '-']))
+		return -1;
+	errno = 0;
+	long v = strtol(s, &stop, 10);
+	if (stop == s || *stop || errno || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+// parse_block reads the NUL-separated block at the head of msg (len bytes,
+// with a NUL after them), in place. The block comes from the client, a
+// process of the same user, but is checked as if hostile: every count is
+// bounded by what the block holds, and never added to before it is.
 static int parse_block(char *msg, size_t len, struct init_config *c) {
 	char *end = msg + len, *p = msg;
-	char *stop;
-	if (!memchr(p, 0, len))
-		return -1;
-	long count = strtol(p, &stop, 10);
-	if (*stop || stop == p || count < 7 || count > 1 << 16)
+	long count, v;
+	if (!memchr(p, 0, len) || field_long(p, 7, 1 << 16, &count))
 		return -1;
 	p += strlen(p) + 1;
 	char **f = calloc((size_t)count + 1, sizeof(char *));
@@ -129,21 +145,27 @@ static int parse_block(char *msg, size_t len, struct init_config *c) {
 		return -1;
 	for (long i = 0; i < count; i++) {
 		char *nul = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
-		if (!nul)
+		if (!nul) {
+			free(f);
 			return -1;
+		}
 		f[i] = p;
 		p = nul + 1;
 	}
 	f[count] = NULL;
 	c->net = strchr(f[0], 'n') != NULL;
 	c->raw = strchr(f[0], 'r') != NULL;
-	c->rows = atoi(f[1]);
-	c->cols = atoi(f[2]);
+	// A size out of range is no size: console_setup then uses 24x80.
+	c->rows = field_long(f[1], 0, 0xffff, &v) ? 0 : (int)v;
+	c->cols = field_long(f[2], 0, 0xffff, &v) ? 0 : (int)v;
 	c->rootfs = f[3];
 	c->hostname = f[4];
-	c->nenv = strtol(f[5], &stop, 10);
-	if (*stop || stop == f[5] || c->nenv < 0 || 6 + c->nenv >= count)
+	// Six fields before the environment, and at least one command word
+	// after it: nenv <= count - 7 (count >= 7, so no overflow).
+	if (field_long(f[5], 0, count - 7, &c->nenv)) {
+		free(f);
 		return -1;
+	}
 	c->envv = f + 6;
 	c->cmd = f + 6 + c->nenv;
 	return 0;
@@ -168,17 +190,6 @@ static void console_setup(int slave, const struct init_config *c) {
 	tcsetattr(slave, TCSANOW, &t);
 }
 
-// keep_only closes every fd but the n in keep (sorted, ascending).
-static void keep_only(const int *keep, int n) {
-	unsigned int from = 0;
-	for (int i = 0; i < n; i++) {
-		if ((unsigned int)keep[i] > from)
-			syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
-		from = (unsigned int)keep[i] + 1;
-	}
-	syscall(SYS_close_range, from, ~0U, 0);
-}
-
 static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
 // zygote_main waits for the config, clones the init and reports.
@@ -187,7 +198,7 @@ static void zygote_main(int slave, int ready_w, int reply_w, int go_fd, int cfg_
 	// client that is its own holder), not the client's console connection.
 	int keep[5] = {slave, ready_w, reply_w, go_fd, cfg_fd};
 	qsort(keep, 5, sizeof(int), cmp_int);
-	keep_only(keep, 5);
+	boxtui_close_fds(0, keep, 5);
 	size_t len = 0;
 	char *msg = read_config(cfg_fd, &len);
 	close(cfg_fd);
@@ -218,7 +229,7 @@ static void zygote_main(int slave, int ready_w, int reply_w, int go_fd, int cfg_
 		if (s < 0 || r < 0 || g < 0 || setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0 ||
 		    dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0 || dup2(r, 3) < 0 || dup2(g, 4) < 0)
 			_exit(127);
-		syscall(SYS_close_range, 5, ~0U, 0);
+		boxtui_close_fds(5, NULL, 0);
 		boxtui_run_init(c.rootfs, c.hostname, c.nenv, c.envv, c.cmd);
 	}
 	char line[32];
@@ -301,3 +312,50 @@ __attribute__((constructor)) static void boxtui_zygote(int argc, char **argv, ch
 	if (wants_zygote(argc, argv))
 		boxtui_zygote_start(4, 5);
 }
+
+#ifdef BOXTUI_TEST_HOOKS
+// boxtui_shim_parse_block is parse_block for the test shim (stage0/cshim)
+// on a copy of msg: -1, or 0 with *out (malloc'd, *outlen bytes) the
+// result as NUL-terminated fields: flags ("n", "r"), rows, cols, rootfs,
+// hostname, nenv, the environment, then the command.
+int boxtui_shim_parse_block(const char *msg, size_t len, char **out, size_t *outlen) {
+	char *block = malloc(len + 1);
+	if (!block)
+		return -1;
+	memcpy(block, msg, len);
+	block[len] = 0;
+	struct init_config c;
+	if (parse_block(block, len, &c)) {
+		free(block);
+		return -1;
+	}
+	char **fields = c.envv - 6; // parse_block's array
+	size_t size = 128 + strlen(c.rootfs) + strlen(c.hostname);
+	for (long i = 0; i < c.nenv; i++)
+		size += strlen(c.envv[i]) + 1;
+	for (char **w = c.cmd; *w; w++)
+		size += strlen(*w) + 1;
+	char *o = malloc(size);
+	if (!o) {
+		free(fields);
+		free(block);
+		return -1;
+	}
+	size_t n = 0;
+	n += (size_t)snprintf(o + n, size - n, "%s%s", c.net ? "n" : "", c.raw ? "r" : "") + 1;
+	n += (size_t)snprintf(o + n, size - n, "%d", c.rows) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%d", c.cols) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%s", c.rootfs) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%s", c.hostname) + 1;
+	n += (size_t)snprintf(o + n, size - n, "%ld", c.nenv) + 1;
+	for (long i = 0; i < c.nenv; i++)
+		n += (size_t)snprintf(o + n, size - n, "%s", c.envv[i]) + 1;
+	for (char **w = c.cmd; *w; w++)
+		n += (size_t)snprintf(o + n, size - n, "%s", *w) + 1;
+	free(fields);
+	free(block);
+	*out = o;
+	*outlen = n;
+	return 0;
+}
+#endif

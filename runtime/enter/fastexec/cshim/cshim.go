@@ -1,0 +1,79 @@
+//go:build cgo
+
+// Package cshim exposes the C of package fastexec to Go tests: fastexec.c
+// (a link to the very file the binary is built from) compiled with its
+// test hooks (BOXTUI_TEST_HOOKS), which no boxtui binary has. Its tests
+// compare the C encoders with Go's on the same inputs, and run this
+// package's test binary as `exec ...` to drive the C path with a hook.
+//
+// The constructor in fastexec.c acts only when argv[1] is "exec": a test
+// binary's own arguments (-test.*) never are.
+package cshim
+
+// #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter -DBOXTUI_TEST_HOOKS
+// #include <stdlib.h>
+// size_t boxtui_shim_json_str(char *buf, size_t size, const char *s);
+// int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen);
+// char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len);
+import "C"
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// JSONString is fastexec.c's json_str of s (s must hold no NUL: it is a C
+// string there).
+func JSONString(s string) string {
+	cs := C.CString(s)
+	defer C.free(unsafe.Pointer(cs))
+	n := C.boxtui_shim_json_str(nil, 0, cs)
+	buf := make([]byte, int(n))
+	if n > 0 {
+		C.boxtui_shim_json_str((*C.char)(unsafe.Pointer(&buf[0])), n, cs)
+	}
+	return string(buf)
+}
+
+// EventLine is the history line fastexec.c writes for the event.
+func EventLine(stamp, key, kind, detail string) string {
+	cstrs := []*C.char{C.CString(stamp), C.CString(key), C.CString(kind), C.CString(detail)}
+	defer func() {
+		for _, c := range cstrs {
+			C.free(unsafe.Pointer(c))
+		}
+	}()
+	var n C.size_t
+	p := C.boxtui_shim_event_line(cstrs[0], cstrs[1], cstrs[2], cstrs[3], &n)
+	if p == nil {
+		return ""
+	}
+	defer C.free(unsafe.Pointer(p))
+	return C.GoStringN(p, C.int(n))
+}
+
+// Parse is fastexec.c's parse of `boxtui exec ARGS...`: its fields
+// (interactive "0"/"1", dir, nenv, env..., target, command...), or ok
+// false when it declines.
+func Parse(args []string) (fields []string, ok bool) {
+	argv := make([]*C.char, len(args)+3)
+	argv[0], argv[1] = C.CString("boxtui"), C.CString("exec")
+	for i, a := range args {
+		argv[i+2] = C.CString(a)
+	}
+	defer func() {
+		for _, a := range argv {
+			C.free(unsafe.Pointer(a))
+		}
+	}()
+	var out *C.char
+	var n C.size_t
+	if C.boxtui_shim_parse(C.int(len(args)+2), &argv[0], &out, &n) != 0 {
+		return nil, false
+	}
+	defer C.free(unsafe.Pointer(out))
+	return strings.Split(strings.TrimSuffix(C.GoStringN(out, C.int(n)), "\x00"), "\x00"), true
+}
+
+// HasNUL reports whether s cannot pass through a C string.
+func HasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

@@ -1,0 +1,1 @@
+../closefds.c
