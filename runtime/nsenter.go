@@ -66,6 +66,10 @@ type EntryOptions struct {
 	Root, Cwd bool
 }
 
+// readTargetNamespaces reads the namespaces of the process to enter; tests
+// replace it to make one link unreadable.
+var readTargetNamespaces = ReadNamespaces
+
 // OpenEntry opens the handles to enter pid, which must still be the process
 // that started at startTime (0 skips the check).
 func OpenEntry(pid int, startTime uint64, opts EntryOptions) (*Entry, error) {
@@ -86,12 +90,22 @@ func OpenEntry(pid int, startTime uint64, opts EntryOptions) (*Entry, error) {
 
 	types := opts.Namespaces
 	host := HostNamespaces()
-	target, err := ReadNamespaces(pid)
+	target, err := readTargetNamespaces(pid)
 	if err != nil {
 		return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)
 	}
 	if len(types) == 0 {
 		for _, t := range joinOrder {
+			// A link that cannot be read would silently leave that
+			// namespace unjoined: a partial entry nobody asked for. Only a
+			// namespace type this kernel does not have (no link on either
+			// side) may be skipped. fastexec.c declines the same way.
+			if (target[t] == 0) != (host[t] == 0) {
+				if processStartTime(pid) == 0 { // gone, or a zombie: no links
+					return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)
+				}
+				return nil, fmt.Errorf("enter process %d: cannot read its %s namespace or ours: refusing to join only the others", pid, t)
+			}
 			if target[t] != 0 && target[t] != host[t] {
 				types = append(types, t)
 			}
@@ -136,7 +150,13 @@ func OpenEntry(pid int, startTime uint64, opts EntryOptions) (*Entry, error) {
 		e.cwdFD = fd
 	}
 	// The process may have exited, and its PID been reused, while we opened
-	// its files: the pidfd still names the one we checked, so ask it.
+	// its files by /proc/PID path. A pidfd does not pin the number, but it
+	// does tell whether the process it names is still unreaped: if so, the
+	// number was still its own while we opened them. The start time checks
+	// that it is the process the caller meant.
+	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+		return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)
+	}
 	if _, err := ProcessStartTime(pid); err != nil || (startTime != 0 && processStartTime(pid) != startTime) {
 		return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)
 	}
