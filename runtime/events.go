@@ -116,8 +116,14 @@ func RecordEventKey(key, kind, detail, by string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("record %s event for %s: %w", kind, key, err)
+	// The directory of foreign histories is made on demand; a boxtui
+	// container's is its state directory, which only a claim creates: a
+	// holder or exec recording an event after `rm` must never bring a
+	// removed name back (the open below then fails with ENOENT).
+	if strings.HasPrefix(key, "pidns:") {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("record %s event for %s: %w", kind, key, err)
+		}
 	}
 	line, err := json.Marshal(Event{Time: time.Now().UTC(), Container: key, Kind: kind, Detail: detail, By: by})
 	if err != nil {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -79,4 +80,42 @@ func FuzzDecodeEvents(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A boxtui container's history lives in its state directory, which only a
+// claim makes: an event recorded after the state was removed (a holder
+// recording the exit after `rm`) fails and brings nothing back.
+func TestRecordEventNeverRecreatesARemovedState(t *testing.T) {
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	if err := CreateState(State{Name: "web", Status: StatusRunning}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveState("web"); err != nil {
+		t.Fatal(err)
+	}
+	if err := RecordEventKey("web", EventExited, "exit code 0", ""); err == nil {
+		t.Error("recording an event of a removed container succeeded")
+	}
+	if _, err := LoadState("web"); err == nil || !strings.Contains(err.Error(), ErrNoState.Error()) {
+		t.Errorf("state after a late event: %v", err)
+	}
+	if names, _ := ListStates(); len(names) != 0 {
+		t.Errorf("states after a late event: %v", names)
+	}
+	if entries, _ := os.ReadDir(RunDir()); len(entries) != 0 {
+		t.Errorf("run dir after a late event: %v", entries)
+	}
+}
+
+// Names the state directory keeps for itself are refused with the reason.
+func TestReservedNamesAreInvalid(t *testing.T) {
+	for _, name := range []string{"events", "mounts"} {
+		err := ValidateName(name)
+		if err == nil || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("ValidateName(%q) = %v, want a refusal saying it is reserved", name, err)
+		}
+		if err := CreateState(State{Name: name, Status: StatusCreating}); err == nil {
+			t.Errorf("CreateState(%q) succeeded", name)
+		}
+	}
 }
