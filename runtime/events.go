@@ -43,7 +43,17 @@ type Event struct {
 	Detail    string `json:"detail,omitempty"`
 	// By says who caused it: "boxtui" (with the acting command) or "other".
 	By string `json:"by,omitempty"`
+	// ClientPID and ClientStart name, on an exec-opened event, the
+	// process that waits for the exec and records its exec-closed: once
+	// it is gone without having done so, nobody will (see closeOrphanedExecs).
+	ClientPID   int    `json:"client_pid,omitempty"`
+	ClientStart uint64 `json:"client_start,omitempty"`
 }
+
+// ExecClientGone is the detail's ending of an exec-closed event that is not
+// the exec's own: its client died (SIGKILL) before it could record how the
+// exec ended.
+const ExecClientGone = "closed: client gone"
 
 // EventKey names the history of c: its boxtui name, or its PID namespace
 // and init start time. The kernel reuses namespace inodes, so the start
@@ -110,8 +120,22 @@ func RecordEvent(c Container, kind, detail, by string) error {
 	return RecordEventKey(EventKey(c), kind, detail, by)
 }
 
+// RecordExecOpened records that an exec into c started, naming this
+// process as the one that records its end: if it dies first, readers
+// show the exec as closed, and the holder records it so.
+func RecordExecOpened(c Container, detail string) error {
+	pid := os.Getpid()
+	return recordEvent(Event{Container: EventKey(c), Kind: EventExecOpened, Detail: detail, By: "boxtui exec",
+		ClientPID: pid, ClientStart: processStartTime(pid)})
+}
+
 // RecordEventKey is RecordEvent for a history key (see EventKey).
 func RecordEventKey(key, kind, detail, by string) error {
+	return recordEvent(Event{Container: key, Kind: kind, Detail: detail, By: by})
+}
+
+func recordEvent(ev Event) error {
+	key, kind := ev.Container, ev.Kind
 	path, err := eventPath(key)
 	if err != nil {
 		return err
@@ -125,7 +149,8 @@ func RecordEventKey(key, kind, detail, by string) error {
 			return fmt.Errorf("record %s event for %s: %w", kind, key, err)
 		}
 	}
-	line, err := json.Marshal(Event{Time: time.Now().UTC(), Container: key, Kind: kind, Detail: detail, By: by})
+	ev.Time = time.Now().UTC()
+	line, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
@@ -190,8 +215,18 @@ func DecodeEvents(r io.Reader) ([]Event, error) {
 }
 
 // Events returns the history of the container with the given key, oldest
-// first. A container without history has none (no error).
+// first. A container without history has none (no error). An exec whose
+// client died before recording its end shows as closed (see
+// OrphanedExecs); nothing is written for that.
 func Events(key string) ([]Event, error) {
+	evs, err := rawEvents(key)
+	if err != nil {
+		return nil, err
+	}
+	return append(evs, orphanedExecs(evs)...), nil
+}
+
+func rawEvents(key string) ([]Event, error) {
 	path, err := eventPath(key)
 	if err != nil {
 		return nil, err
@@ -205,6 +240,66 @@ func Events(key string) ([]Event, error) {
 	}
 	defer f.Close()
 	return DecodeEvents(f)
+}
+
+// EventsAsWritten is Events without the exec-closed events computed for
+// execs whose client died: the history file as it is.
+func EventsAsWritten(key string) ([]Event, error) { return rawEvents(key) }
+
+// OrphanedExecs returns, for a history (EventsAsWritten), an exec-closed
+// event for each exec that was opened and never closed and whose client
+// (the process named on its exec-opened event, by PID and start time) is
+// gone: nobody else will ever record its end. The holder records them
+// when its container exits; Events shows them without writing.
+func OrphanedExecs(evs []Event) []Event { return orphanedExecs(evs) }
+
+// orphanedExecs matches exec-opened and exec-closed events of one history
+// by the exec's host PID ("host pid N: ..."), in order, so a PID used
+// again by a later exec pairs with its own events.
+func orphanedExecs(evs []Event) []Event {
+	open := map[string]int{} // "container host-pid" -> index of its exec-opened
+	var last time.Time
+	for i, e := range evs {
+		if e.Time.After(last) {
+			last = e.Time
+		}
+		id, ok := execID(e)
+		if !ok {
+			continue
+		}
+		switch e.Kind {
+		case EventExecOpened:
+			open[id] = i
+		case EventExecClosed:
+			delete(open, id)
+		}
+	}
+	var out []Event
+	for _, i := range open {
+		e := evs[i]
+		// processStartTime counts a zombie as gone: it has exited.
+		if e.ClientPID <= 0 || processStartTime(e.ClientPID) == e.ClientStart {
+			continue // an old event naming no client, or one still running
+		}
+		pid, _, _ := strings.Cut(strings.TrimPrefix(e.Detail, "host pid "), ":")
+		out = append(out, Event{Time: last, Container: e.Container, Kind: EventExecClosed,
+			Detail: "host pid " + pid + ": " + ExecClientGone, By: e.By})
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Detail < out[b].Detail })
+	return out
+}
+
+// execID names the exec an exec-opened or exec-closed event is about.
+func execID(e Event) (string, bool) {
+	if e.Kind != EventExecOpened && e.Kind != EventExecClosed {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(e.Detail, "host pid ")
+	if !ok {
+		return "", false
+	}
+	pid, _, ok := strings.Cut(rest, ":")
+	return e.Container + " " + pid, ok
 }
 
 // AllEvents returns every container's history, oldest first.
@@ -229,6 +324,7 @@ func AllEvents() ([]Event, error) {
 		evs, _ := DecodeEvents(f)
 		f.Close()
 		all = append(all, evs...)
+		all = append(all, orphanedExecs(evs)...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
 	return all, nil

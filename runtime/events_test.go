@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestEventsRecordReadTrim(t *testing.T) {
@@ -117,5 +118,38 @@ func TestReservedNamesAreInvalid(t *testing.T) {
 		if err := CreateState(State{Name: name, Status: StatusCreating}); err == nil {
 			t.Errorf("CreateState(%q) succeeded", name)
 		}
+	}
+}
+
+// Execs are paired by their host PID in order; only an exec left open by
+// a client that is gone is closed, once, and old events naming no client
+// are left as they are.
+func TestOrphanedExecs(t *testing.T) {
+	me := os.Getpid()
+	myStart := processStartTime(me)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ev := func(sec int, kind, detail string, pid int, start uint64) Event {
+		return Event{Time: t0.Add(time.Duration(sec) * time.Second), Container: "web", Kind: kind, Detail: detail, ClientPID: pid, ClientStart: start}
+	}
+	evs := []Event{
+		ev(1, EventExecOpened, "host pid 10: sh", 1<<22+1, 1), // client gone, closed later
+		ev(2, EventExecClosed, "host pid 10: exited with status 0", 0, 0),
+		ev(3, EventExecOpened, "host pid 10: sh", 1<<22+1, 2),    // PID 10 again: client gone, never closed
+		ev(4, EventExecOpened, "host pid 11: top", me, myStart),  // client alive
+		ev(5, EventExecOpened, "host pid 12: old", 0, 0),         // an old event naming no client
+		ev(6, EventExecOpened, "host pid 13: ls", me, myStart+1), // that PID is someone else now
+		ev(7, EventMountAdded, "/a on /b", 0, 0),
+	}
+	got := orphanedExecs(evs)
+	if len(got) != 2 || got[0].Detail != "host pid 10: "+ExecClientGone || got[1].Detail != "host pid 13: "+ExecClientGone {
+		t.Fatalf("orphanedExecs = %+v", got)
+	}
+	for _, e := range got {
+		if e.Kind != EventExecClosed || !e.Time.Equal(evs[len(evs)-1].Time) || e.Container != "web" {
+			t.Errorf("synthesized close %+v", e)
+		}
+	}
+	if again := orphanedExecs(append(evs, got...)); len(again) != 0 {
+		t.Errorf("closes once written are computed again: %+v", again)
 	}
 }

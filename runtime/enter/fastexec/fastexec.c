@@ -403,6 +403,10 @@ static size_t json_str(char *buf, size_t off, size_t size, const char *s) {
 	return off + 1;
 }
 
+// self_start is this process's start time, read while /proc is still the
+// host's (before any setns or chroot): exec-opened names this process.
+static unsigned long long self_start;
+
 // record appends one event line with a single write to the O_APPEND fd, as
 // runtime.RecordEvent does. History is informative: failures are ignored.
 static void record(int fd, const char *key, const char *kind, const char *detail) {
@@ -426,7 +430,14 @@ static void record(int fd, const char *key, const char *kind, const char *detail
 	off = json_str(buf, off, sizeof(buf), key);
 	off += (size_t)snprintf(buf + off, off < sizeof(buf) ? sizeof(buf) - off : 0, ",\"kind\":\"%s\",\"detail\":", kind);
 	off = json_str(buf, off, sizeof(buf), detail);
-	const char *tail = ",\"by\":\"boxtui exec\"}\n";
+	// An exec-opened names this process, which records the exec-closed:
+	// if it dies first, readers and the holder close the exec for it.
+	char tail[128];
+	if (!strcmp(kind, "exec-opened") && self_start)
+		snprintf(tail, sizeof(tail), ",\"by\":\"boxtui exec\",\"client_pid\":%d,\"client_start\":%llu}\n",
+			 (int)getpid(), self_start);
+	else
+		snprintf(tail, sizeof(tail), ",\"by\":\"boxtui exec\"}\n");
 	if (off + strlen(tail) >= sizeof(buf))
 		return; // an absurdly long command line: leave it out of history
 	memcpy(buf + off, tail, strlen(tail));
@@ -552,6 +563,9 @@ static int run(int argc, char **argv) {
 		return decline("run dir path too long");
 	}
 	int evfd = open(evpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	char self_state;
+	if (stat_of(getpid(), &self_state, &self_start))
+		self_start = 0;
 	struct stat evst;
 	if (evfd < 0 || fstat(evfd, &evst) || !S_ISREG(evst.st_mode) ||
 	    evst.st_size + EVENTS_HEADROOM > EVENTS_TRIM_SIZE) {
