@@ -44,16 +44,18 @@ func oneLine(t *testing.T, what, errOut string) {
 // A state file broken in any way (garbage, truncated, empty, missing, or
 // one that lies that the container exited) must not make a name unusable:
 // `rm -f` stops what runs under it — found from the console socket's
-// listener and its child, not from the file — and frees the name, which
+// listener and its child, not from the file, or from the history's
+// started event when the holder is gone too — and frees the name, which
 // nothing brings back; plain `rm` refuses while something runs.
 func TestRmForceOfBrokenStateStopsItAndFreesTheName(t *testing.T) {
 	c := newCLI(t)
 	rootfs := testutil.Rootfs(t)
 	breakers := map[string]func(real string) (string, bool){
-		"garbage":   func(string) (string, bool) { return "{not json", true },
-		"truncated": func(real string) (string, bool) { return real[:len(real)/2], true },
-		"empty":     func(string) (string, bool) { return "", true },
-		"missing":   func(string) (string, bool) { return "", false },
+		"garbage":           func(string) (string, bool) { return "{not json", true },
+		"truncated":         func(real string) (string, bool) { return real[:len(real)/2], true },
+		"empty":             func(string) (string, bool) { return "", true },
+		"missing":           func(string) (string, bool) { return "", false },
+		"garbage-no-holder": func(string) (string, bool) { return "{not json", true },
 		"lying": func(real string) (string, bool) {
 			return strings.NewReplacer(`"status": "running"`, `"status": "exited"`, `"init_pid"`, `"init_pid_was"`, `"holder_pid"`, `"holder_pid_was"`).Replace(real), true
 		},
@@ -67,6 +69,18 @@ func TestRmForceOfBrokenStateStopsItAndFreesTheName(t *testing.T) {
 			real, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if strings.HasSuffix(kind, "-no-holder") {
+				// The holder is gone too: the init is found from the
+				// started event of its history.
+				st, err := runtime.LoadState(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				runtime.Signal(st.HolderPID, st.HolderStart, 9)
+				if gone, _ := runtime.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
+					t.Fatal("holder survived SIGKILL")
+				}
 			}
 			if content, keep := breakState(string(real)); keep {
 				err = os.WriteFile(path, []byte(content), 0o600)

@@ -48,6 +48,11 @@ type Event struct {
 	// it is gone without having done so, nobody will (see closeOrphanedExecs).
 	ClientPID   int    `json:"client_pid,omitempty"`
 	ClientStart uint64 `json:"client_start,omitempty"`
+	// InitPID and InitStart name, on a started event, the container's
+	// init: a second record of it beside the state file, for `rm -f` of a
+	// container whose state file is broken and whose holder is gone.
+	InitPID   int    `json:"init_pid,omitempty"`
+	InitStart uint64 `json:"init_start,omitempty"`
 }
 
 // ExecClientGone is the detail's ending of an exec-closed event that is not
@@ -127,6 +132,13 @@ func RecordExecOpened(c Container, detail string) error {
 	pid := os.Getpid()
 	return recordEvent(Event{Container: EventKey(c), Kind: EventExecOpened, Detail: detail, By: "boxtui exec",
 		ClientPID: pid, ClientStart: processStartTime(pid)})
+}
+
+// RecordStarted records that the init of the boxtui container name (host
+// PID initPID, started at initStart) runs its command.
+func RecordStarted(name, detail string, initPID int, initStart uint64) error {
+	return recordEvent(Event{Container: name, Kind: EventStarted, Detail: detail, By: "boxtui run",
+		InitPID: initPID, InitStart: initStart})
 }
 
 // RecordEventKey is RecordEvent for a history key (see EventKey).

@@ -210,7 +210,9 @@ func (h *holder) run(early *stage0.Holder) int {
 	h.send(holderReport{Running: true})
 	h.report.Close()
 	h.report = nil
-	recordEvent(name, runtime.EventStarted, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), "boxtui run")
+	if err := runtime.RecordStarted(name, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), initPID, initStart); err != nil {
+		log.Printf("record %s event: %v", runtime.EventStarted, err)
+	}
 
 	status := <-waitDone
 	// Every process of the PID namespace died with its init, so the slave

@@ -247,7 +247,41 @@ func findRunning(name string, st runtime.State, stateOK bool) (holder, init proc
 	if init.PID == 0 && holder.PID != 0 {
 		init = initChildOf(holder)
 	}
+	if init.PID == 0 && !stateOK {
+		init = startedInit(name)
+	}
 	return holder, init
+}
+
+// startedInit returns the init the newest started event of name's history
+// names, while that process (PID and start time) still runs and is PID 1
+// of a PID namespace of its own: the second record of the init, for a
+// broken state whose holder is gone too.
+func startedInit(name string) proc {
+	evs, err := runtime.EventsAsWritten(name)
+	if err != nil {
+		return proc{}
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := evs[i]
+		if e.Kind != runtime.EventStarted {
+			continue
+		}
+		if e.InitPID <= 0 || processEnded(e.InitPID, e.InitStart) {
+			return proc{}
+		}
+		f, err := os.Open(fmt.Sprintf("/proc/%d/status", e.InitPID))
+		if err != nil {
+			return proc{}
+		}
+		ps, err := runtime.ParseStatus(f)
+		f.Close()
+		if err != nil || len(ps.NSpid) < 2 || ps.InnerPID() != 1 {
+			return proc{}
+		}
+		return proc{e.InitPID, e.InitStart}
+	}
+	return proc{}
 }
 
 // consoleListener returns the process that listens on name's console
