@@ -135,7 +135,7 @@ func (c *cli) underSubreaper(cmds ...string) reapReport {
 
 // TestNoProcessIsLeftForPID1ToReap runs every way of using boxtui that
 // ends with its processes (runs with each kind of holder, failed runs,
-// execs, kill, rm, ls) under a subreaper that does not reap: nothing may
+// execs, kill, rm, ls, mounts) under a subreaper that does not reap: nothing may
 // be left for it, neither a zombie nor a process that lives on.
 func TestNoProcessIsLeftForPID1ToReap(t *testing.T) {
 	c := newCLI(t)
@@ -163,13 +163,21 @@ func TestNoProcessIsLeftForPID1ToReap(t *testing.T) {
 		`"$B" exec --new-mount-proc `+target+` -- /bin/true`,
 		`script -qec '"$B" exec `+target+` -- /bin/true' /dev/null`,
 		`"$B" kill -s USR1 `+target,
+		`"$B" mount --mkdir `+target+` /tmp /mnt/reap && "$B" remount --ro `+target+` /mnt/reap && "$B" mounts `+target+` && "$B" umount `+target+` /mnt/reap`,
+		`"$B" ps `+target+`; "$B" ns $$`,
 		`"$B" ls -a; "$B" ls --json; "$B" events `+target,
 		`"$B" kill `+victim+`; "$B" rm `+victim,
 	)
 	if len(rep.Orphans) != 0 || len(rep.Live) != 0 {
 		t.Errorf("left for the subreaper to reap: %v; still alive under it: %v\n%s", rep.Orphans, rep.Live, strings.Join(rep.Outputs, "\n"))
 	}
-	if !strings.Contains(rep.Outputs[2], "exit 3") || !strings.Contains(rep.Outputs[1], "hi") {
+	ok := strings.Contains(rep.Outputs[2], "exit 3") && strings.Contains(rep.Outputs[1], "hi")
+	for _, o := range rep.Outputs {
+		if strings.Contains(o, " mount --mkdir ") || strings.Contains(o, " exec ") {
+			ok = ok && strings.Contains(o, "=> exit 0")
+		}
+	}
+	if !ok {
 		t.Errorf("runs did not run as expected:\n%s", strings.Join(rep.Outputs, "\n"))
 	}
 }
