@@ -166,7 +166,8 @@ var ErrStillRunning = errors.New("container is still running")
 // listens on the console socket (the kernel names it, SO_PEERCRED), and
 // the init is the child of the holder that is PID 1 of its own PID
 // namespace. With force, the name is freed whatever the state file says,
-// once everything found under it has ended.
+// once everything found under it has ended; without, a state that cannot
+// be read is refused.
 func Remove(name string, force bool, grace time.Duration) error {
 	if err := runtime.ValidateName(name); err != nil {
 		return err
@@ -187,8 +188,10 @@ func Remove(name string, force bool, grace time.Duration) error {
 		if err := Stop(c, grace); err != nil && !errors.Is(err, runtime.ErrNoProcess) {
 			return err
 		}
-	} else if holder.PID != 0 && stErr != nil && !force {
-		return fmt.Errorf("remove %q: its holder (pid %d) still runs and its state is unreadable (%v); rm -f stops it and frees the name", name, holder.PID, stErr)
+	} else if stErr != nil && !force {
+		// Nothing runs, but a state that cannot be read is not removed
+		// without being asked to: it may be worth a look first.
+		return fmt.Errorf("remove %q: %v (rm -f removes it)", name, stErr)
 	}
 	// The holder may be recording the exit right now; let it finish so it
 	// does not write into a removed (or, worse, re-created) state. One
