@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if spec := os.Getenv(subreaperEnv); spec != "" {
+		os.Exit(subreaperMain(spec))
+	}
 	code := m.Run()
 	testutil.Cleanup()
 	os.Exit(code)

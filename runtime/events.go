@@ -43,7 +43,22 @@ type Event struct {
 	Detail    string `json:"detail,omitempty"`
 	// By says who caused it: "boxtui" (with the acting command) or "other".
 	By string `json:"by,omitempty"`
+	// ClientPID and ClientStart name, on an exec-opened event, the
+	// process that waits for the exec and records its exec-closed: once
+	// it is gone without having done so, nobody will (see closeOrphanedExecs).
+	ClientPID   int    `json:"client_pid,omitempty"`
+	ClientStart uint64 `json:"client_start,omitempty"`
+	// InitPID and InitStart name, on a started event, the container's
+	// init: a second record of it beside the state file, for `rm -f` of a
+	// container whose state file is broken and whose holder is gone.
+	InitPID   int    `json:"init_pid,omitempty"`
+	InitStart uint64 `json:"init_start,omitempty"`
 }
+
+// ExecClientGone is the detail's ending of an exec-closed event that is not
+// the exec's own: its client died (SIGKILL) before it could record how the
+// exec ended.
+const ExecClientGone = "closed: client gone"
 
 // EventKey names the history of c: its boxtui name, or its PID namespace
 // and init start time. The kernel reuses namespace inodes, so the start
@@ -110,16 +125,44 @@ func RecordEvent(c Container, kind, detail, by string) error {
 	return RecordEventKey(EventKey(c), kind, detail, by)
 }
 
+// RecordExecOpened records that an exec into c started, naming this
+// process as the one that records its end: if it dies first, readers
+// show the exec as closed, and the holder records it so.
+func RecordExecOpened(c Container, detail string) error {
+	pid := os.Getpid()
+	return recordEvent(Event{Container: EventKey(c), Kind: EventExecOpened, Detail: detail, By: "boxtui exec",
+		ClientPID: pid, ClientStart: processStartTime(pid)})
+}
+
+// RecordStarted records that the init of the boxtui container name (host
+// PID initPID, started at initStart) runs its command.
+func RecordStarted(name, detail string, initPID int, initStart uint64) error {
+	return recordEvent(Event{Container: name, Kind: EventStarted, Detail: detail, By: "boxtui run",
+		InitPID: initPID, InitStart: initStart})
+}
+
 // RecordEventKey is RecordEvent for a history key (see EventKey).
 func RecordEventKey(key, kind, detail, by string) error {
+	return recordEvent(Event{Container: key, Kind: kind, Detail: detail, By: by})
+}
+
+func recordEvent(ev Event) error {
+	key, kind := ev.Container, ev.Kind
 	path, err := eventPath(key)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("record %s event for %s: %w", kind, key, err)
+	// The directory of foreign histories is made on demand; a boxtui
+	// container's is its state directory, which only a claim creates: a
+	// holder or exec recording an event after `rm` must never bring a
+	// removed name back (the open below then fails with ENOENT).
+	if strings.HasPrefix(key, "pidns:") {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("record %s event for %s: %w", kind, key, err)
+		}
 	}
-	line, err := json.Marshal(Event{Time: time.Now().UTC(), Container: key, Kind: kind, Detail: detail, By: by})
+	ev.Time = time.Now().UTC()
+	line, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
@@ -184,8 +227,18 @@ func DecodeEvents(r io.Reader) ([]Event, error) {
 }
 
 // Events returns the history of the container with the given key, oldest
-// first. A container without history has none (no error).
+// first. A container without history has none (no error). An exec whose
+// client died before recording its end shows as closed (see
+// OrphanedExecs); nothing is written for that.
 func Events(key string) ([]Event, error) {
+	evs, err := rawEvents(key)
+	if err != nil {
+		return nil, err
+	}
+	return append(evs, orphanedExecs(evs)...), nil
+}
+
+func rawEvents(key string) ([]Event, error) {
 	path, err := eventPath(key)
 	if err != nil {
 		return nil, err
@@ -199,6 +252,66 @@ func Events(key string) ([]Event, error) {
 	}
 	defer f.Close()
 	return DecodeEvents(f)
+}
+
+// EventsAsWritten is Events without the exec-closed events computed for
+// execs whose client died: the history file as it is.
+func EventsAsWritten(key string) ([]Event, error) { return rawEvents(key) }
+
+// OrphanedExecs returns, for a history (EventsAsWritten), an exec-closed
+// event for each exec that was opened and never closed and whose client
+// (the process named on its exec-opened event, by PID and start time) is
+// gone: nobody else will ever record its end. The holder records them
+// when its container exits; Events shows them without writing.
+func OrphanedExecs(evs []Event) []Event { return orphanedExecs(evs) }
+
+// orphanedExecs matches exec-opened and exec-closed events of one history
+// by the exec's host PID ("host pid N: ..."), in order, so a PID used
+// again by a later exec pairs with its own events.
+func orphanedExecs(evs []Event) []Event {
+	open := map[string]int{} // "container host-pid" -> index of its exec-opened
+	var last time.Time
+	for i, e := range evs {
+		if e.Time.After(last) {
+			last = e.Time
+		}
+		id, ok := execID(e)
+		if !ok {
+			continue
+		}
+		switch e.Kind {
+		case EventExecOpened:
+			open[id] = i
+		case EventExecClosed:
+			delete(open, id)
+		}
+	}
+	var out []Event
+	for _, i := range open {
+		e := evs[i]
+		// processStartTime counts a zombie as gone: it has exited.
+		if e.ClientPID <= 0 || processStartTime(e.ClientPID) == e.ClientStart {
+			continue // an old event naming no client, or one still running
+		}
+		pid, _, _ := strings.Cut(strings.TrimPrefix(e.Detail, "host pid "), ":")
+		out = append(out, Event{Time: last, Container: e.Container, Kind: EventExecClosed,
+			Detail: "host pid " + pid + ": " + ExecClientGone, By: e.By})
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Detail < out[b].Detail })
+	return out
+}
+
+// execID names the exec an exec-opened or exec-closed event is about.
+func execID(e Event) (string, bool) {
+	if e.Kind != EventExecOpened && e.Kind != EventExecClosed {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(e.Detail, "host pid ")
+	if !ok {
+		return "", false
+	}
+	pid, _, ok := strings.Cut(rest, ":")
+	return e.Container + " " + pid, ok
 }
 
 // AllEvents returns every container's history, oldest first.
@@ -223,6 +336,7 @@ func AllEvents() ([]Event, error) {
 		evs, _ := DecodeEvents(f)
 		f.Close()
 		all = append(all, evs...)
+		all = append(all, orphanedExecs(evs)...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
 	return all, nil

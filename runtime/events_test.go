@@ -2,9 +2,11 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestEventsRecordReadTrim(t *testing.T) {
@@ -79,4 +81,75 @@ func FuzzDecodeEvents(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A boxtui container's history lives in its state directory, which only a
+// claim makes: an event recorded after the state was removed (a holder
+// recording the exit after `rm`) fails and brings nothing back.
+func TestRecordEventNeverRecreatesARemovedState(t *testing.T) {
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	if err := CreateState(State{Name: "web", Status: StatusRunning}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveState("web"); err != nil {
+		t.Fatal(err)
+	}
+	if err := RecordEventKey("web", EventExited, "exit code 0", ""); err == nil {
+		t.Error("recording an event of a removed container succeeded")
+	}
+	if _, err := LoadState("web"); err == nil || !strings.Contains(err.Error(), ErrNoState.Error()) {
+		t.Errorf("state after a late event: %v", err)
+	}
+	if names, _ := ListStates(); len(names) != 0 {
+		t.Errorf("states after a late event: %v", names)
+	}
+	if entries, _ := os.ReadDir(RunDir()); len(entries) != 0 {
+		t.Errorf("run dir after a late event: %v", entries)
+	}
+}
+
+// Names the state directory keeps for itself are refused with the reason.
+func TestReservedNamesAreInvalid(t *testing.T) {
+	for _, name := range []string{"events", "mounts"} {
+		err := ValidateName(name)
+		if err == nil || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("ValidateName(%q) = %v, want a refusal saying it is reserved", name, err)
+		}
+		if err := CreateState(State{Name: name, Status: StatusCreating}); err == nil {
+			t.Errorf("CreateState(%q) succeeded", name)
+		}
+	}
+}
+
+// Execs are paired by their host PID in order; only an exec left open by
+// a client that is gone is closed, once, and old events naming no client
+// are left as they are.
+func TestOrphanedExecs(t *testing.T) {
+	me := os.Getpid()
+	myStart := processStartTime(me)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ev := func(sec int, kind, detail string, pid int, start uint64) Event {
+		return Event{Time: t0.Add(time.Duration(sec) * time.Second), Container: "web", Kind: kind, Detail: detail, ClientPID: pid, ClientStart: start}
+	}
+	evs := []Event{
+		ev(1, EventExecOpened, "host pid 10: sh", 1<<22+1, 1), // client gone, closed later
+		ev(2, EventExecClosed, "host pid 10: exited with status 0", 0, 0),
+		ev(3, EventExecOpened, "host pid 10: sh", 1<<22+1, 2),    // PID 10 again: client gone, never closed
+		ev(4, EventExecOpened, "host pid 11: top", me, myStart),  // client alive
+		ev(5, EventExecOpened, "host pid 12: old", 0, 0),         // an old event naming no client
+		ev(6, EventExecOpened, "host pid 13: ls", me, myStart+1), // that PID is someone else now
+		ev(7, EventMountAdded, "/a on /b", 0, 0),
+	}
+	got := orphanedExecs(evs)
+	if len(got) != 2 || got[0].Detail != "host pid 10: "+ExecClientGone || got[1].Detail != "host pid 13: "+ExecClientGone {
+		t.Fatalf("orphanedExecs = %+v", got)
+	}
+	for _, e := range got {
+		if e.Kind != EventExecClosed || !e.Time.Equal(evs[len(evs)-1].Time) || e.Container != "web" {
+			t.Errorf("synthesized close %+v", e)
+		}
+	}
+	if again := orphanedExecs(append(evs, got...)); len(again) != 0 {
+		t.Errorf("closes once written are computed again: %+v", again)
+	}
 }

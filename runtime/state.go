@@ -94,10 +94,21 @@ func ConsoleSocket(name string) string { return filepath.Join(StateDir(name), "c
 func statePath(name string) string { return filepath.Join(StateDir(name), "state.json") }
 func lockPath(name string) string  { return filepath.Join(StateDir(name), "lock") }
 
+// reservedNames are the entries of the state directory that are not
+// containers (see eventPath and runtime/mounts): a container of that name
+// would collide with them.
+var reservedNames = []string{"events", "mounts"}
+
 // ValidateName checks a container name: 1 to 64 characters of letters,
 // digits, '-', '_' and '.', starting with a letter or digit (so never "."
-// or ".."), and no '/'.
+// or ".."), no '/', and not one of the names the state directory keeps
+// for itself.
 func ValidateName(name string) error {
+	for _, r := range reservedNames {
+		if name == r {
+			return fmt.Errorf("invalid name %q: reserved for boxtui's own files in %s (pick another name)", name, RunDir())
+		}
+	}
 	if name == "" {
 		return fmt.Errorf("invalid name: empty (use letters, digits, '-', '_' or '.')")
 	}

@@ -59,7 +59,7 @@ func (snap Snapshot) Find(target string) (Container, error) {
 		return Container{}, fmt.Errorf("target %d: its namespaces cannot be read, even as root, so it is not known to be in a container (see `boxtui ls` for containers)", pid)
 	}
 	if err := ValidateName(target); err != nil {
-		return Container{}, fmt.Errorf("invalid target %q: give a boxtui container name or a host PID", target)
+		return Container{}, fmt.Errorf("invalid target %q: give a boxtui container name or a host PID (%v)", target, err)
 	}
 	for _, c := range snap.Containers {
 		if c.Name == target {

@@ -47,6 +47,9 @@ cannot be entered (the kernel refuses it to multithreaded programs).`,
 			if err != nil {
 				return err
 			}
+			if err := checkConfigFlag(flags.Config); err != nil {
+				return err
+			}
 			return execcmd.Run(flags, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

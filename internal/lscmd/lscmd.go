@@ -37,6 +37,10 @@ import (
 type Flags struct {
 	JSON bool // --json
 	All  bool // -a, --all: exited boxtui containers too
+	// Config is the root's --config PATH. ls uses no setting, but a file
+	// named must exist and parse: the cobra command checks it, so the
+	// early path leaves such a command line to it.
+	Config string
 }
 
 // ErrHelp is returned by Parse for -h and --help.
@@ -44,7 +48,7 @@ var ErrHelp = errors.New("help requested")
 
 // Parse reads the arguments after `ls`. It accepts what the cobra command
 // accepts in practice (--json, -a/--all, =true/=false values, and the
-// root's --no-color and --config, which ls ignores) and rejects everything
+// root's --no-color, which ls ignores, and --config) and rejects everything
 // else, leaving the cobra command to explain it.
 func Parse(args []string) (Flags, error) {
 	var f Flags
@@ -79,11 +83,13 @@ func Parse(args []string) (Flags, error) {
 					f.All = on
 				}
 			case "config":
+				f.Config = inline
 				if !hasInline {
 					if i+1 >= len(args) {
 						return f, errors.New("flag needs an argument: --config")
 					}
 					i++
+					f.Config = args[i]
 				}
 			default:
 				return f, fmt.Errorf("unknown flag: --%s", name)
@@ -124,8 +130,8 @@ func init() {
 		return
 	}
 	f, err := Parse(os.Args[2:])
-	if err != nil {
-		return // help or a usage error: the cobra command says it
+	if err != nil || f.Config != "" {
+		return // help, a usage error or a config file to check: the cobra command does it
 	}
 	os.Exit(runtime.ExitCode(Run(f, os.Stdout, os.Stderr), os.Stderr))
 }

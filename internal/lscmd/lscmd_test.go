@@ -17,8 +17,8 @@ func TestParse(t *testing.T) {
 		{[]string{"--json=false", "--all=true"}, Flags{All: true}},
 		{[]string{"--json=1", "--all=0"}, Flags{JSON: true}},
 		{[]string{"--no-color", "--json"}, Flags{JSON: true}},
-		{[]string{"--config", "/x.toml", "-a"}, Flags{All: true}},
-		{[]string{"--config=/x.toml"}, Flags{}},
+		{[]string{"--config", "/x.toml", "-a"}, Flags{All: true, Config: "/x.toml"}},
+		{[]string{"--config=/x.toml"}, Flags{Config: "/x.toml"}},
 		{[]string{"--json", "--"}, Flags{JSON: true}},
 	}
 	for _, c := range ok {

@@ -388,7 +388,7 @@ func (s *starter) process(c runtime.Container) *Process {
 	if what == "" {
 		what = "the container's shell"
 	}
-	_ = runtime.RecordEvent(c, runtime.EventExecOpened, fmt.Sprintf("host pid %d: %s", p.Pid, what), "boxtui exec")
+	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: %s", p.Pid, what))
 	go func(cmd *exec.Cmd) {
 		err := cmd.Wait()
 		var exit *exec.ExitError

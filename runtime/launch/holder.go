@@ -210,7 +210,9 @@ func (h *holder) run(early *stage0.Holder) int {
 	h.send(holderReport{Running: true})
 	h.report.Close()
 	h.report = nil
-	recordEvent(name, runtime.EventStarted, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), "boxtui run")
+	if err := runtime.RecordStarted(name, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), initPID, initStart); err != nil {
+		log.Printf("record %s event: %v", runtime.EventStarted, err)
+	}
 
 	status := <-waitDone
 	// Every process of the PID namespace died with its init, so the slave
@@ -233,13 +235,17 @@ func recordEvent(name, kind, detail, by string) {
 }
 
 // recordExit writes how the container ended. A death by signal that no
-// boxtui kill announced was someone else's doing, and says so.
+// boxtui kill announced was someone else's doing, and says so. Execs whose
+// client died (SIGKILL) before it recorded their end are closed first:
+// every process of the container has ended with it.
 func recordExit(name string, status ExitStatus) {
-	if status.Signal != "" {
-		evs, _ := runtime.Events(name)
-		if len(evs) == 0 || evs[len(evs)-1].Kind != runtime.EventKilled {
-			recordEvent(name, runtime.EventKilled, "SIG"+status.Signal+" to the init", "other")
-		}
+	evs, _ := runtime.EventsAsWritten(name)
+	announced := len(evs) > 0 && evs[len(evs)-1].Kind == runtime.EventKilled
+	for _, e := range runtime.OrphanedExecs(evs) {
+		recordEvent(name, e.Kind, e.Detail, "boxtui run")
+	}
+	if status.Signal != "" && !announced {
+		recordEvent(name, runtime.EventKilled, "SIG"+status.Signal+" to the init", "other")
 	}
 	recordEvent(name, runtime.EventExited, status.String(), "")
 }

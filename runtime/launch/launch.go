@@ -429,6 +429,9 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		}
 		return failed(r, err)
 	}
+	if sp.done == nil {
+		rememberHolder(c.InitPID, c.InitStart, holderDone)
+	}
 	return c, nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
+	"boxtui/runtime"
 	"boxtui/runtime/launch/stage0"
 
 	"golang.org/x/sys/unix"
@@ -135,6 +137,70 @@ func watchCaller(o *stage0.Own, consoleFD int) {
 	}()
 }
 
+// holderChildren are the holder processes this process started whose
+// launch succeeded: its children until it exits.
+var holderChildren struct {
+	sync.Mutex
+	list []holderChild
+}
+
+type holderChild struct {
+	initPID   int
+	initStart uint64
+	done      <-chan struct{} // closed once the holder is reaped
+}
+
+func rememberHolder(initPID int, initStart uint64, done <-chan struct{}) {
+	holderChildren.Lock()
+	defer holderChildren.Unlock()
+	holderChildren.list = append(holderChildren.list, holderChild{initPID, initStart, done})
+}
+
+// holderExitWait bounds how long Exit waits for the holder of a container
+// that has exited: it only records the exit and flushes its clients.
+const holderExitWait = 5 * time.Second
+
+// reapFinishedHolders waits for every holder this process started whose
+// container has exited, so that none is left for the host's PID 1 to
+// reap. The holder of a container that runs on (run -d, a detach) must
+// outlive this process by design and is not waited for.
+func reapFinishedHolders() {
+	holderChildren.Lock()
+	list := holderChildren.list
+	holderChildren.list = nil
+	holderChildren.Unlock()
+	var deadline <-chan time.Time
+	for _, hc := range list {
+		select {
+		case <-hc.done:
+			continue
+		default:
+		}
+		if !processEnded(hc.initPID, hc.initStart) {
+			continue
+		}
+		if deadline == nil {
+			deadline = time.After(holderExitWait)
+		}
+		select {
+		case <-hc.done:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// processEnded reports whether pid is no longer the process that started
+// at start, or is a zombie: it has exited, only its reaping is due.
+func processEnded(pid int, start uint64) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	ps, err := runtime.ParseStat(data)
+	return err != nil || ps.StartTime != start || ps.State == 'Z' || ps.State == 'X'
+}
+
 // Exit ends a `boxtui run` (or any command) process: a holder preforked for
 // it and never used is ended first; a client that is its own holder tells
 // the waiting process its exit code and, if its container still runs,
@@ -150,6 +216,7 @@ func Exit(code int) {
 		o = stage0.TakeOwnHolder()
 	}
 	if o == nil {
+		reapFinishedHolders()
 		os.Exit(code)
 	}
 	if h == nil {
@@ -158,14 +225,18 @@ func Exit(code int) {
 		os.Exit(code)
 	}
 	// A container that has exited is waited for (its state is gone by
-	// then); one that runs on keeps this process as its holder. Either
-	// way the waiting process need not wait for this one's exit, which
-	// takes the kernel ~3 ms to tear down here.
+	// then), and the waiting process waits for this one's exit too: it is
+	// its parent, and a process it left behind would be for the host's
+	// PID 1 to reap (one that does not reap, as in a CI container, piles
+	// them up). Only a container that runs on keeps this process as its
+	// holder, let go by the waiting process.
 	h.mu.Lock()
 	exited := h.exited
 	h.mu.Unlock()
 	if exited {
 		<-done
+		o.Exiting(code)
+		os.Exit(code)
 	}
 	o.Release(code)
 	<-done

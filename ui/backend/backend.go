@@ -105,10 +105,18 @@ func (r *Runtime) Events(key string) ([]runtime.Event, error) {
 	}
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	if e, ok := r.evCache[key]; ok && fi != nil && e.size == fi.Size() && e.mtime.Equal(fi.ModTime()) {
-		return e.events, nil
+	// The file as written is cached; an exec whose client died is shown
+	// closed from /proc each time, since that changes no file.
+	withOrphans := func(evs []runtime.Event) []runtime.Event {
+		if orphans := runtime.OrphanedExecs(evs); len(orphans) > 0 {
+			return append(evs[:len(evs):len(evs)], orphans...)
+		}
+		return evs
 	}
-	evs, err := runtime.Events(key)
+	if e, ok := r.evCache[key]; ok && fi != nil && e.size == fi.Size() && e.mtime.Equal(fi.ModTime()) {
+		return withOrphans(e.events), nil
+	}
+	evs, err := runtime.EventsAsWritten(key)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +125,7 @@ func (r *Runtime) Events(key string) ([]runtime.Event, error) {
 		// the set of containers a person has opened the history of.
 		r.evCache[key] = eventsEntry{size: fi.Size(), mtime: fi.ModTime(), events: evs}
 	}
-	return evs, nil
+	return withOrphans(evs), nil
 }
 
 // eventsPath is where runtime keeps the history of key (see

@@ -1,9 +1,11 @@
 package backend
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +18,10 @@ func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
 	r := New()
 	if evs, err := r.Events("web"); err != nil || len(evs) != 0 {
 		t.Fatalf("no history: %v %v", evs, err)
+	}
+	// A name's history lives in its state directory, which a claim makes.
+	if err := runtime.CreateState(runtime.State{Name: "web", Status: runtime.StatusRunning}); err != nil {
+		t.Fatal(err)
 	}
 	if err := runtime.RecordEventKey("web", runtime.EventStarted, "/bin/sh", "boxtui"); err != nil {
 		t.Fatal(err)
@@ -192,4 +198,36 @@ func findNode(n *runtime.PIDNamespaceNode, ino uint64) *runtime.PIDNamespaceNode
 		}
 	}
 	return nil
+}
+
+// An exec whose client is gone shows as closed although its history file
+// has not changed since the last read.
+func TestEventsShowsExecOfGoneClientClosedFromCache(t *testing.T) {
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	if err := runtime.CreateState(runtime.State{Name: "web", Status: runtime.StatusRunning}); err != nil {
+		t.Fatal(err)
+	}
+	client := exec.Command("sleep", "100")
+	if err := client.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Process.Kill(); client.Wait() })
+	start, err := runtime.ProcessStartTime(client.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf(`{"time":"2026-01-01T00:00:00Z","container":"web","kind":"exec-opened","detail":"host pid 42: sh","by":"boxtui exec","client_pid":%d,"client_start":%d}`+"\n", client.Process.Pid, start)
+	if err := os.WriteFile(filepath.Join(runtime.StateDir("web"), "events.jsonl"), []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := New()
+	if evs, _ := r.Events("web"); len(evs) != 1 {
+		t.Fatalf("open exec of a live client: %v", evs)
+	}
+	client.Process.Kill()
+	client.Wait()
+	evs, _ := r.Events("web")
+	if len(evs) != 2 || evs[1].Kind != runtime.EventExecClosed || !strings.HasSuffix(evs[1].Detail, runtime.ExecClientGone) {
+		t.Fatalf("after the client died: %v", evs)
+	}
 }

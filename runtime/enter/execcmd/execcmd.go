@@ -47,6 +47,9 @@ type Flags struct {
 	Env          []string // -e, --env KEY=VALUE, repeatable
 	Target       string   // a boxtui name or a host PID
 	Command      []string // after TARGET (and an optional --)
+	// Config is the root's --config PATH: exec reads no setting, but a
+	// file named must exist and parse, which the cobra command checks.
+	Config string
 }
 
 // ErrHelp is returned by Parse for -h and --help.
@@ -101,7 +104,7 @@ func Parse(args []string) (Flags, error) {
 				default:
 					f.NewMountProc = on
 				}
-			case "ns", "workdir", "env":
+			case "ns", "workdir", "env", "config":
 				v, err := value("--"+name, inline, hasInline)
 				if err != nil {
 					return f, err
@@ -111,6 +114,8 @@ func Parse(args []string) (Flags, error) {
 					f.NS = v
 				case "workdir":
 					f.Dir = v
+				case "config":
+					f.Config = v
 				default:
 					f.Env = append(f.Env, v)
 				}
@@ -257,8 +262,8 @@ func init() {
 		return
 	}
 	f, err := Parse(os.Args[2:])
-	if err != nil {
-		return // help or a usage error: the cobra command says it
+	if err != nil || f.Config != "" {
+		return // help, a usage error or a config file to check: the cobra command does it
 	}
 	os.Exit(runtime.ExitCode(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
 }

@@ -21,6 +21,7 @@ func TestParse(t *testing.T) {
 		{[]string{"--ns=net,uts", "--workdir", "/srv", "--tty=false", "--interactive=true", "web"},
 			Flags{NS: "net,uts", Dir: "/srv", Interactive: true, Target: "web", Command: []string{}}},
 		{[]string{"-t", "--", "web", "top"}, Flags{TTY: true, Target: "web", Command: []string{"top"}}},
+		{[]string{"--config", "/x.toml", "--config=/y.toml", "web"}, Flags{Config: "/y.toml", Target: "web", Command: []string{}}},
 	} {
 		got, err := Parse(tc.args)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {

@@ -549,12 +549,17 @@ static size_t json_str(char *buf, size_t off, size_t size, const char *s) {
 	return off + 1;
 }
 
+// self_start is this process's start time, read while /proc is still the
+// host's (before any setns or chroot): exec-opened names this process.
+static unsigned long long self_start;
+
 // event_line builds one history line as runtime.RecordEvent marshals an
 // Event, into a buffer of its own size (never cut short: the Go path
 // records any command line whole, and so must this one). NULL if out of
-// memory.
-static char *event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
-	static const char tail[] = ",\"by\":\"boxtui exec\"}\n";
+// memory. tail ends the object (the "by" field and what follows).
+static char *event_line(const char *stamp, const char *key, const char *kind, const char *detail,
+			const char *tail, size_t *len) {
+	size_t taillen = strlen(tail);
 	size_t need = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		char *buf = pass ? malloc(need) : NULL;
@@ -566,8 +571,8 @@ static char *event_line(const char *stamp, const char *key, const char *kind, co
 		off += (size_t)snprintf(pass ? buf + off : NULL, pass ? size - off : 0, ",\"kind\":\"%s\",\"detail\":", kind);
 		off = json_str(buf, off, size, detail);
 		if (pass)
-			memcpy(buf + off, tail, sizeof(tail));
-		off += sizeof(tail) - 1;
+			memcpy(buf + off, tail, taillen + 1);
+		off += taillen;
 		if (pass) {
 			*len = off;
 			return buf;
@@ -597,8 +602,16 @@ static int record(int fd, const char *key, const char *kind, const char *detail)
 	}
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	// An exec-opened names this process, which records the exec-closed:
+	// if it dies first, readers and the holder close the exec for it.
+	char tail[128];
+	if (!strcmp(kind, "exec-opened") && self_start)
+		snprintf(tail, sizeof(tail), ",\"by\":\"boxtui exec\",\"client_pid\":%d,\"client_start\":%llu}\n",
+			 (int)getpid(), self_start);
+	else
+		snprintf(tail, sizeof(tail), ",\"by\":\"boxtui exec\"}\n");
 	size_t len;
-	char *line = event_line(stamp, key, kind, detail, &len);
+	char *line = event_line(stamp, key, kind, detail, tail, &len);
 	if (!line)
 		return -1;
 	ssize_t n = write(fd, line, len);
@@ -736,6 +749,9 @@ static int run(int argc, char **argv) {
 		return decline("run dir path too long");
 	}
 	int evfd = open(evpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	char self_state;
+	if (stat_of(getpid(), &self_state, &self_start))
+		self_start = 0;
 	struct stat evst;
 	if (evfd < 0 || fstat(evfd, &evst) || !S_ISREG(evst.st_mode) ||
 	    evst.st_size + EVENTS_HEADROOM > EVENTS_TRIM_SIZE) {
@@ -1034,6 +1050,6 @@ int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen) {
 }
 
 char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
-	return event_line(stamp, key, kind, detail, len);
+	return event_line(stamp, key, kind, detail, ",\"by\":\"boxtui exec\"}\n", len);
 }
 #endif

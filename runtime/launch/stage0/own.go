@@ -83,7 +83,8 @@ func (o *Own) Exiting(code int) { o.tell(code, 'X') }
 
 // Release tells the waiting process the client's exit code and not to
 // wait for this process, which stays on as the holder of a container that
-// still runs or is about to exit after one that has. The caller's stdin,
+// still runs (once that has exited, its end is for the host's PID 1 to
+// reap: unavoidable for a process that outlives its parent). The caller's stdin,
 // stdout and stderr are let go first, so that a pipe the caller reads ends
 // with the client's part.
 func (o *Own) Release(code int) {

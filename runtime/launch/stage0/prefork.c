@@ -94,9 +94,10 @@ int boxtui_own_alive = -1;  // read end: EOF once the waiting process is gone
 
 // wait_for_own waits in the process the caller started for the one that
 // does the work, and exits as it says: "CODE\nX" means it is exiting
-// itself (wait for it, so nothing outlives this process), "CODE\nD" that
-// it stays on as the container's holder, or finishes on its own after
-// one. Nothing at all means it died.
+// itself (wait for it, so nothing outlives this process and nothing is
+// left for the host's PID 1 to reap: it says so whenever its container
+// has exited), "CODE\nD" that it stays on as the holder of a container
+// that runs on. Nothing at all means it died.
 __attribute__((noreturn)) static void wait_for_own(pid_t pid, int status) {
 	char buf[64];
 	size_t n = 0;
