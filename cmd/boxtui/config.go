@@ -37,12 +37,6 @@ func init() {
 	pf.StringVar(&configFlags.path, "config", "", "read only the config file `PATH` (default "+config.SystemPath+", then ~/.config/boxtui/config.toml)")
 	pf.BoolVar(&configFlags.noColor, "no-color", false, "no colours; spell out what colour would say (also NO_COLOR=1 or no_color = true in the config)")
 	rootCmd.AddCommand(newConfigCmd())
-	// A config file named with --config is read by every command, even
-	// one that uses none of its settings: a missing or invalid file is an
-	// error, never silently ignored.
-	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
-		return checkConfigFlag(configFlags.path)
-	}
 }
 
 // checkConfigFlag loads the file given with --config (if any) and

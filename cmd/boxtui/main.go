@@ -81,19 +81,30 @@ var sealedCommands = map[string]bool{"exec": true, "run": true, "debug": true}
 
 func init() {
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if cmd != rootCmd && !sealedCommands[cmd.Name()] {
-			return nil
+		// A config file named with --config is read by every command, even
+		// one that uses none of its settings: a missing or invalid file is
+		// an error, never silently ignored.
+		if err := checkConfigFlag(configFlags.path); err != nil {
+			return err
 		}
-		// exeseal's C constructor (and its init without cgo) already sealed
-		// `boxtui`, `boxtui exec ...` and `boxtui run ...`; this catches the
-		// forms it cannot see, such as `boxtui --config F exec ...`. It
-		// re-executes the process's own command line, so only when that is
-		// what is running (tests call execute in-process with other args).
-		if !slices.Equal(os.Args[1:], executing) {
-			return nil
-		}
-		return exeseal.EnsureSealed()
+		return sealIfEntering(cmd)
 	}
+}
+
+// sealIfEntering runs the commands that start processes inside containers
+// from a sealed copy of the binary. exeseal's C constructor (and its init
+// without cgo) already sealed `boxtui`, `boxtui exec ...` and `boxtui run
+// ...`; this catches the forms it cannot see, such as `boxtui --config F
+// exec ...`. It re-executes the process's own command line, so only when
+// that is what is running (tests call execute in-process with other args).
+func sealIfEntering(cmd *cobra.Command) error {
+	if cmd != rootCmd && !sealedCommands[cmd.Name()] {
+		return nil
+	}
+	if !slices.Equal(os.Args[1:], executing) {
+		return nil
+	}
+	return exeseal.EnsureSealed()
 }
 
 // executing is the argument list executeTo was last given.

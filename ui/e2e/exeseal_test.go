@@ -22,7 +22,7 @@ func TestUIRunsFromSealedBinary(t *testing.T) {
 			mark := fmt.Sprintf("BOXTUI_E2E_MARK=%d", time.Now().UnixNano())
 			argv := append([]string{Binary(t)}, args...)
 			s := Start(t, Options{Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir(), "BOXTUI_LOG=off", mark}}, argv...)
-			s.Wait("namespaces of", 10*time.Second)
+			s.Wait("container(s)", 10*time.Second)
 			pid := findProcessWithEnv(t, mark)
 			f, err := os.Open(fmt.Sprintf("/proc/%d/exe", pid))
 			if err != nil {
