@@ -113,6 +113,9 @@ var executing []string
 // executeTo is execute with the error line written to stderr.
 func executeTo(args []string, stderr io.Writer) int {
 	executing = args
+	// Flags keep their values from one Execute to the next, and tests run
+	// many command lines in one process: each starts from the defaults.
+	configFlags.path, configFlags.noColor = "", false
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
 	if err == nil {

@@ -10,10 +10,17 @@ import (
 	"github.com/moby/sys/mountinfo"
 )
 
+// ChurnDirPrefix starts the directory scripts/churn.sh mounts and unmounts
+// in, to keep the host busy while the tests run.
+const ChurnDirPrefix = "/tmp/boxtui-churn."
+
 // HostMounts returns the mount table of the test process's own mount
-// namespace (/proc/self/mountinfo).
+// namespace (/proc/self/mountinfo), less the mounts of scripts/churn.sh,
+// which come and go at any moment and are no test's doing.
 func HostMounts() ([]*mountinfo.Info, error) {
-	return mountinfo.GetMounts(nil)
+	return mountinfo.GetMounts(func(m *mountinfo.Info) (skip, stop bool) {
+		return strings.HasPrefix(m.Mountpoint, ChurnDirPrefix), false
+	})
 }
 
 // MountTableOf returns the mount table of process pid's mount namespace,

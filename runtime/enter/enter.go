@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -169,7 +168,7 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 
 	// No fd boxtui was started with reaches the command (a directory of
 	// the host would let it out: runc's CVE-2024-21626).
-	cloexecFrom(3)
+	runtime.CloseOnExecFrom(3)
 	s := &starter{opts: opts, env: env}
 	defer s.closeAll()
 	if err := s.openStdio(); err != nil {
@@ -329,25 +328,6 @@ func cwdInside() bool {
 	buf := make([]byte, unix.PathMax+1)
 	n, err := unix.Getcwd(buf)
 	return err == nil && n > 0 && buf[0] == '/'
-}
-
-// cloexecFrom marks every fd from `from` up close-on-exec: one
-// close_range, or where that fails each fd listed in /proc/self/fd (the
-// twin of fastexec.c's cloexec_from; os/exec dups the command's stdio
-// over 0-2 itself).
-func cloexecFrom(from int) {
-	if unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
-		return
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= from {
-			unix.CloseOnExec(fd)
-		}
-	}
 }
 
 // startCmd starts s.cmd and translates the ways the kernel says no.

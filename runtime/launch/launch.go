@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -549,29 +548,12 @@ func spawn(path string, argv, env []string, files []*os.File, sys *syscall.SysPr
 	// ForkExec passes on every fd not marked close-on-exec, and the holder
 	// lives as long as the container: none that our caller left open may
 	// reach it (prefork.c's holder closes them the same way).
-	closeOnExecFrom(3)
+	runtime.CloseOnExecFrom(3)
 	fds := make([]uintptr, len(files))
 	for i, f := range files {
 		fds[i] = f.Fd()
 	}
 	return syscall.ForkExec(path, argv, &syscall.ProcAttr{Dir: "/", Env: env, Files: fds, Sys: sys})
-}
-
-// closeOnExecFrom marks every fd from `from` up close-on-exec: one
-// close_range, or where that fails each fd listed in /proc/self/fd.
-func closeOnExecFrom(from int) {
-	if unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
-		return
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= from {
-			unix.CloseOnExec(fd)
-		}
-	}
 }
 
 // reap waits for the child pid to exit and returns how it ended.
