@@ -204,7 +204,7 @@ func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]b
 		c.Root = root
 	}
 	if data, err := readFileInto(base+"/cgroup", buf); err == nil {
-		c.Origin = OriginFromCgroup(bytes.NewReader(data))
+		c.Origin = originOf(s.proc, data, init.stat.PPid, init.stat.StartTime, buf)
 	}
 	return c, true
 }

@@ -108,9 +108,9 @@ func describeInit(pid int, hostPID uint64) (Container, bool) {
 		Status:     StatusRunning,
 		Origin:     OriginUnshare,
 	}
-	if f, err := os.Open(base + "/cgroup"); err == nil {
-		c.Origin = OriginFromCgroup(f)
-		f.Close()
+	if data, err := os.ReadFile(base + "/cgroup"); err == nil {
+		var buf []byte
+		c.Origin = originOf("/proc", data, stat.PPid, stat.StartTime, &buf)
 	}
 	if data, err := os.ReadFile(base + "/cmdline"); err == nil {
 		if args := ParseCmdline(data); len(args) > 0 {
