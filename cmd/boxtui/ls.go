@@ -22,7 +22,8 @@ func init() {
 		Use:   "ls",
 		Short: "List every running container on the host, with its namespace inodes",
 		Long: `List every process tree in a PID namespace other than boxtui's own, whoever
-made it (boxtui, unshare, docker, podman, nspawn, lxc). Namespace inodes
+made it (boxtui, docker, podman, lxc, nspawn, bwrap, kubernetes, else
+unshare). Namespace inodes
 marked with * are shared with the host (boxtui's own namespaces).`,
 		Args: cobra.NoArgs,
 		// `boxtui ls` normally runs from lscmd's package init, before the
