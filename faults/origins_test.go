@@ -24,7 +24,8 @@ import (
 // unshare container and a boxtui one, and checks the ORIGIN `boxtui ls
 // --json` gives each. Hostile: an unshare container whose init is a program
 // named bwrap (its exe, comm and cmdline all say bwrap) stays unshare, and
-// one named boxtui is not boxtui's.
+// one named boxtui is not boxtui's. runtime.FindInit (TARGET by PID) must
+// agree.
 func TestOriginsOfRealEngines(t *testing.T) {
 	c := newCLI(t)
 	rootfs := testutil.FreshRootfs(t)
@@ -86,6 +87,16 @@ func TestOriginsOfRealEngines(t *testing.T) {
 			t.Errorf("%s (init %d) is not in boxtui ls --json", w.what, w.pid)
 		case ct.Origin != w.origin:
 			t.Errorf("%s (init %d): origin %q, want %q", w.what, w.pid, ct.Origin, w.origin)
+		}
+		if w.origin == runtime.OriginBoxtui {
+			continue // FindInit by PID does not read boxtui's state
+		}
+		// TARGET resolution by PID (exec, mount...) reads the origin its
+		// own way: the same answer.
+		if ct, err := runtime.FindInit(strconv.Itoa(w.pid)); err != nil {
+			t.Errorf("FindInit(%d) for %s: %v", w.pid, w.what, err)
+		} else if ct.Origin != w.origin {
+			t.Errorf("FindInit(%d) for %s: origin %q, want %q", w.pid, w.what, ct.Origin, w.origin)
 		}
 	}
 }
