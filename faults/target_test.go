@@ -75,6 +75,22 @@ func TestHostPIDTargetIsTheProcessNamed(t *testing.T) {
 	if got := list(init); len(got) != 0 {
 		t.Errorf("mounts %s (the init) at /mnt/t: %+v, want nothing", init, got)
 	}
+	// exec, with and without --new-mount-proc (whose fresh mount namespace
+	// starts as a copy of the process's), sees the mount in the second
+	// shell only.
+	if err := os.WriteFile(filepath.Join(srcA, "who"), []byte("srcA\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{sec}, {"--new-mount-proc", sec}} {
+		if got := c.mustRun(append(append([]string{"exec"}, args...), "--", "cat", "/mnt/t/who")...); got != "srcA\n" {
+			t.Errorf("exec %q cat /mnt/t/who = %q, want the mount made in the second shell", args, got)
+		}
+	}
+	for _, args := range [][]string{{init}, {"--new-mount-proc", init}} {
+		if out, _, code := c.run(append(append([]string{"exec"}, args...), "--", "cat", "/mnt/t/who")...); code == 0 {
+			t.Errorf("exec %q cat /mnt/t/who = %q, want no such file in the init's namespace", args, out)
+		}
+	}
 	c.mustRun("mount", init, srcB, "/mnt/t")
 	if a, b := inTable(second), inTable(initPID); a != 1 || b != 1 {
 		t.Fatalf("after mount into the init: %d mounts at /mnt/t in the second shell, %d in the init's; want 1 and 1", a, b)
