@@ -1,10 +1,15 @@
 package mounts
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"boxtui/internal/testutil"
 )
@@ -128,6 +133,47 @@ func TestMountIntoHostPIDGoesToThatProcess(t *testing.T) {
 	b.checkRecords("/var/x:read-write") // the init's, from srcB
 	if err := Remove(b.c, "/var/x"); err != nil {
 		t.Fatalf("umount in the init: %v", err)
+	}
+	b.checkRecords()
+}
+
+// TestMountIntoAHostRootedProcessIsRefused: a process that joined only the
+// container's PID namespace (nsenter --pid) has the host's mount namespace
+// and root; naming it must not turn a mount "inside the container" into a
+// mount on the host's own paths.
+func TestMountIntoAHostRootedProcessIsRefused(t *testing.T) {
+	b := newBox(t, true)
+	cmd := exec.Command("nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", b.pid), "--", "sleep", "1000")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("needs util-linux nsenter: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var joined int
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		if f := strings.Fields(string(data)); err == nil && len(f) > 0 {
+			joined, _ = strconv.Atoi(f[0])
+		}
+		return joined > 0
+	}, "nsenter's child to start")
+	t.Cleanup(func() { syscall.Kill(joined, syscall.SIGKILL) })
+	c := b.find(strconv.Itoa(joined))
+	hostDir, src := t.TempDir(), t.TempDir()
+	before, err := testutil.MountsUnder(hostDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Add(c, src, hostDir, AddOptions{})
+	if err == nil {
+		// It went onto the host: take it away again.
+		syscall.Unmount(hostDir, syscall.MNT_DETACH)
+	}
+	if err == nil || !strings.Contains(err.Error(), "host's mount namespace and root") {
+		t.Errorf("mount into host-rooted process %d: %v, want a refusal", joined, err)
+	}
+	if after, _ := testutil.MountsUnder(hostDir); len(after) != len(before) {
+		t.Errorf("host mounts under %s: %v, want none", hostDir, after)
 	}
 	b.checkRecords()
 }
