@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"boxtui/runtime"
 	"boxtui/runtime/mounts"
@@ -55,7 +56,7 @@ one mounted below it (such as /): the mount would bring it along.`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.add", c.Target()+" "+args[1]+" -> "+args[2]+" "+roOrRW(ro), mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir}))
+			return logged("mount.add", actedOn(c)+" "+args[1]+" -> "+args[2]+" "+roOrRW(ro), mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir}))
 		},
 	}
 	mount.Flags().BoolVar(&ro, "ro", false, "mount read-only")
@@ -84,7 +85,7 @@ name).`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.flip", c.Target()+" "+args[1]+" "+roOrRW(toRO), mounts.Remount(c, args[1], toRO))
+			return logged("mount.flip", actedOn(c)+" "+args[1]+" "+roOrRW(toRO), mounts.Remount(c, args[1], toRO))
 		},
 	}
 	remount.Flags().BoolVar(&toRO, "ro", false, "make it read-only")
@@ -111,7 +112,7 @@ that boxtui added is removed wherever it is; the container's own /, /proc,
 			if err != nil {
 				return err
 			}
-			return logged("mount.remove", c.Target()+" "+args[1], mounts.Remove(c, args[1]))
+			return logged("mount.remove", actedOn(c)+" "+args[1], mounts.Remove(c, args[1]))
 		},
 	}
 	rootCmd.AddCommand(umount)
@@ -167,4 +168,13 @@ func writeMountTable(w io.Writer, ms []mounts.Mount) error {
 		rows = append(rows, []string{m.Target, m.Source, m.FSType, mode, managed})
 	}
 	return writeTable(w, rows)
+}
+
+// actedOn names in the action log what a mount command acted in: the
+// container, and the process a host PID named when that was not its init.
+func actedOn(c runtime.Container) string {
+	if c.Named.PID > 0 {
+		return c.Target() + " pid:" + strconv.Itoa(c.Named.PID)
+	}
+	return c.Target()
 }
