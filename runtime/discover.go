@@ -65,6 +65,39 @@ type Container struct {
 	// Procs lists the container's own processes (not those of nested
 	// containers), init first, then by inner PID.
 	Procs []Process `json:"procs,omitempty"`
+	// Named is the process a TARGET named when that is not the init: a
+	// host PID of another process of the container. exec, mount, remount,
+	// umount and mounts act in its namespaces, root and working directory,
+	// as nsenter -t PID does; the container (history, records, kill)
+	// stays the init's. Zero for a name or the init's own PID.
+	Named ProcRef `json:"-"`
+}
+
+// ProcRef names one process by host PID and start time (clock ticks after
+// boot), so a PID reused by another process is never mistaken for it.
+type ProcRef struct {
+	PID       int
+	StartTime uint64
+}
+
+// EntryProcess is the process whose namespaces, root and working directory
+// exec and mounts act in: the one the TARGET named, else the init.
+func (c Container) EntryProcess() ProcRef {
+	if c.Named.PID > 0 {
+		return c.Named
+	}
+	return ProcRef{PID: c.PID, StartTime: c.StartTime}
+}
+
+// WithNamed returns c acting in process p (nsenter -t p): p must be one of
+// c's processes. The init itself, or a zero p, leaves Named unset.
+func (c Container) WithNamed(p ProcRef) Container {
+	if p.PID <= 0 || p.PID == c.PID {
+		c.Named = ProcRef{}
+		return c
+	}
+	c.Named = p
+	return c
 }
 
 // Target names c the way the CLI takes a TARGET and the action log writes

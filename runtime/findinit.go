@@ -35,7 +35,14 @@ func findInitFast(target string) (Container, bool) {
 		if pid <= 0 {
 			return Container{}, false
 		}
-		return initOf(pid, hostPID)
+		start := processStartTime(pid)
+		c, ok := initOf(pid, hostPID)
+		if !ok || start == 0 {
+			return Container{}, false
+		}
+		// The process named, read before the walk: a PID reused since
+		// shows another start time at entry and is refused there.
+		return c.WithNamed(ProcRef{PID: pid, StartTime: start}), true
 	}
 	if ValidateName(target) != nil {
 		return Container{}, false

@@ -39,6 +39,11 @@ type MountRecord struct {
 	Source   string `json:"source"`   // host path
 	Target   string `json:"target"`   // path inside the container
 	ReadOnly bool   `json:"readonly"` // current mode
+	// MntNS is the inode of the mount namespace the mount went into when
+	// that was not the init's: a mount into a process of the container
+	// that has a mount namespace of its own (TARGET a host PID). 0 means
+	// the init's.
+	MntNS uint64 `json:"mnt_ns,omitempty"`
 }
 
 // Container states kept in State.Status.

@@ -17,6 +17,8 @@ var ErrNotRunning = errors.New("container is not running")
 // FindContainer resolves a TARGET as the CLI takes it: a boxtui container
 // name, or the host PID of any process inside a container. The returned
 // container comes from a fresh scan with every process's namespaces read.
+// A host PID other than the init's is kept in Container.Named: exec and
+// mounts act in that process's namespaces (nsenter -t PID semantics).
 func FindContainer(target string) (Container, error) {
 	snap, err := Scan(ScanOptions{ProcessNamespaces: true})
 	if err != nil {
@@ -40,7 +42,8 @@ func (snap Snapshot) Find(target string) (Container, error) {
 			}
 			for _, p := range c.Procs {
 				if p.PID == pid {
-					return c, nil
+					// nsenter -t PID: the process named, not its init.
+					return c.WithNamed(ProcRef{PID: p.PID, StartTime: p.StartTime}), nil
 				}
 			}
 		}

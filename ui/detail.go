@@ -31,6 +31,16 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 			}
 			mod, cmd := m.askKillProcess(c, c.Procs[m.procCur])
 			return mod, cmd, true
+		case key.Matches(msg, m.keys.List.Exec):
+			// The list's exec key, on a process: a shell in that
+			// process's own namespaces and root (nsenter -t PID), which
+			// the NS SET column shows when they are not the init's.
+			if !haveSel || m.procCur >= len(c.Procs) {
+				return m, nil, true
+			}
+			p := c.Procs[m.procCur]
+			cols, rows := m.newPaneSize()
+			return m, m.execCmd(c.WithNamed(runtime.ProcRef{PID: p.PID, StartTime: p.StartTime}), cols, rows), true
 		case key.Matches(msg, k.Mark):
 			m.toggleMark()
 		case key.Matches(msg, k.Unmark):

@@ -248,7 +248,11 @@ func (f *fakeBackend) OpenConsole(name string, cols, rows int) (Terminal, error)
 	return f.newTerm(cols, rows, "root@"+name+":/# "), nil
 }
 func (f *fakeBackend) Exec(c runtime.Container, cols, rows int) (Terminal, error) {
-	f.record("exec %d %dx%d", c.PID, cols, rows)
+	if c.Named.PID > 0 {
+		f.record("exec %d/%d@%d %dx%d", c.PID, c.Named.PID, c.Named.StartTime, cols, rows)
+	} else {
+		f.record("exec %d %dx%d", c.PID, cols, rows)
+	}
 	return f.newTerm(cols, rows, "exec# "), nil
 }
 func (f *fakeBackend) Kill(pid int, start uint64, sig syscall.Signal) error {

@@ -456,3 +456,25 @@ func TestProcessCursorFollowsProcessAcrossRefresh(t *testing.T) {
 		t.Fatalf("question %+v", d.m.confirm)
 	}
 }
+
+// TestExecFromProcessViewEntersThatProcess: `e` on a process in the
+// process view opens a shell in that process's own namespaces (the backend
+// gets the container with the process named), on the init it names the
+// init, and `e` in the list still enters the init.
+func TestExecFromProcessViewEntersThatProcess(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("p", "down", "down", "e") // top, in its own namespace set
+	if got := d.b.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "exec 4242/4301@160 ") {
+		t.Fatalf("calls %v, want an exec into process 4301 of container 4242", got)
+	}
+	if len(d.m.panes) != 1 || d.m.panes[0].label != "web/4301" {
+		t.Fatalf("%d panes, want one labelled web/4301", len(d.m.panes))
+	}
+	for _, keys := range [][]string{{"p", "e"}, {"e"}} { // the init, from the view and from the list
+		d := newDriver(t, 100, 30, Options{})
+		d.keys(keys...)
+		if got := d.b.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "exec 4242 ") {
+			t.Fatalf("keys %q: calls %v, want an exec into the init of container 4242", keys, got)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,9 +121,16 @@ func (m Model) execCmd(c runtime.Container, cols, rows int) tea.Cmd {
 	return func() tea.Msg {
 		t, err := b.Exec(c, cols, rows)
 		if err != nil {
+			if c.Named.PID > 0 {
+				return errMsg{fmt.Errorf("exec a shell in process %d of %s: %w", c.Named.PID, containerLabel(c), err)}
+			}
 			return errMsg{fmt.Errorf("exec a shell in %s: %w", containerLabel(c), err)}
 		}
-		return opened(t, paneExec, shortLabel(c), c.PID, cols, rows)
+		label := shortLabel(c)
+		if c.Named.PID > 0 {
+			label += "/" + strconv.Itoa(c.Named.PID)
+		}
+		return opened(t, paneExec, label, c.PID, cols, rows)
 	}
 }
 

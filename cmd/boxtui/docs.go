@@ -84,7 +84,10 @@ const cliHeader = `# boxtui command line
      cmd/boxtui's TestCLIDocsUpToDate fails when this page is stale. -->
 
 Every action of the terminal UI is also a subcommand. TARGET is a boxtui
-container name or the host PID of any process in a container. Errors are one
+container name or the host PID of any process in a container; for exec,
+mount, remount, umount and mounts a host PID other than the init's means that
+process's own namespaces, root and working directory (nsenter -t PID), a name
+or the init's PID the init's. Errors are one
 line on stderr (` + "`boxtui: ...`" + `) and exit status 1.
 
 Shell completion: ` + "`boxtui completion bash|zsh|fish`" + ` prints a script

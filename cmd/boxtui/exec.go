@@ -21,9 +21,12 @@ func init() {
 		Short: "Run a command inside a running container, with nsenter semantics",
 		Long: `Run a command inside a running container: TARGET is a boxtui container name or
 the host PID of any process inside a container (made by boxtui, unshare,
-docker, podman...). The command joins every namespace of the container's init
-that differs from boxtui's own, its root and its working directory, like
-` + "`nsenter -t PID -a -r -w`" + `, and is a member of the container's PID namespace.
+docker, podman...). A name, or the init's PID, enters the container's init;
+any other host PID enters that process itself, which may have namespaces,
+a root or a working directory of its own. The command joins every namespace
+of that process that differs from boxtui's own, its root and its working
+directory, like ` + "`nsenter -t PID -a -r -w`" + `, and is a member of the container's
+PID namespace; the exec is recorded in the container's history.
 Without a command it runs the container's /bin/bash, else /bin/sh. --ns
 limits which namespaces are joined; the root is always the container's.
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"boxtui/runtime"
 	"boxtui/runtime/mounts"
@@ -28,7 +29,11 @@ func init() {
 		Short: "Bind-mount a host directory or file into a running container",
 		Long: `Bind-mount HOSTPATH (a directory or a file) at CTRPATH inside a running
 container. TARGET is a boxtui container name or the host PID of any process in
-a container, boxtui's or not (unshare, docker, ...).
+a container, boxtui's or not (unshare, docker, ...). A name or the init's PID
+means the init's mount namespace and root; any other host PID means that
+process's own (as nsenter -t PID), which differ from the init's for a shell
+started with a mount namespace of its own. The mount is recorded as the
+container's, with the mount namespace it went into.
 
 The mount appears inside the container's own mount namespace; a container
 that shares the host's (a plain unshare --pid chroot) gets it at its root's
@@ -51,7 +56,7 @@ one mounted below it (such as /): the mount would bring it along.`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.add", c.Target()+" "+args[1]+" -> "+args[2]+" "+roOrRW(ro), mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir}))
+			return logged("mount.add", actedOn(c)+" "+args[1]+" -> "+args[2]+" "+roOrRW(ro), mounts.Add(c, args[1], args[2], mounts.AddOptions{ReadOnly: ro, Mkdir: mkdir}))
 		},
 	}
 	mount.Flags().BoolVar(&ro, "ro", false, "mount read-only")
@@ -64,7 +69,9 @@ one mounted below it (such as /): the mount would bring it along.`,
 		Short: "Flip a mount inside a running container between read-only and read-write",
 		Long: `Flip the mount at CTRPATH inside a running container between read-only and
 read-write, in place and atomically (mounts below it flip too). TARGET is a
-boxtui container name or the host PID of a process in a container.`,
+boxtui container name or the host PID of a process in a container: the mount
+is looked up in that process's mount namespace and root (the init's for a
+name).`,
 		Example: `  boxtui remount --rw web /var/gojek`,
 		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -78,7 +85,7 @@ boxtui container name or the host PID of a process in a container.`,
 			if err != nil {
 				return err
 			}
-			return logged("mount.flip", c.Target()+" "+args[1]+" "+roOrRW(toRO), mounts.Remount(c, args[1], toRO))
+			return logged("mount.flip", actedOn(c)+" "+args[1]+" "+roOrRW(toRO), mounts.Remount(c, args[1], toRO))
 		},
 	}
 	remount.Flags().BoolVar(&toRO, "ro", false, "make it read-only")
@@ -90,7 +97,9 @@ boxtui container name or the host PID of a process in a container.`,
 		Short: "Remove a mount from a running container",
 		Long: `Detach the mount at CTRPATH inside a running container (lazily, like
 umount -l: a process still using it keeps it until it lets go). TARGET is a
-boxtui container name or the host PID of a process in a container. A mount
+boxtui container name or the host PID of a process in a container: the mount
+is looked up in that process's mount namespace and root (the init's for a
+name). A mount
 that boxtui added is removed wherever it is; the container's own /, /proc,
 /sys, /dev (and the other paths mount refuses) are not.`,
 		Example: `  boxtui umount web /var/gojek`,
@@ -103,7 +112,7 @@ that boxtui added is removed wherever it is; the container's own /, /proc,
 			if err != nil {
 				return err
 			}
-			return logged("mount.remove", c.Target()+" "+args[1], mounts.Remove(c, args[1]))
+			return logged("mount.remove", actedOn(c)+" "+args[1], mounts.Remove(c, args[1]))
 		},
 	}
 	rootCmd.AddCommand(umount)
@@ -114,8 +123,9 @@ that boxtui added is removed wherever it is; the container's own /, /proc,
 		Short: "List a container's mounts as it sees them, marking those boxtui added",
 		Long: `List the mount table of a running container from its own mountinfo, with
 mount points as seen inside. MANAGED marks mounts added with boxtui mount
-(or run -v). TARGET is a boxtui container name or the host PID of a process
-in a container.`,
+(or run -v) in that mount namespace. TARGET is a boxtui container name or the
+host PID of a process in a container: the table is that process's, as it sees
+it (the init's for a name or the init's PID).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := runtime.RequireRoot("mounts"); err != nil {
@@ -158,4 +168,13 @@ func writeMountTable(w io.Writer, ms []mounts.Mount) error {
 		rows = append(rows, []string{m.Target, m.Source, m.FSType, mode, managed})
 	}
 	return writeTable(w, rows)
+}
+
+// actedOn names in the action log what a mount command acted in: the
+// container, and the process a host PID named when that was not its init.
+func actedOn(c runtime.Container) string {
+	if c.Named.PID > 0 {
+		return c.Target() + " pid:" + strconv.Itoa(c.Named.PID)
+	}
+	return c.Target()
 }

@@ -1,6 +1,7 @@
 // Package enter starts a process inside a running container with nsenter
-// semantics: it joins the namespaces of the container's init, chroots into
-// its root and changes into its working directory, then starts the command,
+// semantics: it joins the namespaces of the process entered (the one a host
+// PID names, as nsenter -t PID; for a name, the container's init), chroots
+// into its root and changes into its working directory, then starts the command,
 // which lands in the container's PID namespace. It is the engine behind
 // `boxtui exec` and the UI's second shell: Start hands back a running
 // Process, on a PTY the caller owns when asked for one.

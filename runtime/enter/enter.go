@@ -43,8 +43,9 @@ type Options struct {
 	// /bin/sh when it has no bash. A name without a slash is looked up in
 	// the PATH of Env inside the container's root.
 	Command []string
-	// Namespaces to join. Empty joins every namespace of the container's
-	// init that differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt).
+	// Namespaces to join. Empty joins every namespace of the process
+	// entered (the container's init, or the process the TARGET named) that
+	// differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt).
 	Namespaces []runtime.NSType
 	// NewMountProc reproduces the seed's recipe (`nsenter --pid=... unshare
 	// --fork --mount-proc=ROOT/proc chroot ROOT`): join only the PID
@@ -145,8 +146,9 @@ func (p *Process) Resize(rows, cols uint16) error {
 }
 
 // Start runs opts.Command inside container c (which names its init by
-// c.PID and c.StartTime, as runtime.FindContainer and FindContainer return
-// it). It returns once the command runs; its errors are one-line and say
+// c.PID and c.StartTime, as runtime.FindContainer and FindInit return it),
+// in the namespaces, root and working directory of c.EntryProcess(): the
+// process the TARGET named (c.Named), else the init. It returns once the command runs; its errors are one-line and say
 // what was wrong: the container exited (runtime.ErrNoProcess), a user or
 // time namespace (runtime.ErrUserNamespace, ErrTimeNamespace), the command
 // is missing (ErrCommandNotFound).
@@ -181,6 +183,9 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	}
 	if errors.Is(err, runtime.ErrNoProcess) {
 		// Whichever step noticed it, say it the same way.
+		if c.Named.PID > 0 {
+			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", c.Named.PID, runtime.ErrNoProcess)
+		}
 		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, runtime.ErrNoProcess)
 	}
 	if err != nil {
@@ -281,10 +286,12 @@ func (s *starter) openStdio() error {
 	return nil
 }
 
-// startJoined is the default: join the init's namespaces, root and working
-// directory on a throwaway thread and start the command from there.
+// startJoined is the default: join the namespaces, root and working
+// directory of the process entered (the one named, else the init) on a
+// throwaway thread and start the command from there.
 func (s *starter) startJoined(c runtime.Container) error {
-	entry, err := runtime.OpenEntry(c.PID, c.StartTime, runtime.EntryOptions{
+	ep := c.EntryProcess()
+	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{
 		Namespaces: s.opts.Namespaces, Root: true, Cwd: true,
 	})
 	if err != nil {

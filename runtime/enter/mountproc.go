@@ -45,25 +45,28 @@ const (
 // startNewMountProc starts the stage from a thread that joined only the
 // container's PID namespace; everything else happens in the stage.
 func (s *starter) startNewMountProc(c runtime.Container) error {
-	entry, err := runtime.OpenEntry(c.PID, c.StartTime, runtime.EntryOptions{Namespaces: []runtime.NSType{runtime.NSPID}})
+	// The process entered: the one the TARGET named, else the init. Its
+	// mount namespace and root are the ones the stage starts from.
+	ep := c.EntryProcess()
+	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{Namespaces: []runtime.NSType{runtime.NSPID}})
 	if err != nil {
 		return err
 	}
 	defer entry.Close()
-	mntFD, err := openProcFile(c, "ns/mnt", unix.O_RDONLY)
+	mntFD, err := openProcFile(ep.PID, "ns/mnt", unix.O_RDONLY)
 	if err != nil {
 		return err
 	}
 	s.close = append(s.close, mntFD)
-	rootFD, err := openProcFile(c, "root", unix.O_PATH|unix.O_DIRECTORY)
+	rootFD, err := openProcFile(ep.PID, "root", unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}
 	s.close = append(s.close, rootFD)
 	// The files above were opened after OpenEntry checked the init: make
 	// sure they still belong to it and not to a process that took its PID.
-	if st, err := runtime.ProcessStartTime(c.PID); err != nil || (c.StartTime != 0 && st != c.StartTime) {
-		return fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, runtime.ErrNoProcess)
+	if st, err := runtime.ProcessStartTime(ep.PID); err != nil || (ep.StartTime != 0 && st != ep.StartTime) {
+		return fmt.Errorf("process %d: %w (it exited while being entered)", ep.PID, runtime.ErrNoProcess)
 	}
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
@@ -99,12 +102,12 @@ func (s *starter) startNewMountProc(c runtime.Container) error {
 	return fmt.Errorf("enter container %d with a new mount namespace: %s", c.PID, text)
 }
 
-func openProcFile(c runtime.Container, name string, flags int) (*os.File, error) {
-	p := fmt.Sprintf("/proc/%d/%s", c.PID, name)
+func openProcFile(pid int, name string, flags int) (*os.File, error) {
+	p := fmt.Sprintf("/proc/%d/%s", pid, name)
 	fd, err := unix.Open(p, flags|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
-			return nil, fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, runtime.ErrNoProcess)
 		}
 		return nil, fmt.Errorf("open %s: %w", p, err)
 	}

@@ -84,6 +84,13 @@ func enter(pid int, startTime uint64, fn func(in inside) error) error {
 		return fmt.Errorf("container %d: stat its mount namespace: %w", pid, err)
 	}
 	separateNS := st.Ino != ownMountNS()
+	if !separateNS && sameAsOwnRoot(root) {
+		// A process in a container's PID namespace but in the host's
+		// mount namespace and root (one that joined only the PID
+		// namespace, as nsenter --pid does): a mount "inside" it would be
+		// a mount on the host's own paths.
+		return fmt.Errorf("process %d is in the host's mount namespace and root, not in a container's filesystem: boxtui changes no host mounts (use mount(8) on the host)", pid)
+	}
 
 	return workerDo(request{separateNS: separateNS, mnt: mnt, root: root, fn: func() error {
 		return fn(inside{pid: pid, root: root, proc: proc})
@@ -140,4 +147,14 @@ func (in inside) pathOr(fd int, fallback string) string {
 		return p
 	}
 	return fallback
+}
+
+// sameAsOwnRoot reports whether fd is the root directory of the calling
+// thread (boxtui's own: the calling goroutine is not in a container).
+func sameAsOwnRoot(fd int) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat("/", &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }

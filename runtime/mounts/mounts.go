@@ -40,17 +40,25 @@ func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
 	if abs, err := filepath.Abs(hostPath); err == nil {
 		src = abs
 	}
+	// The mount goes where the TARGET named: the process's own mount
+	// namespace and root (nsenter -t PID), else the init's. Its record
+	// is the container's, keyed by that namespace.
+	ep := c.EntryProcess()
+	ns, err := recordNS(c)
+	if err != nil {
+		return err
+	}
 	// Record where the mount landed, not the path as typed: through a
 	// symlink in the container that differs, and mountinfo shows the former.
-	landed, err := addToProcess(c.PID, c.StartTime, src, target, opts)
+	landed, err := addToProcess(ep.PID, ep.StartTime, src, target, opts)
 	if err != nil {
 		return err
 	}
 	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return pushRecord(recs, runtime.MountRecord{Source: src, Target: landed, ReadOnly: opts.ReadOnly})
+		return pushRecord(recs, runtime.MountRecord{Source: src, Target: landed, ReadOnly: opts.ReadOnly, MntNS: ns})
 	})
 	if err != nil {
-		if uerr := RemoveFromProcess(c.PID, c.StartTime, landed); uerr != nil {
+		if uerr := RemoveFromProcess(ep.PID, ep.StartTime, landed); uerr != nil {
 			return fmt.Errorf("record mount of %s at %s: %w (and removing it again failed: %v)", src, target, err, uerr)
 		}
 		return fmt.Errorf("record mount of %s at %s: %w (the mount was removed again)", src, target, err)
@@ -77,19 +85,20 @@ func modeWord(readOnly bool) string {
 // it. Any mount may be flipped except those CleanTarget protects; a mount
 // boxtui added may be flipped wherever it is.
 func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
-	target, managed, err := cleanManagedTarget(c, "remount", ctrPath)
+	target, managed, ns, err := cleanManagedTarget(c, "remount", ctrPath)
 	if err != nil {
 		return err
 	}
-	resolved, err := remountInProcess(c.PID, c.StartTime, target, readOnly, managed)
+	ep := c.EntryProcess()
+	resolved, err := remountInProcess(ep.PID, ep.StartTime, target, readOnly, managed)
 	if err != nil {
 		return err
 	}
 	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return setRecordMode(recs, resolved, readOnly)
+		return setRecordModeIn(recs, resolved, readOnly, ns)
 	})
 	if err != nil {
-		if uerr := RemountInProcess(c.PID, c.StartTime, resolved, !readOnly); uerr != nil {
+		if uerr := RemountInProcess(ep.PID, ep.StartTime, resolved, !readOnly); uerr != nil {
 			return fmt.Errorf("record remount of %s: %w (and flipping it back failed: %v)", target, err, uerr)
 		}
 		return fmt.Errorf("record remount of %s: %w (it was flipped back)", target, err)
@@ -111,11 +120,12 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 // and inode): after a record's mount was unmounted from inside, the
 // container's own mount that its path may reveal stays protected.
 func Remove(c runtime.Container, ctrPath string) error {
-	target, managed, err := cleanManagedTarget(c, "unmount", ctrPath)
+	target, managed, ns, err := cleanManagedTarget(c, "unmount", ctrPath)
 	if err != nil {
 		return err
 	}
-	resolved, rmErr := removeFromProcess(c.PID, c.StartTime, target, managed)
+	ep := c.EntryProcess()
+	resolved, rmErr := removeFromProcess(ep.PID, ep.StartTime, target, managed)
 	if rmErr != nil && !errors.Is(rmErr, ErrNotMount) && !errors.Is(rmErr, ErrTargetMissing) {
 		return rmErr
 	}
@@ -123,7 +133,7 @@ func Remove(c runtime.Container, ctrPath string) error {
 		resolved = target
 	}
 	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return popRecord(recs, resolved)
+		return popRecordIn(recs, resolved, ns)
 	})
 	if rmErr != nil {
 		return rmErr
@@ -137,25 +147,37 @@ func Remove(c runtime.Container, ctrPath string) error {
 
 // cleanManagedTarget is CleanTarget for a mount that may be boxtui's: a
 // protected path passes when a record names it (the engine then checks the
-// mount really is the recorded one). It also returns c's managed mounts.
-func cleanManagedTarget(c runtime.Container, action, ctrPath string) (string, []managedMount, error) {
+// mount really is the recorded one). It also returns c's managed mounts in
+// the mount namespace acted in, and that namespace's record key (recordNS).
+func cleanManagedTarget(c runtime.Container, action, ctrPath string) (string, []managedMount, uint64, error) {
 	target, err := cleanPath(ctrPath)
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
-	managed := managedMounts(c)
+	ns, err := recordNS(c)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	managed := managedMounts(c, ns)
 	if isProtected(target) && !hasManagedTarget(managed, target) {
-		return "", nil, protectedError(action, target)
+		return "", nil, 0, protectedError(action, target)
 	}
-	return target, managed, nil
+	return target, managed, ns, nil
 }
 
-// List returns c's mount table from its init's /proc/PID/mountinfo. The
-// kernel already writes that file from the init's point of view: mount
+// List returns c's mount table from /proc/PID/mountinfo of its init, or of
+// the process the TARGET named (c.Named): the table that process sees. The
+// kernel already writes that file from the process's point of view: mount
 // points are relative to its root, and mounts outside its root (a chroot
-// container's host mounts) are left out.
+// container's host mounts) are left out. Only the records of mounts made in
+// that process's mount namespace mark entries managed.
 func List(c runtime.Container) ([]Mount, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", c.PID))
+	ep := c.EntryProcess()
+	ns, err := recordNS(c)
+	if err != nil {
+		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", ep.PID))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
@@ -167,8 +189,11 @@ func List(c runtime.Container) ([]Mount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
 	}
-	if c.StartTime != 0 {
-		if st, err := runtime.ProcessStartTime(c.PID); err != nil || st != c.StartTime {
+	if ep.StartTime != 0 {
+		if st, err := runtime.ProcessStartTime(ep.PID); err != nil || st != ep.StartTime {
+			if ep.PID != c.PID {
+				return nil, fmt.Errorf("list mounts of process %d: %w (it exited)", ep.PID, runtime.ErrNoProcess)
+			}
 			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
 		}
 	}
@@ -176,7 +201,7 @@ func List(c runtime.Container) ([]Mount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
 	}
-	return buildList(infos, recs), nil
+	return buildList(infos, recordsIn(recs, ns)), nil
 }
 
 // buildList turns a mount table and boxtui's records into Mounts. A target

@@ -209,8 +209,14 @@ func pushRecord(recs []runtime.MountRecord, r runtime.MountRecord) []runtime.Mou
 }
 
 func popRecord(recs []runtime.MountRecord, target string) []runtime.MountRecord {
+	return popRecordIn(recs, target, 0)
+}
+
+// popRecordIn is popRecord among the records of mount namespace ns (0: the
+// init's, see runtime.MountRecord.MntNS).
+func popRecordIn(recs []runtime.MountRecord, target string, ns uint64) []runtime.MountRecord {
 	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Target == target {
+		if recs[i].Target == target && recs[i].MntNS == ns {
 			return append(recs[:i:i], recs[i+1:]...)
 		}
 	}
@@ -218,8 +224,13 @@ func popRecord(recs []runtime.MountRecord, target string) []runtime.MountRecord 
 }
 
 func setRecordMode(recs []runtime.MountRecord, target string, readOnly bool) []runtime.MountRecord {
+	return setRecordModeIn(recs, target, readOnly, 0)
+}
+
+// setRecordModeIn is setRecordMode among the records of mount namespace ns.
+func setRecordModeIn(recs []runtime.MountRecord, target string, readOnly bool, ns uint64) []runtime.MountRecord {
 	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Target == target {
+		if recs[i].Target == target && recs[i].MntNS == ns {
 			out := append([]runtime.MountRecord(nil), recs...)
 			out[i].ReadOnly = readOnly
 			return out
@@ -241,13 +252,13 @@ type managedMount struct {
 
 // managedMounts returns c's records whose source still exists on the host,
 // with its identity. A source that is gone identifies nothing.
-func managedMounts(c runtime.Container) []managedMount {
+func managedMounts(c runtime.Container, ns uint64) []managedMount {
 	recs, err := loadRecords(c)
 	if err != nil {
 		return nil
 	}
 	var out []managedMount
-	for _, r := range recs {
+	for _, r := range recordsIn(recs, ns) {
 		var st unix.Stat_t
 		// Stat follows symlinks, as the clone of the source did.
 		if err := retry(func() error { return unix.Stat(r.Source, &st) }); err != nil {
@@ -277,4 +288,40 @@ func isManaged(ms []managedMount, resolved string, st statFD) bool {
 		}
 	}
 	return false
+}
+
+// recordsIn returns the records of mounts made in mount namespace ns (0:
+// the init's). A container whose processes have mount namespaces of their
+// own keeps one list of records; each mount table is matched only against
+// its own namespace's, so a mount at the same path in another namespace is
+// never taken for boxtui's.
+func recordsIn(recs []runtime.MountRecord, ns uint64) []runtime.MountRecord {
+	var out []runtime.MountRecord
+	for _, r := range recs {
+		if r.MntNS == ns {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// recordNS is the namespace key of records for mounts made through
+// c.EntryProcess(): 0 when its mount namespace is the init's, else the
+// inode of its own.
+func recordNS(c runtime.Container) (uint64, error) {
+	ep := c.EntryProcess()
+	if ep.PID == c.PID {
+		return 0, nil
+	}
+	var mine, theirs unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/mnt", ep.PID), &mine); err != nil {
+		return 0, fmt.Errorf("process %d: %w (it exited)", ep.PID, runtime.ErrNoProcess)
+	}
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/mnt", c.PID), &theirs); err != nil {
+		return 0, fmt.Errorf("container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
+	}
+	if mine.Ino == theirs.Ino {
+		return 0, nil
+	}
+	return mine.Ino, nil
 }

@@ -266,7 +266,11 @@ func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error)
 		Cols: uint16(cols),
 		Env:  []string{"TERM=xterm-256color"},
 	})
-	if err := logged("exec", c.Target()+" shell", err); err != nil {
+	what := c.Target() + " shell"
+	if c.Named.PID > 0 {
+		what = c.Target() + " pid:" + strconv.Itoa(c.Named.PID) + " shell"
+	}
+	if err := logged("exec", what, err); err != nil {
 		return nil, err
 	}
 	t := pty.New(cols, rows)

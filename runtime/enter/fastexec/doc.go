@@ -4,7 +4,9 @@
 // nsenter's whole run; this path costs about what nsenter does.
 //
 // It serves only the plain case: a host PID or a running boxtui container's
-// name as target (its state read for the init's PID and start time), stdin
+// name as target (its state read for the init's PID and start time; a host
+// PID enters that process, and its PID namespace's init, found by its
+// parents or else among /proc, keys the history), stdin
 // not a terminal,
 // no --ns, --new-mount-proc or -t, root, and a container whose history file
 // already exists. Everything else, and any doubt, returns from the

@@ -5,8 +5,9 @@
 // first, from the C runtime's init, while the process is still single-
 // threaded. When the call is the plain, common case (a host PID or a
 // boxtui name as target, no terminal, no --ns / --new-mount-proc / -t) it does what runtime/enter
-// does in Go — join the init's namespaces that differ from ours, chroot to
-// its root, change to its working directory, run the command, wait, pass the
+// does in Go — join the namespaces that differ from ours of the process
+// named (a host PID: that process, nsenter -t PID; a name: the init), chroot
+// to its root, change to its working directory, run the command, wait, pass the
 // exit code back, record exec-opened/exec-closed in the container's history
 // — and exits without Go ever starting.
 //
@@ -619,6 +620,38 @@ static int record(int fd, const char *key, const char *kind, const char *detail)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
+// find_init finds the PID 1 of PID namespace pidns among the processes in
+// /proc (the walk up the parents ends at a process that joined from
+// outside), or returns -1. Only one process of a namespace is its PID 1.
+static int find_init(unsigned long long pidns) {
+	int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	char buf[8192];
+	long n;
+	int found = -1;
+	while (found < 0 && (n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n && found < 0;) {
+			struct dirent64_min {
+				unsigned long long ino;
+				long long off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct dirent64_min *)(buf + off);
+			off += d->reclen;
+			if (!all_digits(d->name))
+				continue;
+			int p = atoi(d->name);
+			long ppid, inner;
+			if (p > 0 && proc_ns(p, "pid") == pidns && status_of(p, &ppid, &inner) == 0 && inner == 1)
+				found = p;
+		}
+	}
+	close(dfd);
+	return found;
+}
+
 static volatile pid_t child_pid;
 
 static void forward(int sig) {
@@ -673,8 +706,19 @@ static int run(int argc, char **argv) {
 		pid = atoi(r.target);
 	}
 
+	// The process entered (nsenter -t PID): the one a host PID names,
+	// else the init. Its start time is read before the walk, so that a
+	// PID reused meanwhile is noticed at the checks below.
+	int epid = pid;
+	char state;
+	unsigned long long estart = 0;
+	if (!by_name && (pid <= 0 || stat_of(pid, &state, &estart) || state == 'Z'))
+		return decline("target vanished");
+
 	// Walk from the target up to the PID 1 of its namespace, as
-	// runtime.FindInit does; a process that joined from outside declines.
+	// runtime.FindInit does; for a process that joined from outside (the
+	// seed's second shell: nsenter --pid then unshare --fork), find the
+	// init among the processes of its PID namespace.
 	unsigned long long host_pidns = proc_ns(0, "pid");
 	unsigned long long pidns = proc_ns(pid, "pid");
 	if (pid <= 0 || !host_pidns || !pidns || pidns == host_pidns)
@@ -688,33 +732,41 @@ static int run(int argc, char **argv) {
 			found = 1;
 			break;
 		}
-		if (ppid <= 0 || proc_ns((int)ppid, "pid") != pidns)
-			return decline("init not found by parents");
+		if (ppid <= 0 || proc_ns((int)ppid, "pid") != pidns) {
+			if (by_name)
+				break;
+			pid = find_init(pidns);
+			found = pid > 0;
+			break;
+		}
 		pid = (int)ppid;
 	}
 	if (!found)
-		return decline("init not found by parents");
-	char state;
+		return decline("init not found");
 	unsigned long long start;
 	if (stat_of(pid, &state, &start) || state == 'Z')
 		return decline("init exited");
-	if (by_name && start != name_start)
-		return decline("the state's init is gone");
+	if (by_name) {
+		if (start != name_start)
+			return decline("the state's init is gone");
+		epid = pid;
+		estart = start;
+	}
 
-	// Hold the init by a pidfd, then re-check its start time: the pidfd
-	// then names this process. It does not pin the PID number: once the
-	// init is reaped, the number may go to another process, and a
+	// Hold the process entered by a pidfd, then re-check its start time:
+	// the pidfd then names this process. It does not pin the PID number:
+	// once the process is reaped, the number may go to another one, and a
 	// /proc/PID path would open that one's files. So the files below are
-	// opened by path and then the pidfd is asked whether the init is
+	// opened by path and then the pidfd is asked whether the process is
 	// still there (not yet reaped): if so, the number was its own all
 	// along, and every file opened was its.
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int pidfd = (int)syscall(SYS_pidfd_open, epid, 0);
 	if (pidfd < 0)
 		return decline("pidfd_open failed");
 	unsigned long long start2;
-	if (stat_of(pid, &state, &start2) || start2 != start || state == 'Z') {
+	if (stat_of(epid, &state, &start2) || start2 != estart || state == 'Z') {
 		close(pidfd);
-		return decline("init exited");
+		return decline("target exited");
 	}
 
 	// User and time namespaces: Go refuses them with the reason. A link
@@ -722,7 +774,7 @@ static int run(int argc, char **argv) {
 	unsigned long long theirs, ours;
 	for (int k = 0; k < 2; k++) {
 		const char *type = k ? "time" : "user";
-		int rc = ns_pair(pid, type, &theirs, &ours);
+		int rc = ns_pair(epid, type, &theirs, &ours);
 		if (rc < 0) {
 			close(pidfd);
 			return decline("a namespace link of the target is unreadable");
@@ -765,7 +817,7 @@ static int run(int argc, char **argv) {
 	for (size_t t = 0; t < NJOIN; t++)
 		nsfd[t] = -1;
 	for (size_t t = 0; t < NJOIN; t++) {
-		int rc = ns_pair(pid, join_order[t].name, &theirs, &ours);
+		int rc = ns_pair(epid, join_order[t].name, &theirs, &ours);
 		if (rc < 0) {
 			for (size_t u = 0; u < t; u++)
 				if (nsfd[u] >= 0)
@@ -777,20 +829,20 @@ static int run(int argc, char **argv) {
 		if (rc > 0 || theirs == ours)
 			continue;
 		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, join_order[t].name);
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", epid, join_order[t].name);
 		nsfd[t] = open(path, O_RDONLY | O_CLOEXEC);
 		if (nsfd[t] < 0)
 			goto declined;
 	}
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	snprintf(path, sizeof(path), "/proc/%d/root", epid);
 	int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", epid);
 	int cwdfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int devnull = r.interactive ? -1 : open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (rootfd < 0 || cwdfd < 0 || (!r.interactive && devnull < 0) ||
 	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0 ||
-	    stat_of(pid, &state, &start2) || start2 != start) {
+	    stat_of(epid, &state, &start2) || start2 != estart) {
 		if (rootfd >= 0)
 			close(rootfd);
 		if (cwdfd >= 0)
@@ -806,13 +858,13 @@ static int run(int argc, char **argv) {
 		if (nsfd[t] < 0)
 			continue;
 		if (setns(nsfd[t], join_order[t].flag))
-			fail("enter process %d: join %s namespace: %s", pid, join_order[t].name, strerror(errno));
+			fail("enter process %d: join %s namespace: %s", epid, join_order[t].name, strerror(errno));
 		close(nsfd[t]);
 	}
 	if (fchdir(rootfd) || chroot(".") || chdir("/"))
-		fail("enter process %d: chroot to its root: %s", pid, strerror(errno));
+		fail("enter process %d: chroot to its root: %s", epid, strerror(errno));
 	if (fchdir(cwdfd))
-		fail("enter process %d: change to its working directory: %s", pid, strerror(errno));
+		fail("enter process %d: change to its working directory: %s", epid, strerror(errno));
 	close(rootfd);
 	close(cwdfd);
 

@@ -86,6 +86,7 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 	initPID, childPID := container(t, runDir)
 	pid := strconv.Itoa(initPID)
 	named(t, runDir, "fx-named")
+	second := strconv.Itoa(testutil.StartSecondShell(t, initPID, testutil.Rootfs(t), "second", "/bin/sleep", "100000"))
 
 	cases := []struct {
 		name  string
@@ -112,6 +113,9 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 		{"default shell", "", []string{pid}, 0},
 		{"a non-init target enters its container", "", []string{strconv.Itoa(childPID), "--", "sh", "-c", "readlink /proc/1/exe"}, 0},
 		{"working directory of the init", "", []string{pid, "--", "sh", "-c", "pwd"}, 0},
+		{"a second shell is entered, not its init", "", []string{second, "--", "sh", "-c", "hostname; pwd; readlink /proc/self/ns/mnt /proc/self/ns/uts"}, 0},
+		{"a second shell's workdir and env", "", []string{"-w", "/etc", "-e", "A=1", second, "--", "sh", "-c", "echo $A; pwd; hostname"}, 0},
+		{"a second shell, missing command", "", []string{second, "--", "/bin/nope"}, 1},
 		{"by name", "", []string{"fx-named", "--", "sh", "-c", "hostname; exit 5"}, 5},
 		{"by name, default shell", "", []string{"fx-named"}, 0},
 		{"by name, missing command", "", []string{"fx-named", "--", "/nope"}, 1},
@@ -266,5 +270,49 @@ func TestFastPathDeclines(t *testing.T) {
 	}
 	if r := boxtui(t, fresh, "require", "", "exec", pid, "--", "/bin/true"); r.code != 0 {
 		t.Errorf("exec once the history exists: %+v, want the fast path", r)
+	}
+}
+
+// TestExecByHostPIDEntersThatProcess: a host PID as TARGET means that
+// process's own namespaces, root and working directory (nsenter -t PID),
+// not its init's. The seed's second shell has a mount and a UTS namespace
+// of its own and joined the container from outside; both paths must land
+// in it, and the init's PID must still land in the init.
+func TestExecByHostPIDEntersThatProcess(t *testing.T) {
+	testutil.RequireRoot(t, "enters namespaces")
+	runDir := t.TempDir()
+	requireFastPath(t, runDir)
+	initPID, _ := container(t, runDir)
+	second := testutil.StartSecondShell(t, initPID, testutil.Rootfs(t), "second", "/bin/sleep", "100000")
+	hostName, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := func(pid int, ns string) string {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		name string
+		pid  int
+		want string
+	}{
+		{"the second shell", second, "second\n" + link(second, "mnt") + "\n" + link(second, "uts") + "\n"},
+		{"the init", initPID, hostName + "\n" + link(initPID, "mnt") + "\n" + link(initPID, "uts") + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"exec", strconv.Itoa(tc.pid), "--", "sh", "-c", "hostname; readlink /proc/self/ns/mnt /proc/self/ns/uts"}
+			fast := boxtui(t, runDir, "require", "", args...)
+			slow := boxtui(t, runDir, "0", "", args...)
+			if fast != slow {
+				t.Fatalf("paths differ:\nC:  %+v\nGo: %+v", fast, slow)
+			}
+			if fast.code != 0 || fast.stdout != tc.want {
+				t.Fatalf("exec %d printed %q (%+v), want %q", tc.pid, fast.stdout, fast, tc.want)
+			}
+		})
 	}
 }
