@@ -296,8 +296,10 @@ func TestStopNspawnBootedSystemd(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// done is closed once nspawn has exited, waitErr then says how.
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	initPID := 0
 	t.Cleanup(func() {
 		select {
@@ -320,9 +322,8 @@ func TestStopNspawnBootedSystemd(t *testing.T) {
 	})
 	testutil.WaitFor(t, 60*time.Second, func() bool {
 		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("systemd-nspawn exited before systemd started: %v\n%s", err, out.String())
+		case <-done:
+			t.Fatalf("systemd-nspawn exited before systemd started: %v\n%s", waitErr, out.String())
 		default:
 		}
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
@@ -354,9 +355,9 @@ func TestStopNspawnBootedSystemd(t *testing.T) {
 		t.Errorf("kill took %s: systemd did not halt on SIGRTMIN+3", took)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("systemd-nspawn: %v (want exit 0 after a clean halt)\n%s", err, out.String())
+	case <-done:
+		if waitErr != nil {
+			t.Errorf("systemd-nspawn: %v (want exit 0 after a clean halt)\n%s", waitErr, out.String())
 		}
 	case <-time.After(15 * time.Second):
 		t.Errorf("systemd-nspawn still running 15 s after its systemd was stopped")
