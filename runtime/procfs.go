@@ -17,8 +17,12 @@ type Status struct {
 	// NSpid lists the PID of the process in each PID namespace it is a
 	// member of, outermost (the reader's own view) first, innermost last.
 	NSpid []int
-	// SigCgt is the mask of signals the process catches.
+	// SigCgt is the mask of signals the process catches (has a handler
+	// for); SigBlk the mask its main thread blocks. An init that blocks a
+	// signal and reads it with signalfd or sigwaitinfo (systemd does) has
+	// it in SigBlk only.
 	SigCgt uint64
+	SigBlk uint64
 }
 
 // InnerPID is the PID the process has in its own (innermost) PID namespace.
@@ -35,6 +39,23 @@ func (s Status) CatchesSignal(sig int) bool {
 		return false
 	}
 	return s.SigCgt&(1<<(uint(sig)-1)) != 0
+}
+
+// BlocksSignal reports whether the process's main thread blocks sig: the
+// kernel then queues it, for a namespace's PID 1 too, for the process to
+// read with signalfd or sigwaitinfo.
+func (s Status) BlocksSignal(sig int) bool {
+	if sig < 1 || sig > 64 {
+		return false
+	}
+	return s.SigBlk&(1<<(uint(sig)-1)) != 0
+}
+
+// HandlesSignal reports whether sig sent to the process would reach it
+// rather than be dropped, as the kernel drops a signal to a PID
+// namespace's init that neither catches nor blocks it: caught or blocked.
+func (s Status) HandlesSignal(sig int) bool {
+	return s.CatchesSignal(sig) || s.BlocksSignal(sig)
 }
 
 // ParseStatus reads the fields of /proc/PID/status that boxtui uses.
@@ -78,12 +99,16 @@ func ParseStatus(r io.Reader) (Status, error) {
 				}
 				st.NSpid = append(st.NSpid, n)
 			}
-		case "SigCgt":
+		case "SigCgt", "SigBlk":
 			n, err := strconv.ParseUint(val, 16, 64)
 			if err != nil {
-				return st, fmt.Errorf("parse status SigCgt %q: %w", val, err)
+				return st, fmt.Errorf("parse status %s %q: %w", key, val, err)
 			}
-			st.SigCgt = n
+			if key == "SigCgt" {
+				st.SigCgt = n
+			} else {
+				st.SigBlk = n
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -20,12 +20,16 @@ func init() {
 	)
 	kill := &cobra.Command{
 		Use:   "kill [-s SIGNAL] [--time SECONDS] [--pid N] TARGET",
-		Short: "Stop a container (SIGTERM, then SIGKILL), or signal one of its processes",
-		Long: `Stop a container: SIGTERM to its init, then SIGKILL after the grace time,
-which takes every process of the container with it. An init without a
-SIGTERM handler (a shell, sleep) gets SIGKILL at once: the kernel would drop
-the SIGTERM. With -s, send just that signal to the init. With --pid N, signal
-the process whose PID inside the container is N (default SIGTERM).
+		Short: "Stop a container (its stop signal, then SIGKILL), or signal one of its processes",
+		Long: `Stop a container: its stop signal to the init, then SIGKILL after the grace
+time, which takes every process of the container with it. The stop signal is
+SIGTERM, or SIGRTMIN+3 for a systemd init (systemd's own: it halts cleanly).
+The kernel drops a signal to a container's init unless the init catches it
+(a handler) or blocks it (to read it with signalfd or sigwaitinfo, as systemd
+does), so an init that does neither (a shell, sleep) gets SIGKILL at once.
+kill prints which signal it sent and why. With -s, send just that signal to
+the init. With --pid N, signal the process whose PID inside the container is
+N (default SIGTERM).
 
 TARGET is a boxtui container name or the host PID of any process in any
 container (docker, podman, unshare...). Processes are signalled through
@@ -59,13 +63,23 @@ pidfds after re-checking their start time, so a recycled PID is never hit.`,
 				}
 				return logged("signal", c.Target()+" pid "+strconv.Itoa(inner)+" "+unix.SignalName(sig), launch.SignalProcess(c, inner, sig))
 			case sig != 0:
-				return logged("signal", c.Target()+" "+unix.SignalName(sig), launch.SignalInit(c, sig))
+				name := "SIG" + runtime.SignalName(sig)
+				if err := logged("signal", c.Target()+" "+name, launch.SignalInit(c, sig)); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: sent %s (asked for)\n", c.Target(), name)
+				return nil
 			}
-			return logged("stop", c.Target(), launch.Stop(c, time.Duration(grace*float64(time.Second))))
+			res, err := launch.StopReport(c, time.Duration(grace*float64(time.Second)))
+			if err := logged("stop", c.Target(), err); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", c.Target(), res)
+			return nil
 		},
 	}
-	kill.Flags().StringVarP(&sigName, "signal", "s", "", "send just this signal (TERM, KILL, HUP, 9...)")
-	kill.Flags().Float64VarP(&grace, "time", "t", launch.DefaultGrace.Seconds(), "seconds between SIGTERM and SIGKILL")
+	kill.Flags().StringVarP(&sigName, "signal", "s", "", "send just this signal (TERM, KILL, HUP, RTMIN+3, 9...)")
+	kill.Flags().Float64VarP(&grace, "time", "t", launch.DefaultGrace.Seconds(), "seconds between the stop signal and SIGKILL")
 	kill.Flags().IntVar(&inner, "pid", 0, "signal the process with this PID inside the container")
 	rootCmd.AddCommand(kill)
 }

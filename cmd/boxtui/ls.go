@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"boxtui/internal/lscmd"
 	"boxtui/internal/termsafe"
@@ -127,7 +126,7 @@ func markedInode(ino, host uint64) string { return lscmd.MarkedInode(ino, host) 
 func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) error {
 	head := []string{"PID", "INNER", "PPID", "UID"}
 	for _, t := range tableNS {
-		head = append(head, strings.ToUpper(t.String()))
+		head = append(head, lscmd.NSHeader(t))
 	}
 	head = append(head, "COMMAND")
 	rows := [][]string{head}

@@ -151,11 +151,18 @@ var TableNS = []runtime.NSType{
 	runtime.NSPID, runtime.NSTime, runtime.NSUser, runtime.NSUTS,
 }
 
+// NSHeader is the table heading of t's inode column: its type with NS
+// after it (PIDNS, MNTNS...), so that PIDNS, the PID namespace, is never
+// taken for PID, the init's process ID beside it.
+func NSHeader(t runtime.NSType) string {
+	return strings.ToUpper(t.String()) + "NS"
+}
+
 // WriteTable prints the containers of snap as `boxtui ls` does.
 func WriteTable(w io.Writer, snap runtime.Snapshot) {
 	head := []string{"NAME", "PID", "ORIGIN", "PROCS", "STATUS"}
 	for _, t := range TableNS {
-		head = append(head, strings.ToUpper(t.String()))
+		head = append(head, NSHeader(t))
 	}
 	head = append(head, "COMMAND")
 	rows := [][]string{head}

@@ -1,8 +1,12 @@
 package lscmd
 
 import (
+	"bytes"
 	"errors"
+	"strings"
 	"testing"
+
+	"boxtui/runtime"
 )
 
 func TestParse(t *testing.T) {
@@ -39,5 +43,17 @@ func TestParse(t *testing.T) {
 		if _, err := Parse(args); !errors.Is(err, ErrHelp) {
 			t.Errorf("Parse(%q) = %v, want ErrHelp", args, err)
 		}
+	}
+}
+
+// Every column of the ls table has a heading of its own: the PID
+// namespace's column used to be headed PID too, beside the init's PID.
+func TestWriteTableHeadingsAreDistinct(t *testing.T) {
+	var b bytes.Buffer
+	WriteTable(&b, runtime.Snapshot{})
+	head := strings.Fields(strings.SplitN(b.String(), "\n", 2)[0])
+	want := "NAME PID ORIGIN PROCS STATUS CGROUPNS IPCNS MNTNS NETNS PIDNS TIMENS USERNS UTSNS COMMAND"
+	if got := strings.Join(head, " "); got != want {
+		t.Errorf("heading %q, want %q", got, want)
 	}
 }

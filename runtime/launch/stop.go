@@ -1,9 +1,11 @@
 package launch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -13,59 +15,116 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultGrace is how long Stop waits after SIGTERM before SIGKILL.
+// DefaultGrace is how long Stop waits after the stop signal before SIGKILL.
 const DefaultGrace = 5 * time.Second
 
 // killWait bounds the wait for a SIGKILLed init to be gone.
 const killWait = 5 * time.Second
 
-// Stop stops any container (boxtui's or not) by its init: SIGTERM, up to
-// grace for it to exit, then SIGKILL, which takes every process of the PID
-// namespace with it. The init is named by the host PID and start time the
-// scan saw, so a recycled PID is never signalled. A target gone before the
-// first signal is an error wrapping runtime.ErrNoProcess.
+// Stopped says how Stop stopped a container: the signal it sent first and
+// why, and what came of it. String gives it as one line for the CLI and
+// the history.
+type Stopped struct {
+	// Signal is the first signal sent: the stop signal, or SIGKILL when
+	// the init would not have received one.
+	Signal unix.Signal
+	// Why says why that signal: "systemd's stop signal", "caught",
+	// "blocked", or for SIGKILL why no stop signal was sent.
+	Why string
+	// Exited is set when the init ended within the grace time of the stop
+	// signal, After after sending it.
+	Exited bool
+	After  time.Duration
+	// Killed is set when SIGKILL followed the stop signal.
+	Killed bool
+	Grace  time.Duration
+}
+
+func (s Stopped) String() string {
+	name := "SIG" + runtime.SignalName(s.Signal)
+	switch {
+	case s.Signal == unix.SIGKILL:
+		return "sent SIGKILL: " + s.Why
+	case s.Exited:
+		return fmt.Sprintf("sent %s (%s), exited after %s", name, s.Why, seconds(s.After))
+	case s.Killed:
+		return fmt.Sprintf("sent %s (%s), still running after %s: sent SIGKILL", name, s.Why, seconds(s.Grace))
+	}
+	return fmt.Sprintf("sent %s (%s)", name, s.Why)
+}
+
+// seconds writes d as people read a stop's time: "0.04 s", "0.3 s", "5 s".
+func seconds(d time.Duration) string {
+	switch {
+	case d < 100*time.Millisecond:
+		d = d.Round(10 * time.Millisecond)
+	case d < 10*time.Second:
+		d = d.Round(100 * time.Millisecond)
+	default:
+		d = d.Round(time.Second)
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// Stop stops any container (boxtui's or not) by its init; see StopReport.
 func Stop(c runtime.Container, grace time.Duration) error {
+	_, err := StopReport(c, grace)
+	return err
+}
+
+// StopReport stops any container (boxtui's or not) by its init: its stop
+// signal, up to grace for it to exit, then SIGKILL, which takes every
+// process of the PID namespace with it. The stop signal is SIGRTMIN+3 for
+// a systemd init that handles it, else SIGTERM; an init that would not
+// receive it goes straight to SIGKILL (see StopSignal). The init is named
+// by the host PID and start time the scan saw, so a recycled PID is never
+// signalled. A target gone before the first signal is an error wrapping
+// runtime.ErrNoProcess. The history records what was sent and why.
+func StopReport(c runtime.Container, grace time.Duration) (Stopped, error) {
 	pid, start := c.PID, c.StartTime
 	if processGone(pid, start) {
-		return stopError(c, fmt.Errorf("process %d: %w", pid, runtime.ErrNoProcess))
+		return Stopped{}, stopError(c, fmt.Errorf("process %d: %w", pid, runtime.ErrNoProcess))
 	}
-	how := "SIGKILL to the init"
-	if catchesTerm(pid) {
-		how = fmt.Sprintf("SIGTERM to the init, SIGKILL after %s", grace)
-	}
-	_ = runtime.RecordEvent(c, runtime.EventKilled, how, "boxtui")
-	if catchesTerm(pid) {
-		if err := runtime.Signal(pid, start, unix.SIGTERM); err != nil {
-			return stopError(c, err)
+	sig, why := StopSignal(pid)
+	res := Stopped{Signal: sig, Why: why, Grace: grace}
+	if sig != unix.SIGKILL {
+		_ = runtime.RecordEvent(c, runtime.EventKilled, fmt.Sprintf("sent SIG%s (%s), SIGKILL after %s", runtime.SignalName(sig), why, seconds(grace)), "boxtui")
+		sent := time.Now()
+		if err := runtime.Signal(pid, start, sig); err != nil {
+			return res, stopError(c, err)
 		}
 		gone, err := runtime.WaitGone(pid, start, grace)
 		if err != nil {
-			return fmt.Errorf("stop %s: %w", describe(c), err)
+			return res, fmt.Errorf("stop %s: %w", describe(c), err)
 		}
 		if gone {
+			res.Exited, res.After = true, time.Since(sent)
 			waitHolder(c)
-			return nil
+			return res, nil
 		}
+		res.Killed = true
+		_ = runtime.RecordEvent(c, runtime.EventKilled, fmt.Sprintf("sent SIGKILL: still running %s after SIG%s", seconds(grace), runtime.SignalName(sig)), "boxtui")
+	} else {
+		_ = runtime.RecordEvent(c, runtime.EventKilled, res.String(), "boxtui")
 	}
-	// The kernel drops signals to a PID namespace's init that it has no
-	// handler for, so a SIGTERM to a shell or sleep as PID 1 would only
-	// make us wait out the grace time for nothing: go straight to SIGKILL.
 	if err := runtime.Signal(pid, start, unix.SIGKILL); err != nil {
 		if errors.Is(err, runtime.ErrNoProcess) {
+			// It exited during the grace time after all.
+			res.Killed, res.Exited, res.After = false, true, grace
 			waitHolder(c)
-			return nil // it exited during the grace time after all
+			return res, nil
 		}
-		return stopError(c, err)
+		return res, stopError(c, err)
 	}
 	gone, err := runtime.WaitGone(pid, start, killWait)
 	if err != nil {
-		return fmt.Errorf("stop %s: %w", describe(c), err)
+		return res, fmt.Errorf("stop %s: %w", describe(c), err)
 	}
 	if !gone {
-		return fmt.Errorf("stop %s: still there %s after SIGKILL (stuck in the kernel?)", describe(c), killWait)
+		return res, fmt.Errorf("stop %s: still there %s after SIGKILL (stuck in the kernel?)", describe(c), killWait)
 	}
 	waitHolder(c)
-	return nil
+	return res, nil
 }
 
 func stopError(c runtime.Container, err error) error {
@@ -82,19 +141,55 @@ func describe(c runtime.Container) string {
 	return fmt.Sprintf("container with init %d", c.PID)
 }
 
-// catchesTerm reports whether pid has a SIGTERM handler. Unknown counts as
-// yes: then we merely wait the grace time.
-func catchesTerm(pid int) bool {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+// StopSignal chooses how to stop the init pid, and says why. The kernel
+// drops a signal sent to a PID namespace's init unless the init catches it
+// (a handler: SigCgt) or blocks it (to read it with signalfd, as systemd
+// does: SigBlk; or waits for it in sigwaitinfo, which hides it from SigBlk
+// for the wait: see runtime.SigwaitMask), so only then is a stop signal
+// worth its grace time; otherwise SIGKILL at once. A systemd init gets
+// systemd's own stop signal, SIGRTMIN+3 (SIGTERM makes systemd
+// re-execute, not stop). A status that cannot be read counts as handling
+// SIGTERM: then we merely wait the grace time.
+func StopSignal(pid int) (unix.Signal, string) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return true
+		return unix.SIGTERM, "its signal handlers could not be read"
 	}
-	defer f.Close()
-	st, err := runtime.ParseStatus(f)
+	st, err := runtime.ParseStatus(bytes.NewReader(data))
 	if err != nil {
-		return true
+		return unix.SIGTERM, "its signal handlers could not be read"
 	}
-	return st.CatchesSignal(int(unix.SIGTERM))
+	// An init waiting in sigwaitinfo has the signals it waits for
+	// unblocked for the wait, not in SigBlk: add them back.
+	if mask, ok := runtime.SigwaitMask(pid); ok {
+		st.SigBlk |= mask
+	}
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return chooseStopSignal(st, exe)
+}
+
+// chooseStopSignal is StopSignal on an init's parsed status and the
+// target of its /proc/PID/exe link.
+func chooseStopSignal(st runtime.Status, exe string) (unix.Signal, string) {
+	if isSystemd(st.Name, exe) && st.HandlesSignal(int(runtime.SigSystemdStop)) {
+		return runtime.SigSystemdStop, "systemd's stop signal"
+	}
+	switch {
+	case st.CatchesSignal(int(unix.SIGTERM)):
+		return unix.SIGTERM, "caught"
+	case st.BlocksSignal(int(unix.SIGTERM)):
+		return unix.SIGTERM, "blocked"
+	}
+	return unix.SIGKILL, "SIGTERM is neither caught nor blocked"
+}
+
+// isSystemd reports whether an init is systemd: its command name (which
+// systemd sets to "systemd" even when started as /sbin/init) and the
+// file it runs are both called systemd. A container controls both, but
+// all it could gain by faking them is which stop signal it is sent.
+func isSystemd(comm, exe string) bool {
+	exe = strings.TrimSuffix(exe, " (deleted)") // upgraded under it
+	return comm == "systemd" && path.Base(exe) == "systemd"
 }
 
 // waitHolder gives a boxtui container's holder a moment to record the exit,
@@ -116,7 +211,7 @@ func SignalInit(c runtime.Container, sig unix.Signal) error {
 	if err := runtime.Signal(c.PID, c.StartTime, sig); err != nil {
 		return stopError(c, err)
 	}
-	_ = runtime.RecordEvent(c, runtime.EventKilled, "SIG"+runtime.SignalName(sig)+" to the init", "boxtui")
+	_ = runtime.RecordEvent(c, runtime.EventKilled, "sent SIG"+runtime.SignalName(sig)+" to the init (asked for)", "boxtui")
 	return nil
 }
 

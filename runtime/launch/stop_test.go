@@ -1,0 +1,80 @@
+package launch
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"boxtui/runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+func sampleStatus(t *testing.T, name string) runtime.Status {
+	t.Helper()
+	f, err := os.Open("../testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := runtime.ParseStatus(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// The stop signal is chosen from captured inits: systemd (from
+// `systemd-nspawn -b`), an init that reads SIGTERM from a signalfd, and
+// sleep.
+func TestChooseStopSignal(t *testing.T) {
+	systemd := sampleStatus(t, "status-systemd.txt")
+	notSystemd := systemd
+	notSystemd.Name = "init"
+	noRT := systemd
+	noRT.SigBlk &^= 1 << (runtime.SigSystemdStop - 1)
+	catcher := sampleStatus(t, "status-container.txt")
+	catcher.SigCgt = 1 << (unix.SIGTERM - 1)
+	for _, c := range []struct {
+		what string
+		st   runtime.Status
+		exe  string
+		sig  unix.Signal
+		why  string
+	}{
+		{"systemd", systemd, "/usr/lib/systemd/systemd", runtime.SigSystemdStop, "systemd's stop signal"},
+		{"systemd replaced by an upgrade", systemd, "/usr/lib/systemd/systemd (deleted)", runtime.SigSystemdStop, "systemd's stop signal"},
+		{"a process only called systemd", systemd, "/bin/myinit", unix.SIGTERM, "blocked"},
+		{"systemd's file under another command name", notSystemd, "/usr/lib/systemd/systemd", unix.SIGTERM, "blocked"},
+		{"systemd that does not take SIGRTMIN+3", noRT, "/usr/lib/systemd/systemd", unix.SIGTERM, "blocked"},
+		{"signalfd init", sampleStatus(t, "status-signalfd.txt"), "/stopinit", unix.SIGTERM, "blocked"},
+		{"handler", catcher, "/bin/tini", unix.SIGTERM, "caught"},
+		{"sleep", sampleStatus(t, "status-container.txt"), "/bin/sleep", unix.SIGKILL, "SIGTERM is neither caught nor blocked"},
+	} {
+		sig, why := chooseStopSignal(c.st, c.exe)
+		if sig != c.sig || why != c.why {
+			t.Errorf("%s: SIG%s (%s), want SIG%s (%s)", c.what, runtime.SignalName(sig), why, runtime.SignalName(c.sig), c.why)
+		}
+	}
+}
+
+func TestStoppedLine(t *testing.T) {
+	for _, c := range []struct {
+		s    Stopped
+		want string
+	}{
+		{Stopped{Signal: runtime.SigSystemdStop, Why: "systemd's stop signal", Exited: true, After: 123 * time.Millisecond, Grace: 5 * time.Second},
+			"sent SIGRTMIN+3 (systemd's stop signal), exited after 0.1 s"},
+		{Stopped{Signal: unix.SIGTERM, Why: "caught", Exited: true, After: 37 * time.Millisecond},
+			"sent SIGTERM (caught), exited after 0.04 s"},
+		{Stopped{Signal: unix.SIGTERM, Why: "blocked", Killed: true, Grace: 5 * time.Second},
+			"sent SIGTERM (blocked), still running after 5 s: sent SIGKILL"},
+		{Stopped{Signal: unix.SIGKILL, Why: "SIGTERM is neither caught nor blocked"},
+			"sent SIGKILL: SIGTERM is neither caught nor blocked"},
+	} {
+		if got := c.s.String(); got != c.want || strings.Contains(got, "\n") {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
