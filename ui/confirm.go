@@ -20,10 +20,11 @@ type signalChoice struct {
 	Stop bool
 }
 
-// A stop first: a shell or sleep as PID 1 ignores a bare SIGTERM from
+// A stop first (SIGTERM, or SIGRTMIN+3 for systemd; see launch.StopReport):
+// a shell or sleep as PID 1 ignores a bare SIGTERM from
 // outside, so only a stop reliably ends a container.
 var containerSignals = []signalChoice{
-	{Name: "stop (TERM, wait, KILL)", Stop: true},
+	{Name: "stop (grace, then KILL)", Stop: true},
 	{Name: "TERM", Sig: syscall.SIGTERM},
 	{Name: "KILL", Sig: syscall.SIGKILL},
 	{Name: "INT", Sig: syscall.SIGINT},
@@ -106,7 +107,7 @@ func (m Model) askKillContainer(c runtime.Container) (tea.Model, tea.Cmd) {
 		onYes: func(m *Model, s signalChoice) tea.Cmd {
 			label := containerLabel(c)
 			if s.Stop {
-				m.setStatus(fmt.Sprintf("stopping %s (TERM, then KILL after %s)…", label, grace), false)
+				m.setStatus(fmt.Sprintf("stopping %s (its stop signal, then KILL after %s)…", label, grace), false)
 				return func() tea.Msg {
 					if err := b.Stop(c, grace); err != nil {
 						return errMsg{fmt.Errorf("stop %s: %w", label, err)}
