@@ -34,7 +34,9 @@ func TestExecOnAProcessEntersIt(t *testing.T) {
 	s.Wait("Hsecond"+tag, 10*time.Second)
 	s.Type("exit")
 	s.Keys("Enter")
-	s.Keys("C-]")
+	// Quit only once the pane has closed: a q typed before that is the
+	// shell's.
+	s.Wait("exec) exited", 10*time.Second)
 	s.Keys("q")
 	s.Wait("EXIT=0", 10*time.Second)
 }

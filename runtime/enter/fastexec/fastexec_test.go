@@ -62,6 +62,13 @@ func named(t *testing.T, runDir, name string) {
 		t.Fatalf("run -d %s: %+v", name, r)
 	}
 	t.Cleanup(func() { boxtui(t, runDir, "", "", "rm", "-f", name) })
+	// The holder records "started" once the command runs, which can come
+	// after run -d returns; until then the C path declines (no history).
+	history := filepath.Join(runDir, name, "events.jsonl")
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		_, err := os.Stat(history)
+		return err == nil
+	}, name+"'s history")
 }
 
 func requireFastPath(t *testing.T, runDir string) {
