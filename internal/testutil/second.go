@@ -5,8 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -46,24 +44,9 @@ func StartSecondShell(t testing.TB, initPID int, rootfs, hostname string, args .
 		"chroot", rootfs, "/bin/sh", "-c", script)
 	out := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	// As in StartUnshare: dies with the test binary, forked from a thread
-	// that stays locked while nsenter lives.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	exited := make(chan struct{})
-	started := make(chan error, 1)
-	go func() {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			close(exited)
-			return
-		}
-		started <- nil
-		cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
+	// nsenter dies with the test binary (StartTied).
+	exited, _, err := StartTied(cmd)
+	if err != nil {
 		t.Fatalf("start %s: %v", cmd, err)
 	}
 	var shell *os.Process

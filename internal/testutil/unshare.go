@@ -6,10 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -49,28 +47,11 @@ func StartUnshare(t testing.TB, rootfs string, args ...string) int {
 	cmd := exec.Command(unshare, cmdArgs...)
 	out := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	// If the test binary dies, unshare dies, and --kill-child takes the
-	// container with it: no orphaned sleep 1000 after a crashed test. The
-	// kernel ties Pdeathsig to the forking *thread*, so the fork happens on a
-	// thread locked for as long as unshare lives: no test that later locks
-	// and discards a thread (entering a container) can take this one down.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	exited := make(chan struct{})
-	started := make(chan error, 1)
-	var waitErr error
-	go func() {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			close(exited)
-			return
-		}
-		started <- nil
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
+	// If the test binary dies, unshare dies (StartTied), and --kill-child
+	// takes the container with it: no orphaned sleep 1000 after a crashed
+	// test.
+	exited, waitErr, err := StartTied(cmd)
+	if err != nil {
 		t.Fatalf("start %s: %v", cmd, err)
 	}
 
@@ -100,7 +81,7 @@ func StartUnshare(t testing.TB, rootfs string, args ...string) int {
 	for {
 		select {
 		case <-exited:
-			t.Fatalf("%s exited before the container started: %v\n%s", cmd, waitErr, out.String())
+			t.Fatalf("%s exited before the container started: %v\n%s", cmd, waitErr(), out.String())
 		default:
 		}
 		if initPID == 0 {
