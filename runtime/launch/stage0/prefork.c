@@ -57,6 +57,12 @@ static int wants_own_holder(int argc, char **argv) {
 	const char *off = getenv("BOXTUI_OWN_HOLDER");
 	if ((off && !strcmp(off, "0")) || isatty(0))
 		return 0;
+	// An own holder always starts its init from the zygote; a test that
+	// asks for the exec'd or the Go init must get the usual holder, whose
+	// zygote honours BOXTUI_INIT_STAGE (zygote.c's wants_zygote).
+	const char *stage = getenv("BOXTUI_INIT_STAGE");
+	if (stage && (!strcmp(stage, "go") || !strcmp(stage, "exec")))
+		return 0;
 	static const char *const bare[] = {"--rm", "--net", NULL};
 	static const char *const valued[] = {"--name", "--rootfs", "--hostname", "--env", "-e", NULL};
 	for (int i = 2; i < argc && argv[i]; i++) {
