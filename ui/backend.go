@@ -46,8 +46,11 @@ type Backend interface {
 
 	// Kill sends sig to the process pid, if it still has startTime.
 	Kill(pid int, startTime uint64, sig syscall.Signal) error
-	// Stop ends a container: SIGTERM to its init, then SIGKILL after grace.
-	Stop(c runtime.Container, grace time.Duration) error
+	// Stop ends a container: its stop signal (SIGTERM, or SIGRTMIN+3 for
+	// systemd) to its init, then SIGKILL after grace. It returns what
+	// happened in the words of `boxtui kill`'s stop line ("sent SIGTERM
+	// (handled), exited after 0.1 s").
+	Stop(c runtime.Container, grace time.Duration) (string, error)
 
 	// Mounts lists c's mounts, boxtui's own marked Managed.
 	Mounts(c runtime.Container) ([]Mount, error)

@@ -109,10 +109,11 @@ func (m Model) askKillContainer(c runtime.Container) (tea.Model, tea.Cmd) {
 			if s.Stop {
 				m.setStatus(fmt.Sprintf("stopping %s (its stop signal, then KILL after %s)…", label, grace), false)
 				return func() tea.Msg {
-					if err := b.Stop(c, grace); err != nil {
+					how, err := b.Stop(c, grace)
+					if err != nil {
 						return errMsg{fmt.Errorf("stop %s: %w", label, err)}
 					}
-					return doneMsg{text: "stopped " + label, rescan: true}
+					return doneMsg{text: fmt.Sprintf("stopped %s: %s", label, how), rescan: true}
 				}
 			}
 			return func() tea.Msg {

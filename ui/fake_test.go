@@ -259,9 +259,9 @@ func (f *fakeBackend) Kill(pid int, start uint64, sig syscall.Signal) error {
 	f.record("kill %d %d %s", pid, start, sig)
 	return nil
 }
-func (f *fakeBackend) Stop(c runtime.Container, grace time.Duration) error {
+func (f *fakeBackend) Stop(c runtime.Container, grace time.Duration) (string, error) {
 	f.record("stop %d %s", c.PID, grace)
-	return nil
+	return "sent SIGTERM (handled), exited after 0.01 s", nil
 }
 func (f *fakeBackend) Mounts(c runtime.Container) ([]Mount, error) {
 	f.mu.Lock()

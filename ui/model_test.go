@@ -119,7 +119,7 @@ func TestKillContainerDefaultIsStop(t *testing.T) {
 	if got := d.b.Calls(); !slices.Equal(got, []string{"stop 4242 3s"}) {
 		t.Fatalf("calls %v", got)
 	}
-	if !strings.Contains(d.m.status, "stopped web") {
+	if !strings.Contains(d.m.status, "stopped web (PID 4242): sent SIGTERM (handled), exited after 0.01 s") {
 		t.Fatalf("status %q", d.m.status)
 	}
 }

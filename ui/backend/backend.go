@@ -330,9 +330,14 @@ func (r *Runtime) Kill(pid int, startTime uint64, sig syscall.Signal) error {
 	return logged("signal", "pid:"+strconv.Itoa(pid)+" "+runtime.SignalName(sig), runtime.Signal(pid, startTime, sig))
 }
 
-// Stop stops a container: SIGTERM, grace, SIGKILL.
-func (r *Runtime) Stop(c runtime.Container, grace time.Duration) error {
-	return logged("stop", c.Target(), launch.Stop(c, grace))
+// Stop stops a container: its stop signal, grace, SIGKILL; it returns the
+// stop line.
+func (r *Runtime) Stop(c runtime.Container, grace time.Duration) (string, error) {
+	res, err := launch.StopReport(c, grace)
+	if err != nil {
+		return "", logged("stop", c.Target(), err)
+	}
+	return res.String(), logged("stop", c.Target(), nil)
 }
 
 // Mounts lists c's mounts from its own mountinfo.
