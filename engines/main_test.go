@@ -183,3 +183,17 @@ func awaitExited(t *testing.T, c *testutil.EngineContainer) int {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// innerPID returns pid's PID in its own PID namespace.
+func innerPID(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := runtime.ParseStatus(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("/proc/%d/status: %v", pid, err)
+	}
+	return st.InnerPID()
+}

@@ -584,6 +584,47 @@ func (c *EngineContainer) Exited(t testing.TB) (exited bool, code int, state str
 	}
 }
 
+// ExecDetached runs cmd inside a docker or podman container with the
+// engine's own `exec -d`, and returns the host PID of the process of the
+// container that runs argv `runs` (the whole of it; nil: cmd) once there
+// is one. It goes with the container.
+func (c *EngineContainer) ExecDetached(t testing.TB, runs []string, cmd ...string) int {
+	t.Helper()
+	if c.Engine != "docker" && c.Engine != "podman" {
+		t.Fatalf("ExecDetached: %s has no exec of its own here", c.Engine)
+	}
+	pidns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", c.PID))
+	if err != nil {
+		t.Fatalf("%s: %v", c, err)
+	}
+	if out, err := runEngine(nil, nil, c.bin, append([]string{"exec", "-d", c.Name}, cmd...)...); err != nil {
+		t.Fatalf("%s exec -d %s: %v\n%s", c.Engine, c.Name, err, out)
+	}
+	if runs == nil {
+		runs = cmd
+	}
+	want := []byte(strings.Join(runs, "\x00") + "\x00")
+	pid := 0
+	WaitFor(t, 30*time.Second, func() bool {
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			n, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", n)); ns != pidns {
+				continue
+			}
+			if data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n)); bytes.Equal(data, want) {
+				pid = n
+				return true
+			}
+		}
+		return false
+	}, fmt.Sprintf("%s exec -d %q to run %q", c.Engine, cmd, runs))
+	return pid
+}
+
 // Output is what an engine run in the foreground printed so far.
 func (c *EngineContainer) Output() string {
 	if c.out == nil {
