@@ -199,6 +199,11 @@ func mountRoundTrip(t *testing.T, b *cli, c *testutil.EngineContainer, pid, othe
 	if leaks := hostMountLeaks(t, src); len(leaks) > 0 {
 		t.Errorf("the mount into %s shows on the host: %v", c, leaks)
 	}
+	// TODO(issue 15, MOUNTS): `ls --json` gives no "mounts" for a
+	// container boxtui did not make, although `mounts` marks this one as
+	// boxtui's (runtime.matchStates fills Mounts from boxtui's own states
+	// only; foreign records are runtime/mounts' records/PIDNS files).
+	// Assert here that the listed container has /bt-mnt once it does.
 	if m, ok := mountsEntry(t, b, p, "/bt-mnt"); !ok {
 		t.Errorf("boxtui mounts %s does not list /bt-mnt", p)
 	} else if !m.Managed {
