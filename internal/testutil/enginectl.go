@@ -160,9 +160,14 @@ while :; do
 done
 `
 
+const osRelease = `ID=boxtui-engine-test
+NAME="boxtui's engine test rootfs"
+`
+
 // EngineRootfs returns the root filesystem engine containers start from:
 // rootfs.Create's default tools plus unshare (for a process with
-// namespaces of its own inside a container), TrapTERM, and an empty
+// namespaces of its own inside a container), TrapTERM, an /etc/os-release
+// (for systemd-nspawn -b with the host's /usr bound in) and an empty
 // directory /bt-mnt to mount onto. Built once per test binary; treat it as
 // read-only (CopyEngineRootfs gives a container its own).
 func EngineRootfs(t testing.TB) string {
@@ -187,6 +192,10 @@ func EngineRootfs(t testing.TB) string {
 				return err
 			}
 			if err := os.WriteFile(filepath.Join(root, TrapTERM), []byte(trapTERMScript), 0o755); err != nil {
+				return err
+			}
+			// systemd-nspawn -b refuses a tree without one.
+			if err := os.WriteFile(filepath.Join(root, "etc/os-release"), []byte(osRelease), 0o644); err != nil {
 				return err
 			}
 			engine.rootfs = root
@@ -330,7 +339,8 @@ func writeTar(w io.Writer, root string) error {
 // EngineImage returns the tag of an image of EngineRootfs in docker or
 // podman, imported from its tarball at most once per test binary: the tag
 // carries the tarball's hash, so an image a previous run imported from
-// the same tree is reused as it is.
+// the same tree is reused as it is, and images of older trees are removed
+// when a new one is imported.
 func EngineImage(t testing.TB, engineName string) string {
 	t.Helper()
 	var bin string
@@ -362,8 +372,19 @@ func EngineImage(t testing.TB, engineName string) string {
 		if _, err := runEngine(nil, nil, bin, "image", "inspect", "--format", "{{.Id}}", tag); err == nil {
 			return nil
 		}
-		_, err := runEngine(nil, nil, bin, "import", tarball, tag)
-		return err
+		if _, err := runEngine(nil, nil, bin, "import", tarball, tag); err != nil {
+			return err
+		}
+		// Images of trees that changed since (other hashes) are of no
+		// more use: remove them, unless a container still uses one.
+		repo, _, _ := strings.Cut(tag, ":")
+		out, _ := runEngine(nil, nil, bin, "images", "--format", "{{.Repository}}:{{.Tag}}", repo)
+		for _, old := range strings.Fields(out) {
+			if old != tag && strings.HasPrefix(old, repo+":") {
+				runEngine(nil, nil, bin, "rmi", old)
+			}
+		}
+		return nil
 	}()
 	if err != nil {
 		engine.imageErrs[engineName] = fmt.Errorf("import the engines' rootfs into %s: %w", engineName, err)
