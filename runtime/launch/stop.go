@@ -53,9 +53,12 @@ func (s Stopped) String() string {
 	return fmt.Sprintf("sent %s (%s)", name, s.Why)
 }
 
-// seconds writes d as people read a stop's time: "0.04 s", "0.3 s", "5 s".
+// seconds writes d as people read a stop's time: "0.004 s", "0.04 s",
+// "0.3 s", "5 s".
 func seconds(d time.Duration) string {
 	switch {
+	case d < 10*time.Millisecond:
+		d = max(d.Round(time.Millisecond), time.Millisecond) // never "0 s"
 	case d < 100*time.Millisecond:
 		d = d.Round(10 * time.Millisecond)
 	case d < 10*time.Second:

@@ -78,3 +78,21 @@ func TestStoppedLine(t *testing.T) {
 		}
 	}
 }
+
+// A stop's time reads as people say it, and never as "0 s" for an init
+// that exited within a few milliseconds.
+func TestStopSecondsWording(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                        "0.001 s",
+		300 * time.Microsecond:   "0.001 s",
+		4200 * time.Microsecond:  "0.004 s",
+		43 * time.Millisecond:    "0.04 s",
+		340 * time.Millisecond:   "0.3 s",
+		5 * time.Second:          "5 s",
+		12400 * time.Millisecond: "12 s",
+	} {
+		if got := seconds(d); got != want {
+			t.Errorf("seconds(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
