@@ -167,7 +167,8 @@ func WriteTable(w io.Writer, snap runtime.Snapshot) {
 	head = append(head, "COMMAND")
 	rows := [][]string{head}
 	for _, c := range snap.Containers {
-		name := c.Name
+		// boxtui's name, else the engine's (docker, podman, lxc, nspawn...).
+		name := c.DisplayName()
 		if name == "" {
 			name = "-"
 		}
