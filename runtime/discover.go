@@ -113,6 +113,19 @@ func (c Container) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
+// ContainersJSON returns cs as MarshalJSON writes each, in a form that
+// encodes in one pass: a MarshalJSON call per container makes
+// encoding/json encode each separately and then reparse its output, which
+// cost `ls --json` about 25 µs per container.
+func ContainersJSON(cs []Container) any {
+	out := make([]containerJSON, len(cs))
+	for i, c := range cs {
+		out[i] = containerJSON(c)
+		out[i].Name = c.DisplayName()
+	}
+	return out
+}
+
 // UnmarshalJSON reads what MarshalJSON writes: "name" is the boxtui name of
 // a boxtui container and the engine's name of any other.
 func (c *Container) UnmarshalJSON(b []byte) error {

@@ -139,3 +139,23 @@ func TestContainerJSONName(t *testing.T) {
 		}
 	}
 }
+
+// TestContainersJSONIsMarshalJSON: ls --json's one-pass form writes what
+// each container's MarshalJSON writes, and [] for none.
+func TestContainersJSONIsMarshalJSON(t *testing.T) {
+	cs := namedSnapshot().Containers
+	a, err := json.Marshal(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(ContainersJSON(cs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Errorf("ContainersJSON:\n%s\nMarshalJSON:\n%s", b, a)
+	}
+	if b, _ := json.Marshal(ContainersJSON(nil)); string(b) != "[]" {
+		t.Errorf("ContainersJSON(nil) = %s, want []", b)
+	}
+}

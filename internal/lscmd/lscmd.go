@@ -110,11 +110,7 @@ func Run(f Flags, stdout, stderr io.Writer) error {
 	}
 	WriteWarnings(stderr, snap.Warnings)
 	if f.JSON {
-		cs := snap.Containers
-		if cs == nil {
-			cs = []runtime.Container{}
-		}
-		return WriteJSON(stdout, cs)
+		return WriteJSON(stdout, runtime.ContainersJSON(snap.Containers))
 	}
 	bw := bufio.NewWriter(stdout)
 	WriteTable(bw, snap)

@@ -16,23 +16,17 @@ import (
 // environments and labels make it larger).
 const maxDockerConfig = 8 << 20
 
-// dockerConfig is what boxtui reads of docker's containers/ID/config.v2.json.
-type dockerConfig struct {
-	ID   string `json:"ID"`
-	Name string `json:"Name"` // "/web"
-}
-
 // ParseDockerConfig reads docker's config.v2.json of a container: its ID
 // and its name, without the leading "/".
 func ParseDockerConfig(data []byte) (Identity, error) {
-	var c dockerConfig
-	if err := json.Unmarshal(data, &c); err != nil {
-		return Identity{}, err
+	v, err := topLevelStrings(data, "ID", "Name")
+	if err != nil {
+		return Identity{}, fmt.Errorf("config.v2.json: %w", err)
 	}
-	if !isID(c.ID) {
+	if !isID(v[0]) {
 		return Identity{}, fmt.Errorf("config.v2.json: no container ID")
 	}
-	return Identity{Name: strings.TrimPrefix(c.Name, "/"), ID: c.ID}, nil
+	return Identity{Name: strings.TrimPrefix(v[1], "/"), ID: v[0]}, nil
 }
 
 // dockerFromDisk reads the container's config.v2.json under docker's data

@@ -86,6 +86,7 @@ type Resolver struct {
 	DaemonTimeout time.Duration
 
 	configured bool
+	dirs       map[string]int       // engine directories opened by this Resolve
 	files      map[string]fileEntry // parsed state files by path
 	daemonDown time.Time            // docker's API failed: not asked again before this
 }
@@ -113,6 +114,7 @@ func (r *Resolver) Resolve(refs []Ref) []Identity {
 	defer r.mu.Unlock()
 	r.configure()
 	defer r.prune()
+	defer r.closeDirs()
 	var dockerMissing []int
 	for i, ref := range refs {
 		switch ref.Engine {

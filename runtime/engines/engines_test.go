@@ -2,6 +2,7 @@ package engines
 
 import (
 	"bytes"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -125,7 +126,7 @@ func FuzzRefFromCgroup(f *testing.F) {
 	})
 }
 
-func sample(t *testing.T, name string) []byte {
+func sample(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("../testdata/engines", name))
 	if err != nil {
@@ -461,4 +462,34 @@ func TestDockerAPIIsAFallbackAndTimeBoxed(t *testing.T) {
 	if d := time.Since(start); d > r.DaemonTimeout/2 {
 		t.Errorf("hung daemon asked again at once: %v", d)
 	}
+}
+
+// FuzzTopLevelStrings: on any JSON object encoding/json accepts, the
+// scanner finds the same top-level strings (map decoding: exact keys, the
+// last duplicate wins) and never one from a nested object.
+func FuzzTopLevelStrings(f *testing.F) {
+	f.Add(sample(f, "docker-config.v2.json"))
+	f.Add([]byte(`{"Name":"/a","ID":"x","Config":{"Name":"nested"},"Name":"/b"}`))
+	f.Add([]byte(`{"N\u0061me":"esc","ID":["Name","x"],"x":{"ID":"no"}, "ID" : "y\"z" }`))
+	f.Add([]byte(`{"name":"lower","Name":1}`))
+	f.Add([]byte(`{"Name":"first","Name":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := topLevelStrings(data, "ID", "Name")
+		var m map[string]json.RawMessage
+		if json.Unmarshal(data, &m) != nil {
+			return // not a JSON object: only no panic matters
+		}
+		if err != nil {
+			t.Fatalf("valid object %q: %v", data, err)
+		}
+		for i, k := range []string{"ID", "Name"} {
+			var want string
+			if raw, ok := m[k]; ok {
+				json.Unmarshal(raw, &want) // not a string: stays ""
+			}
+			if got[i] != want {
+				t.Fatalf("%q: %s = %q, want %q", data, k, got[i], want)
+			}
+		}
+	})
 }

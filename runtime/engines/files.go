@@ -45,12 +45,36 @@ type fileEntry struct {
 // most limit bytes is read; opening does not block (O_NONBLOCK), should it
 // be a FIFO.
 func (r *Resolver) stateFile(root, rel string, limit int64, parse func([]byte) (any, error)) (any, error) {
-	dirfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dirfd, err := r.dir(root)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(dirfd)
 	return r.stateFileAt(dirfd, root, rel, limit, parse)
+}
+
+// dir returns an O_PATH descriptor of an engine's directory, opened once
+// per Resolve (closeDirs closes them): naming 50 docker containers opens
+// docker's directory once, not 50 times.
+func (r *Resolver) dir(root string) (int, error) {
+	if fd, ok := r.dirs[root]; ok {
+		return fd, nil
+	}
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if r.dirs == nil {
+		r.dirs = map[string]int{}
+	}
+	r.dirs[root] = fd
+	return fd, nil
+}
+
+func (r *Resolver) closeDirs() {
+	for root, fd := range r.dirs {
+		unix.Close(fd)
+		delete(r.dirs, root)
+	}
 }
 
 func (r *Resolver) stateFileAt(dirfd int, root, rel string, limit int64, parse func([]byte) (any, error)) (any, error) {
@@ -79,7 +103,7 @@ func (r *Resolver) stateFileAt(dirfd int, root, rel string, limit int64, parse f
 		r.files[path] = e
 		return e.value, nil
 	}
-	data, err := readAll(fd, limit)
+	data, err := readAllSized(fd, st.Size, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +133,14 @@ func (r *Resolver) prune() {
 
 // readAll reads fd to its end, at most limit bytes.
 func readAll(fd int, limit int64) ([]byte, error) {
-	buf := make([]byte, 0, 4096)
+	return readAllSized(fd, 4095, limit)
+}
+
+// readAllSized is readAll for a file of about size bytes: a buffer of
+// size+1 bytes that one read does not fill holds the whole file, with no
+// second read to see the end.
+func readAllSized(fd int, size, limit int64) ([]byte, error) {
+	buf := make([]byte, 0, size+1)
 	for {
 		if int64(len(buf)) > limit {
 			return nil, errTooBig
@@ -128,6 +159,11 @@ func readAll(fd int, limit int64) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
+		if len(buf) < cap(buf) && int64(len(buf)) <= size {
+			// A regular file reads whole unless it ends: this is all of
+			// it (as it was when fstat measured it).
+			return buf, nil
+		}
 	}
 }
 
