@@ -493,3 +493,42 @@ func FuzzTopLevelStrings(f *testing.F) {
 		}
 	})
 }
+
+// TestNspawnMachineFromMountinfo: an unregistered nspawn container's
+// machine name is the host's propagate/NAME directory mounted on its
+// /run/host/incoming: read from a captured pair of mount tables (nspawn
+// 252, /run on the root filesystem) and from made-up ones for a /run
+// tmpfs and for containers that try to pass their own directory off as
+// another machine's.
+func TestNspawnMachineFromMountinfo(t *testing.T) {
+	const prop = "/run/systemd/nspawn/propagate"
+	if got := NspawnMachineFromMountinfo(sample(t, "nspawn-init-mountinfo.txt"), sample(t, "host-mountinfo.txt"), prop); got != "bt-names-nprobe" {
+		t.Errorf("captured: %q, want bt-names-nprobe", got)
+	}
+	host := []byte("26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n" +
+		"30 26 0:25 / /run rw,nosuid - tmpfs tmpfs rw\n")
+	line := func(dev, root string) []byte {
+		return []byte("1 0 254:0 /var/lib/machines/c / rw - ext4 /dev/vda rw\n" +
+			"260 258 " + dev + " " + root + " /run/host/incoming ro,relatime master:33 - tmpfs tmpfs rw\n")
+	}
+	for _, c := range []struct {
+		what, dev, root, want string
+	}{
+		{"on a /run tmpfs", "0:25", "/systemd/nspawn/propagate/web", "web"},
+		{"escaped", "0:25", `/systemd/nspawn/propagate/my\040box`, "my box"},
+		{"another filesystem", "0:99", "/systemd/nspawn/propagate/web", ""},
+		{"its own directory on the root filesystem", "254:0", "/var/lib/machines/c/run/systemd/nspawn/propagate/web", ""},
+		{"the propagate directory itself", "0:25", "/systemd/nspawn/propagate", ""},
+		{"below a machine's directory", "0:25", "/systemd/nspawn/propagate/web/x", ""},
+		{"dot-dot", "0:25", "/systemd/nspawn/propagate/..", ""},
+	} {
+		if got := NspawnMachineFromMountinfo(line(c.dev, c.root), host, prop); got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, got, c.want)
+		}
+	}
+	// Mounted elsewhere in the container: not nspawn's mount.
+	other := []byte("260 258 0:25 /systemd/nspawn/propagate/web /mnt ro - tmpfs tmpfs rw\n")
+	if got := NspawnMachineFromMountinfo(other, host, prop); got != "" {
+		t.Errorf("mounted on /mnt: %q", got)
+	}
+}

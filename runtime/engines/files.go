@@ -133,14 +133,15 @@ func (r *Resolver) prune() {
 
 // readAll reads fd to its end, at most limit bytes.
 func readAll(fd int, limit int64) ([]byte, error) {
-	return readAllSized(fd, 4095, limit)
+	return readAllSized(fd, -1, limit)
 }
 
-// readAllSized is readAll for a file of about size bytes: a buffer of
-// size+1 bytes that one read does not fill holds the whole file, with no
-// second read to see the end.
+// readAllSized is readAll for a regular file of about size bytes (as
+// fstat says): a buffer of size+1 bytes that one read does not fill holds
+// the whole file, with no second read to see the end. A size below 0 reads
+// to the end of file whatever each read returns (procfs files).
 func readAllSized(fd int, size, limit int64) ([]byte, error) {
-	buf := make([]byte, 0, size+1)
+	buf := make([]byte, 0, max(size+1, 4096))
 	for {
 		if int64(len(buf)) > limit {
 			return nil, errTooBig
@@ -159,7 +160,7 @@ func readAllSized(fd int, size, limit int64) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
-		if len(buf) < cap(buf) && int64(len(buf)) <= size {
+		if size >= 0 && len(buf) < cap(buf) && int64(len(buf)) <= size {
 			// A regular file reads whole unless it ends: this is all of
 			// it (as it was when fstat measured it).
 			return buf, nil

@@ -102,6 +102,12 @@ func TestDockerContainerByName(t *testing.T) {
 	ec := testutil.StartDocker(t, uniq("docker"))
 	checkNamed(t, ec, runtime.OriginDocker, ec.ID[:12])
 
+	// attach: a docker container has no boxtui console; say what to do.
+	_, errOut, code := testutil.RunBinary(t, "", "attach", "docker:"+ec.Name)
+	if code == 0 || !strings.Contains(errOut, "a docker container has no boxtui console; `boxtui exec docker:"+ec.Name+"`") {
+		t.Errorf("attach docker:NAME: exit %d, %q", code, errOut)
+	}
+
 	// A rename shows at the next ls.
 	if out, err := command("docker", "rename", ec.Name, ec.Name+"-renamed"); err != nil {
 		t.Fatalf("docker rename: %v: %s", err, out)

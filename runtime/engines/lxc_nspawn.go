@@ -3,7 +3,6 @@ package engines
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"strconv"
 	"strings"
 
@@ -121,40 +120,123 @@ func (r *Resolver) nspawn(name string, pid int) Identity {
 	return Identity{Name: r.nspawnByPropagate(pid)}
 }
 
-// nspawnByPropagate finds the Machine name of an unregistered nspawn
-// container: the entry of /run/systemd/nspawn/propagate whose directory is
-// the one mounted at /run/host/incoming in the container (same device and
-// inode). The container cannot make its own directory pass for another
-// machine's: it can only hide the mount, and then has no name.
+// nspawnByPropagate finds the machine name of an unregistered nspawn
+// container: nspawn makes /run/systemd/nspawn/propagate/NAME on the host
+// and bind-mounts it on the container's /run/host/incoming. The init's
+// mountinfo, which the kernel writes, says which directory of which
+// filesystem is mounted there; the host's own mountinfo says where the
+// propagate directory is on its filesystem. Nothing in the container is
+// looked up (a lookup could reach a FUSE mount the container serves, and
+// hang), and the container cannot pass its own directory off as another
+// machine's: it would need the same path on the host's filesystem. It can
+// only hide the mount, and then has no name.
 func (r *Resolver) nspawnByPropagate(pid int) string {
-	ents, err := os.ReadDir(r.PropagateDir)
-	if err != nil || len(ents) == 0 {
+	host := readProc(r.Proc + "/self/mountinfo")
+	init := readProc(r.Proc + "/" + strconv.Itoa(pid) + "/mountinfo")
+	if host == nil || init == nil {
 		return ""
 	}
-	root, err := unix.Open(r.Proc+"/"+strconv.Itoa(pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	name := NspawnMachineFromMountinfo(init, host, r.PropagateDir)
+	if name == "" {
 		return ""
 	}
-	defer unix.Close(root)
-	fd, err := openat2.Open(root, "run/host/incoming", &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if err != nil {
+	// The machine's directory must still be there (nspawn removes it when
+	// the container ends).
+	if st, ok := statBeneath(r.PropagateDir, name); !ok || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return ""
+	}
+	return name
+}
+
+// maxMountinfo bounds a mountinfo read (a container may make many mounts).
+const maxMountinfo = 16 << 20
+
+// readProc reads a procfs file whole, nil when it cannot.
+func readProc(path string) []byte {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
 	}
 	defer unix.Close(fd)
-	var in unix.Stat_t
-	if unix.Fstat(fd, &in) != nil {
-		return ""
+	data, err := readAll(fd, maxMountinfo)
+	if err != nil {
+		return nil
 	}
-	for _, e := range ents {
-		if !e.IsDir() {
+	return data
+}
+
+// mountEntry is what boxtui reads of a mountinfo line.
+type mountEntry struct {
+	dev   string // major:minor
+	root  string // the mounted directory, on its filesystem
+	point string // where it is mounted, relative to the reader's root
+}
+
+// parseMountinfo reads the fields of proc_pid_mountinfo(5) that name what
+// is mounted where, undoing the kernel's octal escapes (\040 for a space).
+func parseMountinfo(data []byte) []mountEntry {
+	var out []mountEntry
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, " ", 6)
+		if len(f) < 6 {
 			continue
 		}
-		st, ok := statBeneath(r.PropagateDir, e.Name())
-		if ok && st.Dev == in.Dev && st.Ino == in.Ino {
-			return e.Name()
+		out = append(out, mountEntry{dev: f[2], root: unescapeOctal(f[3]), point: unescapeOctal(f[4])})
+	}
+	return out
+}
+
+// unescapeOctal undoes the \ooo escapes of mountinfo's path fields.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// NspawnMachineFromMountinfo returns the machine name an nspawn container
+// whose init has the mount table initMI gets from the host (whose mount
+// table is hostMI, propagate its /run/systemd/nspawn/propagate): the NAME
+// of the host's propagate/NAME mounted on the container's
+// /run/host/incoming; "" when none is.
+func NspawnMachineFromMountinfo(initMI, hostMI []byte, propagate string) string {
+	// The host mount propagate is on: the last (topmost) one with the
+	// longest mount point that contains it.
+	var on mountEntry
+	best := -1
+	for _, m := range parseMountinfo(hostMI) {
+		if m.point != "/" && propagate != m.point && !strings.HasPrefix(propagate, m.point+"/") {
+			continue
+		}
+		if len(m.point) >= best {
+			on, best = m, len(m.point)
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(propagate, on.point), "/")
+	base := strings.TrimSuffix(on.root, "/") + "/" + rel + "/"
+	if rel == "" {
+		base = strings.TrimSuffix(on.root, "/") + "/"
+	}
+	for _, m := range parseMountinfo(initMI) {
+		if m.point != "/run/host/incoming" || m.dev != on.dev {
+			continue
+		}
+		if name, ok := strings.CutPrefix(m.root, base); ok && safeComponent(name) {
+			return name
 		}
 	}
 	return ""
