@@ -2,6 +2,9 @@ package runtime
 
 import "boxtui/runtime/engines"
 
+// engineResolver names engines' containers; tests point it at fake state.
+var engineResolver = engines.Default
+
 // nameEngineContainers asks each running container's engine for its name
 // and ID (runtime/engines: its state on disk, docker's API only when that
 // cannot be read, time-boxed). boxtui's own containers keep their names.
@@ -22,7 +25,7 @@ func nameEngineContainers(snap *Snapshot) {
 	if len(refs) == 0 {
 		return
 	}
-	ids := engines.Default.Resolve(refs)
+	ids := engineResolver.Resolve(refs)
 	byPID := make(map[int]int, len(snap.Containers))
 	for i, c := range snap.Containers {
 		byPID[c.PID] = i
