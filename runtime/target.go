@@ -65,6 +65,9 @@ func (snap Snapshot) Find(target string) (Container, error) {
 			return c, err
 		}
 	}
+	if o, _, ok := strings.Cut(target, ":"); ok {
+		return Container{}, fmt.Errorf("invalid target %q: no container has that name, and %q is not an origin (boxtui, docker, podman, lxc, nspawn, bwrap, kubernetes, unshare, or pid)", target, o)
+	}
 	if err := ValidateName(target); err != nil {
 		return Container{}, fmt.Errorf("invalid target %q: no container has that name; give a container's name, ORIGIN:NAME, an ID prefix or a host PID (%v)", target, err)
 	}

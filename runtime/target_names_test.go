@@ -69,7 +69,7 @@ func TestFindByEngineNameOriginAndIDPrefix(t *testing.T) {
 		{"pid:x", []string{`pid: takes a host PID`}},
 		{"nosuch", []string{`no container named "nosuch"`}},
 		{"no/such", []string{`invalid target "no/such"`}},
-		{"bogus:web", []string{`invalid target "bogus:web"`}},
+		{"bogus:web", []string{`invalid target "bogus:web"`, `"bogus" is not an origin`}},
 	} {
 		_, err := snap.Find(c.target)
 		if err == nil {
