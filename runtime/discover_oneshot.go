@@ -204,7 +204,8 @@ func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]b
 		c.Root = root
 	}
 	if data, err := readFileInto(base+"/cgroup", buf); err == nil {
-		c.Origin = originOf(s.proc, data, init.stat.PPid, init.stat.StartTime, buf)
+		c.Origin, c.engine = originAndEngine(s.proc, data, init.stat.PPid, init.stat.StartTime, buf)
+		c.engine.PID = c.PID
 	}
 	return c, true
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"boxtui/runtime/engines"
 )
 
 // Origin says who made a container.
@@ -210,4 +212,18 @@ func creatorOrigin(proc string, ppid int, initStart uint64, buf *[]byte) Origin 
 		return ""
 	}
 	return OriginFromCreator(exe, st.Comm)
+}
+
+// originAndEngine is originOf, with the engine and key the same cgroup
+// lines give (engines.RefFromCgroup) for naming the container; an nspawn
+// container found by its creator has no key: it is named through its init.
+func originAndEngine(proc string, cgroup []byte, ppid int, initStart uint64, buf *[]byte) (Origin, engines.Ref) {
+	if o := originFromCgroupData(cgroup); o != "" {
+		return o, engines.RefFromCgroup(cgroup)
+	}
+	o := originOf(proc, cgroup, ppid, initStart, buf)
+	if o == OriginNspawn {
+		return o, engines.Ref{Engine: engines.Nspawn}
+	}
+	return o, engines.Ref{}
 }

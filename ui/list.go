@@ -81,7 +81,7 @@ func visibleContainers(all []runtime.Container, filter string, col sortColumn, r
 		var r int
 		switch col {
 		case sortName:
-			r = cmp.Compare(a.Name, b.Name)
+			r = cmp.Compare(a.DisplayName(), b.DisplayName())
 		case sortPID:
 			r = cmp.Compare(a.PID, b.PID)
 		case sortOrigin:
@@ -111,7 +111,12 @@ func visibleContainers(all []runtime.Container, filter string, col sortColumn, r
 }
 
 func matchesFilter(c runtime.Container, f string) bool {
-	for _, s := range []string{c.Name, strconv.Itoa(c.PID), string(c.Origin), c.Command} {
+	// The name is boxtui's or the engine's; an engine's ID matches by its
+	// prefix, as a TARGET does.
+	if c.EngineID != "" && strings.HasPrefix(c.EngineID, f) {
+		return true
+	}
+	for _, s := range []string{c.DisplayName(), strconv.Itoa(c.PID), string(c.Origin), c.Command} {
 		if strings.Contains(strings.ToLower(s), f) {
 			return true
 		}
@@ -121,7 +126,7 @@ func matchesFilter(c runtime.Container, f string) bool {
 
 // containerCells turns a container into the list's cells.
 func (m Model) containerCells(c runtime.Container, now time.Time) []table.Cell {
-	name := c.Name
+	name := c.DisplayName() // boxtui's, else the engine's
 	if name == "" {
 		name = "-"
 	}
@@ -169,16 +174,16 @@ func formatUptime(d time.Duration) string {
 
 // containerLabel names a container for titles and messages.
 func containerLabel(c runtime.Container) string {
-	if c.Name != "" {
-		return fmt.Sprintf("%s (PID %d)", c.Name, c.PID)
+	if n := c.DisplayName(); n != "" {
+		return fmt.Sprintf("%s (PID %d)", n, c.PID)
 	}
 	return fmt.Sprintf("PID %d", c.PID)
 }
 
 // shortLabel is the container's name, or its init PID.
 func shortLabel(c runtime.Container) string {
-	if c.Name != "" {
-		return c.Name
+	if n := c.DisplayName(); n != "" {
+		return n
 	}
 	return strconv.Itoa(c.PID)
 }

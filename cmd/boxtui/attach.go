@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"boxtui/runtime"
@@ -26,7 +27,20 @@ with the container's exit code when it ends.`,
 			}
 			con, err := launch.DialConsole(args[0])
 			if err != nil {
-				return err
+				// Not a boxtui name with a console: the TARGET may still
+				// name a container another way (boxtui:NAME, a PID, an
+				// engine's name), which may or may not have a console.
+				c, ferr := runtime.FindContainer(args[0])
+				switch {
+				case ferr != nil:
+				case c.Origin != runtime.OriginBoxtui:
+					return fmt.Errorf("attach %s: a %s container has no boxtui console; `boxtui exec %s` runs a shell in it", args[0], c.Origin, args[0])
+				case c.Name != args[0]:
+					con, err = launch.DialConsole(c.Name)
+				}
+				if err != nil {
+					return err
+				}
 			}
 			defer con.Close()
 			if term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {

@@ -83,8 +83,13 @@ const cliHeader = `# boxtui command line
 <!-- Generated from the cobra command tree by ` + "`make docs`" + `; do not edit.
      cmd/boxtui's TestCLIDocsUpToDate fails when this page is stale. -->
 
-Every action of the terminal UI is also a subcommand. TARGET is a boxtui
-container name or the host PID of any process in a container; for exec,
+Every action of the terminal UI is also a subcommand. TARGET is a
+container's name (boxtui's, or its engine's: docker, podman, LXC, nspawn,
+Kubernetes), ORIGIN:NAME when two origins share a name (` + "`docker:web`" + `),
+a unique prefix of at least 4 hex digits of an engine's container ID
+(ORIGIN:PREFIX for one of only digits), or the host PID of any process in a
+container (also ` + "`pid:PID`" + `); a name or prefix two containers share is refused
+with the list of how to name each. For exec,
 mount, remount, umount and mounts a host PID other than the init's means that
 process's own namespaces, root and working directory (nsenter -t PID), a name
 or the init's PID the init's. Errors are one

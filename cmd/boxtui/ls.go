@@ -22,8 +22,10 @@ func init() {
 		Short: "List every running container on the host, with its namespace inodes",
 		Long: `List every process tree in a PID namespace other than boxtui's own, whoever
 made it (boxtui, docker, podman, lxc, nspawn, bwrap, kubernetes, else
-unshare). Namespace inodes
-marked with * are shared with the host (boxtui's own namespaces).`,
+unshare). NAME is boxtui's name for the container, else its engine's, read
+from the engine's own state (--json adds engine_id, the engine's container
+ID). Namespace inodes marked with * are shared with the host (boxtui's own
+namespaces).`,
 		Args: cobra.NoArgs,
 		// `boxtui ls` normally runs from lscmd's package init, before the
 		// UI libraries initialise; this runs it when that path left it to
@@ -40,8 +42,9 @@ marked with * are shared with the host (boxtui's own namespaces).`,
 	ps := &cobra.Command{
 		Use:   "ps TARGET",
 		Short: "List the processes of a container with host and in-container PIDs and their namespaces",
-		Long: `List the processes of one container: TARGET is a boxtui container name or the
-host PID of any process inside it. Each process shows its host PID, its PID
+		Long: `List the processes of one container: TARGET is its name (boxtui's or its
+engine's), ORIGIN:NAME, an engine ID prefix or the host PID of any process
+inside it. Each process shows its host PID, its PID
 inside the container and its own namespace inodes (* = shared with the host),
 so a process that entered with its own mount namespace stands out.`,
 		Args: cobra.ExactArgs(1),

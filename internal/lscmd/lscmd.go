@@ -110,11 +110,7 @@ func Run(f Flags, stdout, stderr io.Writer) error {
 	}
 	WriteWarnings(stderr, snap.Warnings)
 	if f.JSON {
-		cs := snap.Containers
-		if cs == nil {
-			cs = []runtime.Container{}
-		}
-		return WriteJSON(stdout, cs)
+		return WriteJSON(stdout, runtime.ContainersJSON(snap.Containers))
 	}
 	bw := bufio.NewWriter(stdout)
 	WriteTable(bw, snap)
@@ -167,7 +163,8 @@ func WriteTable(w io.Writer, snap runtime.Snapshot) {
 	head = append(head, "COMMAND")
 	rows := [][]string{head}
 	for _, c := range snap.Containers {
-		name := c.Name
+		// boxtui's name, else the engine's (docker, podman, lxc, nspawn...).
+		name := c.DisplayName()
 		if name == "" {
 			name = "-"
 		}

@@ -57,3 +57,41 @@ func TestWriteTableHeadingsAreDistinct(t *testing.T) {
 		t.Errorf("heading %q, want %q", got, want)
 	}
 }
+
+// TestTableShowsEngineNamesEscaped: the NAME column shows boxtui's name,
+// else the engine's, and an engine name is text a user chose: its control
+// bytes are escaped like any container-chosen text. --json carries it as
+// "name", with engine_id beside it.
+func TestTableShowsEngineNamesEscaped(t *testing.T) {
+	snap := runtime.Snapshot{Containers: []runtime.Container{
+		{PID: 10, Origin: runtime.OriginBoxtui, Name: "box", Status: runtime.StatusRunning},
+		{PID: 11, Origin: runtime.OriginDocker, EngineName: "web", EngineID: "0e09800b4182", Status: runtime.StatusRunning},
+		{PID: 12, Origin: runtime.OriginLXC, EngineName: "c\x1b]0;PWNED\a:1/x", Status: runtime.StatusRunning},
+		{PID: 13, Origin: runtime.OriginUnshare, Status: runtime.StatusRunning},
+	}}
+	var b bytes.Buffer
+	WriteTable(&b, snap)
+	names := []string{}
+	for _, line := range strings.Split(b.String(), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 1 && f[1] != "=" {
+			names = append(names, f[0])
+		}
+	}
+	want := []string{"box", "web", `c\x1b]0;PWNED\x07:1/x`, "-"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("NAME column %q, want %q:\n%s", names, want, b.String())
+	}
+	if strings.ContainsRune(b.String(), 0x1b) {
+		t.Errorf("raw ESC in the table:\n%q", b.String())
+	}
+	b.Reset()
+	if err := WriteJSON(&b, runtime.ContainersJSON(snap.Containers)); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`"name": "web",
+    "engine_id": "0e09800b4182"`, `"name": "c\u001b]0;PWNED\u0007:1/x"`, `"name": "box"`} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("ls --json lacks %s:\n%s", w, b.String())
+		}
+	}
+}
