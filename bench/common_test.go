@@ -62,4 +62,4 @@ func timeCmdEnv(tb testing.TB, env []string, name string, args ...string) time.D
 	return d
 }
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) { testutil.EngineMain(m) }

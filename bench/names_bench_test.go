@@ -18,8 +18,8 @@ import (
 // pid`, taking turns. Goal: the ls figure, boxtui at most half of lsns -t
 // pid.
 func BenchmarkLsWithDockerNames(b *testing.B) {
-	testutil.RequireDocker(b)
-	testutil.EnsureEngineImage(b, "docker")
+	docker := testutil.Docker(b)
+	image := testutil.EngineImage(b, "docker")
 	bin := boxtuiBin(b)
 	const containers, perNS = 50, 40
 	script := fmt.Sprintf("for i in $(seq %d); do sleep 100000 & done; wait", perNS-1)
@@ -27,7 +27,7 @@ func BenchmarkLsWithDockerNames(b *testing.B) {
 	for i := range names {
 		names[i] = fmt.Sprintf("bt-names-bench-%d", i)
 	}
-	rm := func() { exec.Command("docker", append([]string{"rm", "-f"}, names...)...).Run() }
+	rm := func() { exec.Command(docker, append([]string{"rm", "-f"}, names...)...).Run() }
 	rm() // a crashed earlier run's
 	b.Cleanup(rm)
 
@@ -40,7 +40,7 @@ func BenchmarkLsWithDockerNames(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for name := range work {
-				out, err := exec.Command("docker", "run", "-d", "--network", "none", "--name", name, testutil.EngineImage, "bash", "-c", script).CombinedOutput()
+				out, err := exec.Command(docker, "run", "-d", "--network", "none", "--name", name, image, "bash", "-c", script).CombinedOutput()
 				if err != nil {
 					errs <- fmt.Errorf("docker run %s: %v: %s", name, err, out)
 				}

@@ -545,6 +545,7 @@ func EngineMain(m *testing.M) {
 type EngineContainer struct {
 	Engine   string // docker, podman, lxc, nspawn or bwrap
 	Name     string // the engine's name for it (bwrap has none: "")
+	ID       string // the engine's full ID (docker, podman), else ""
 	Hostname string // the host name set inside
 	PID      int    // host PID of its init (PID 1 inside)
 	Rootfs   string // its root on the host (lxc, nspawn, bwrap), else ""
@@ -694,11 +695,13 @@ func startOCI(t testing.TB, engineName, bin, name string, args, cmd []string) *E
 	if out, err := runEngine(nil, nil, bin, runArgs...); err != nil {
 		t.Fatalf("start %s container: %v\n%s", engineName, err, out)
 	}
-	out, err := runEngine(nil, nil, bin, "inspect", "--format", "{{.State.Pid}}", name)
+	out, err := runEngine(nil, nil, bin, "inspect", "--format", "{{.State.Pid}} {{.Id}}", name)
 	if err != nil {
 		t.Fatalf("ask %s for %s's init: %v", engineName, name, err)
 	}
-	if c.PID, err = strconv.Atoi(out); err != nil || c.PID <= 0 {
+	pid, id, _ := strings.Cut(strings.TrimSpace(out), " ")
+	c.ID = id
+	if c.PID, err = strconv.Atoi(pid); err != nil || c.PID <= 0 || len(id) != 64 {
 		t.Fatalf("%s gives %s's init PID as %q: is it running?", engineName, name, out)
 	}
 	c.awaitCommand(t, cmd)

@@ -13,13 +13,13 @@ import (
 	"boxtui/runtime"
 )
 
-func TestMain(m *testing.M) { testutil.Main(m) }
+func TestMain(m *testing.M) { testutil.EngineMain(m) }
 
 // uniq makes a container name of this helper's prefix that no earlier,
 // crashed run left behind.
-func uniq(kind string) string {
-	return fmt.Sprintf("bt-names-%s-%d", kind, os.Getpid())
-}
+func uniq(kind string) string { return testutil.EngineName("names-" + kind) }
+
+var sleeper = []string{"/bin/sleep", "100000"}
 
 // lsEntry runs `boxtui ls --json` and returns the container whose init is
 // pid, and the raw JSON object of it.
@@ -59,7 +59,7 @@ func mustExec(t *testing.T, target string, args ...string) string {
 // checkNamed checks what ls --json says of an engine's container and that
 // every form of TARGET naming it reaches it: its name, ORIGIN:NAME, and
 // (for engines with IDs) a 12-digit ID prefix, through exec, ps and mounts.
-func checkNamed(t *testing.T, ec testutil.EngineContainer, origin runtime.Origin, hostname string) {
+func checkNamed(t *testing.T, ec *testutil.EngineContainer, origin runtime.Origin, hostname string) {
 	t.Helper()
 	c, raw := lsEntry(t, ec.PID)
 	if raw["name"] != ec.Name || raw["engine_id"] != ec.ID || raw["origin"] != string(origin) {
@@ -98,9 +98,8 @@ func checkNamed(t *testing.T, ec testutil.EngineContainer, origin runtime.Origin
 // name and ID, and entered by either; docker's default hostname is the
 // short ID.
 func TestDockerContainerByName(t *testing.T) {
-	testutil.RequireDocker(t)
-	ec := testutil.StartDocker(t, uniq("docker"))
-	checkNamed(t, ec, runtime.OriginDocker, ec.ID[:12])
+	ec := testutil.StartDocker(t, uniq("docker"), nil, sleeper...)
+	checkNamed(t, ec, runtime.OriginDocker, ec.Hostname)
 
 	// attach: a docker container has no boxtui console; say what to do.
 	_, errOut, code := testutil.RunBinary(t, "", "attach", "docker:"+ec.Name)
@@ -128,40 +127,37 @@ func TestDockerContainerByName(t *testing.T) {
 }
 
 func TestPodmanContainerByName(t *testing.T) {
-	testutil.RequireEngine(t, "podman")
-	ec := testutil.StartPodman(t, uniq("podman"))
-	checkNamed(t, ec, runtime.OriginPodman, ec.ID[:12])
+	ec := testutil.StartPodman(t, uniq("podman"), nil, sleeper...)
+	checkNamed(t, ec, runtime.OriginPodman, ec.Hostname)
 }
 
 func TestLXCContainerByName(t *testing.T) {
-	ec := testutil.StartLXC(t, uniq("lxc"))
-	checkNamed(t, ec, runtime.OriginLXC, ec.Name)
+	ec := testutil.StartLXC(t, uniq("lxc"), nil, sleeper...)
+	checkNamed(t, ec, runtime.OriginLXC, ec.Hostname)
 }
 
 func TestNspawnContainerByName(t *testing.T) {
-	ec := testutil.StartNspawn(t, uniq("nspawn"))
-	checkNamed(t, ec, runtime.OriginNspawn, ec.Name)
+	ec := testutil.StartNspawn(t, uniq("nspawn"), nil, sleeper...)
+	checkNamed(t, ec, runtime.OriginNspawn, ec.Hostname)
 }
 
 // TestNameSharedByTwoOrigins: a docker and a podman container with one
 // name are both listed under it; the bare name is refused in one line that
 // says how to name each, and ORIGIN:NAME picks one.
 func TestNameSharedByTwoOrigins(t *testing.T) {
-	testutil.RequireDocker(t)
-	testutil.RequireEngine(t, "podman")
 	name := uniq("twin")
-	d := testutil.StartDocker(t, name)
-	p := testutil.StartPodman(t, name)
+	d := testutil.StartDocker(t, name, []string{"--hostname", "d"}, sleeper...)
+	p := testutil.StartPodman(t, name, []string{"--hostname", "p"}, sleeper...)
 	_, errOut, code := testutil.RunBinary(t, "", "exec", name, "--", "hostname")
 	if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 ||
 		!strings.Contains(errOut, "docker:"+name) || !strings.Contains(errOut, "podman:"+name) {
 		t.Errorf("exec of a shared name: exit %d, %q; want one line naming docker:%s and podman:%s", code, errOut, name, name)
 	}
-	if got := mustExec(t, "docker:"+name, "hostname"); got != d.ID[:12] {
-		t.Errorf("exec docker:%s = %q, want %q", name, got, d.ID[:12])
+	if got := mustExec(t, "docker:"+name, "hostname"); got != "d" || d.PID == p.PID {
+		t.Errorf("exec docker:%s = %q, want d", name, got)
 	}
-	if got := mustExec(t, "podman:"+name, "hostname"); got != p.ID[:12] {
-		t.Errorf("exec podman:%s = %q, want %q", name, got, p.ID[:12])
+	if got := mustExec(t, "podman:"+name, "hostname"); got != "p" {
+		t.Errorf("exec podman:%s = %q, want p", name, got)
 	}
 }
 
