@@ -394,9 +394,11 @@ func EngineImage(t testing.TB, engineName string) string {
 	return tag
 }
 
-// ownDockerd is a docker daemon the tests started, with every path of its
-// own (socket, pidfile, exec root, data root, containerd namespaces), so
-// it neither meets nor disturbs a daemon the host may start meanwhile.
+// ownDockerd is a docker daemon the tests started when none answered, with
+// a socket, pidfile, exec root and containerd namespaces of its own, and
+// docker's default data root (see ensureDockerd). Only one test binary
+// at a time may start one: make test runs the packages that use docker
+// (runtime/engines, then engines/) in turn.
 type ownDockerd struct {
 	cmd    *exec.Cmd
 	exited <-chan struct{}
@@ -452,9 +454,13 @@ func ensureDockerd(bin string) error {
 		return err
 	}
 	host := "unix://" + filepath.Join(dir, "docker.sock")
+	// Docker's own data root, as a host's daemon would have: boxtui names
+	// docker's containers from the files there (the API on DOCKER_HOST is
+	// only its time-boxed fallback, which a loaded CI machine may miss).
+	// No daemon answered, so none uses it now.
 	cmd := exec.Command(dockerd, "--bridge=none", "--iptables=false",
 		"-H", host, "--pidfile", filepath.Join(dir, "docker.pid"),
-		"--exec-root", filepath.Join(dir, "exec"), "--data-root", filepath.Join(dir, "data"),
+		"--exec-root", filepath.Join(dir, "exec"),
 		"--containerd-namespace", EnginePrefix+"moby", "--containerd-plugins-namespace", EnginePrefix+"plugins")
 	log := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
