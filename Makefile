@@ -29,13 +29,15 @@ build:
 # they start real containers and clean up after themselves.
 # State and the action log go to a scratch directory, never the real
 # /run/boxtui and /var/log/boxtui (short path: it holds unix sockets).
-# engines/ (docker, podman, LXC, nspawn, bwrap) runs after the rest: its
-# containers would otherwise appear in the lists the UI tests read.
+# The real engines' tests (runtime/engines, engines/: docker, podman, LXC,
+# nspawn, bwrap) run after the rest, one package at a time: their
+# containers would otherwise appear in the lists the UI tests read, and
+# each may start a dockerd of its own on docker's data root.
 test: build
 	@rundir=$$(mktemp -d /tmp/boxtui-test.XXXXXX); \
 	export BOXTUI_BIN=$(CURDIR)/bin/boxtui BOXTUI_RUN_DIR=$$rundir BOXTUI_LOG=$$rundir/actions.log; \
-	$(GO) test -tags gendocs -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v '^boxtui/engines$$'); rc=$$?; \
-	$(GO) test -race -count=1 -timeout 20m ./engines/ || rc=1; \
+	$(GO) test -tags gendocs -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e '^boxtui/engines$$' -e '^boxtui/runtime/engines$$'); rc=$$?; \
+	$(GO) test -race -count=1 -p 1 -timeout 20m ./runtime/engines/ ./engines/ || rc=1; \
 	rm -rf $$rundir; exit $$rc
 
 test-short:
