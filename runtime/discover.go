@@ -437,6 +437,7 @@ func finishSnapshot(snap *Snapshot, exited bool, began time.Time) {
 	states, errs := ListStates()
 	snap.Warnings = append(snap.Warnings, errs...)
 	matchStates(snap, states, exited)
+	matchMountRecords(snap)
 	nameEngineContainers(snap)
 	sort.Slice(snap.Containers, func(i, j int) bool {
 		a, b := snap.Containers[i], snap.Containers[j]

@@ -30,19 +30,13 @@ import (
 // A record is only a claim: List marks a mount managed only while a mount
 // is really there at the recorded path.
 
-// foreignRecords is the file kept for a container boxtui did not launch.
-type foreignRecords struct {
-	PIDNS     uint64                `json:"pid_ns"`
-	InitPID   int                   `json:"init_pid"`
-	InitStart uint64                `json:"init_start"`
-	Mounts    []runtime.MountRecord `json:"mounts"`
-}
+// foreignRecords is the file kept for a container boxtui did not launch;
+// its format belongs to runtime, whose scans read it too.
+type foreignRecords = runtime.ForeignMountRecords
 
-func recordDir() string { return filepath.Join(runtime.RunDir(), "mounts") }
+func recordDir() string { return runtime.MountRecordDir() }
 
-func recordPath(pidNS uint64) string {
-	return filepath.Join(recordDir(), fmt.Sprintf("pidns-%d.json", pidNS))
-}
+func recordPath(pidNS uint64) string { return runtime.MountRecordPath(pidNS) }
 
 // loadRecords returns the mounts boxtui recorded for c.
 func loadRecords(c runtime.Container) ([]runtime.MountRecord, error) {
@@ -119,36 +113,11 @@ func lockRecords() (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-func readForeign(path string) (foreignRecords, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return foreignRecords{}, err
-	}
-	defer f.Close()
-	fr, err := decodeForeign(f)
-	if err != nil {
-		return foreignRecords{}, fmt.Errorf("read mount records %s: %w", path, err)
-	}
-	return fr, nil
-}
+func readForeign(path string) (foreignRecords, error) { return runtime.ReadMountRecords(path) }
 
 // decodeForeign parses a record file, refusing truncated or nonsensical
 // ones.
-func decodeForeign(r io.Reader) (foreignRecords, error) {
-	var fr foreignRecords
-	if err := json.NewDecoder(io.LimitReader(r, 1<<20)).Decode(&fr); err != nil {
-		return foreignRecords{}, fmt.Errorf("corrupt record file: %w", err)
-	}
-	if fr.InitPID <= 0 || fr.PIDNS == 0 {
-		return foreignRecords{}, fmt.Errorf("corrupt record file: no init pid or pid namespace")
-	}
-	for _, m := range fr.Mounts {
-		if !strings.HasPrefix(m.Target, "/") {
-			return foreignRecords{}, fmt.Errorf("corrupt record file: target %q is not absolute", m.Target)
-		}
-	}
-	return fr, nil
-}
+func decodeForeign(r io.Reader) (foreignRecords, error) { return runtime.DecodeMountRecords(r) }
 
 func writeForeign(path string, fr foreignRecords) error {
 	data, err := json.MarshalIndent(fr, "", "  ")
