@@ -4,10 +4,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"boxtui/runtime"
+	"boxtui/runtime/actionlog"
 
 	"github.com/charmbracelet/x/term"
 	"golang.org/x/sys/unix"
@@ -60,8 +62,12 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
 
+	what := c.Target() + " shell"
+	if len(f.Command) > 0 {
+		what = c.Target() + " " + strings.Join(f.Command, " ")
+	}
 	p, err := Start(c, opts)
-	if err != nil {
+	if err := actionlog.Logged("debug", what, err); err != nil {
 		return err
 	}
 	var outDone chan struct{}
