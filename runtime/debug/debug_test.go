@@ -559,3 +559,74 @@ func TestTargetEndingEndsTheShell(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkFilesComeFromTheTarget: the shell is in the target's network
+// namespace, so /etc/resolv.conf and /etc/hosts are the target's (copied
+// into the overlay, the toolbox untouched). The target controls them: a
+// FIFO never hangs the stage, and a symlink out of its root or into proc
+// is not followed there: the toolbox's file stays.
+func TestNetworkFilesComeFromTheTarget(t *testing.T) {
+	testutil.RequireRoot(t, "debug joins namespaces and mounts")
+	pinThread(t)
+	tools := testutil.Rootfs(t)
+	toolsHosts, err := os.ReadFile(filepath.Join(tools, "etc/hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toolsResolv, _ := os.ReadFile(filepath.Join(tools, "etc/resolv.conf"))
+
+	root := noShellRoot(t)
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A symlink inside the target's root, as systemd images have, is
+	// followed there.
+	if err := os.MkdirAll(filepath.Join(root, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "run/resolv.conf"), []byte("nameserver 192.0.2.53\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/run/resolv.conf", filepath.Join(root, "etc/resolv.conf")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/hosts"), []byte("192.0.2.7 inside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	init := testutil.StartUnshare(t, root, "/pause")
+	out, st, err := run(t, init, Options{Tools: tools, Command: []string{"cat", "/etc/resolv.conf", "/etc/hosts"}})
+	if err != nil || st.Code != 0 || out != "nameserver 192.0.2.53\n192.0.2.7 inside\n" {
+		t.Errorf("the debug shell's network files are not the target's: %v, %s\n%s", err, st, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tools, "etc/resolv.conf")); string(b) != string(toolsResolv) {
+		t.Errorf("the toolbox's resolv.conf changed")
+	}
+
+	hostile := noShellRoot(t)
+	if err := os.MkdirAll(filepath.Join(hostile, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(filepath.Join(hostile, "etc/resolv.conf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Out of its root (resolved inside: its own, missing, /etc/passwd)
+	// and into its proc.
+	if err := os.Symlink("/../../../../../../etc/passwd", filepath.Join(hostile, "etc/hosts")); err != nil {
+		t.Fatal(err)
+	}
+	init = testutil.StartUnshare(t, hostile, "/pause")
+	out, st, err = run(t, init, Options{Tools: tools, Command: []string{"cat", "/etc/hosts"}})
+	if err != nil || st.Code != 0 || out != string(toolsHosts) {
+		t.Errorf("a hostile target's network files: %v, %s; want the toolbox's hosts, got\n%s", err, st, out)
+	}
+	if err := os.Remove(filepath.Join(hostile, "etc/hosts")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/proc/self/environ", filepath.Join(hostile, "etc/hosts")); err != nil {
+		t.Fatal(err)
+	}
+	out, st, err = run(t, init, Options{Tools: tools, Command: []string{"cat", "/etc/hosts"}})
+	if err != nil || st.Code != 0 || out != string(toolsHosts) {
+		t.Errorf("hosts -> /proc/self/environ was copied: %v, %s\n%s", err, st, out)
+	}
+}

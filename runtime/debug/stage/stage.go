@@ -170,6 +170,12 @@ func build(toolbox string) error {
 	if err := mountAt(root, "sys", "sysfs", unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC); err != nil {
 		return err
 	}
+	// Names resolve as in the target, whose network this is.
+	for _, name := range NetworkFiles {
+		if err := copyFromTarget(root, name); err != nil {
+			return err
+		}
+	}
 	target, err := dirIn(root, TargetDir)
 	if err != nil {
 		return err
@@ -194,6 +200,87 @@ func build(toolbox string) error {
 		return fmt.Errorf("detach the host's root: %w", err)
 	}
 	return unix.Chdir("/")
+}
+
+// NetworkFiles are copied from the target's root into the debug root (when
+// the target has them as regular files), so that names resolve as they do
+// in the target's network namespace, which the shell is in.
+var NetworkFiles = []string{"etc/resolv.conf", "etc/hosts"}
+
+// kernelFS are the filesystem types copyFromTarget never reads from.
+var kernelFS = map[int64]bool{
+	unix.PROC_SUPER_MAGIC: true, unix.SYSFS_MAGIC: true, unix.DEBUGFS_MAGIC: true, unix.TRACEFS_MAGIC: true,
+	unix.CGROUP_SUPER_MAGIC: true, unix.CGROUP2_SUPER_MAGIC: true, unix.SECURITYFS_MAGIC: true,
+	unix.BPF_FS_MAGIC: true, 0x62656570 /* configfs */ : true, unix.PSTOREFS_MAGIC: true, unix.EFIVARFS_MAGIC: true,
+}
+
+// maxNetworkFile bounds what is copied: these files are small.
+const maxNetworkFile = 64 << 10
+
+// copyFromTarget copies name from the target's tree (not yet attached) to
+// the same place in the toolbox overlay. The target controls the file: it
+// is resolved inside the target's root (a symlink cannot leave it), opened
+// without blocking (a FIFO never hangs the stage), copied only when it is
+// a regular file, and only its bytes are used. Missing or odd: the
+// toolbox's own file stays.
+func copyFromTarget(root int, name string) error {
+	src, err := openat2.Open(TreeFD, name, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(src)
+	var st unix.Stat_t
+	if unix.Fstat(src, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > maxNetworkFile {
+		return nil
+	}
+	// Not a kernel file that the target's /etc points into (proc, sysfs,
+	// tracefs...): their reads may block or have effects.
+	var fs unix.Statfs_t
+	if unix.Fstatfs(src, &fs) != nil || kernelFS[fs.Type] {
+		return nil
+	}
+	buf := make([]byte, maxNetworkFile+1)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(src, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || m == 0 {
+			break
+		}
+		n += m
+	}
+	if n > maxNetworkFile {
+		return nil
+	}
+	dir, base := path.Split(name)
+	dirfd, err := dirIn(root, path.Clean(dir))
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dirfd)
+	// Replace whatever the toolbox has there (a symlink, often) in the
+	// overlay only.
+	if err := unix.Unlinkat(dirfd, base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("replace /%s in the toolbox overlay: %w", name, err)
+	}
+	dst, err := unix.Openat(dirfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create /%s in the toolbox overlay: %w", name, err)
+	}
+	defer unix.Close(dst)
+	for w := 0; w < n; {
+		m, err := unix.Write(dst, buf[w:n])
+		if err != nil {
+			return fmt.Errorf("write /%s in the toolbox overlay: %w", name, err)
+		}
+		w += m
+	}
+	return nil
 }
 
 // mountAt mounts a fresh fstype on the directory name of the root.
