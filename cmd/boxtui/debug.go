@@ -22,7 +22,8 @@ exec. The toolbox is boxtui's default rootfs (` + "`boxtui rootfs create`" + `) 
 --tools names another directory; without a command its /bin/bash, else
 /bin/sh, runs. Inside, ps shows the container's processes (a fresh /proc of
 its PID namespace), hostname and the network are the container's, and
-/target is read-write (--ro: read-only).
+/target is read-write (--ro: read-only); /etc/resolv.conf and /etc/hosts
+are the container's, so names resolve as they do in it.
 
 Nothing changes in the container's own mount namespace, and nothing in the
 toolbox: the shell gets a mount namespace of its own, in which the toolbox
