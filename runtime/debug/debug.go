@@ -17,7 +17,9 @@
 //     PID namespace, so the proc it mounts is the container's.
 //  3. The stage unshares a mount namespace of its own (a private copy of
 //     boxtui's), lays a tmpfs-backed overlay over the toolbox, mounts proc,
-//     /dev and a read-only /sys there, attaches the copy at /target,
+//     /dev and a read-only /sys there, copies the target's resolv.conf
+//     and hosts into it (names resolve as in the target's network),
+//     attaches the copy at /target,
 //     pivots into the overlay and detaches the host's tree, then executes
 //     the shell.
 //
