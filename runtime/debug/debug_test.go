@@ -177,7 +177,7 @@ func TestDebugContainerWithoutShell(t *testing.T) {
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
-	hostMounts := hostMountPoints(t)
+	tools := testutil.Rootfs(t)
 
 	script := `for n in pid net ipc uts mnt; do echo "ns $n $(readlink /proc/self/ns/$n)"; done
 ps -e -o pid=,comm= | while read p c; do echo "ps $p $c"; done
@@ -185,7 +185,7 @@ ls /target | while read f; do echo "target $f"; done
 echo "pid1 $(cat /proc/1/cmdline)"
 echo "root $(stat -c %i /target/pause)"
 `
-	out, st, err := run(t, init, Options{Tools: testutil.Rootfs(t), Command: []string{"sh", "-c", script}})
+	out, st, err := run(t, init, Options{Tools: tools, Command: []string{"sh", "-c", script}})
 	if err != nil || st.Code != 0 {
 		t.Fatalf("debug: %v, %s\n%s", err, st, out)
 	}
@@ -213,33 +213,46 @@ echo "root $(stat -c %i /target/pause)"
 	if after := mountinfo(t, init); after != before {
 		t.Errorf("the target's mount table changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	checkNothingLeft(t, init, hostMounts)
+	checkNothingLeft(t, init, tools, root)
 }
 
-func hostMountPoints(t *testing.T) []string {
+// leakedMounts lists the mounts of boxtui's own namespace that the debug
+// namespace would show if it leaked: anything at or below the toolbox or
+// the target's root (the scratch tmpfs goes over the toolbox, the copy of
+// the target's tree onto /target), a /target, or the toolbox overlay
+// (its lower layer is named by /proc/thread-self/fd). Other tests on the
+// machine mount and unmount elsewhere all the time; these are ours alone.
+func leakedMounts(t *testing.T, dirs ...string) []string {
 	t.Helper()
 	infos, err := testutil.HostMounts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testutil.MountPoints(infos)
+	var out []string
+	for _, m := range infos {
+		ours := strings.HasSuffix(m.Mountpoint, "/target") ||
+			(m.FSType == "overlay" && strings.Contains(m.VFSOptions, "lowerdir=/proc/thread-self/fd/"))
+		for _, d := range dirs {
+			if m.Mountpoint == d || strings.HasPrefix(m.Mountpoint, d+"/") {
+				ours = true
+			}
+		}
+		if ours {
+			out = append(out, m.Mountpoint+" ("+m.FSType+")")
+		}
+	}
+	return out
 }
 
 // checkNothingLeft checks that the target's PID namespace holds its init
-// only and that boxtui's mount table has no mount it did not have before.
-func checkNothingLeft(t *testing.T, init int, hostBefore []string) {
+// only and that no mount of the debug namespace is in boxtui's.
+func checkNothingLeft(t *testing.T, init int, dirs ...string) {
 	t.Helper()
 	ns := nsLink(t, init, "pid")
 	testutil.WaitFor(t, 5*time.Second, func() bool { return len(pidsIn(ns)) == 1 },
 		"a process of the debug shell is left in the target's PID namespace")
-	infos, err := testutil.HostMounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range testutil.MountPoints(infos) {
-		if !slices.Contains(hostBefore, m) {
-			t.Errorf("mount %s appeared in boxtui's mount namespace (another test's? re-run)", m)
-		}
+	if left := leakedMounts(t, dirs...); len(left) > 0 {
+		t.Errorf("debug mounts in boxtui's mount namespace: %v", left)
 	}
 }
 
@@ -249,16 +262,16 @@ func checkNothingLeft(t *testing.T, init int, hostBefore []string) {
 func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
 	pinThread(t)
-	init := testutil.StartUnshare(t, noShellRoot(t), "/pause")
+	root, tools := noShellRoot(t), testutil.Rootfs(t)
+	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
-	hostBefore := hostMountPoints(t)
 	c, err := runtime.FindContainer(strconv.Itoa(init))
 	if err != nil {
 		t.Fatal(err)
 	}
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	p, err := Start(c, Options{Tools: testutil.Rootfs(t), Command: []string{"sh", "-c", "echo ready; read x; echo bye"},
+	p, err := Start(c, Options{Tools: tools, Command: []string{"sh", "-c", "echo ready; read x; echo bye"},
 		Stdin: inR, Stdout: outW, Stderr: outW})
 	if err != nil {
 		t.Fatal(err)
@@ -279,10 +292,8 @@ func TestDebugChangesNothingWhileRunning(t *testing.T) {
 			t.Errorf("debug mount table has no %q:\n%s", want, table)
 		}
 	}
-	for _, m := range hostMountPoints(t) {
-		if !slices.Contains(hostBefore, m) {
-			t.Errorf("mount %s appeared in boxtui's mount namespace while debugging (another test's? re-run)", m)
-		}
+	if left := leakedMounts(t, tools, root); len(left) > 0 {
+		t.Errorf("debug mounts in boxtui's mount namespace while debugging: %v", left)
 	}
 	inW.Write([]byte("go\n"))
 	go io.Copy(io.Discard, r)
@@ -298,7 +309,7 @@ func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	if holders := processesIn("mnt", debugNS); len(holders) > 0 {
 		t.Errorf("processes %v still hold the debug mount namespace", holders)
 	}
-	checkNothingLeft(t, init, hostBefore)
+	checkNothingLeft(t, init, tools, root)
 }
 
 func processesIn(ns, link string) []int {
@@ -510,10 +521,10 @@ func TestUserNamespacedTarget(t *testing.T) {
 func TestDebugErrors(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
 	pinThread(t)
-	init := testutil.StartUnshare(t, noShellRoot(t), "/pause")
-	hostBefore := hostMountPoints(t)
-	// A toolbox without a shell: the target's own root.
-	_, _, err := run(t, init, Options{Tools: noShellRoot(t)})
+	root, bare := noShellRoot(t), noShellRoot(t)
+	init := testutil.StartUnshare(t, root, "/pause")
+	// A toolbox without a shell.
+	_, _, err := run(t, init, Options{Tools: bare})
 	if err == nil || !strings.Contains(err.Error(), "no shell in the toolbox") {
 		t.Errorf("toolbox without a shell: %v", err)
 	}
@@ -525,7 +536,7 @@ func TestDebugErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "toolbox /nonexistent/tools") {
 		t.Errorf("missing toolbox: %v", err)
 	}
-	checkNothingLeft(t, init, hostBefore)
+	checkNothingLeft(t, init, root, bare, testutil.Rootfs(t))
 }
 
 // TestTargetEndingEndsTheShell: the shell lives in the target's PID
@@ -533,8 +544,8 @@ func TestDebugErrors(t *testing.T) {
 func TestTargetEndingEndsTheShell(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
 	pinThread(t)
-	init := testutil.StartUnshare(t, noShellRoot(t), "/pause")
-	hostBefore := hostMountPoints(t)
+	root := noShellRoot(t)
+	init := testutil.StartUnshare(t, root, "/pause")
 	c, err := runtime.FindContainer(strconv.Itoa(init))
 	if err != nil {
 		t.Fatal(err)
@@ -553,10 +564,8 @@ func TestTargetEndingEndsTheShell(t *testing.T) {
 	if st, _ := p.Wait(); st.Signal != syscall.SIGKILL {
 		t.Errorf("debug command ended with %s, want killed by KILL", st)
 	}
-	for _, m := range hostMountPoints(t) {
-		if !slices.Contains(hostBefore, m) {
-			t.Errorf("mount %s appeared in boxtui's mount namespace (another test's? re-run)", m)
-		}
+	if left := leakedMounts(t, root, testutil.Rootfs(t)); len(left) > 0 {
+		t.Errorf("debug mounts in boxtui's mount namespace: %v", left)
 	}
 }
 
@@ -629,4 +638,59 @@ func TestNetworkFilesComeFromTheTarget(t *testing.T) {
 	if err != nil || st.Code != 0 || out != string(toolsHosts) {
 		t.Errorf("hosts -> /proc/self/environ was copied: %v, %s\n%s", err, st, out)
 	}
+}
+
+// sharedEnv marks the run of the test binary inside a mount namespace whose
+// mounts are all shared, as on every systemd host.
+const sharedEnv = "BOXTUI_DEBUG_TEST_SHARED_ROOT"
+
+// TestNothingLeaksWhenRootIsShared: on a host whose / is shared (every
+// systemd host; not this test VM's), the debug namespace starts as a copy
+// in the same peer groups, and every mount the stage made there would
+// propagate back unless it made its copy private first. The test runs
+// itself again inside `unshare --mount --propagation shared`.
+func TestNothingLeaksWhenRootIsShared(t *testing.T) {
+	testutil.RequireRoot(t, "debug joins namespaces and mounts")
+	if os.Getenv(sharedEnv) == "" {
+		if _, err := exec.LookPath("unshare"); err != nil {
+			t.Skip("needs util-linux unshare")
+		}
+		cmd := exec.Command("unshare", "--mount", "--propagation", "shared", os.Args[0],
+			"-test.run=^TestNothingLeaksWhenRootIsShared$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), sharedEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestNothingLeaksWhenRootIsShared") {
+			t.Fatalf("inside a shared mount namespace: %v\n%s", err, out)
+		}
+		return
+	}
+	pinThread(t)
+	if !strings.Contains(mountinfo(t, os.Getpid()), " shared:") {
+		t.Fatal("the test's mount namespace has no shared mount")
+	}
+	root, tools := noShellRoot(t), testutil.Rootfs(t)
+	init := testutil.StartUnshare(t, root, "/pause")
+	c, err := runtime.FindContainer(strconv.Itoa(init))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW := io.Pipe()
+	inR, inW := io.Pipe()
+	p, err := Start(c, Options{Tools: tools, Command: []string{"sh", "-c", "echo ready; read x"}, Stdin: inR, Stdout: outW, Stderr: outW})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Signal(syscall.SIGKILL)
+	r := bufio.NewReader(outR)
+	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("debug shell said %q, %v", line, err)
+	}
+	if left := leakedMounts(t, tools, root); len(left) > 0 {
+		t.Errorf("debug mounts propagated into boxtui's shared mount namespace: %v", left)
+	}
+	inW.Write([]byte("go\n"))
+	go io.Copy(io.Discard, r)
+	p.Wait()
+	outW.Close()
+	checkNothingLeft(t, init, tools, root)
 }
