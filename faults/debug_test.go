@@ -108,6 +108,7 @@ func TestDebugBoxtuiContainerWithoutShell(t *testing.T) {
 		{[]string{"debug", "--tools", "/nonexistent/tools", name}, "toolbox /nonexistent/tools"},
 		{[]string{"debug", "--tools", tools, name, "--", "no-such-tool"}, "command no-such-tool not found in the toolbox"},
 		{[]string{"debug", "--tools", tools, "no-such-container"}, "no container named"},
+		{[]string{"debug", "--tools", tools}, "no target given"},
 	} {
 		_, errOut, code := c.run(tc.args...)
 		line := strings.TrimSpace(errOut)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"boxtui/runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -36,7 +38,12 @@ files and processes with their host uids.
 A PTY is used with -t or when stdin is a terminal; without one the command
 runs with stdout and stderr as they are (and stdin with -i). The exit code
 (or 128+signal) of the command is boxtui's.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("no target given: name a boxtui container or the host PID of a process in a container")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.Target, f.Command = args[0], args[1:]
 			// Flags stop at TARGET, so a -- after it is still in args.
