@@ -39,7 +39,7 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	if _, err := ToolsDir(f.Tools); err != nil {
 		return err
 	}
-	c, err := runtime.FindContainer(f.Target)
+	c, err := runtime.FindInit(f.Target)
 	if err != nil {
 		return err
 	}
