@@ -56,6 +56,7 @@ func TestNonRootIsToldToUseSudo(t *testing.T) {
 		{"run", "--rootfs", testutil.Rootfs(t), "--", "/bin/true"},
 		{"run", "-d", "--name", "x", "--", "/bin/sleep", "1"},
 		{"exec", "1", "--", "/bin/true"},
+		{"debug", "1", "--", "/bin/true"},
 		{"mount", "x", open, "/mnt"},
 		{"umount", "x", "/mnt"},
 		{"remount", "--ro", "x", "/mnt"},

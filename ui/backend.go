@@ -43,6 +43,9 @@ type Backend interface {
 	OpenConsole(name string, cols, rows int) (Terminal, error)
 	// Exec starts a shell in c's namespaces on a PTY rendered by a terminal.
 	Exec(c runtime.Container, cols, rows int) (Terminal, error)
+	// Debug starts a shell from the toolbox in c's namespaces, with c's
+	// files at /target (boxtui debug), on a PTY rendered by a terminal.
+	Debug(c runtime.Container, cols, rows int) (Terminal, error)
 
 	// Kill sends sig to the process pid, if it still has startTime.
 	Kill(pid int, startTime uint64, sig syscall.Signal) error

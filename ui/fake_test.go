@@ -255,6 +255,10 @@ func (f *fakeBackend) Exec(c runtime.Container, cols, rows int) (Terminal, error
 	}
 	return f.newTerm(cols, rows, "exec# "), nil
 }
+func (f *fakeBackend) Debug(c runtime.Container, cols, rows int) (Terminal, error) {
+	f.record("debug %d %dx%d", c.PID, cols, rows)
+	return f.newTerm(cols, rows, "debug# "), nil
+}
 func (f *fakeBackend) Kill(pid int, start uint64, sig syscall.Signal) error {
 	f.record("kill %d %d %s", pid, start, sig)
 	return nil

@@ -150,7 +150,7 @@ func New(backend Backend, opts Options) Model {
 	}
 	if opts.ReadOnly {
 		for _, b := range []*key.Binding{
-			&keys.List.Launch, &keys.List.Attach, &keys.List.Exec, &keys.List.Kill,
+			&keys.List.Launch, &keys.List.Attach, &keys.List.Exec, &keys.List.Debug, &keys.List.Kill,
 			&keys.Processes.Kill, &keys.Mounts.Add, &keys.Mounts.Flip, &keys.Mounts.Remove,
 		} {
 			b.SetEnabled(false)

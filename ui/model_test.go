@@ -478,3 +478,26 @@ func TestExecFromProcessViewEntersThatProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugKeyOpensADebugShell: `d` in the list opens a debug shell in a
+// pane for the selected container; it counts as an exec shell when quitting,
+// and is off in read-only mode.
+func TestDebugKeyOpensADebugShell(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("d")
+	if got := d.b.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "debug 4242 ") {
+		t.Fatalf("calls %v, want a debug shell for container 4242", got)
+	}
+	if len(d.m.panes) != 1 || d.m.panes[0].label != "debug:web" {
+		t.Fatalf("%d panes, want one labelled debug:web", len(d.m.panes))
+	}
+	d.keys("ctrl+]", "q")
+	if d.quit || d.m.confirm == nil {
+		t.Fatal("quit without asking about the debug shell")
+	}
+	ro := newDriver(t, 100, 30, Options{ReadOnly: true})
+	ro.keys("d")
+	if len(ro.b.Calls()) != 0 || len(ro.m.panes) != 0 {
+		t.Fatalf("read-only mode opened a debug shell: %v", ro.b.Calls())
+	}
+}

@@ -134,6 +134,19 @@ func (m Model) execCmd(c runtime.Container, cols, rows int) tea.Cmd {
 	}
 }
 
+// debugCmd opens a debug shell (boxtui debug) in a pane. It counts as an
+// exec shell: quitting asks, closing hangs it up.
+func (m Model) debugCmd(c runtime.Container, cols, rows int) tea.Cmd {
+	b := m.backend
+	return func() tea.Msg {
+		t, err := b.Debug(c, cols, rows)
+		if err != nil {
+			return errMsg{fmt.Errorf("debug %s: %w", containerLabel(c), err)}
+		}
+		return opened(t, paneExec, "debug:"+shortLabel(c), c.PID, cols, rows)
+	}
+}
+
 func waitPane(p *pane) tea.Cmd {
 	id, t := p.id, p.term
 	return func() tea.Msg {

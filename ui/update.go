@@ -252,6 +252,12 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		cols, rows := m.newPaneSize()
 		return m, m.execCmd(c, cols, rows)
+	case key.Matches(msg, k.Debug):
+		if !haveSel {
+			return m, nil
+		}
+		cols, rows := m.newPaneSize()
+		return m, m.debugCmd(c, cols, rows)
 	case key.Matches(msg, k.Kill):
 		if !haveSel {
 			return m, nil

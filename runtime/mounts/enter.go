@@ -44,6 +44,12 @@ const procSuperMagic = 0x9fa0
 // the process dies (and its PID is reused) while its files are being
 // opened, the pidfd says so afterwards.
 func enter(pid int, startTime uint64, fn func(in inside) error) error {
+	return enterProcess(pid, startTime, false, fn)
+}
+
+// enterProcess is enter; with hostRootOK it also enters a process that lives
+// in boxtui's own mount namespace and root (CloneRoot only reads there).
+func enterProcess(pid int, startTime uint64, hostRootOK bool, fn func(in inside) error) error {
 	if pid <= 0 {
 		return fmt.Errorf("invalid container init pid %d", pid)
 	}
@@ -84,7 +90,7 @@ func enter(pid int, startTime uint64, fn func(in inside) error) error {
 		return fmt.Errorf("container %d: stat its mount namespace: %w", pid, err)
 	}
 	separateNS := st.Ino != ownMountNS()
-	if !separateNS && sameAsOwnRoot(root) {
+	if !separateNS && !hostRootOK && sameAsOwnRoot(root) {
 		// A process in a container's PID namespace but in the host's
 		// mount namespace and root (one that joined only the PID
 		// namespace, as nsenter --pid does): a mount "inside" it would be

@@ -15,6 +15,7 @@ import (
 	"boxtui/pty"
 	"boxtui/runtime"
 	"boxtui/runtime/actionlog"
+	"boxtui/runtime/debug"
 	"boxtui/runtime/enter"
 	"boxtui/runtime/launch"
 	"boxtui/runtime/mounts"
@@ -291,8 +292,45 @@ func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error)
 
 type execTerminal struct {
 	*pty.Terminal
-	proc *enter.Process
+	proc shellProcess
 	done chan struct{}
+}
+
+// shellProcess is what a pane needs of the shell behind it: an exec's
+// (*enter.Process) or a debug shell's (*debug.Process).
+type shellProcess interface {
+	Wait() (enter.ExitStatus, error)
+	Done() <-chan struct{}
+	Signal(os.Signal) error
+}
+
+// Debug starts a shell in c's namespaces, with c's files at /target
+// (boxtui debug), on a PTY the pane owns. Its toolbox is the rootfs the
+// launch form offers: boxtui's default rootfs unless the config names one.
+func (r *Runtime) Debug(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+	p, err := debug.Start(c, debug.Options{
+		Tools: r.rootfs,
+		TTY:   true,
+		Rows:  uint16(rows),
+		Cols:  uint16(cols),
+		Env:   []string{"TERM=xterm-256color"},
+	})
+	if err := logged("debug", c.Target()+" shell", err); err != nil {
+		return nil, err
+	}
+	t := pty.New(cols, rows)
+	if err := t.Attach(pty.NewPTYConn(p.Master)); err != nil {
+		p.Signal(syscall.SIGKILL)
+		p.Master.Close()
+		return nil, err
+	}
+	et := &execTerminal{Terminal: t, proc: p, done: make(chan struct{})}
+	go func() {
+		<-t.Done()
+		<-p.Done()
+		close(et.done)
+	}()
+	return et, nil
 }
 
 func (t *execTerminal) Resize(cols, rows int) error {

@@ -1,0 +1,139 @@
+package debug
+
+import (
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+	"boxtui/runtime/actionlog"
+
+	"github.com/charmbracelet/x/term"
+	"golang.org/x/sys/unix"
+)
+
+// Flags are the parsed arguments of `boxtui debug`.
+type Flags struct {
+	Tools       string   // --tools DIR
+	ReadOnly    bool     // --ro
+	Interactive bool     // -i: pass stdin without a PTY
+	TTY         bool     // -t: a PTY even when stdin is no terminal
+	Dir         string   // -w
+	Env         []string // -e KEY=VALUE
+	Target      string
+	Command     []string
+}
+
+// Run is `boxtui debug`: it starts the shell or command wired to the given
+// streams, a PTY when stdin is a terminal (or with -t), and passes the
+// command's exit code back as *runtime.ExitError (128+N for signal N), as
+// `boxtui exec` does.
+func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := runtime.RequireRoot("debug"); err != nil {
+		return err
+	}
+	// Checked before the scan, so a missing toolbox is the first thing said.
+	if _, err := ToolsDir(f.Tools); err != nil {
+		return err
+	}
+	c, err := runtime.FindInit(f.Target)
+	if err != nil {
+		return err
+	}
+	inFile, _ := stdin.(*os.File)
+	stdinTTY := inFile != nil && isTerminal(inFile)
+	useTTY := f.TTY || stdinTTY
+	opts := Options{Tools: f.Tools, ReadOnly: f.ReadOnly, Command: f.Command, Dir: f.Dir, Env: f.Env, TTY: useTTY}
+	if useTTY {
+		if t := os.Getenv("TERM"); t != "" {
+			opts.Env = append([]string{"TERM=" + t}, f.Env...)
+		}
+		opts.Rows, opts.Cols = terminalSize(inFile, stdout)
+	} else {
+		opts.Stdout, opts.Stderr = stdout, stderr
+		if f.Interactive {
+			opts.Stdin = stdin
+		}
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	what := c.Target() + " shell"
+	if len(f.Command) > 0 {
+		what = c.Target() + " " + strings.Join(f.Command, " ")
+	}
+	p, err := Start(c, opts)
+	if err := actionlog.Logged("debug", what, err); err != nil {
+		return err
+	}
+	var outDone chan struct{}
+	if useTTY {
+		if stdinTTY {
+			if state, err := term.MakeRaw(inFile.Fd()); err == nil {
+				defer term.Restore(inFile.Fd(), state)
+			}
+		}
+		if stdinTTY || f.Interactive {
+			go io.Copy(p.Master, stdin)
+		}
+		outDone = make(chan struct{})
+		go func() {
+			io.Copy(stdout, p.Master)
+			close(outDone)
+		}()
+	}
+	for waiting := true; waiting; {
+		select {
+		case <-p.Done():
+			waiting = false
+		case sig := <-sigs:
+			if sig == syscall.SIGWINCH {
+				if useTTY {
+					p.Resize(terminalSize(inFile, stdout))
+				}
+				continue
+			}
+			p.Signal(sig)
+		}
+	}
+	status, err := p.Wait()
+	if useTTY {
+		select {
+		case <-outDone:
+		case <-time.After(time.Second):
+		}
+		p.Master.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if code := status.ShellCode(); code != 0 {
+		return &runtime.ExitError{Code: code}
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func terminalSize(in *os.File, out io.Writer) (rows, cols uint16) {
+	files := []*os.File{in}
+	if f, ok := out.(*os.File); ok {
+		files = append(files, f)
+	}
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		if w, h, err := term.GetSize(f.Fd()); err == nil && w > 0 && h > 0 {
+			return uint16(h), uint16(w)
+		}
+	}
+	return 24, 80
+}

@@ -1,0 +1,395 @@
+// Package debug is `boxtui debug`: a shell (or a command) from a toolbox
+// root, in the PID, network, IPC and UTS namespaces of a container that may
+// have no shell at all, with the container's whole mount tree at /target.
+//
+// How it is built:
+//
+//  1. From the host, the process entered (the container's init, or the
+//     host PID named) is held by a pidfd and its namespaces opened
+//     (runtime.OpenEntry), and a detached copy of its whole mount tree is
+//     made from its root handle (mounts.CloneRoot: open_tree on the mount
+//     worker thread while it is in the container's mount namespace). The
+//     copy is made a slave: nothing mounted below /target reaches the
+//     container.
+//  2. A thread that joined the IPC, UTS, network and PID namespaces (not
+//     the mount namespace) starts the stage (package stage) from the sealed
+//     binary, with the copy as fd 3: the stage is born in the container's
+//     PID namespace, so the proc it mounts is the container's.
+//  3. The stage unshares a mount namespace of its own (a private copy of
+//     boxtui's), lays a tmpfs-backed overlay over the toolbox, mounts proc,
+//     /dev and a read-only /sys there, copies the target's resolv.conf
+//     and hosts into it (names resolve as in the target's network),
+//     attaches the copy at /target,
+//     pivots into the overlay and detaches the host's tree, then executes
+//     the shell.
+//
+// The container's own mount namespace is never changed, and nothing is
+// mounted in boxtui's: the debug namespace has no process but the shell
+// and its children, and dies with them, taking every mount with it. The
+// toolbox is the overlay's lower layer: whatever the shell writes goes to
+// the tmpfs and is gone when it ends.
+//
+// The user namespace is not joined: the shell is host root in the
+// container's other namespaces (as `nsenter` without -U is), so a
+// container with its own user namespace can be debugged too, its files and
+// processes showing their host uids. The time and cgroup namespaces are not
+// joined either.
+package debug
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"boxtui/runtime"
+	"boxtui/runtime/debug/stage"
+	"boxtui/runtime/enter"
+	"boxtui/runtime/mounts"
+	"boxtui/runtime/rootfs"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// CommandNotFoundError names the command missing from the toolbox. It
+// matches enter.ErrCommandNotFound (errors.Is).
+type CommandNotFoundError struct{ Command, Tools string }
+
+func (e *CommandNotFoundError) Error() string {
+	return fmt.Sprintf("command %s not found in the toolbox %s", e.Command, e.Tools)
+}
+
+// Is makes errors.Is(err, enter.ErrCommandNotFound) true.
+func (e *CommandNotFoundError) Is(target error) bool { return target == enter.ErrCommandNotFound }
+
+// DefaultTools is the toolbox used without Options.Tools: boxtui's default
+// rootfs (`boxtui rootfs create`).
+const DefaultTools = rootfs.DefaultDir
+
+// Options says what to run and how.
+type Options struct {
+	// Tools is the toolbox directory, a root filesystem whose programs the
+	// shell runs; empty means DefaultTools. It is never written to.
+	Tools string
+	// ReadOnly makes every mount under /target read-only (in the debug
+	// namespace only; the container's mounts keep their flags).
+	ReadOnly bool
+	// Command and its arguments, looked up in the toolbox; empty runs the
+	// toolbox's /bin/bash, else /bin/sh.
+	Command []string
+	// Dir is the working directory in the debug root; empty means "/".
+	Dir string
+	// Env entries (KEY=VALUE) override PATH=enter.DefaultPath, HOME=/root
+	// and, with TTY, TERM=xterm.
+	Env []string
+	// TTY runs the command on a new PTY as session leader;
+	// Process.Master is the master side.
+	TTY        bool
+	Rows, Cols uint16
+	// Stdin, Stdout and Stderr are used without TTY; nil means /dev/null.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Process is the debug shell or command. It is reaped as soon as it exits.
+type Process struct {
+	// Pid is the host PID of the shell.
+	Pid int
+	// Master is the PTY master with Options.TTY, else nil; the caller
+	// closes it.
+	Master *os.File
+
+	proc   *os.Process
+	done   chan struct{}
+	status enter.ExitStatus
+	err    error
+}
+
+// Wait blocks until the process has exited and says how it ended.
+func (p *Process) Wait() (enter.ExitStatus, error) {
+	<-p.done
+	return p.status, p.err
+}
+
+// Done is closed once the process has exited and been reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Signal sends sig to the process (held by a pidfd: never to a reused PID).
+func (p *Process) Signal(sig os.Signal) error {
+	select {
+	case <-p.done:
+		return os.ErrProcessDone
+	default:
+	}
+	return p.proc.Signal(sig)
+}
+
+// Resize sets the PTY's window size; a no-op without TTY.
+func (p *Process) Resize(rows, cols uint16) error {
+	if p.Master == nil {
+		return nil
+	}
+	if err := pty.Setsize(p.Master, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+		return fmt.Errorf("resize pty of process %d: %w", p.Pid, err)
+	}
+	return nil
+}
+
+// ToolsDir returns the toolbox directory opts names, absolute, after
+// checking that it is a directory.
+func ToolsDir(tools string) (string, error) {
+	if tools == "" {
+		if _, err := os.Stat(DefaultTools); err != nil {
+			return "", fmt.Errorf("no toolbox at %s: create it with `boxtui rootfs create`, or give one with --tools DIR", DefaultTools)
+		}
+		return DefaultTools, nil
+	}
+	abs, err := filepath.Abs(tools)
+	if err != nil {
+		return "", fmt.Errorf("toolbox %s: %w", tools, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("toolbox %s: %w", tools, errors.Unwrap(err))
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("toolbox %s is not a directory: give a root filesystem with --tools DIR", tools)
+	}
+	return abs, nil
+}
+
+// Start starts the debug shell (or opts.Command) for container c, in the
+// namespaces of c.EntryProcess(): the process a host PID named, else the
+// init. Errors are one line: the container exited (runtime.ErrNoProcess),
+// the command is not in the toolbox (enter.ErrCommandNotFound), ...
+func Start(c runtime.Container, opts Options) (*Process, error) {
+	if c.PID <= 0 {
+		return nil, fmt.Errorf("debug container: no init PID given")
+	}
+	tools, err := ToolsDir(opts.Tools)
+	if err != nil {
+		return nil, err
+	}
+	env, err := buildEnv(opts.Env, opts.TTY)
+	if err != nil {
+		return nil, err
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	// No fd boxtui was started with reaches the shell.
+	runtime.CloseOnExecFrom(3)
+	s := &starter{opts: opts}
+	defer s.closeAll()
+	if err := s.openStdio(env); err != nil {
+		return nil, err
+	}
+	err = s.start(c, tools, dir)
+	if errors.Is(err, runtime.ErrNoProcess) {
+		if c.Named.PID > 0 {
+			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", c.Named.PID, runtime.ErrNoProcess)
+		}
+		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, runtime.ErrNoProcess)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.process(c, tools), nil
+}
+
+// joined are the namespaces the stage is born in. Not mnt (the stage makes
+// its own), not user (see the package comment), not cgroup or time.
+var joined = []runtime.NSType{runtime.NSIPC, runtime.NSUTS, runtime.NSNet, runtime.NSPID}
+
+type starter struct {
+	opts           Options
+	cmd            *exec.Cmd
+	close          []io.Closer
+	master, stdinW *os.File
+	started        bool
+}
+
+func (s *starter) closeAll() {
+	for _, c := range s.close {
+		c.Close()
+	}
+	if !s.started {
+		if s.master != nil {
+			s.master.Close()
+		}
+		if s.stdinW != nil {
+			s.stdinW.Close()
+		}
+	}
+}
+
+// openStdio opens the PTY pair on the host, or wires the plain streams.
+func (s *starter) openStdio(env []string) error {
+	cmd := &exec.Cmd{Env: env}
+	s.cmd = cmd
+	if s.opts.TTY {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return fmt.Errorf("open a pty: %w", err)
+		}
+		s.master = master
+		s.close = append(s.close, slave)
+		if s.opts.Rows > 0 || s.opts.Cols > 0 {
+			if err := pty.Setsize(master, &pty.Winsize{Rows: s.opts.Rows, Cols: s.opts.Cols}); err != nil {
+				return fmt.Errorf("set pty size: %w", err)
+			}
+		}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		return nil
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	s.close = append(s.close, devNull)
+	switch in := s.opts.Stdin.(type) {
+	case nil:
+		cmd.Stdin = devNull
+	case *os.File:
+		cmd.Stdin = in
+	default:
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fmt.Errorf("make stdin pipe: %w", err)
+		}
+		s.close = append(s.close, r)
+		s.stdinW = w
+		cmd.Stdin = r
+	}
+	cmd.Stdout, cmd.Stderr = s.opts.Stdout, s.opts.Stderr
+	if cmd.Stdout == nil {
+		cmd.Stdout = devNull
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = devNull
+	}
+	cmd.WaitDelay = 2 * time.Second
+	return nil
+}
+
+func (s *starter) start(c runtime.Container, tools, dir string) error {
+	ep := c.EntryProcess()
+	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{Namespaces: joined})
+	if err != nil {
+		return err
+	}
+	defer entry.Close()
+	tree, err := mounts.CloneRoot(ep.PID, ep.StartTime, s.opts.ReadOnly)
+	if err != nil {
+		return err
+	}
+	s.close = append(s.close, tree)
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("make status pipe: %w", err)
+	}
+	s.close = append(s.close, statusR, statusW)
+
+	s.cmd.Path = "/proc/self/exe"
+	s.cmd.Args = append([]string{"boxtui", stage.Name, tools, dir, "--"}, s.opts.Command...)
+	s.cmd.ExtraFiles = []*os.File{tree, statusW}
+	err = entry.Do(func() error {
+		if err := s.cmd.Start(); err != nil {
+			if errors.Is(err, unix.ENOMEM) {
+				// fork into a PID namespace whose init has exited
+				return fmt.Errorf("container %d: %w", c.PID, runtime.ErrNoProcess)
+			}
+			return fmt.Errorf("start the debug stage: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.started = true
+	// Only the stage holds the copy and the pipe's write end now.
+	tree.Close()
+	statusW.Close()
+	msg, _ := io.ReadAll(statusR)
+	if len(msg) == 0 {
+		return nil // EOF with nothing written: the stage exec'd the command
+	}
+	s.cmd.Wait()
+	s.started = false
+	text := string(msg)
+	if rest, ok := strings.CutPrefix(text, stage.StatusNotFound); ok {
+		return &CommandNotFoundError{Command: rest, Tools: tools}
+	}
+	if strings.HasPrefix(text, stage.StatusNoShell) {
+		return fmt.Errorf("no shell in the toolbox %s (neither /bin/bash nor /bin/sh): give a command after --, or another toolbox with --tools", tools)
+	}
+	return fmt.Errorf("debug container %d: %s", c.PID, strings.TrimPrefix(text, stage.StatusFailed))
+}
+
+func (s *starter) process(c runtime.Container, tools string) *Process {
+	p := &Process{Pid: s.cmd.Process.Pid, Master: s.master, proc: s.cmd.Process, done: make(chan struct{})}
+	if s.stdinW != nil {
+		go func(in io.Reader, w *os.File) {
+			io.Copy(w, in)
+			w.Close()
+		}(s.opts.Stdin, s.stdinW)
+	}
+	what := strings.Join(s.opts.Command, " ")
+	if what == "" {
+		what = "shell"
+	}
+	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: debug %s (toolbox %s)", p.Pid, what, tools))
+	go func(cmd *exec.Cmd) {
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) || errors.Is(err, exec.ErrWaitDelay) {
+			err = nil
+		}
+		p.status, p.err = statusOf(cmd.ProcessState), err
+		_ = runtime.RecordEvent(c, runtime.EventExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), "boxtui debug")
+		close(p.done)
+	}(s.cmd)
+	return p
+}
+
+func statusOf(ps *os.ProcessState) enter.ExitStatus {
+	if ps == nil {
+		return enter.ExitStatus{Code: -1}
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return enter.ExitStatus{Code: -1, Signal: ws.Signal()}
+	}
+	return enter.ExitStatus{Code: ps.ExitCode()}
+}
+
+func buildEnv(user []string, tty bool) ([]string, error) {
+	env := []string{"PATH=" + enter.DefaultPath, "HOME=/root"}
+	if tty {
+		env = append(env, "TERM=xterm")
+	}
+	for _, kv := range user {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsRune(kv, 0) {
+			return nil, fmt.Errorf("invalid environment entry %q: want KEY=VALUE", kv)
+		}
+		replaced := false
+		for i, e := range env {
+			if strings.HasPrefix(e, k+"=") {
+				env[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env, nil
+}
