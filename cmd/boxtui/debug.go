@@ -18,7 +18,8 @@ run a shell, or COMMAND, from a toolbox root filesystem in the container's
 PID, network, IPC and UTS namespaces, with the container's whole mount tree
 (as its root sees it, /proc and every volume included) at /target.
 
-TARGET is a boxtui container name or the host PID of any process inside a
+TARGET is a container's name (boxtui's
+or its engine's; ORIGIN:NAME; an engine ID prefix) or the host PID of any process inside a
 container, whoever made it (docker, podman, LXC, nspawn, unshare...), as for
 exec. The toolbox is boxtui's default rootfs (` + "`boxtui rootfs create`" + `) unless
 --tools names another directory; without a command its /bin/bash, else

@@ -19,7 +19,8 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "exec [-i] [-t] [--ns LIST] [--new-mount-proc] [-w DIR] [-e K=V]... TARGET [-- COMMAND [ARGS...]]",
 		Short: "Run a command inside a running container, with nsenter semantics",
-		Long: `Run a command inside a running container: TARGET is a boxtui container name or
+		Long: `Run a command inside a running container: TARGET is a container's name (boxtui's
+or its engine's; ORIGIN:NAME; an engine ID prefix) or
 the host PID of any process inside a container (made by boxtui, unshare,
 docker, podman...). A name, or the init's PID, enters the container's init;
 any other host PID enters that process itself, which may have namespaces,

@@ -31,7 +31,8 @@ kill prints which signal it sent and why. With -s, send just that signal to
 the init. With --pid N, signal the process whose PID inside the container is
 N (default SIGTERM).
 
-TARGET is a boxtui container name or the host PID of any process in any
+TARGET is a container's name (boxtui's
+or its engine's; ORIGIN:NAME; an engine ID prefix) or the host PID of any process in any
 container (docker, podman, unshare...). Processes are signalled through
 pidfds after re-checking their start time, so a recycled PID is never hit.`,
 		Example: `  sudo boxtui kill web

@@ -28,7 +28,8 @@ func init() {
 		Use:   "mount [--ro] [--mkdir] TARGET HOSTPATH CTRPATH",
 		Short: "Bind-mount a host directory or file into a running container",
 		Long: `Bind-mount HOSTPATH (a directory or a file) at CTRPATH inside a running
-container. TARGET is a boxtui container name or the host PID of any process in
+container. TARGET is a container's name (boxtui's
+or its engine's; ORIGIN:NAME; an engine ID prefix) or the host PID of any process in
 a container, boxtui's or not (unshare, docker, ...). A name or the init's PID
 means the init's mount namespace and root; any other host PID means that
 process's own (as nsenter -t PID), which differ from the init's for a shell
@@ -69,7 +70,7 @@ one mounted below it (such as /): the mount would bring it along.`,
 		Short: "Flip a mount inside a running container between read-only and read-write",
 		Long: `Flip the mount at CTRPATH inside a running container between read-only and
 read-write, in place and atomically (mounts below it flip too). TARGET is a
-boxtui container name or the host PID of a process in a container: the mount
+container's name (boxtui's or its engine's; ORIGIN:NAME; an engine ID prefix) or the host PID of a process in a container: the mount
 is looked up in that process's mount namespace and root (the init's for a
 name).`,
 		Example: `  boxtui remount --rw web /var/gojek`,
@@ -97,7 +98,7 @@ name).`,
 		Short: "Remove a mount from a running container",
 		Long: `Detach the mount at CTRPATH inside a running container (lazily, like
 umount -l: a process still using it keeps it until it lets go). TARGET is a
-boxtui container name or the host PID of a process in a container: the mount
+container's name (boxtui's or its engine's; ORIGIN:NAME; an engine ID prefix) or the host PID of a process in a container: the mount
 is looked up in that process's mount namespace and root (the init's for a
 name). A mount
 that boxtui added is removed wherever it is; the container's own /, /proc,
@@ -123,7 +124,8 @@ that boxtui added is removed wherever it is; the container's own /, /proc,
 		Short: "List a container's mounts as it sees them, marking those boxtui added",
 		Long: `List the mount table of a running container from its own mountinfo, with
 mount points as seen inside. MANAGED marks mounts added with boxtui mount
-(or run -v) in that mount namespace. TARGET is a boxtui container name or the
+(or run -v) in that mount namespace. TARGET is a container's name (boxtui's
+or its engine's; ORIGIN:NAME; an engine ID prefix) or the
 host PID of a process in a container: the table is that process's, as it sees
 it (the init's for a name or the init's PID).`,
 		Args: exactArgs(1),
