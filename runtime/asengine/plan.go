@@ -21,6 +21,7 @@ const (
 	recFilter   = 6
 	recLastCap  = 7
 	recCgroupFD = 8
+	recEnd      = 9
 
 	maxPlanFilters = 256
 	maxPlanInsns   = 32768
@@ -88,7 +89,8 @@ func LastCap() (int, error) {
 
 // Encode lays the plan out as asengine.c's bt_ase_parse reads it: an
 // 8-byte header (magic, version), then records of a 4-byte tag, a 4-byte
-// length and the payload padded to 8 bytes, all in the host's byte order.
+// length and the payload padded to 8 bytes, all in the host's byte order;
+// the last record counts those before it, so a plan cut short is refused.
 func (pl *Plan) Encode() ([]byte, error) {
 	if len(pl.Filters) > maxPlanFilters {
 		return nil, fmt.Errorf("%d seccomp filters, more than the %d --as-engine takes over", len(pl.Filters), maxPlanFilters)
@@ -105,7 +107,9 @@ func (pl *Plan) Encode() ([]byte, error) {
 	ne := binary.NativeEndian
 	b := []byte(planMagic)
 	b = ne.AppendUint16(b, planVersion)
+	nrec := uint32(0)
 	rec := func(tag uint32, payload []byte) {
+		nrec++
 		b = ne.AppendUint32(b, tag)
 		b = ne.AppendUint32(b, uint32(len(payload)))
 		b = append(b, payload...)
@@ -156,5 +160,6 @@ func (pl *Plan) Encode() ([]byte, error) {
 		}
 		rec(recCgroupFD, u32s(uint32(fd)))
 	}
+	rec(recEnd, u32s(nrec))
 	return b, nil
 }

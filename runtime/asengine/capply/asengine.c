@@ -107,7 +107,11 @@ int bt_ase_parse(const void *buf, size_t len, struct bt_ase_profile *p, char *er
 		return fail(err, errlen, "as-engine plan: bad header", 0);
 	if ((b[6] | (b[7] << 8)) != BT_ASE_VERSION)
 		return fail(err, errlen, "as-engine plan: unknown version", 0);
+	uint32_t nrec = 0;
+	int ended = 0;
 	while (off < len) {
+		if (ended)
+			return fail(err, errlen, "as-engine plan: records after the end", 0);
 		if (len - off < 8)
 			return fail(err, errlen, "as-engine plan: truncated record header", 0);
 		uint32_t tag = get32(b + off), n = get32(b + off + 4);
@@ -195,13 +199,21 @@ int bt_ase_parse(const void *buf, size_t len, struct bt_ase_profile *p, char *er
 				return fail(err, errlen, "as-engine plan: too many cgroups", 0);
 			p->cgroup_fds[p->ncgroups++] = (int)get32(d);
 			break;
+		case BT_ASE_END:
+			if (n != 4 || get32(d) != nrec)
+				goto badsize;
+			ended = 1;
+			break;
 		default:
 			return failn(err, errlen, "as-engine plan: unknown record ", tag, "", 0);
 		}
+		nrec++;
 		continue;
 	badsize:
 		return failn(err, errlen, "as-engine plan: record ", tag, " has a bad size or value", 0);
 	}
+	if (!ended)
+		return fail(err, errlen, "as-engine plan: cut short (no end record)", 0);
 	if (p->has_caps && p->last_cap < 0)
 		return fail(err, errlen, "as-engine plan: capabilities without the kernel's last capability", 0);
 	return 0;

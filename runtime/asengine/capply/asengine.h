@@ -43,6 +43,7 @@ enum {
 	BT_ASE_FILTER = 6,   // u64 flags, n x struct sock_filter; oldest first, one record each
 	BT_ASE_LASTCAP = 7,  // u32: the kernel's cap_last_cap
 	BT_ASE_CGROUPFD = 8, // u32: an fd open for writing on a cgroup.procs
+	BT_ASE_END = 9,      // u32: how many records came before; must be last (a cut plan is refused)
 };
 
 struct bt_ase_filter {

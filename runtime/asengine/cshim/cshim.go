@@ -11,8 +11,8 @@ package cshim
 // #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter
 // #include <stdlib.h>
 // int bt_ase_shim_dump(const void *buf, size_t len, char *out, size_t outlen, char *err, size_t errlen);
-// int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, int rootfd, int pty_sock,
-//                       char *const argv[], char *const envp[], char *err, size_t errlen);
+// int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, int rootfd, int fork_after_join,
+//                       int pty_sock, char *const argv[], char *const envp[], int *helper, char *err, size_t errlen);
 import "C"
 
 import (
@@ -39,11 +39,14 @@ func Dump(plan []byte) (string, error) {
 }
 
 // Spawn forks a child that joins nsfds, chroots into rootfd (-1: no
-// chroot), joins the plan's cgroups, opens a terminal from the root's
-// devpts and sends its master over ptySock (-1: none), applies the plan and
-// execs argv[0] with argv and env. It returns the child's PID once the
-// exec has happened; the caller reaps it.
-func Spawn(plan []byte, nsfds []int, rootfd, ptySock int, argv, env []string) (int, error) {
+// chroot), with forkAfterJoin forks again (to be in a joined PID
+// namespace; the child then waits for the grandchild), joins the plan's
+// cgroups, opens a terminal from the root's devpts and sends its master
+// over ptySock (-1: none), applies the plan and execs argv[0] with argv and
+// env. It returns the host PID of the process that exec'd, once the exec
+// has happened, and the waiting child (0 without forkAfterJoin); the
+// caller reaps them.
+func Spawn(plan []byte, nsfds []int, rootfd int, forkAfterJoin bool, ptySock int, argv, env []string) (pid, helper int, err error) {
 	cbuf := C.CBytes(plan)
 	defer C.free(cbuf)
 	cstrs := func(ss []string) []*C.char {
@@ -74,10 +77,15 @@ func Spawn(plan []byte, nsfds []int, rootfd, ptySock int, argv, env []string) (i
 		cns[i] = C.int(fd)
 	}
 	errb := make([]byte, 1024)
-	pid := C.bt_ase_shim_spawn(cbuf, C.size_t(len(plan)), &cns[0], C.int(len(nsfds)), C.int(rootfd), C.int(ptySock),
-		(**C.char)(pargv), (**C.char)(penv), (*C.char)(unsafe.Pointer(&errb[0])), C.size_t(len(errb)))
-	if pid < 0 {
-		return -1, errors.New(C.GoString((*C.char)(unsafe.Pointer(&errb[0]))))
+	fork := C.int(0)
+	if forkAfterJoin {
+		fork = 1
 	}
-	return int(pid), nil
+	var chelper C.int
+	cpid := C.bt_ase_shim_spawn(cbuf, C.size_t(len(plan)), &cns[0], C.int(len(nsfds)), C.int(rootfd), fork, C.int(ptySock),
+		(**C.char)(pargv), (**C.char)(penv), &chelper, (*C.char)(unsafe.Pointer(&errb[0])), C.size_t(len(errb)))
+	if cpid < 0 {
+		return -1, 0, errors.New(C.GoString((*C.char)(unsafe.Pointer(&errb[0]))))
+	}
+	return int(cpid), int(chelper), nil
 }

@@ -61,14 +61,38 @@ static void child_fail(int fd, const char *msg) {
 	_exit(127);
 }
 
+// stage_child is the part of the stage after the joins: cgroups, the
+// terminal, the profile, exec. Errors go to errfd.
+static void stage_child(struct bt_ase_profile *p, int errfd, int pty_sock, char *const argv[], char *const envp[]) {
+	char e[512];
+	if (bt_ase_join_cgroups(p, e, sizeof(e)) < 0)
+		child_fail(errfd, e);
+	if (pty_sock >= 0) {
+		int master, slave;
+		if (bt_ase_open_pty(&master, &slave, e, sizeof(e)) < 0 || bt_ase_send_fd(pty_sock, master, e, sizeof(e)) < 0)
+			child_fail(errfd, e);
+		close(master);
+		if (bt_ase_take_tty(slave, p, e, sizeof(e)) < 0)
+			child_fail(errfd, e);
+	}
+	if (bt_ase_apply(p, e, sizeof(e)) < 0)
+		child_fail(errfd, e);
+	execve(argv[0], argv, envp);
+	child_fail(errfd, "execve failed");
+}
+
 // bt_ase_shim_spawn forks a child that does what the exec stage will:
-// joins the namespaces of nsfds (setns), chroots into rootfd (if >= 0),
-// joins the plan's cgroups, with pty_sock >= 0 opens a terminal from the
-// root's devpts and sends the master there, applies the plan and execs
-// argv with envp. Returns the child's PID once it has exec'd, or -1 with
-// its one-line error in err.
-int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, int rootfd, int pty_sock,
-		      char *const argv[], char *const envp[], char *err, size_t errlen) {
+// joins the namespaces of nsfds (setns), chroots into rootfd (if >= 0);
+// with fork_after_join forks once more (a joined PID namespace applies to
+// children only) and waits for that grandchild, which goes on; then joins
+// the plan's cgroups, with pty_sock >= 0 opens a terminal from the root's
+// devpts and sends the master there, applies the plan and execs argv with
+// envp. Returns the host PID of the process that exec'd (and in *helper
+// the waiting child, or 0), once it has exec'd; or -1 with its one-line
+// error in err.
+int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, int rootfd, int fork_after_join,
+		      int pty_sock, char *const argv[], char *const envp[], int *helper, char *err, size_t errlen) {
+	*helper = 0;
 	struct bt_ase_profile *p = malloc(sizeof(*p));
 	if (!p)
 		return -1;
@@ -76,8 +100,8 @@ int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, in
 		free(p);
 		return -1;
 	}
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	int pfd[2], pidpipe[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0) {
 		free(p);
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -89,30 +113,44 @@ int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, in
 		return -1;
 	}
 	if (pid == 0) {
-		char e[512];
 		close(pfd[0]);
+		close(pidpipe[0]);
 		for (int i = 0; i < nns; i++)
 			if (setns(nsfds[i], 0) < 0)
 				child_fail(pfd[1], "setns failed");
 		if (rootfd >= 0 && (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0))
 			child_fail(pfd[1], "chroot failed");
-		if (bt_ase_join_cgroups(p, e, sizeof(e)) < 0)
-			child_fail(pfd[1], e);
-		if (pty_sock >= 0) {
-			int master, slave;
-			if (bt_ase_open_pty(&master, &slave, e, sizeof(e)) < 0 || bt_ase_send_fd(pty_sock, master, e, sizeof(e)) < 0)
-				child_fail(pfd[1], e);
-			close(master);
-			if (bt_ase_take_tty(slave, p, e, sizeof(e)) < 0)
-				child_fail(pfd[1], e);
+		pid_t exec_pid = getpid();
+		if (fork_after_join) {
+			exec_pid = fork();
+			if (exec_pid < 0)
+				child_fail(pfd[1], "fork failed");
+			if (exec_pid == 0) {
+				close(pidpipe[1]);
+				stage_child(p, pfd[1], pty_sock, argv, envp);
+			}
+			close(pfd[1]);
 		}
-		if (bt_ase_apply(p, e, sizeof(e)) < 0)
-			child_fail(pfd[1], e);
-		execve(argv[0], argv, envp);
-		child_fail(pfd[1], "execve failed");
+		if (write(pidpipe[1], &exec_pid, sizeof(exec_pid)) != sizeof(exec_pid))
+			_exit(126);
+		if (fork_after_join) {
+			close(pidpipe[1]);
+			int st;
+			while (waitpid(exec_pid, &st, __WALL) < 0 && errno == EINTR)
+				;
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		}
+		stage_child(p, pfd[1], pty_sock, argv, envp);
 	}
 	free(p);
 	close(pfd[1]);
+	close(pidpipe[1]);
+	pid_t exec_pid = -1;
+	ssize_t pn;
+	do
+		pn = read(pidpipe[0], &exec_pid, sizeof(exec_pid));
+	while (pn < 0 && errno == EINTR);
+	close(pidpipe[0]);
 	size_t got = 0;
 	for (;;) {
 		ssize_t n = read(pfd[0], err + got, errlen - 1 - got);
@@ -126,11 +164,15 @@ int bt_ase_shim_spawn(const void *buf, size_t len, const int *nsfds, int nns, in
 	}
 	close(pfd[0]);
 	err[got] = 0;
-	if (got) {
+	if (got || pn != sizeof(exec_pid)) {
+		if (!got)
+			snprintf(err, errlen, "the stage died before it said its PID");
 		int st;
 		while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 			;
 		return -1;
 	}
-	return pid;
+	if (fork_after_join)
+		*helper = pid;
+	return exec_pid;
 }
