@@ -145,6 +145,24 @@ func TestEnterUserAndTimeNamespaces(t *testing.T) {
 						t.Errorf("%s: %s %q, the init's %q", mode, key, got, want)
 					}
 				}
+				// Nothing but stdio reaches the command: not the stage's
+				// config or status pipes, nor the namespace, root and
+				// working-directory handles it was given.
+				if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.Pid)); err != nil || len(fds) != 3 {
+					var names []string
+					for _, fd := range fds {
+						l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", p.Pid, fd.Name()))
+						names = append(names, fd.Name()+"->"+l)
+					}
+					t.Errorf("%s: the command holds fds %v (%v); want only 0, 1, 2", mode, names, err)
+				}
+				// Root inside has its capabilities in the container's user
+				// namespace only; the process is not the host's root.
+				if kind != "time" {
+					if got := nsLink(t, p.Pid, "user"); got == nsLink(t, os.Getpid(), "user") {
+						t.Errorf("%s: the command is in the host's user namespace", mode)
+					}
+				}
 				if kind == "mapped" && statusLine(t, p.Pid, "Uid") != "100000 100000 100000 100000" {
 					t.Errorf("%s: Uid %q; want root inside, 100000 outside", mode, statusLine(t, p.Pid, "Uid"))
 				}

@@ -42,6 +42,9 @@ const (
 	ProfileFirst uint32 = 64
 )
 
+// MaxNS is how many namespace records the stage takes (stage.h: BX_MAX_NS).
+const MaxNS = 16
+
 // NS is one namespace to join: an fd as the stage sees it and its
 // CLONE_NEW* flag.
 type NS struct {

@@ -32,7 +32,7 @@ enum bx_tag {
 	BX_PROFILE_FIRST = 64,
 };
 
-#define BX_MAX_NS 16
+#define BX_MAX_NS 16 // keep in step with stage.MaxNS
 
 struct bx_stage {
 	int target;
