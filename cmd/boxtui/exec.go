@@ -33,11 +33,15 @@ limits which namespaces are joined; the root is always the container's.
 --new-mount-proc reproduces the classic recipe
 ` + "`nsenter --pid=/proc/PID/ns/pid unshare --fork --mount-proc=ROOT/proc chroot ROOT`" + `:
 join only the PID namespace, get a mount namespace of its own with a fresh
-/proc, and chroot into the container's root.
+/proc, and chroot into the container's root (and the user and time
+namespaces of a container that has its own).
+
+A container with its own user namespace is entered as ` + "`nsenter -a`" + ` does: as
+root inside it (uid and gid 0, supplementary groups dropped), with the
+capabilities root has there and none on the host.
 
 A PTY is used with -t or when stdin is a terminal; the exit code (or 128+signal)
-of the command is boxtui's. Containers with their own user or time namespace
-cannot be entered (the kernel refuses it to multithreaded programs).`,
+of the command is boxtui's.`,
 		// `boxtui exec` normally runs from execcmd's package init, before
 		// the UI libraries initialise; this runs it when that path left it
 		// to cobra (help, a bad flag) or when execute is called in tests.
@@ -58,7 +62,7 @@ cannot be entered (the kernel refuses it to multithreaded programs).`,
 	}
 	cmd.Flags().BoolVarP(&f.interactive, "interactive", "i", false, "keep stdin open and pass it to the command (without a PTY)")
 	cmd.Flags().BoolVarP(&f.tty, "tty", "t", false, "run the command on a PTY even when stdin is not a terminal")
-	cmd.Flags().StringVar(&f.ns, "ns", "", "namespaces to join, comma-separated: cgroup,ipc,mnt,net,pid,uts (default: all that differ)")
+	cmd.Flags().StringVar(&f.ns, "ns", "", "namespaces to join, comma-separated: cgroup,ipc,mnt,net,pid,time,user,uts (default: all that differ)")
 	cmd.Flags().BoolVar(&f.newMountProc, "new-mount-proc", false, "join only the pid namespace, with an own mount namespace and a fresh /proc")
 	cmd.Flags().StringVarP(&f.dir, "workdir", "w", "", "working directory inside the container (default: the init's)")
 	cmd.Flags().StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE), may repeat")

@@ -45,7 +45,8 @@ type Options struct {
 	Command []string
 	// Namespaces to join. Empty joins every namespace of the process
 	// entered (the container's init, or the process the TARGET named) that
-	// differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt).
+	// differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt; user and time
+	// too through the C enter stage).
 	Namespaces []runtime.NSType
 	// NewMountProc reproduces the seed's recipe (`nsenter --pid=... unshare
 	// --fork --mount-proc=ROOT/proc chroot ROOT`): join only the PID
@@ -150,8 +151,9 @@ func (p *Process) Resize(rows, cols uint16) error {
 // in the namespaces, root and working directory of c.EntryProcess(): the
 // process the TARGET named (c.Named), else the init. It returns once the command runs; its errors are one-line and say
 // what was wrong: the container exited (runtime.ErrNoProcess), a user or
-// time namespace (runtime.ErrUserNamespace, ErrTimeNamespace), the command
-// is missing (ErrCommandNotFound).
+// time namespace in a binary without the C enter stage
+// (runtime.ErrUserNamespace, ErrTimeNamespace), the command is missing
+// (ErrCommandNotFound).
 func Start(c runtime.Container, opts Options) (*Process, error) {
 	if c.PID <= 0 {
 		return nil, fmt.Errorf("enter container: no init PID given")
@@ -176,9 +178,14 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	if err := s.openStdio(); err != nil {
 		return nil, err
 	}
-	if opts.NewMountProc {
+	switch {
+	case opts.NewMountProc && useStage():
+		err = s.startNewMountProcStage(c)
+	case opts.NewMountProc:
 		err = s.startNewMountProc(c)
-	} else {
+	case useStage():
+		err = s.startJoinedStage(c)
+	default:
 		err = s.startJoined(c)
 	}
 	if errors.Is(err, runtime.ErrNoProcess) {
@@ -286,9 +293,11 @@ func (s *starter) openStdio() error {
 	return nil
 }
 
-// startJoined is the default: join the namespaces, root and working
+// startJoined is the default without the enter stage (a binary without
+// cgo, BOXTUI_ENTER_STAGE=go): join the namespaces, root and working
 // directory of the process entered (the one named, else the init) on a
-// throwaway thread and start the command from there.
+// throwaway thread and start the command from there. It cannot join a user
+// or time namespace.
 func (s *starter) startJoined(c runtime.Container) error {
 	ep := c.EntryProcess()
 	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{
@@ -463,8 +472,8 @@ func ParseNamespaces(list string) ([]runtime.NSType, error) {
 	return out, nil
 }
 
-// joinable are the names --ns accepts; user and time are accepted so that
-// Start can refuse them with the reason.
+// joinable are the names --ns accepts; user and time are joined by the C
+// enter stage (a binary without it refuses them with the reason).
 var joinable = []runtime.NSType{
 	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
 	runtime.NSPID, runtime.NSUTS, runtime.NSUser, runtime.NSTime,
@@ -479,5 +488,5 @@ func parseNSName(name string) (runtime.NSType, error) {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown namespace %q in --ns: give a comma-separated list of cgroup, ipc, mnt, net, pid, uts", name)
+	return 0, fmt.Errorf("unknown namespace %q in --ns: give a comma-separated list of cgroup, ipc, mnt, net, pid, time, user, uts", name)
 }
