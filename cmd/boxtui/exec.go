@@ -12,12 +12,12 @@ func init() {
 	// Only for the help text and completion: execcmd.Parse reads the
 	// arguments, here and in the early path that usually runs instead.
 	var f struct {
-		interactive, tty, newMountProc bool
-		ns, dir                        string
-		env                            []string
+		interactive, tty, newMountProc, asEngine bool
+		ns, dir                                  string
+		env                                      []string
 	}
 	cmd := &cobra.Command{
-		Use:   "exec [-i] [-t] [--ns LIST] [--new-mount-proc] [-w DIR] [-e K=V]... TARGET [-- COMMAND [ARGS...]]",
+		Use:   "exec [-i] [-t] [--ns LIST] [--new-mount-proc] [--as-engine] [-w DIR] [-e K=V]... TARGET [-- COMMAND [ARGS...]]",
 		Short: "Run a command inside a running container, with nsenter semantics",
 		Long: `Run a command inside a running container: TARGET is a boxtui container name or
 the host PID of any process inside a container (made by boxtui, unshare,
@@ -39,6 +39,17 @@ namespaces of a container that has its own).
 A container with its own user namespace is entered as ` + "`nsenter -a`" + ` does: as
 root inside it (uid and gid 0, supplementary groups dropped), with the
 capabilities root has there and none on the host.
+
+--as-engine execs as the container's engine would (docker exec, podman exec),
+on top of the namespaces: the command also joins the cgroups of the process
+entered (every hierarchy: cgroup v1, hybrid and v2), and takes its
+capability sets, no_new_privs, seccomp filters, uid, gid and groups, and
+the environment it was started with (then -e). With a PTY, the terminal
+comes from the container's own devpts, so tty(1) works inside; the
+engine's top lists the command. Reading the seccomp filters stops the
+process for a moment (ptrace); a process that is traced already, paused,
+in strict seccomp mode or whose filter needs a supervisor is refused.
+Without the flag, exec keeps nsenter semantics.
 
 A PTY is used with -t or when stdin is a terminal; the exit code (or 128+signal)
 of the command is boxtui's.`,
@@ -64,6 +75,7 @@ of the command is boxtui's.`,
 	cmd.Flags().BoolVarP(&f.tty, "tty", "t", false, "run the command on a PTY even when stdin is not a terminal")
 	cmd.Flags().StringVar(&f.ns, "ns", "", "namespaces to join, comma-separated: cgroup,ipc,mnt,net,pid,time,user,uts (default: all that differ)")
 	cmd.Flags().BoolVar(&f.newMountProc, "new-mount-proc", false, "join only the pid namespace, with an own mount namespace and a fresh /proc")
+	cmd.Flags().BoolVar(&f.asEngine, "as-engine", false, "also take the process's cgroups, capabilities, no_new_privs, seccomp filters, ids and environment, and a terminal from its devpts")
 	cmd.Flags().StringVarP(&f.dir, "workdir", "w", "", "working directory inside the container (default: the init's)")
 	cmd.Flags().StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE), may repeat")
 	rootCmd.AddCommand(cmd)

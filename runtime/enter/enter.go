@@ -65,6 +65,12 @@ type Options struct {
 	TTY bool
 	// Rows and Cols are the PTY's first window size (0: the kernel's 0x0).
 	Rows, Cols uint16
+	// AsEngine execs as the container's engine would (docker exec, podman
+	// exec), on top of the namespaces: the entered process's cgroups,
+	// capability sets, no_new_privs, seccomp filters, uid/gid/groups and
+	// environment (runtime/asengine), and with TTY a terminal from the
+	// container's own devpts. It needs the C enter stage.
+	AsEngine bool
 	// Stdin, Stdout and Stderr are used without TTY; nil means /dev/null.
 	// An *os.File is handed to the command as is; anything else is copied.
 	Stdin          io.Reader
@@ -158,7 +164,18 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	if c.PID <= 0 {
 		return nil, fmt.Errorf("enter container: no init PID given")
 	}
+	var engine *engineExec
+	if opts.AsEngine {
+		var err error
+		if engine, err = prepareAsEngine(c, opts); err != nil {
+			return nil, err
+		}
+		defer engine.close()
+	}
 	env, err := buildEnv(opts.Env, opts.TTY)
+	if engine != nil && err == nil {
+		env, err = engine.env(opts.Env, opts.TTY)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +190,7 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	// No fd boxtui was started with reaches the command (a directory of
 	// the host would let it out: runc's CVE-2024-21626).
 	runtime.CloseOnExecFrom(3)
-	s := &starter{opts: opts, env: env}
+	s := &starter{opts: opts, env: env, engine: engine}
 	defer s.closeAll()
 	if err := s.openStdio(); err != nil {
 		return nil, err
@@ -211,6 +228,7 @@ type starter struct {
 	// on failure.
 	master, stdinW *os.File
 	started        bool
+	engine         *engineExec // Options.AsEngine
 }
 
 func (s *starter) closeAll() {
@@ -232,6 +250,9 @@ func (s *starter) closeAll() {
 func (s *starter) openStdio() error {
 	cmd := &exec.Cmd{Env: s.env}
 	s.cmd = cmd
+	if s.opts.TTY && s.engine != nil {
+		return s.openEngineStdio() // the stage opens the container's own
+	}
 	if s.opts.TTY {
 		master, slave, err := pty.Open()
 		if err != nil {
@@ -383,6 +404,9 @@ func (s *starter) process(c runtime.Container) *Process {
 	what := strings.Join(s.opts.Command, " ")
 	if what == "" {
 		what = "the container's shell"
+	}
+	if s.engine != nil {
+		what += " (--as-engine)"
 	}
 	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: %s", p.Pid, what))
 	go func(cmd *exec.Cmd) {

@@ -123,6 +123,13 @@ func (s *starter) startStage(c runtime.Container, entry *runtime.Entry, cfg stag
 			return err
 		}
 	}
+	if s.engine != nil {
+		recs, err := s.engine.records(pass, s.opts.Rows, s.opts.Cols)
+		if err != nil {
+			return err
+		}
+		cfg.Profile = append(cfg.Profile, recs...)
+	}
 
 	s.cmd.Path = "/proc/self/exe"
 	s.cmd.Args = []string{"boxtui", stage.Name}
@@ -142,7 +149,7 @@ func (s *starter) startStage(c runtime.Container, entry *runtime.Entry, cfg stag
 	cfgW.Close()
 	msg, _ := io.ReadAll(statusR)
 	if len(msg) == 0 {
-		return nil
+		return s.engineStarted()
 	}
 	s.cmd.Wait()
 	s.started = false

@@ -6,5 +6,5 @@
 // tests reach them through package cshim.
 package capply
 
-// #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter
+// #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter -I${SRCDIR}/../../enter/stage
 import "C"
