@@ -14,6 +14,7 @@
 //     them into the IDs of its user namespace;
 //   - the environment the process was started with (/proc/PID/environ,
 //     size-bound);
+//   - its resource limits (/proc/PID/limits);
 //   - its cgroup in every hierarchy (/proc/PID/cgroup: cgroup v1, hybrid
 //     and v2), resolved beneath the host's own cgroup mounts.
 //

@@ -35,7 +35,7 @@ func statusBlock(text string) map[string]string {
 // inContainer is the script the tests run: the init's status and the
 // command's own, both read inside (so both in the container's user
 // namespace's terms), the cgroups of both, and the environment.
-const inContainer = `cat /proc/1/status; echo =====; cat /proc/self/status; echo =====; cat /proc/1/cgroup; echo =====; cat /proc/self/cgroup; echo =====; env`
+const inContainer = `cat /proc/1/status; echo =====; cat /proc/self/status; echo =====; cat /proc/1/cgroup; echo =====; cat /proc/self/cgroup; echo =====; env; echo =====; cat /proc/1/limits; echo =====; cat /proc/self/limits`
 
 func runExec(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -45,8 +45,8 @@ func runExec(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // TestExecAsEngineTakesTheInitsProfile: in docker (default; a user with
 // no_new_privs and one capability), podman, and podman with a user
 // namespace, the command run with --as-engine has the init's capability
-// sets, no_new_privs, seccomp filters, uid/gid/groups, cgroups and
-// environment; without the flag exec keeps nsenter semantics (boxtui's own
+// sets, no_new_privs, seccomp filters, uid/gid/groups, cgroups, resource
+// limits and environment; without the flag exec keeps nsenter semantics (boxtui's own
 // capabilities, no seccomp filter, the host's cgroups).
 func TestExecAsEngineTakesTheInitsProfile(t *testing.T) {
 	testutil.RequireRoot(t, "enters containers")
@@ -72,8 +72,11 @@ func TestExecAsEngineTakesTheInitsProfile(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			parts := strings.Split(out, "=====\n")
-			if len(parts) != 5 {
+			if len(parts) != 7 {
 				t.Fatalf("output:\n%s", out)
+			}
+			if parts[5] != parts[6] {
+				t.Errorf("limits: init\n%s\nthe command\n%s", parts[5], parts[6])
 			}
 			init, self := statusBlock(parts[0]), statusBlock(parts[1])
 			for _, k := range engineFields {
@@ -101,7 +104,7 @@ func TestExecAsEngineTakesTheInitsProfile(t *testing.T) {
 				t.Fatalf("default exec: exit %d: %s", code, errOut)
 			}
 			parts = strings.Split(out, "=====\n")
-			if len(parts) != 5 {
+			if len(parts) != 7 {
 				t.Fatalf("default exec output:\n%s", out)
 			}
 			init, self = statusBlock(parts[0]), statusBlock(parts[1])
@@ -207,6 +210,11 @@ func TestExecAsEngineRefusesInOneLine(t *testing.T) {
 		}
 	}
 	check("do not go together", "--as-engine", "--new-mount-proc", strconv.Itoa(pid), "--", "true")
+	// Without the C enter stage (a binary without cgo; forced here).
+	out, errOut, code := testutil.RunBinaryEnv(t, []string{"BOXTUI_ENTER_STAGE=go"}, "", "exec", "--as-engine", strconv.Itoa(pid), "--", "true")
+	if errOut = strings.TrimSpace(errOut); code == 0 || out != "" || !strings.Contains(errOut, "needs the C enter stage") || strings.Contains(errOut, "\n") {
+		t.Errorf("without the stage: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 
 	if _, err := exec.LookPath("strace"); err != nil {
 		t.Skip("needs strace")

@@ -22,6 +22,7 @@ const (
 	recLastCap  = 7
 	recCgroupFD = 8
 	recEnd      = 9
+	recRlimit   = 10
 
 	maxPlanFilters = 256
 	maxPlanInsns   = 32768
@@ -41,6 +42,8 @@ type Plan struct {
 	LastCap int
 	// CgroupFDs are fds, open in the stage, of cgroup.procs files.
 	CgroupFDs []int
+	// Rlimits are set before the ids change.
+	Rlimits []Rlimit
 }
 
 // Plan turns the profile into what the stage applies, refusing what it
@@ -70,7 +73,7 @@ func (p *Profile) Plan() (*Plan, error) {
 	return &Plan{
 		Caps: p.Caps, NoNewPrivs: p.NoNewPrivs,
 		UID: uid, GID: gid, Groups: groups,
-		Filters: p.Filters, LastCap: last,
+		Filters: p.Filters, LastCap: last, Rlimits: p.Rlimits,
 	}, nil
 }
 
@@ -153,6 +156,15 @@ func (pl *Plan) Encode() ([]byte, error) {
 			payload = ne.AppendUint32(payload, in.K)
 		}
 		rec(recFilter, payload)
+	}
+	for _, r := range pl.Rlimits {
+		if r.Resource < 0 || r.Resource >= 64 || r.Cur > r.Max {
+			return nil, fmt.Errorf("bad resource limit %+v", r)
+		}
+		p := ne.AppendUint32(nil, uint32(r.Resource))
+		p = ne.AppendUint32(p, 0)
+		p = ne.AppendUint64(p, r.Cur)
+		rec(recRlimit, ne.AppendUint64(p, r.Max))
 	}
 	for _, fd := range pl.CgroupFDs {
 		if fd < 0 {

@@ -75,6 +75,71 @@ type Profile struct {
 
 	// Cgroups has one entry per line of /proc/PID/cgroup.
 	Cgroups []Cgroup
+
+	// Rlimits are the resource limits (/proc/PID/limits), by RLIMIT_*
+	// number: an engine's exec gives the container's to the command.
+	Rlimits []Rlimit
+}
+
+// Rlimit is one resource limit; RlimInfinity is "unlimited".
+type Rlimit struct {
+	Resource int
+	Cur, Max uint64
+}
+
+// RlimInfinity is the kernel's "unlimited".
+const RlimInfinity = ^uint64(0)
+
+// rlimitNames are the rows of /proc/PID/limits, by RLIMIT_* number.
+var rlimitNames = map[string]int{
+	"Max cpu time": unix.RLIMIT_CPU, "Max file size": unix.RLIMIT_FSIZE, "Max data size": unix.RLIMIT_DATA,
+	"Max stack size": unix.RLIMIT_STACK, "Max core file size": unix.RLIMIT_CORE, "Max resident set": unix.RLIMIT_RSS,
+	"Max processes": unix.RLIMIT_NPROC, "Max open files": unix.RLIMIT_NOFILE, "Max locked memory": unix.RLIMIT_MEMLOCK,
+	"Max address space": unix.RLIMIT_AS, "Max file locks": unix.RLIMIT_LOCKS, "Max pending signals": unix.RLIMIT_SIGPENDING,
+	"Max msgqueue size": unix.RLIMIT_MSGQUEUE, "Max nice priority": unix.RLIMIT_NICE, "Max realtime priority": unix.RLIMIT_RTPRIO,
+	"Max realtime timeout": unix.RLIMIT_RTTIME,
+}
+
+// ParseLimits reads /proc/PID/limits: fixed columns (a name of up to 25
+// characters, soft and hard limit of 20 each, units), "unlimited" for
+// RlimInfinity. Every limit the kernel has must be there once.
+func ParseLimits(data []byte) ([]Rlimit, error) {
+	var out []Rlimit
+	seen := map[int]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if len(line) < 26 || strings.HasPrefix(line, "Limit ") {
+			continue
+		}
+		res, ok := rlimitNames[strings.TrimSpace(line[:26])]
+		if !ok {
+			continue // a limit newer than this list: left as it is
+		}
+		f := strings.Fields(line[26:])
+		if len(f) < 2 {
+			return nil, fmt.Errorf("parse limits line %q", line)
+		}
+		var v [2]uint64
+		for i, s := range f[:2] {
+			if s == "unlimited" {
+				v[i] = RlimInfinity
+				continue
+			}
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("parse limits line %q: %v", line, err)
+			}
+			v[i] = n
+		}
+		if seen[res] || v[0] > v[1] {
+			return nil, fmt.Errorf("parse limits line %q", line)
+		}
+		seen[res] = true
+		out = append(out, Rlimit{Resource: res, Cur: v[0], Max: v[1]})
+	}
+	if len(out) != len(rlimitNames) {
+		return nil, fmt.Errorf("parse limits: %d of the %d limits", len(out), len(rlimitNames))
+	}
+	return out, nil
 }
 
 // Options say what Read reads beyond /proc.
@@ -152,6 +217,14 @@ func Read(pid int, startTime uint64, opts Options) (*Profile, error) {
 		return nil, err
 	}
 	if p.Cgroups, err = ParseCgroups(cg); err != nil {
+		return nil, fmt.Errorf("process %d: %w", pid, err)
+	}
+
+	limits, err := readAt(dir, pid, "limits", 64<<10)
+	if err != nil {
+		return nil, err
+	}
+	if p.Rlimits, err = ParseLimits(limits); err != nil {
 		return nil, fmt.Errorf("process %d: %w", pid, err)
 	}
 

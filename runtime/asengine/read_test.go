@@ -232,3 +232,21 @@ func TestReadRefusesAReusedPID(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// BenchmarkReadProfile: what --as-engine adds to an exec (the filters
+// included), on a docker init.
+func BenchmarkReadProfile(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	pid := enginetest.Docker(b, "bench", nil, "sleep", "1d")
+	for _, seccomp := range []bool{false, true} {
+		b.Run("seccomp="+strconv.FormatBool(seccomp), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Read(pid, 0, Options{Seccomp: seccomp}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

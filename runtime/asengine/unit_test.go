@@ -218,3 +218,53 @@ func TestReadOfAGonePIDSaysSo(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+const sampleLimits = `Limit                     Soft Limit           Hard Limit           Units     
+Max cpu time              unlimited            unlimited            seconds   
+Max file size             unlimited            unlimited            bytes     
+Max data size             unlimited            unlimited            bytes     
+Max stack size            8388608              unlimited            bytes     
+Max core file size        0                    unlimited            bytes     
+Max resident set          unlimited            unlimited            bytes     
+Max processes             4096                 4096                 processes 
+Max open files            1024                 1024                 files     
+Max locked memory         8388608              8388608              bytes     
+Max address space         unlimited            unlimited            bytes     
+Max file locks            unlimited            unlimited            locks     
+Max pending signals       96367                96367                signals   
+Max msgqueue size         819200               819200               bytes     
+Max nice priority         0                    0                    
+Max realtime priority     0                    0                    
+Max realtime timeout      unlimited            unlimited            us        
+`
+
+func TestParseLimits(t *testing.T) {
+	got, err := ParseLimits([]byte(sampleLimits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 16 {
+		t.Fatalf("%d limits", len(got))
+	}
+	want := map[int]Rlimit{
+		unix.RLIMIT_STACK:  {unix.RLIMIT_STACK, 8388608, RlimInfinity},
+		unix.RLIMIT_NOFILE: {unix.RLIMIT_NOFILE, 1024, 1024},
+		unix.RLIMIT_CPU:    {unix.RLIMIT_CPU, RlimInfinity, RlimInfinity},
+		unix.RLIMIT_RTPRIO: {unix.RLIMIT_RTPRIO, 0, 0},
+	}
+	for _, r := range got {
+		if w, ok := want[r.Resource]; ok && r != w {
+			t.Errorf("got %+v, want %+v", r, w)
+		}
+	}
+	for name, bad := range map[string]string{
+		"missing row":    strings.Replace(sampleLimits, "Max open files  ", "Max open filez  ", 1),
+		"soft over hard": strings.Replace(sampleLimits, "1024                 1024", "2048                 1024", 1),
+		"not a number":   strings.Replace(sampleLimits, "4096                 4096", "lots                 4096", 1),
+		"twice":          sampleLimits + "Max open files            1024                 1024                 files\n",
+	} {
+		if _, err := ParseLimits([]byte(bad)); err == nil {
+			t.Errorf("%s: parsed", name)
+		}
+	}
+}

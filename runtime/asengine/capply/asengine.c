@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -101,7 +102,8 @@ int bt_ase_parse(const void *buf, size_t len, struct bt_ase_profile *p, char *er
 	unsigned seen = 0;
 	p->has_caps = p->has_nnp = p->has_uids = p->has_gids = p->has_groups = 0;
 	p->nnp = 0;
-	p->ngroups = p->nfilters = p->ninsns = p->ncgroups = 0;
+	p->ngroups = p->nfilters = p->ninsns = p->ncgroups = p->nrlimits = 0;
+	uint64_t rlimit_seen = 0;
 	p->last_cap = -1;
 	if (len < 8 || memcmp(b, BT_ASE_MAGIC, 6) != 0)
 		return fail(err, errlen, "as-engine plan: bad header", 0);
@@ -123,7 +125,7 @@ int bt_ase_parse(const void *buf, size_t len, struct bt_ase_profile *p, char *er
 		if (padded > len - off)
 			return fail(err, errlen, "as-engine plan: truncated padding", 0);
 		off += padded;
-		if (tag < 32 && tag != BT_ASE_FILTER && tag != BT_ASE_CGROUPFD) {
+		if (tag < 32 && tag != BT_ASE_FILTER && tag != BT_ASE_CGROUPFD && tag != BT_ASE_RLIMIT) {
 			if (seen & (1u << tag))
 				return failn(err, errlen, "as-engine plan: record ", tag, " twice", 0);
 			seen |= 1u << tag;
@@ -199,6 +201,20 @@ int bt_ase_parse(const void *buf, size_t len, struct bt_ase_profile *p, char *er
 				return fail(err, errlen, "as-engine plan: too many cgroups", 0);
 			p->cgroup_fds[p->ncgroups++] = (int)get32(d);
 			break;
+		case BT_ASE_RLIMIT: {
+			if (n != 24)
+				goto badsize;
+			uint32_t res = get32(d);
+			uint64_t cur = get64(d + 8), max = get64(d + 16);
+			if (res >= BT_ASE_MAX_RLIMITS || get32(d + 4) || cur > max || (rlimit_seen & (1ULL << res)))
+				goto badsize;
+			rlimit_seen |= 1ULL << res;
+			p->rlimits[p->nrlimits].resource = res;
+			p->rlimits[p->nrlimits].cur = cur;
+			p->rlimits[p->nrlimits].max = max;
+			p->nrlimits++;
+			break;
+		}
 		case BT_ASE_END:
 			if (n != 4 || get32(d) != nrec)
 				goto badsize;
@@ -387,6 +403,13 @@ static int load_filters(const struct bt_ase_profile *p, char *err, size_t errlen
 
 int bt_ase_apply(const struct bt_ase_profile *p, char *err, size_t errlen) {
 	int late = p->nnp || (p->has_caps && (p->eff & (1ULL << CAP_SYS_ADMIN)));
+
+	// Resource limits first, while raising one is still allowed.
+	for (uint32_t i = 0; i < p->nrlimits; i++) {
+		struct rlimit rl = {.rlim_cur = p->rlimits[i].cur, .rlim_max = p->rlimits[i].max};
+		if (syscall(SYS_prlimit64, 0, p->rlimits[i].resource, &rl, NULL) < 0)
+			return failn(err, errlen, "set resource limit ", p->rlimits[i].resource, " to the init's", errno);
+	}
 
 	if (p->has_caps) {
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

@@ -44,7 +44,10 @@ enum {
 	BT_ASE_LASTCAP = 7,  // u32: the kernel's cap_last_cap
 	BT_ASE_CGROUPFD = 8, // u32: an fd open for writing on a cgroup.procs
 	BT_ASE_END = 9,      // u32: how many records came before; must be last (a cut plan is refused)
+	BT_ASE_RLIMIT = 10,  // u32 resource, u32 0, u64 soft, u64 hard; one record each
 };
+
+#define BT_ASE_MAX_RLIMITS 64
 
 struct bt_ase_filter {
 	uint64_t flags;
@@ -68,6 +71,11 @@ struct bt_ase_profile {
 	struct sock_filter pool[BT_ASE_MAX_INSNS];
 	uint32_t ncgroups;
 	int cgroup_fds[BT_ASE_MAX_CGROUPS];
+	uint32_t nrlimits;
+	struct {
+		uint32_t resource;
+		uint64_t cur, max;
+	} rlimits[BT_ASE_MAX_RLIMITS];
 };
 
 // bt_ase_parse reads an encoded plan into p (everything is copied: buf
@@ -97,7 +105,7 @@ int bt_ase_send_fd(int sock, int fd, char *err, size_t errlen);
 int bt_ase_take_tty(int slave, const struct bt_ase_profile *p, char *err, size_t errlen);
 
 // bt_ase_apply gives the calling process the profile's credentials:
-// bounding set, groups, uids and gids (keeping capabilities across the
+// resource limits, bounding set, groups, uids and gids (keeping capabilities across the
 // change), the capability sets, ambient capabilities, no_new_privs and
 // the seccomp filters, in the original order. Filters are loaded as late
 // as possible (after everything else) when the kernel allows that (with

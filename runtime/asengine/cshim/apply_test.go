@@ -137,6 +137,9 @@ func sameAsInit(t *testing.T, initPID, child int) {
 	if w, g := readProc(t, initPID, "cgroup"), readProc(t, child, "cgroup"); w != g {
 		t.Errorf("cgroups differ:\ninit  %s\nchild %s", w, g)
 	}
+	if w, g := readProc(t, initPID, "limits"), readProc(t, child, "limits"); w != g {
+		t.Errorf("limits differ:\ninit  %s\nchild %s", w, g)
+	}
 	if w, g := readProc(t, initPID, "environ"), readProc(t, child, "environ"); w != g {
 		t.Errorf("environ: init %q, child %q", w, g)
 	}

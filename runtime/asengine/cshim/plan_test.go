@@ -39,6 +39,9 @@ func dumpPlan(pl *asengine.Plan) string {
 		}
 		b.WriteString("\n")
 	}
+	for _, r := range pl.Rlimits {
+		fmt.Fprintf(&b, "rlimit %d %x %x\n", r.Resource, r.Cur, r.Max)
+	}
 	for _, fd := range pl.CgroupFDs {
 		fmt.Fprintf(&b, "cgroupfd %d\n", fd)
 	}
@@ -68,6 +71,17 @@ func randomPlan(r *rand.Rand) *asengine.Plan {
 	}
 	for i := r.Intn(12); i > 0; i-- {
 		pl.CgroupFDs = append(pl.CgroupFDs, r.Intn(1<<20))
+	}
+	for _, res := range r.Perm(16)[:r.Intn(16)] {
+		max := r.Uint64()
+		if r.Intn(3) == 0 {
+			max = asengine.RlimInfinity
+		}
+		cur := max
+		if r.Intn(2) == 0 {
+			cur = r.Uint64() % (max/2 + 1)
+		}
+		pl.Rlimits = append(pl.Rlimits, asengine.Rlimit{Resource: res, Cur: cur, Max: max})
 	}
 	return pl
 }
@@ -127,6 +141,7 @@ func TestCRefusesADamagedPlan(t *testing.T) {
 		"lastcap over 63": func(pl *asengine.Plan) { pl.LastCap = 64 },
 		"too many groups": func(pl *asengine.Plan) { pl.Groups = make([]uint32, asengine.MaxGroups+1) },
 		"empty filter":    func(pl *asengine.Plan) { pl.Filters = []asengine.Filter{{}} },
+		"soft over hard":  func(pl *asengine.Plan) { pl.Rlimits = []asengine.Rlimit{{Resource: 7, Cur: 2, Max: 1}} },
 	} {
 		bad := *pl
 		mutate(&bad)

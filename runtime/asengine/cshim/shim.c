@@ -48,6 +48,9 @@ int bt_ase_shim_dump(const void *buf, size_t len, char *out, size_t outlen, char
 		}
 		OUT("\n");
 	}
+	for (uint32_t i = 0; i < p->nrlimits; i++)
+		OUT("rlimit %u %llx %llx\n", p->rlimits[i].resource, (unsigned long long)p->rlimits[i].cur,
+		    (unsigned long long)p->rlimits[i].max);
 	for (uint32_t i = 0; i < p->ncgroups; i++)
 		OUT("cgroupfd %d\n", p->cgroup_fds[i]);
 	free(p);

@@ -49,14 +49,30 @@ func start(t testing.TB, engine, name string, args, cmd []string) int {
 	runArgs := append([]string{"run", "-d", "--name", full}, args...)
 	runArgs = append(runArgs, Image)
 	runArgs = append(runArgs, cmd...)
+	// Before the run: a run that fails may still leave a created container.
+	t.Cleanup(func() {
+		rm := []string{"rm", "-f", full}
+		if engine == "podman" {
+			rm = []string{"rm", "-f", "-t", "0", full} // sleep ignores SIGTERM as PID 1
+		}
+		// A mount of the container's can be busy for a moment while
+		// another test on the host holds a copy of the mount table:
+		// try again before calling it a failure.
+		for try := 0; ; try++ {
+			out, err := run(engine, rm...)
+			if err == nil || strings.Contains(out, "No such container") || strings.Contains(out, "no such container") {
+				return
+			}
+			if try == 4 || !strings.Contains(out, "busy") {
+				t.Errorf("%s %s: %v: %s", engine, strings.Join(rm, " "), err, out)
+				return
+			}
+			time.Sleep(time.Second)
+		}
+	})
 	if out, err := run(engine, runArgs...); err != nil {
 		t.Fatalf("%s %s: %v: %s", engine, strings.Join(runArgs, " "), err, out)
 	}
-	t.Cleanup(func() {
-		if out, err := run(engine, "rm", "-f", full); err != nil {
-			t.Errorf("%s rm -f %s: %v: %s", engine, full, err, out)
-		}
-	})
 	out, err := run(engine, "inspect", "-f", "{{.State.Pid}}", full)
 	if err != nil {
 		t.Fatalf("%s inspect %s: %v: %s", engine, full, err, out)
