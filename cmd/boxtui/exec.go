@@ -43,8 +43,8 @@ capabilities root has there and none on the host.
 --as-engine execs as the container's engine would (docker exec, podman exec),
 on top of the namespaces: the command also joins the cgroups of the process
 entered (every hierarchy: cgroup v1, hybrid and v2), and takes its
-capability sets, no_new_privs, seccomp filters, uid, gid and groups, and
-the environment it was started with (then -e). With a PTY, the terminal
+capability sets, no_new_privs, seccomp filters, uid, gid and groups,
+resource limits, and the environment it was started with (then -e). With a PTY, the terminal
 comes from the container's own devpts, so tty(1) works inside; the
 engine's top lists the command. Reading the seccomp filters stops the
 process for a moment (ptrace); a process that is traced already, paused,
@@ -75,7 +75,7 @@ of the command is boxtui's.`,
 	cmd.Flags().BoolVarP(&f.tty, "tty", "t", false, "run the command on a PTY even when stdin is not a terminal")
 	cmd.Flags().StringVar(&f.ns, "ns", "", "namespaces to join, comma-separated: cgroup,ipc,mnt,net,pid,time,user,uts (default: all that differ)")
 	cmd.Flags().BoolVar(&f.newMountProc, "new-mount-proc", false, "join only the pid namespace, with an own mount namespace and a fresh /proc")
-	cmd.Flags().BoolVar(&f.asEngine, "as-engine", false, "also take the process's cgroups, capabilities, no_new_privs, seccomp filters, ids and environment, and a terminal from its devpts")
+	cmd.Flags().BoolVar(&f.asEngine, "as-engine", false, "also take the process's cgroups, capabilities, no_new_privs, seccomp filters, ids, limits and environment, and a terminal from its devpts")
 	cmd.Flags().StringVarP(&f.dir, "workdir", "w", "", "working directory inside the container (default: the init's)")
 	cmd.Flags().StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (KEY=VALUE), may repeat")
 	rootCmd.AddCommand(cmd)
