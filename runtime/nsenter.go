@@ -121,7 +121,7 @@ func OpenEntry(pid int, startTime uint64, opts EntryOptions) (*Entry, error) {
 				types = append(types, t)
 			}
 		}
-		for _, t := range []NSType{NSTime, NSUser} {
+		for _, t := range []NSType{NSUser, NSTime} {
 			if (target[t] == 0) != (host[t] == 0) {
 				if processStartTime(pid) == 0 {
 					return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)

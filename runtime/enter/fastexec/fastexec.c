@@ -9,7 +9,10 @@
 // named (a host PID: that process, nsenter -t PID; a name: the init), chroot
 // to its root, change to its working directory, run the command, wait, pass the
 // exit code back, record exec-opened/exec-closed in the container's history
-// — and exits without Go ever starting.
+// — and exits without Go ever starting. User and time namespaces included:
+// this process is single-threaded, and joins them as the enter stage does
+// (runtime/enter/stage/join.h), the command becoming root inside a user
+// namespace it joined, as with nsenter -a.
 //
 // Anything else, it leaves alone by returning before any side effect: the Go
 // code then runs and gives the full behaviour and every error message. The

@@ -91,7 +91,7 @@ func TestParseRefuses(t *testing.T) {
 		{"data after end", cat(end, record(stage.TagTarget, 1)), "data after the end record"},
 		{"end with payload", stage.AppendRecord(nil, stage.TagEnd, []byte{0}), "data after the end record"},
 		{"unknown tag", cat(record(42), end), "unknown record"},
-		{"profile tag without a profile", cat(record(66), end), "unknown record"},
+		{"tag below the profile's", cat(record(stage.ProfileFirst-1), end), "unknown record"},
 		{"ns fd not open", cat(record(stage.TagNS, 9999, unix.CLONE_NEWNET), end), "bad namespace record"},
 		{"ns fd is the config pipe", cat(record(stage.TagNS, 3, unix.CLONE_NEWNET), end), "bad namespace record"},
 		{"ns fd is the status pipe", cat(record(stage.TagNS, 4, unix.CLONE_NEWNET), end), "bad namespace record"},
@@ -185,12 +185,20 @@ func TestProfileHooks(t *testing.T) {
 		t.Errorf("refusing profile: stdout %q, status %q, exit %d", out, status, code)
 	}
 	unknown := base
-	unknown.Profile = []stage.Record{{Tag: 66}}
+	unknown.Profile = []stage.Record{{Tag: 67}}
 	if out, status, code := runStage(t, unknown.Encode()); out != "" || status != "error\nenter stage: bad config: unknown record" || code != 1 {
 		t.Errorf("record the profile does not know: stdout %q, status %q, exit %d", out, status, code)
 	}
 	if out, status, code := runStage(t, base.Encode()); out != "profile: \n" || status != "" || code != 0 {
 		t.Errorf("no profile record: stdout %q, status %q, exit %d", out, status, code)
+	}
+	// Non-dumpable before anything is joined, until the exec: root inside
+	// a user namespace the stage joined cannot ptrace it.
+	dumpable := base
+	dumpable.Args = []string{"sh", "-c", `echo "dumpable: $BOXTUI_TEST_DUMPABLE"`}
+	dumpable.Profile = []stage.Record{{Tag: 66}}
+	if out, status, code := runStage(t, dumpable.Encode()); out != "dumpable: 0\n" || status != "" || code != 0 {
+		t.Errorf("dumpable before the exec: stdout %q, status %q, exit %d; want 0", out, status, code)
 	}
 	missing := base
 	missing.Args = []string{"no-such-command-here"}
