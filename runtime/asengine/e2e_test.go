@@ -123,13 +123,15 @@ func TestExecAsEngineTerminalIsTheContainers(t *testing.T) {
 	testutil.RequireRoot(t, "enters containers")
 	pid := enginetest.Docker(t, "e2e-tty", []string{"--user", "1234:1234"}, "sleep", "1d")
 	// The image has no tty(1): readlink of fd 0 is what ttyname does.
-	script := `readlink /proc/self/fd/0; test -t 0 && echo ISATTY; echo ====; ls -1 /dev/pts; echo ====; stat -L -c %u /proc/self/fd/0`
+	// Also: nothing but the terminal reaches the command (not the
+	// socket its master went back on, nor the host's cgroup.procs files).
+	script := `readlink /proc/self/fd/0; test -t 0 && echo ISATTY; echo ====; ls -1 /dev/pts; echo ====; stat -L -c %u /proc/self/fd/0; echo ====; ls -1 /proc/$$/fd`
 	out, errOut, code := runExec(t, "-t", "--as-engine", strconv.Itoa(pid), "--", "sh", "-c", script)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	out = strings.ReplaceAll(out, "\r", "")
-	m := regexp.MustCompile(`^/dev/pts/(\d+)\nISATTY\n====\n((?:.*\n)*)====\n(\d+)\n$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`^/dev/pts/(\d+)\nISATTY\n====\n((?:.*\n)*)====\n(\d+)\n====\n0\n1\n2\n$`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("output:\n%q", out)
 	}
@@ -145,7 +147,7 @@ func TestExecAsEngineTerminalIsTheContainers(t *testing.T) {
 		t.Fatalf("default exec: exit %d: %s", code, errOut)
 	}
 	out = strings.ReplaceAll(out, "\r", "")
-	if parts := strings.Split(out, "====\n"); len(parts) != 3 || strings.TrimSpace(parts[1]) != "ptmx" {
+	if parts := strings.Split(out, "====\n"); len(parts) != 4 || strings.TrimSpace(parts[1]) != "ptmx" {
 		t.Errorf("the default exec's terminal shows in the container's devpts:\n%s", out)
 	}
 }

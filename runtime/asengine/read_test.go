@@ -102,6 +102,32 @@ func TestReadingFiltersNeverLeavesTheTargetStoppedOrTraced(t *testing.T) {
 	}
 }
 
+// TestConcurrentReadsOfOneTargetAllSucceed: a process has one tracer at a
+// time; boxtui readers racing for it (two panes opened at once, two
+// execs) wait for each other instead of failing.
+func TestConcurrentReadsOfOneTargetAllSucceed(t *testing.T) {
+	testutil.RequireRoot(t, "reads another process's seccomp filter")
+	pid := enginetest.Docker(t, "concurrent", nil, "sleep", "1d")
+	errs := make(chan error, 8)
+	for i := 0; i < cap(errs); i++ {
+		go func() {
+			var err error
+			for j := 0; j < 10 && err == nil; j++ {
+				_, err = Read(pid, 0, Options{Seccomp: true})
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < cap(errs); i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if st, tracer := procState(t, pid); tracer != 0 || st != "S" {
+		t.Errorf("after the reads: state %s tracer %d", st, tracer)
+	}
+}
+
 func TestReadRefusesATracedTarget(t *testing.T) {
 	testutil.RequireRoot(t, "traces a process")
 	if _, err := exec.LookPath("strace"); err != nil {

@@ -72,14 +72,59 @@ func init() {
 // unlocked: however this function ends (an error, a panic), the Go
 // runtime ends the thread, and a tracer's exit makes the kernel detach its
 // tracees and let them run. Before returning, readFilters checks that the
-// process is no longer traced. A process that is already traced (by a
-// debugger: only one tracer at a time) or that cannot be traced is refused
-// in one line; so is one that does not stop within timeout (a paused
-// container, a process in uninterruptible sleep).
+// process is no longer traced. A process has one tracer at a time: one
+// that is already traced is waited for up to timeout (another boxtui
+// reading its filters holds it for a millisecond), then refused in one
+// line (a debugger); so is one that cannot be traced, or that does not
+// stop within timeout (a paused container, a process in uninterruptible
+// sleep).
 func readFilters(dir, pid int, startTime uint64, tracer int, timeout time.Duration) ([]Filter, error) {
-	if tracer != 0 {
-		return nil, fmt.Errorf("process %d is traced by process %d (a debugger?): its seccomp filter cannot be read while that lasts; detach it, or exec without --as-engine", pid, tracer)
+	// A process has one tracer at a time. Another boxtui reading the same
+	// filters holds it for a millisecond: wait for it, up to timeout; a
+	// debugger holds it for good: refuse.
+	deadline := time.Now().Add(timeout)
+	for {
+		if tracer == 0 {
+			filters, err := readFiltersOnce(dir, pid, startTime, timeout)
+			if !errors.Is(err, errTraced) {
+				return filters, err
+			}
+		}
+		if time.Now().After(deadline) {
+			if tracer = tracerOf(dir, pid); tracer > 0 {
+				return nil, fmt.Errorf("process %d is traced by process %d (a debugger?): its seccomp filter cannot be read while that lasts; detach it, or exec without --as-engine", pid, tracer)
+			}
+			return nil, fmt.Errorf("process %d cannot be traced (tracing is forbidden here?): its seccomp filter cannot be read; exec without --as-engine", pid)
+		}
+		time.Sleep(2 * time.Millisecond)
+		tracer = tracerOf(dir, pid)
 	}
+}
+
+// errTraced is PTRACE_SEIZE's EPERM: someone else traces the process (or
+// tracing is forbidden).
+var errTraced = errors.New("already traced")
+
+// tracerOf is TracerPid of the process's status, -1 if unreadable.
+func tracerOf(dir, pid int) int {
+	data, err := readAt(dir, pid, "status", 64<<10)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
+}
+
+// readFiltersOnce is one attempt of readFilters.
+func readFiltersOnce(dir, pid int, startTime uint64, timeout time.Duration) ([]Filter, error) {
 	type result struct {
 		filters []Filter
 		err     error
@@ -120,7 +165,7 @@ func traceFilters(dir, pid int, startTime uint64, timeout time.Duration) ([]Filt
 		case errors.Is(err, unix.ESRCH):
 			return nil, fmt.Errorf("process %d: %w (it exited)", pid, ErrNoProcess)
 		case errors.Is(err, unix.EPERM):
-			return nil, fmt.Errorf("process %d cannot be traced (already traced, or tracing is forbidden here): its seccomp filter cannot be read; exec without --as-engine", pid)
+			return nil, errTraced
 		}
 		return nil, fmt.Errorf("trace process %d to read its seccomp filter: %w", pid, err)
 	}
@@ -243,7 +288,7 @@ func waitUntraced(dir, pid, tid int, timeout time.Duration) error {
 				tracer, _ = strconv.Atoi(strings.TrimSpace(v))
 			}
 		}
-		if tracer != tid {
+		if tracer != tid { // detached: 0, or already another tracer
 			return nil
 		}
 		if time.Now().After(deadline) {
