@@ -2,6 +2,7 @@ package asengine
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"boxtui/internal/testutil"
 	"boxtui/runtime/asengine/enginetest"
+	"boxtui/runtime/enter/stage"
 
 	"golang.org/x/sys/unix"
 )
@@ -232,4 +234,91 @@ func TestExecAsEngineRefusesInOneLine(t *testing.T) {
 		return !strings.Contains(string(data), "TracerPid:\t0\n")
 	}, "strace to attach")
 	check("is traced by process", "--as-engine", strconv.Itoa(pid), "--", "true")
+}
+
+// TestStageRefusesADamagedPlan: the enter stage is reachable by anyone who
+// can run the binary. A block whose as-engine records are not what boxtui
+// writes (a damaged plan, an fd that is not open, a record twice) joins
+// nothing and runs nothing; the same block with a whole plan runs the
+// command under it.
+func TestStageRefusesADamagedPlan(t *testing.T) {
+	testutil.RequireRoot(t, "runs the enter stage")
+	if !stage.Available {
+		t.Skip("built without cgo: no enter stage")
+	}
+	bin := testutil.Binary(t)
+	marker := t.TempDir() + "/ran"
+	netns, err := os.Open("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer netns.Close()
+	last, err := LastCap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := Read(os.Getpid(), 0, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This process's own profile with no_new_privs on: what the command
+	// must show when the plan is applied.
+	plan := &Plan{Caps: me.Caps, NoNewPrivs: true, UID: me.UID, GID: me.GID, Groups: me.Groups, LastCap: last, Rlimits: me.Rlimits}
+	good, err := plan.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFD := *plan
+	withFD.CgroupFDs = []int{99} // not open in the stage
+	badFD, _ := withFD.Encode()
+	run := func(profile []stage.Record) (string, int) {
+		cfg := stage.Config{
+			Root: -1, Cwd: -1,
+			NS:      []stage.NS{{FD: stage.FirstFD, Flag: unix.CLONE_NEWNET}},
+			Env:     []string{"PATH=/usr/bin:/bin"},
+			Args:    []string{"/bin/sh", "-c", "grep NoNewPrivs /proc/self/status > " + marker},
+			Profile: profile,
+		}
+		cfgR, cfgW, _ := os.Pipe()
+		statusR, statusW, _ := os.Pipe()
+		cmd := exec.Command(bin)
+		cmd.Args = []string{"boxtui", stage.Name}
+		cmd.Env = []string{}
+		cmd.ExtraFiles = []*os.File{cfgR, statusW, netns}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cfgR.Close()
+		statusW.Close()
+		cfgW.Write(cfg.Encode())
+		cfgW.Close()
+		msg, _ := io.ReadAll(statusR)
+		statusR.Close()
+		cmd.Wait()
+		return string(msg), cmd.ProcessState.ExitCode()
+	}
+	const tagPlan, tagPTY = stage.ProfileFirst, stage.ProfileFirst + 1
+	for name, profile := range map[string][]stage.Record{
+		"garbage plan":        {{Tag: tagPlan, Payload: []byte("BTASE\x00\x01\x00garbage")}},
+		"cut plan":            {{Tag: tagPlan, Payload: good[:len(good)-8]}},
+		"plan twice":          {{Tag: tagPlan, Payload: good}, {Tag: tagPlan, Payload: good}},
+		"cgroup fd not open":  {{Tag: tagPlan, Payload: badFD}},
+		"short pty record":    {{Tag: tagPTY, Payload: []byte{5, 0, 0}}},
+		"pty socket not open": {{Tag: tagPTY, Payload: []byte{99, 0, 0, 0, 24, 0, 80, 0}}},
+		"unknown profile tag": {{Tag: stage.ProfileFirst + 7, Payload: nil}},
+	} {
+		msg, code := run(profile)
+		if msg != "error\nenter stage: bad config: unknown record" || code != 1 {
+			t.Errorf("%s: status %q, exit %d", name, msg, code)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s: the stage ran its command", name)
+		}
+	}
+	if msg, code := run([]stage.Record{{Tag: tagPlan, Payload: good}}); msg != "" || code != 0 {
+		t.Fatalf("a whole plan: status %q, exit %d", msg, code)
+	}
+	if out, err := os.ReadFile(marker); err != nil || strings.TrimSpace(string(out)) != "NoNewPrivs:\t1" {
+		t.Errorf("the command under the plan: %q %v, want no_new_privs set", out, err)
+	}
 }

@@ -39,8 +39,11 @@ int boxtui_stage_profile_record(struct bx_stage *s, uint32_t tag, const unsigned
 	case TAG_PLAN:
 		if (have_plan)
 			return -1;
+		// A plan boxtui did not write is refused like any record the
+		// stage does not know ("bad config: unknown record"), before
+		// anything is joined.
 		if (bt_ase_parse(p, len, &plan, err, sizeof(err)) < 0)
-			bx_stage_fail("enter stage: %s", err);
+			return -1;
 		for (uint32_t i = 0; i < plan.ncgroups; i++)
 			if (!fd_ok((uint32_t)plan.cgroup_fds[i]))
 				return -1;
