@@ -8,15 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrUserNamespace is returned when asked to join a user namespace: the
-// kernel refuses setns(CLONE_NEWUSER) from a multithreaded process, and a Go
-// program always is. Doing it properly needs a C constructor that runs before
-// the Go runtime starts threads (runc's nsexec); boxtui refuses instead.
-var ErrUserNamespace = errors.New("joining a user namespace is not supported (the kernel refuses it to multithreaded programs such as boxtui); containers with their own user namespace can be listed and killed but not entered")
+// ErrUserNamespace is returned when asked to join a user namespace without
+// EntryOptions.UserTime: the kernel refuses setns(CLONE_NEWUSER) to a
+// multithreaded process, and a Go program always is. The C enter stage
+// (runtime/enter/stage) joins it; a binary built without cgo has no stage.
+var ErrUserNamespace = errors.New("joining a user namespace needs boxtui built with cgo (the kernel refuses it to multithreaded programs, and this boxtui has no C enter stage); containers with their own user namespace can be listed and killed but not entered")
 
 // ErrTimeNamespace is the time-namespace twin of ErrUserNamespace: the kernel
 // allows setns(CLONE_NEWTIME) only to single-threaded processes.
-var ErrTimeNamespace = errors.New("joining a time namespace is not supported (the kernel refuses it to multithreaded programs such as boxtui)")
+var ErrTimeNamespace = errors.New("joining a time namespace needs boxtui built with cgo (the kernel refuses it to multithreaded programs, and this boxtui has no C enter stage)")
 
 // joinOrder is the order setns is called in. mnt comes last: it resets the
 // root and working directory, and joining it needs CLONE_FS unshared first;
@@ -64,7 +64,18 @@ type EntryOptions struct {
 	// Root chroots into the target's root (like nsenter -r); Cwd also
 	// changes into its working directory (nsenter -w).
 	Root, Cwd bool
+	// UserTime says the entry is joined by a single-threaded process (the
+	// C enter stage, via StageNamespaces), which can join user and time
+	// namespaces: the default set then includes them when they differ from
+	// boxtui's, and a list may name them. Without it they are refused
+	// (ErrUserNamespace, ErrTimeNamespace): Do cannot join them.
+	UserTime bool
 }
+
+// stageOrder is the order the enter stage is given namespaces in: Go's, with
+// time next to mnt as nsenter has it, and the user namespace, which the
+// stage joins last anyway (runtime/enter/stage/join.h says why).
+var stageOrder = []NSType{NSCgroup, NSIPC, NSUTS, NSNet, NSPID, NSMnt, NSTime, NSUser}
 
 // readTargetNamespaces reads the namespaces of the process to enter; tests
 // replace it to make one link unreadable.
@@ -110,21 +121,46 @@ func OpenEntry(pid int, startTime uint64, opts EntryOptions) (*Entry, error) {
 				types = append(types, t)
 			}
 		}
-		if target[NSUser] != 0 && host[NSUser] != 0 && target[NSUser] != host[NSUser] {
-			return nil, fmt.Errorf("enter process %d: %w", pid, ErrUserNamespace)
-		}
-		if target[NSTime] != 0 && host[NSTime] != 0 && target[NSTime] != host[NSTime] {
-			return nil, fmt.Errorf("enter process %d: %w", pid, ErrTimeNamespace)
+		for _, t := range []NSType{NSUser, NSTime} {
+			if (target[t] == 0) != (host[t] == 0) {
+				if processStartTime(pid) == 0 {
+					return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, ErrNoProcess)
+				}
+				return nil, fmt.Errorf("enter process %d: cannot read its %s namespace or ours: refusing to join only the others", pid, t)
+			}
+			if target[t] == 0 || target[t] == host[t] {
+				continue
+			}
+			if !opts.UserTime && t == NSUser {
+				return nil, fmt.Errorf("enter process %d: %w", pid, ErrUserNamespace)
+			}
+			if !opts.UserTime {
+				return nil, fmt.Errorf("enter process %d: %w", pid, ErrTimeNamespace)
+			}
+			types = append(types, t)
 		}
 	}
 	for _, t := range types {
 		switch t {
 		case NSUser:
-			return nil, fmt.Errorf("enter process %d: %w", pid, ErrUserNamespace)
+			if !opts.UserTime {
+				return nil, fmt.Errorf("enter process %d: %w", pid, ErrUserNamespace)
+			}
 		case NSTime, NSTimeForChildren:
-			return nil, fmt.Errorf("enter process %d: %w", pid, ErrTimeNamespace)
+			if !opts.UserTime {
+				return nil, fmt.Errorf("enter process %d: %w", pid, ErrTimeNamespace)
+			}
+			t = NSTime
 		case NSPIDForChildren:
 			t = NSPID
+		}
+		if _, dup := e.nsFD[t]; dup {
+			continue
+		}
+		if t == NSUser && target[NSUser] != 0 && target[NSUser] == host[NSUser] {
+			// The kernel refuses to "join" the user namespace one is in
+			// (it would grant its capabilities afresh); nsenter -U skips it.
+			continue
 		}
 		if _, ok := nsCloneFlag[t]; !ok {
 			return nil, fmt.Errorf("enter process %d: cannot join namespace type %s", pid, t)
@@ -171,6 +207,54 @@ func (e *Entry) procErr(pid int, what string, err error) error {
 	return fmt.Errorf("enter process %d: %s: %w", pid, what, err)
 }
 
+// StageNS is a namespace the enter stage joins: its type, the fd the entry
+// holds and its CLONE_NEW* flag.
+type StageNS struct {
+	Type NSType
+	FD   int
+	Flag uint32
+}
+
+// StageNamespaces lists the namespaces to join but pid (which DoInPID
+// joins for the stage's parent thread), in the order the stage is given
+// them. The fds stay the entry's.
+func (e *Entry) StageNamespaces() []StageNS {
+	var out []StageNS
+	for _, t := range stageOrder {
+		if fd, ok := e.nsFD[t]; ok && t != NSPID {
+			out = append(out, StageNS{Type: t, FD: fd, Flag: uint32(nsCloneFlag[t])})
+		}
+	}
+	return out
+}
+
+// RootFD and CwdFD are the entry's O_PATH handles on the process's root
+// and working directory (-1 when not opened).
+func (e *Entry) RootFD() int { return e.rootFD }
+
+// CwdFD: see RootFD.
+func (e *Entry) CwdFD() int { return e.cwdFD }
+
+// DoInPID runs fn on a fresh OS thread that has joined only the entry's PID
+// namespace (if it has one to join), so that a process fn starts is born
+// in it: the enter stage, which joins everything else itself. Like Do, the
+// thread is thrown away when fn returns.
+func (e *Entry) DoInPID(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		goruntime.LockOSThread()
+		// No UnlockOSThread, on purpose: see Do.
+		if fd, ok := e.nsFD[NSPID]; ok {
+			if err := unix.Setns(fd, unix.CLONE_NEWPID); err != nil {
+				errc <- fmt.Errorf("enter process %d: join pid namespace: %w", e.PID, err)
+				return
+			}
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
 // Joins reports whether the entry joins namespace type t.
 func (e *Entry) Joins(t NSType) bool { _, ok := e.nsFD[t]; return ok }
 
@@ -211,6 +295,14 @@ func (e *Entry) Do(fn func() error) error {
 }
 
 func (e *Entry) join() error {
+	// A Go thread cannot join these (see ErrUserNamespace): an entry
+	// opened with UserTime is for the enter stage, never for Do.
+	if e.Joins(NSUser) {
+		return fmt.Errorf("enter process %d: %w", e.PID, ErrUserNamespace)
+	}
+	if e.Joins(NSTime) {
+		return fmt.Errorf("enter process %d: %w", e.PID, ErrTimeNamespace)
+	}
 	// setns(mnt) refuses a thread that shares its fs_struct (root, cwd) with
 	// others; every Go thread does until it unshares CLONE_FS.
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {

@@ -2,10 +2,13 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOpenEntryRefusesAPartialJoin: when one namespace link of the target
@@ -38,5 +41,71 @@ func TestOpenEntryRefusesAPartialJoin(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "mnt namespace") || errors.Is(err, ErrNoProcess) {
 		t.Fatalf("error %q: want one naming the unreadable mnt namespace", err)
+	}
+}
+
+// A process with its own user and time namespaces: OpenEntry refuses them
+// unless the entry is for the enter stage (UserTime), whose default set
+// then includes them, user given last; Do, a Go thread, refuses such an
+// entry rather than join only the rest. A link of either that cannot be
+// read refuses the entry, as for the others.
+func TestOpenEntryUserAndTime(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: opens another process's namespaces")
+	}
+	cmd := exec.Command("unshare", "--user", "--map-root-user", "--time", "--pid", "--fork", "--kill-child", "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var pid int
+	deadline := time.Now().Add(10 * time.Second)
+	for pid == 0 && time.Now().Before(deadline) {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		if pid > 0 {
+			if ns, _ := ReadNamespaces(pid); ns[NSUser] == HostNamespaces()[NSUser] {
+				pid = 0 // not yet in its namespaces
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("the container's init did not start")
+	}
+	start, err := ProcessStartTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenEntry(pid, start, EntryOptions{}); !errors.Is(err, ErrUserNamespace) {
+		t.Errorf("OpenEntry without UserTime = %v; want ErrUserNamespace", err)
+	}
+	e, err := OpenEntry(pid, start, EntryOptions{UserTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []NSType
+	for _, ns := range e.StageNamespaces() {
+		got = append(got, ns.Type)
+	}
+	if fmt.Sprint(got) != fmt.Sprint([]NSType{NSTime, NSUser}) || !e.Joins(NSPID) {
+		t.Errorf("stage namespaces %v (pid joined: %v); want time, user, and pid for DoInPID", got, e.Joins(NSPID))
+	}
+	if err := e.Do(func() error { return nil }); !errors.Is(err, ErrUserNamespace) {
+		t.Errorf("Do with a user namespace to join = %v; want ErrUserNamespace", err)
+	}
+	e.Close()
+
+	t.Cleanup(func() { readTargetNamespaces = ReadNamespaces })
+	readTargetNamespaces = func(pid int) (NSSet, error) {
+		s, err := ReadNamespaces(pid)
+		s[NSUser] = 0 // as if /proc/PID/ns/user could not be read
+		return s, err
+	}
+	if e, err := OpenEntry(pid, start, EntryOptions{UserTime: true}); err == nil || !strings.Contains(err.Error(), "user namespace") {
+		if e != nil {
+			e.Close()
+		}
+		t.Errorf("OpenEntry with an unreadable user link = %v; want a refusal naming it", err)
 	}
 }

@@ -385,3 +385,9 @@ func (t *fakeTerminal) exit(err error) {
 	t.mu.Unlock()
 	t.Close()
 }
+
+// ExecAsEngine makes the fake an EngineExecer.
+func (f *fakeBackend) ExecAsEngine(c runtime.Container, cols, rows int) (Terminal, error) {
+	f.record("exec-as-engine %d %dx%d", c.PID, cols, rows)
+	return f.newTerm(cols, rows, "engine# "), nil
+}

@@ -246,6 +246,8 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		cols, rows := m.newPaneSize()
 		return m, m.openConsoleCmd(c.Name, c.PID, cols, rows)
+	case key.Matches(msg, k.ExecEngine):
+		return m.execEngineKey(c, haveSel)
 	case key.Matches(msg, k.Exec):
 		if !haveSel {
 			return m, nil

@@ -70,7 +70,6 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"exec", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container"},
 		{[]string{"exec", "--new-mount-proc", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container"},
 		{[]string{"exec", "--ns", "pid,foo", pid}, `boxtui: unknown namespace "foo" in --ns`},
-		{[]string{"exec", "--ns", "user", pid}, "joining a user namespace is not supported"},
 		{[]string{"exec", "-e", "NOVALUE", pid}, `invalid environment entry "NOVALUE"`},
 		{[]string{"exec", "no-such-box"}, `no container named "no-such-box"`},
 		// Usage errors fall through the early path to the cobra command.

@@ -12,9 +12,15 @@
 // processes are always reaped: Start launches the wait itself, so a caller
 // that forgets Wait never keeps a container's init from finishing its exit.
 //
-// User and time namespaces are refused (runtime.ErrUserNamespace,
-// runtime.ErrTimeNamespace): the kernel lets only single-threaded processes
-// join them, and a Go program never is one.
+// The kernel lets only single-threaded processes join user and time
+// namespaces, and a Go program never is one. So Start joins nothing itself
+// but the PID namespace (for its child): it starts the C enter stage
+// (package stage), its own sealed binary, which joins the rest, user and
+// time included, takes the root and working directory, becomes root inside
+// a user namespace it joined (as nsenter -U) and executes the command in
+// place. A binary without cgo has no stage: it joins on a Go thread and
+// refuses user and time namespaces (runtime.ErrUserNamespace,
+// runtime.ErrTimeNamespace); BOXTUI_ENTER_STAGE=go takes that path too.
 //
 // The package must never import anything of the UI.
 package enter

@@ -45,7 +45,8 @@ type Options struct {
 	Command []string
 	// Namespaces to join. Empty joins every namespace of the process
 	// entered (the container's init, or the process the TARGET named) that
-	// differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt).
+	// differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt; user and time
+	// too through the C enter stage).
 	Namespaces []runtime.NSType
 	// NewMountProc reproduces the seed's recipe (`nsenter --pid=... unshare
 	// --fork --mount-proc=ROOT/proc chroot ROOT`): join only the PID
@@ -64,6 +65,12 @@ type Options struct {
 	TTY bool
 	// Rows and Cols are the PTY's first window size (0: the kernel's 0x0).
 	Rows, Cols uint16
+	// AsEngine execs as the container's engine would (docker exec, podman
+	// exec), on top of the namespaces: the entered process's cgroups,
+	// capability sets, no_new_privs, seccomp filters, uid/gid/groups and
+	// environment (runtime/asengine), and with TTY a terminal from the
+	// container's own devpts. It needs the C enter stage.
+	AsEngine bool
 	// Stdin, Stdout and Stderr are used without TTY; nil means /dev/null.
 	// An *os.File is handed to the command as is; anything else is copied.
 	Stdin          io.Reader
@@ -150,13 +157,25 @@ func (p *Process) Resize(rows, cols uint16) error {
 // in the namespaces, root and working directory of c.EntryProcess(): the
 // process the TARGET named (c.Named), else the init. It returns once the command runs; its errors are one-line and say
 // what was wrong: the container exited (runtime.ErrNoProcess), a user or
-// time namespace (runtime.ErrUserNamespace, ErrTimeNamespace), the command
-// is missing (ErrCommandNotFound).
+// time namespace in a binary without the C enter stage
+// (runtime.ErrUserNamespace, ErrTimeNamespace), the command is missing
+// (ErrCommandNotFound).
 func Start(c runtime.Container, opts Options) (*Process, error) {
 	if c.PID <= 0 {
 		return nil, fmt.Errorf("enter container: no init PID given")
 	}
+	var engine *engineExec
+	if opts.AsEngine {
+		var err error
+		if engine, err = prepareAsEngine(c, opts); err != nil {
+			return nil, err
+		}
+		defer engine.close()
+	}
 	env, err := buildEnv(opts.Env, opts.TTY)
+	if engine != nil && err == nil {
+		env, err = engine.env(opts.Env, opts.TTY)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -171,14 +190,19 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	// No fd boxtui was started with reaches the command (a directory of
 	// the host would let it out: runc's CVE-2024-21626).
 	runtime.CloseOnExecFrom(3)
-	s := &starter{opts: opts, env: env}
+	s := &starter{opts: opts, env: env, engine: engine}
 	defer s.closeAll()
 	if err := s.openStdio(); err != nil {
 		return nil, err
 	}
-	if opts.NewMountProc {
+	switch {
+	case opts.NewMountProc && useStage():
+		err = s.startNewMountProcStage(c)
+	case opts.NewMountProc:
 		err = s.startNewMountProc(c)
-	} else {
+	case useStage():
+		err = s.startJoinedStage(c)
+	default:
 		err = s.startJoined(c)
 	}
 	if errors.Is(err, runtime.ErrNoProcess) {
@@ -204,6 +228,7 @@ type starter struct {
 	// on failure.
 	master, stdinW *os.File
 	started        bool
+	engine         *engineExec // Options.AsEngine
 }
 
 func (s *starter) closeAll() {
@@ -225,6 +250,9 @@ func (s *starter) closeAll() {
 func (s *starter) openStdio() error {
 	cmd := &exec.Cmd{Env: s.env}
 	s.cmd = cmd
+	if s.opts.TTY && s.engine != nil {
+		return s.openEngineStdio() // the stage opens the container's own
+	}
 	if s.opts.TTY {
 		master, slave, err := pty.Open()
 		if err != nil {
@@ -286,9 +314,11 @@ func (s *starter) openStdio() error {
 	return nil
 }
 
-// startJoined is the default: join the namespaces, root and working
+// startJoined is the default without the enter stage (a binary without
+// cgo, BOXTUI_ENTER_STAGE=go): join the namespaces, root and working
 // directory of the process entered (the one named, else the init) on a
-// throwaway thread and start the command from there.
+// throwaway thread and start the command from there. It cannot join a user
+// or time namespace.
 func (s *starter) startJoined(c runtime.Container) error {
 	ep := c.EntryProcess()
 	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{
@@ -374,6 +404,9 @@ func (s *starter) process(c runtime.Container) *Process {
 	what := strings.Join(s.opts.Command, " ")
 	if what == "" {
 		what = "the container's shell"
+	}
+	if s.engine != nil {
+		what += " (--as-engine)"
 	}
 	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: %s", p.Pid, what))
 	go func(cmd *exec.Cmd) {
@@ -463,8 +496,8 @@ func ParseNamespaces(list string) ([]runtime.NSType, error) {
 	return out, nil
 }
 
-// joinable are the names --ns accepts; user and time are accepted so that
-// Start can refuse them with the reason.
+// joinable are the names --ns accepts; user and time are joined by the C
+// enter stage (a binary without it refuses them with the reason).
 var joinable = []runtime.NSType{
 	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
 	runtime.NSPID, runtime.NSUTS, runtime.NSUser, runtime.NSTime,
@@ -479,5 +512,5 @@ func parseNSName(name string) (runtime.NSType, error) {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown namespace %q in --ns: give a comma-separated list of cgroup, ipc, mnt, net, pid, uts", name)
+	return 0, fmt.Errorf("unknown namespace %q in --ns: give a comma-separated list of cgroup, ipc, mnt, net, pid, time, user, uts", name)
 }

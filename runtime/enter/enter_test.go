@@ -264,12 +264,17 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 	t.Run("user namespace", func(t *testing.T) {
-		c, _ := unshareContainer(t)
-		_, err := Start(c, Options{Namespaces: []runtime.NSType{runtime.NSUser}, Command: []string{"true"}})
-		if !errors.Is(err, runtime.ErrUserNamespace) {
-			t.Errorf("Start(--ns user) = %v; want ErrUserNamespace", err)
+		c := startUserns(t, "map-root")
+		// The Go thread path (a binary without cgo) cannot join it.
+		t.Setenv("BOXTUI_ENTER_STAGE", "go")
+		for _, opts := range []Options{{}, {Namespaces: []runtime.NSType{runtime.NSUser}}} {
+			opts.Command = []string{"true"}
+			_, err := Start(c, opts)
+			if !errors.Is(err, runtime.ErrUserNamespace) || !strings.Contains(err.Error(), "needs boxtui built with cgo") {
+				t.Errorf("Start(%v) without the stage = %v; want ErrUserNamespace", opts.Namespaces, err)
+			}
 		}
-		_, err = Start(c, Options{NewMountProc: true, Namespaces: []runtime.NSType{runtime.NSNet}, Command: []string{"true"}})
+		_, err := Start(c, Options{NewMountProc: true, Namespaces: []runtime.NSType{runtime.NSNet}, Command: []string{"true"}})
 		if err == nil || !strings.Contains(err.Error(), "only the pid namespace") {
 			t.Errorf("Start(--new-mount-proc --ns net) = %v", err)
 		}

@@ -261,15 +261,28 @@ func (t *consoleTerminal) Err() error {
 
 // Exec starts a shell in c's namespaces on a PTY the pane owns.
 func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+	return r.exec(c, cols, rows, false)
+}
+
+// ExecAsEngine is Exec as the container's engine would (exec --as-engine).
+func (r *Runtime) ExecAsEngine(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+	return r.exec(c, cols, rows, true)
+}
+
+func (r *Runtime) exec(c runtime.Container, cols, rows int, asEngine bool) (ui.Terminal, error) {
 	p, err := enter.Start(c, enter.Options{
-		TTY:  true,
-		Rows: uint16(rows),
-		Cols: uint16(cols),
-		Env:  []string{"TERM=xterm-256color"},
+		TTY:      true,
+		Rows:     uint16(rows),
+		Cols:     uint16(cols),
+		Env:      []string{"TERM=xterm-256color"},
+		AsEngine: asEngine,
 	})
 	what := c.Target() + " shell"
 	if c.Named.PID > 0 {
 		what = c.Target() + " pid:" + strconv.Itoa(c.Named.PID) + " shell"
+	}
+	if asEngine {
+		what += " (as engine)"
 	}
 	if err := logged("exec", what, err); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ type List struct {
 	Attach      key.Binding
 	Exec        key.Binding
 	Debug       key.Binding
+	ExecEngine  key.Binding
 	Kill        key.Binding
 	Processes   key.Binding
 	Mounts      key.Binding
@@ -36,7 +37,7 @@ func (k List) ShortHelp() []key.Binding {
 func (k List) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Filter, k.Sort, k.SortReverse},
-		{k.Launch, k.Attach, k.Exec, k.Debug, k.Kill},
+		{k.Launch, k.Attach, k.Exec, k.ExecEngine, k.Debug, k.Kill},
 		{k.Processes, k.Mounts, k.Tree, k.Events},
 		{k.FocusPane, k.ClosePane, k.Help, k.Quit},
 	}
@@ -206,6 +207,7 @@ func DefaultKeyMap() KeyMap {
 			Attach:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "attach")),
 			Exec:        key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "exec shell")),
 			Debug:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "debug shell")),
+			ExecEngine:  key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "exec as engine")),
 			Kill:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "kill")),
 			Processes:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "processes")),
 			Mounts:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mounts")),

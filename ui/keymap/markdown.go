@@ -63,6 +63,7 @@ var longHelp = map[string]string{
 	"Container list/launch":                      "launch a container (form: name, rootfs, command, hostname, network, bind mounts); its console opens in a pane",
 	"Container list/attach":                      "attach the console of the selected boxtui container in a pane",
 	"Container list/exec shell":                  "exec a new shell in the selected container's namespaces, in a split pane",
+	"Container list/exec as engine":              "exec a new shell as the container's engine would (exec --as-engine): also its cgroups, capabilities, no_new_privs, seccomp filters, ids and environment, on a terminal from its own devpts",
 	"Container list/debug shell":                 "a shell from the toolbox (boxtui's default rootfs) in the selected container's PID, network, IPC and UTS namespaces, its files at /target: for containers with no shell (`boxtui debug`), in a split pane",
 	"Container list/kill":                        "kill the selected container: asks y/n; the signal can be chosen (default: stop = its stop signal (TERM, RTMIN+3 for systemd), wait, KILL)",
 	"Container list/processes":                   "show the container's processes: host PID, PID inside, user, namespace set, command",

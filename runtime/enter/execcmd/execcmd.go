@@ -42,6 +42,7 @@ type Flags struct {
 	Interactive  bool     // -i: pass stdin without a PTY
 	TTY          bool     // -t: a PTY even when stdin is no terminal
 	NewMountProc bool     // --new-mount-proc
+	AsEngine     bool     // --as-engine
 	NS           string   // --ns LIST
 	Dir          string   // -w, --workdir
 	Env          []string // -e, --env KEY=VALUE, repeatable
@@ -85,7 +86,7 @@ func Parse(args []string) (Flags, error) {
 			switch name {
 			case "help":
 				return f, ErrHelp
-			case "interactive", "tty", "new-mount-proc":
+			case "interactive", "tty", "new-mount-proc", "as-engine":
 				on := true
 				if hasInline {
 					switch inline {
@@ -101,6 +102,8 @@ func Parse(args []string) (Flags, error) {
 					f.Interactive = on
 				case "tty":
 					f.TTY = on
+				case "as-engine":
+					f.AsEngine = on
 				default:
 					f.NewMountProc = on
 				}
@@ -182,6 +185,7 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 		Command:      f.Command,
 		Namespaces:   nss,
 		NewMountProc: f.NewMountProc,
+		AsEngine:     f.AsEngine,
 		Dir:          f.Dir,
 		Env:          f.Env,
 		TTY:          useTTY,

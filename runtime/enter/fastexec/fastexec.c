@@ -9,7 +9,10 @@
 // named (a host PID: that process, nsenter -t PID; a name: the init), chroot
 // to its root, change to its working directory, run the command, wait, pass the
 // exit code back, record exec-opened/exec-closed in the container's history
-// — and exits without Go ever starting.
+// — and exits without Go ever starting. User and time namespaces included:
+// this process is single-threaded, and joins them as the enter stage does
+// (runtime/enter/stage/join.h), the command becoming root inside a user
+// namespace it joined, as with nsenter -a.
 //
 // Anything else, it leaves alone by returning before any side effect: the Go
 // code then runs and gives the full behaviour and every error message. The
@@ -41,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "join.h" // runtime/enter/stage: bx_join, bx_setid
+
 // Keep in step with runtime/enter (DefaultPath, lookCommand) and runtime
 // (joinOrder, maxEvents, maxAncestors, event keys and paths).
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -56,11 +61,13 @@ struct nsinfo {
 	int flag;
 };
 
-// The order runtime.joinOrder uses: mnt last, since after it paths resolve
-// in the container.
+// The order the enter stage is given them (runtime's stageOrder): mnt
+// after the others, since after it paths resolve in the container, time
+// next to it as nsenter has it, and user, which bx_join joins last anyway.
 static const struct nsinfo join_order[] = {
 	{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
 	{"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
+	{"time", CLONE_NEWTIME},     {"user", CLONE_NEWUSER},
 };
 #define NJOIN (sizeof(join_order) / sizeof(join_order[0]))
 
@@ -769,21 +776,7 @@ static int run(int argc, char **argv) {
 		return decline("target exited");
 	}
 
-	// User and time namespaces: Go refuses them with the reason. A link
-	// we cannot read leaves us in doubt: Go decides.
 	unsigned long long theirs, ours;
-	for (int k = 0; k < 2; k++) {
-		const char *type = k ? "time" : "user";
-		int rc = ns_pair(epid, type, &theirs, &ours);
-		if (rc < 0) {
-			close(pidfd);
-			return decline("a namespace link of the target is unreadable");
-		}
-		if (rc == 0 && theirs != ours) {
-			close(pidfd);
-			return decline(k ? "time namespace" : "user namespace");
-		}
-	}
 
 	// The container's history: only an existing one with room to grow;
 	// creating or trimming it (and pruning old ones) is left to Go.
@@ -854,12 +847,25 @@ static int run(int argc, char **argv) {
 
 	// Point of no return: from here on this process is inside.
 	cloexec_from(3);
+	// User and time namespaces too: this process is single-threaded. The
+	// user namespace is joined last (join.h says why); the command then
+	// becomes root inside it, as nsenter -U makes it, in the child below:
+	// this process stays the host's root, out of the container's reach
+	// (not in its PID namespace, non-dumpable).
+	struct bx_ns join[NJOIN];
+	int in_userns = 0;
 	for (size_t t = 0; t < NJOIN; t++) {
-		if (nsfd[t] < 0)
-			continue;
-		if (setns(nsfd[t], join_order[t].flag))
-			fail("enter process %d: join %s namespace: %s", epid, join_order[t].name, strerror(errno));
-		close(nsfd[t]);
+		join[t].fd = nsfd[t];
+		join[t].flag = join_order[t].flag;
+		join[t].name = join_order[t].name;
+		if (nsfd[t] >= 0 && join_order[t].flag == CLONE_NEWUSER)
+			in_userns = 1;
+	}
+	const char *failed;
+	if (bx_join(join, (int)NJOIN, &failed)) {
+		if (!strcmp(failed, "dumpable"))
+			fail("enter process %d: make boxtui non-dumpable: %s", epid, strerror(errno));
+		fail("enter process %d: join %s namespace: %s", epid, failed, strerror(errno));
 	}
 	if (fchdir(rootfd) || chroot(".") || chdir("/"))
 		fail("enter process %d: chroot to its root: %s", epid, strerror(errno));
@@ -981,12 +987,15 @@ static int run(int argc, char **argv) {
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		const char *idfailed = NULL;
 		if (devnull >= 0 && dup2(devnull, 0) < 0)
+			goto childfail;
+		if (in_userns && bx_setid(0, 0, &idfailed))
 			goto childfail;
 		execve(exe, cargv, env);
 	childfail:;
-		int e = errno;
-		ssize_t unused = write(errpipe[1], &e, sizeof(e));
+		int e[2] = {errno, idfailed ? (!strcmp(idfailed, "setuid") ? 2 : 1) : 0};
+		ssize_t unused = write(errpipe[1], e, sizeof(e));
 		(void)unused;
 		_exit(127);
 	}
@@ -997,15 +1006,19 @@ static int run(int argc, char **argv) {
 	close(errpipe[1]);
 	if (devnull >= 0)
 		close(devnull);
-	int childerr = 0;
+	int childerrs[2] = {0, 0};
 	ssize_t n;
 	do
-		n = read(errpipe[0], &childerr, sizeof(childerr));
+		n = read(errpipe[0], childerrs, sizeof(childerrs));
 	while (n < 0 && errno == EINTR);
 	close(errpipe[0]);
-	if (n == sizeof(childerr)) {
+	int childerr = childerrs[0];
+	if (n == sizeof(childerrs)) {
 		while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (childerrs[1]) // as the enter stage says it
+			fail("enter process %d: %s 0 inside its user namespace: %s", epid,
+			     childerrs[1] == 2 ? "setuid" : "setgid", strerror(childerr));
 		if (childerr == ENOENT)
 			fail("command %s not found in the container", exe);
 		fail("start %s in container %d: fork/exec %s: %s", exe, pid, exe, strerror(childerr));

@@ -142,7 +142,7 @@ func checkParse(t *testing.T, args []string) {
 	}
 	want := append([]string{interactive, f.Dir, strconv.Itoa(len(f.Env))}, f.Env...)
 	want = append(append(want, f.Target), f.Command...)
-	if f.TTY || f.NS != "" || f.NewMountProc || !reflect.DeepEqual(got, want) {
+	if f.TTY || f.NS != "" || f.NewMountProc || f.AsEngine || !reflect.DeepEqual(got, want) {
 		t.Fatalf("exec %q: C reads %q, Go %q (%+v)", args, got, want, f)
 	}
 }

@@ -1,0 +1,1 @@
+../capply/asengine.c

@@ -1,0 +1,1 @@
+../capply/asengine.h
