@@ -147,14 +147,24 @@ func TestEnterUserAndTimeNamespaces(t *testing.T) {
 				}
 				// Nothing but stdio reaches the command: not the stage's
 				// config or status pipes, nor the namespace, root and
-				// working-directory handles it was given.
-				if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.Pid)); err != nil || len(fds) != 3 {
+				// working-directory handles it was given. (sleep's loader
+				// holds a library open for a moment as it starts: a leaked
+				// fd is one that stays.)
+				fdsOf := func() []string {
+					fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.Pid))
 					var names []string
 					for _, fd := range fds {
 						l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", p.Pid, fd.Name()))
 						names = append(names, fd.Name()+"->"+l)
 					}
-					t.Errorf("%s: the command holds fds %v (%v); want only 0, 1, 2", mode, names, err)
+					return names
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for len(fdsOf()) != 3 && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if names := fdsOf(); len(names) != 3 {
+					t.Errorf("%s: the command holds fds %v; want only 0, 1, 2", mode, names)
 				}
 				// Root inside has its capabilities in the container's user
 				// namespace only; the process is not the host's root.

@@ -3,9 +3,12 @@ package fastexec_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -319,6 +322,67 @@ func TestExecByHostPIDEntersThatProcess(t *testing.T) {
 			}
 			if fast.code != 0 || fast.stdout != tc.want {
 				t.Fatalf("exec %d printed %q (%+v), want %q", tc.pid, fast.stdout, fast, tc.want)
+			}
+		})
+	}
+}
+
+// TestFastPathMatchesGoPathInUserAndTimeNamespaces: containers with a user
+// or a time namespace of their own, entered by the C path (which joins them
+// itself) and by the Go path (through the C enter stage), give the same
+// output, errors and exit codes, and both run as root inside, as nsenter -a.
+func TestFastPathMatchesGoPathInUserAndTimeNamespaces(t *testing.T) {
+	testutil.RequireRoot(t, "enters namespaces")
+	runDir := t.TempDir()
+	requireFastPath(t, runDir)
+	for kind, flags := range map[string][]string{
+		"user": {"--user", "--map-root-user", "--mount-proc"},
+		"time": {"--time", "--boottime", "1000"},
+	} {
+		t.Run(kind, func(t *testing.T) {
+			args := append(append([]string{}, flags...), "--pid", "--fork", "--kill-child", "/bin/sleep", "100000")
+			cmd := exec.Command("unshare", args...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			goruntime.LockOSThread() // Pdeathsig follows the forking thread
+			t.Cleanup(goruntime.UnlockOSThread)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			var pid string
+			testutil.WaitFor(t, 10*time.Second, func() bool {
+				data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+				pid = strings.TrimSpace(string(data))
+				if pid == "" {
+					return false
+				}
+				cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+				return strings.HasPrefix(string(cmdline), "/bin/sleep\x00")
+			}, "the container's init")
+			// The first exec (Go) makes the history the C path appends to.
+			if r := boxtui(t, runDir, "0", "", "exec", pid, "--", "/bin/true"); r.code != 0 {
+				t.Fatalf("first exec (Go path): %+v", r)
+			}
+			for _, tc := range []struct {
+				name string
+				args []string
+				code int
+			}{
+				{"namespaces and ids", []string{pid, "--", "sh", "-c",
+					"readlink /proc/self/ns/user /proc/self/ns/time /proc/self/ns/pid; id -u; id -g; grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"}, 0},
+				{"exit code and both streams", []string{pid, "--", "sh", "-c", "echo out; echo err >&2; exit 7"}, 7},
+				{"missing command", []string{pid, "--", "/bin/nope"}, 1},
+				{"missing workdir", []string{"-w", "/nope", pid, "--", "true"}, 1},
+				{"workdir and environment", []string{"-w", "/tmp", "-e", "A=1", pid, "--", "sh", "-c", "pwd; echo $A $HOME"}, 0},
+			} {
+				fast := boxtui(t, runDir, "require", "", append([]string{"exec"}, tc.args...)...)
+				slow := boxtui(t, runDir, "0", "", append([]string{"exec"}, tc.args...)...)
+				if fast != slow {
+					t.Errorf("%s: paths differ:\nC:  %+v\nGo: %+v", tc.name, fast, slow)
+				}
+				if fast.code != tc.code {
+					t.Errorf("%s: exit %d, want %d: %+v", tc.name, fast.code, tc.code, fast)
+				}
 			}
 		})
 	}

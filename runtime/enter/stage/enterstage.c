@@ -336,6 +336,11 @@ static void mount_proc(struct bx_stage *s) {
 static void stage_main(void) {
 	if (fcntl(BX_STAGE_STATUS_FD, F_SETFD, FD_CLOEXEC))
 		_exit(126); // no status pipe: not started by boxtui
+	// Born inside the container's PID namespace: nothing there may
+	// ptrace us or read our fds through /proc, from the first instruction
+	// (bx_join makes sure again, for the fast path).
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		bx_stage_fail("enter stage: make it non-dumpable: %s", errstr(errno));
 	size_t n;
 	unsigned char *block = read_block(BX_STAGE_CONFIG_FD, &n);
 	if (!block)
