@@ -135,10 +135,6 @@ func listed(t *testing.T, b *cli, c *testutil.EngineContainer, origin runtime.Or
 	}
 }
 
-// userNSUnsupported is what boxtui says, until it enters user namespaces,
-// to an exec into a container with one of its own.
-const userNSUnsupported = "joining a user namespace is not supported"
-
 // execHostname checks that `boxtui exec PID -- hostname` prints what
 // `nsenter -t PID -a hostname` does, and that this is want.
 func execHostname(t *testing.T, b *cli, c *testutil.EngineContainer, pid int, want string) {
@@ -149,10 +145,6 @@ func execHostname(t *testing.T, b *cli, c *testutil.EngineContainer, pid int, wa
 		t.Fatalf("nsenter -t %s -a hostname printed %q, want %q: the test's premise is wrong", p, ref, want)
 	}
 	out, errOut, code := b.run("exec", p, "--", "hostname")
-	if code != 0 && c.UserNS && strings.Contains(errOut, userNSUnsupported) {
-		// TODO(userns): drop this once exec enters user namespaces.
-		t.Skipf("%s has a user namespace of its own, which boxtui exec cannot enter yet: %s", c, strings.TrimSpace(errOut))
-	}
 	if code != 0 {
 		t.Fatalf("boxtui exec %s -- hostname: exit %d: %s%s", p, code, out, errOut)
 	}

@@ -207,12 +207,14 @@ func (h *holder) run(early *stage0.Holder) int {
 		h.mu.Unlock()
 		return h.fail(initFailure(name, msg, nil))
 	}
-	h.send(holderReport{Running: true})
-	h.report.Close()
-	h.report = nil
+	// The started event first: a client told "running" (run -d returns)
+	// may at once exec, whose fast path reads the history, or show it.
 	if err := runtime.RecordStarted(name, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), initPID, initStart); err != nil {
 		log.Printf("record %s event: %v", runtime.EventStarted, err)
 	}
+	h.send(holderReport{Running: true})
+	h.report.Close()
+	h.report = nil
 
 	status := <-waitDone
 	// Every process of the PID namespace died with its init, so the slave
