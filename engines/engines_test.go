@@ -73,11 +73,19 @@ func lifecycle(t *testing.T, c *testutil.EngineContainer, origin runtime.Origin)
 	b := newCLI(t)
 	pid := strconv.Itoa(c.PID)
 	listed(t, b, c, origin)
-	// TODO(names): `ls --json` must give c.Name as "name" (bwrap: "") and
-	// the engine's ID beside it; exec, mount and kill by c.Name.
 	t.Run("exec", func(t *testing.T) {
 		b := newCLI(t)
 		execHostname(t, b, c, c.PID, c.Hostname)
+		// By the engine's name, and as ORIGIN:NAME: user-namespaced
+		// containers (unprivileged LXC) included.
+		if c.Name != "" {
+			for _, target := range []string{c.Name, string(origin) + ":" + c.Name} {
+				out, errOut, code := b.run("exec", target, "--", "hostname")
+				if got := strings.TrimSpace(out); code != 0 || got != c.Hostname {
+					t.Errorf("boxtui exec %s -- hostname: exit %d, %q, %s; want %q", target, code, got, strings.TrimSpace(errOut), c.Hostname)
+				}
+			}
+		}
 	})
 	t.Run("mount", func(t *testing.T) {
 		b := newCLI(t)
@@ -123,6 +131,10 @@ func listed(t *testing.T, b *cli, c *testutil.EngineContainer, origin runtime.Or
 		got, _ := json.Marshal(found.Namespaces)
 		exp, _ := json.Marshal(want)
 		t.Errorf("%s: ls gives namespaces %s, /proc/%d/ns has %s", c, got, c.PID, exp)
+	}
+	// The engine's name and ID (bwrap keeps neither).
+	if found.EngineName != c.Name || found.EngineID != c.ID {
+		t.Errorf("%s: ls gives engine name %q and ID %q, want %q and %q", c, found.EngineName, found.EngineID, c.Name, c.ID)
 	}
 	if found.Processes < 1 {
 		t.Errorf("%s: ls counts %d processes", c, found.Processes)
