@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,17 +205,17 @@ func mountRoundTrip(t *testing.T, b *cli, c *testutil.EngineContainer, pid, othe
 		t.Errorf("the mount into %s shows on the host: %v", c, leaks)
 	}
 	// The list counts the mounts boxtui added to any container, whoever
-	// made it (the MOUNTS column, "mounts" in ls --json).
-	if pid == c.PID {
-		var found *runtime.Container
-		for _, ct := range b.ls() {
-			if ct.PID == c.PID {
-				found = &ct
-			}
+	// made it (the MOUNTS column, "mounts" in ls --json): the container
+	// is the one of pid's PID namespace, whichever process of it pid is.
+	pidNS := nsInodes(t, pid)[runtime.NSPID]
+	var found *runtime.Container
+	for _, ct := range b.ls() {
+		if ct.Namespaces[runtime.NSPID] == pidNS {
+			found = &ct
 		}
-		if found == nil || len(found.Mounts) != 1 || found.Mounts[0].Target != "/bt-mnt" {
-			t.Errorf("ls --json does not list boxtui's /bt-mnt among %s's mounts: %+v", c, found)
-		}
+	}
+	if found == nil || !slices.ContainsFunc(found.Mounts, func(m runtime.MountRecord) bool { return m.Target == "/bt-mnt" }) {
+		t.Errorf("ls --json does not list boxtui's /bt-mnt among the mounts of the container of process %d (%s): %+v", pid, c, found)
 	}
 	if m, ok := mountsEntry(t, b, p, "/bt-mnt"); !ok {
 		t.Errorf("boxtui mounts %s does not list /bt-mnt", p)

@@ -1,6 +1,7 @@
 package asengine
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -243,6 +244,11 @@ func TestEnvironLargerThanTheBoundIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	// Until the child has exec'd sleep, its environ is still the test's.
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+		return string(b) == "sleep\x0060\x00"
+	}, "the child to exec sleep")
 	_, err = Read(cmd.Process.Pid, 0, Options{})
 	if err == nil || !strings.Contains(err.Error(), "environ is larger than") {
 		t.Errorf("got %v", err)
