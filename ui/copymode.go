@@ -396,7 +396,9 @@ func (c *copyMode) view(st styles.Styles, cols, rows int) []string {
 					cls[x] = max(cls[x], clsSelected)
 				}
 			}
-			if i == c.cy && c.cx < len(cls) {
+			// The cursor shows, except at the start of the current match
+			// it stands on (the match says where it is).
+			if i == c.cy && c.cx < len(cls) && cls[c.cx] != clsCurrent {
 				cls[c.cx] = clsCursor
 			}
 		}
