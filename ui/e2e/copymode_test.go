@@ -118,7 +118,30 @@ func TestCopyModeScrollSearchCopy(t *testing.T) {
 	// Copy mode is gone: keys reach the shell again.
 	s.Type("echo L$((6*7))")
 	s.Keys("Enter")
-	s.Wait("L42", 5*time.Second)
+	screen = s.Wait("┃L42", 5*time.Second)
+
+	// A left drag over a shell (which does not take the mouse) selects,
+	// and its release copies, as in tmux.
+	lines := strings.Split(screen, "\n")
+	for y := len(lines) - 1; y >= 0; y-- {
+		if strings.Contains(lines[y], "┃L42") {
+			top := 0
+			for i, l := range lines {
+				if strings.Contains(l, "┏━ 1 ") {
+					top = i
+				}
+			}
+			col, row := paneCell(t, screen, 1, 0, y-top-1)
+			s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dM", col, row))
+			s.sendBytes(fmt.Sprintf("\x1b[<32;%d;%dM", col+2, row))
+			s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dm", col+2, row))
+			break
+		}
+	}
+	s.Wait("copied 3 character(s) on 1 line(s)", 5*time.Second)
+	if out := s.tmux("show-buffer"); out != "L42" {
+		t.Fatalf("a drag copied %q, want L42", out)
+	}
 
 	// The wheel up over the pane scrolls back three lines; q leaves.
 	col, row := paneCell(t, s.Screen(), 1, 10, 5)
