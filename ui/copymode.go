@@ -235,9 +235,11 @@ func (c *copyMode) findNext(up bool) {
 			y = c.cy - step
 		}
 		y = ((y % n) + n) % n
-		text := c.h.Text(y)
+		hits := find(c.h.Text(y))
+		if len(hits) == 0 {
+			continue
+		}
 		cols := cellStarts(c.h.Line(y))
-		hits := find(text)
 		if up {
 			for i := len(hits) - 1; i >= 0; i-- {
 				x := colAt(cols, hits[i])

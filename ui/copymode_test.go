@@ -405,3 +405,17 @@ func TestCopyModeKeysInThePane(t *testing.T) {
 		t.Fatal("q did not leave")
 	}
 }
+
+// A press whose release the UI never saw (let go outside the window) does
+// not leave the pane selecting once another click came.
+func TestLostReleaseDoesNotKeepTheMouse(t *testing.T) {
+	d, _, p := mouseDriver(t, "hello\r\n")
+	x, y := at(p, 0, 0)
+	d.send(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft})
+	l := d.m.layout()
+	d.send(tea.MouseClickMsg{X: 5, Y: l.list.y + 2, Button: tea.MouseLeft})
+	d.send(tea.MouseMotionMsg{X: x + 3, Y: y, Button: tea.MouseLeft})
+	if p.copy != nil {
+		t.Fatal("a stale press turned later motion into a selection")
+	}
+}

@@ -87,12 +87,16 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	ev := msg.Mouse()
 	switch msg := msg.(type) {
 	case tea.MouseClickMsg:
+		// A press starts afresh: a release the UI never saw (let go
+		// outside the window) must not leave a pane capturing the mouse.
+		for _, q := range m.panes {
+			q.mouse = paneMouse{}
+		}
 		i, p, x, y, inside := m.paneAt(ev.X, ev.Y)
 		if p == nil || !inside {
 			return m.mouseClick(msg)
 		}
 		m.paneFocus, m.focus = i, focusPane
-		p.mouse = paneMouse{}
 		if m.sendMouse(p, pty.MousePress, ev, x, y) {
 			p.mouse.captured = true
 			return m, nil
