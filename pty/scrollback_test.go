@@ -77,3 +77,33 @@ func TestHistoryOfTheAlternateScreen(t *testing.T) {
 		t.Fatalf("len %d, first %q", h.Len(), h.Text(0))
 	}
 }
+
+// TestHistoryHoldsNoControls: whatever a program writes, what copy mode
+// reads, searches and copies to the clipboard is cell text, without a
+// control character or escape sequence (OSC 52 from the program itself is
+// not passed on: only a person's copy reaches the clipboard).
+func TestHistoryHoldsNoControls(t *testing.T) {
+	term := New(20, 4, WithScrollback(10))
+	fmt.Fprint(term, "a\x1b]52;c;SGVsbG8=\x07b\x1b]0;\x1b[2Jt\x07c\x9b31md\x1bPq#0\x1b\\e\x00\x7f\x07f\r\n")
+	h := term.History()
+	for i := range h.Len() {
+		for _, r := range h.Text(i) {
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+				t.Fatalf("line %d holds control %U: %q", i, r, h.Text(i))
+			}
+		}
+	}
+}
+
+// BenchmarkHistory is what entering copy mode costs with a full 1,000-line
+// scrollback at 120x40.
+func BenchmarkHistory(b *testing.B) {
+	term := New(120, 40)
+	for i := range 2000 {
+		fmt.Fprintf(term, "\x1b[3%dmline %d %s\x1b[m\r\n", i%8, i, strings.Repeat("x", i%100))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = term.History()
+	}
+}

@@ -38,6 +38,19 @@ type copyMode struct {
 
 	byWheel bool   // began with the wheel: scrolling back to the bottom leaves
 	note    string // one-line message ("no match", ...)
+
+	frame    []string // the last view, and what it was drawn for
+	frameKey viewKey
+}
+
+type viewKey struct {
+	top, cy, cx, ay, ax int
+	selecting           bool
+	query               string
+	prompt, promptUp    bool
+	input, note         string
+	cols, rows          int
+	noColor             bool
 }
 
 // newCopyMode starts copy mode on h, viewed rows high, the cursor where
@@ -364,19 +377,28 @@ const (
 // view renders rows lines of width cols: the history where the view is,
 // matches, selection and cursor marked, the position at the top right and
 // the search prompt or a note at the bottom.
-func (c *copyMode) view(st styles.Styles, cols, rows int) []string {
+func (c *copyMode) view(st styles.Styles, cols, rows int) (out []string) {
 	if rows < 1 {
 		return nil
 	}
+	orig := c
 	cc := *c // View must not change the model
 	c = &cc
 	c.resize(rows)
+	// Nothing but a key or the mouse changes what copy mode shows, and
+	// View runs after every message: the last frame is kept.
+	k := viewKey{c.top, c.cy, c.cx, c.ay, c.ax, c.selecting, c.query, c.prompt, c.promptUp, c.input, c.note, cols, rows, st.NoColor}
+	if orig.frame != nil && orig.frameKey == k {
+		return orig.frame
+	}
+	defer func() { orig.frame, orig.frameKey = out, k }()
 	find := func(string) []int { return nil }
 	if c.query != "" {
 		find = matcher(c.query)
 	}
 	qlen := len(c.query)
-	out := make([]string, rows)
+	marks := newMarkStyles(st)
+	out = make([]string, rows)
 	for y := range rows {
 		i := c.top + y
 		cells := c.h.Line(i)
@@ -404,7 +426,7 @@ func (c *copyMode) view(st styles.Styles, cols, rows int) []string {
 				cls[c.cx] = clsCursor
 			}
 		}
-		out[y] = renderCells(st, cells, cls)
+		out[y] = renderCells(&marks, cells, cls)
 	}
 	info := fmt.Sprintf("[%d/%d]", c.offset(), c.maxTop())
 	if len(out) > 0 && cols > len(info) {
@@ -423,23 +445,37 @@ func (c *copyMode) view(st styles.Styles, cols, rows int) []string {
 	return out
 }
 
+// markStyles are the SGR sequences around a marked run of cells, taken
+// from the styles once per view (lipgloss per run cost a millisecond a
+// frame).
+type markStyles [clsCursor + 1]struct{ pre, post string }
+
+func newMarkStyles(st styles.Styles) markStyles {
+	var m markStyles
+	for k, s := range map[int]lipgloss.Style{clsMatch: st.CopyMatch, clsCurrent: st.CopyCurrent, clsSelected: st.CopySelection, clsCursor: st.CopyCursor} {
+		r := s.Render("X")
+		i := strings.LastIndex(r, "X")
+		m[k].pre, m[k].post = r[:i], r[i+1:]
+	}
+	return m
+}
+
 // renderCells draws cells with their own styles, or a copy-mode style for
 // the marked ones.
-func renderCells(st styles.Styles, cells []pty.Cell, cls []int) string {
+func renderCells(marks *markStyles, cells []pty.Cell, cls []int) string {
 	var b strings.Builder
-	marks := [...]lipgloss.Style{clsMatch: st.CopyMatch, clsCurrent: st.CopyCurrent, clsSelected: st.CopySelection, clsCursor: st.CopyCursor}
 	cur := ""
 	for x := 0; x < len(cells); {
 		if k := cls[x]; k != clsPlain {
-			var run strings.Builder
-			for ; x < len(cells) && cls[x] == k; x++ {
-				run.WriteString(cells[x].Text)
-			}
 			if cur != "" {
 				b.WriteString("\x1b[m")
 				cur = ""
 			}
-			b.WriteString(marks[k].Render(run.String()))
+			b.WriteString(marks[k].pre)
+			for ; x < len(cells) && cls[x] == k; x++ {
+				b.WriteString(cells[x].Text)
+			}
+			b.WriteString(marks[k].post)
 			continue
 		}
 		if sgr := cells[x].SGR; sgr != cur {

@@ -419,3 +419,38 @@ func TestLostReleaseDoesNotKeepTheMouse(t *testing.T) {
 		t.Fatal("a stale press turned later motion into a selection")
 	}
 }
+
+// BenchmarkCopyModeView is a frame of a 120x40 pane in copy mode with a
+// search whose matches are on screen: redrawn after a cursor move, and
+// unchanged (what every other message's View costs).
+func BenchmarkCopyModeView(b *testing.B) {
+	st := styles.New(false)
+	b.Run("moved", func(b *testing.B) {
+		c := newCopyMode(seqHistory(120, 40, 2000), 40, 0, 39)
+		c.query = "1"
+		b.ReportAllocs()
+		for b.Loop() {
+			c.cx ^= 1
+			_ = c.view(st, 120, 40)
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		c := newCopyMode(seqHistory(120, 40, 2000), 40, 0, 39)
+		c.query = "1"
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = c.view(st, 120, 40)
+		}
+	})
+}
+
+// BenchmarkCopyModeSearch is a search through a full scrollback that
+// matches only at its far end.
+func BenchmarkCopyModeSearch(b *testing.B) {
+	c := newCopyMode(seqHistory(120, 40, 2000), 40, 0, 39)
+	c.query = "1001"
+	for b.Loop() {
+		c.cy, c.cx = c.h.Len()-1, 0
+		c.findNext(true)
+	}
+}
