@@ -82,6 +82,9 @@ func (m Model) sendMouse(p *pane, kind pty.MouseKind, ev tea.Mouse, x, y int) bo
 // mouse handles every mouse message.
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if m.form != nil || m.confirm != nil || m.showHelp {
+		if _, click := msg.(tea.MouseClickMsg); !click && m.form != nil {
+			return m.updateForm(msg) // as before the UI took the mouse
+		}
 		return m, nil
 	}
 	ev := msg.Mouse()
