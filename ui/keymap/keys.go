@@ -324,7 +324,7 @@ func DefaultKeyMap() KeyMap {
 			Prev:       key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "prev match")),
 			Select:     key.NewBinding(key.WithKeys("v", "space"), key.WithHelp("v", "select")),
 			Copy:       key.NewBinding(key.WithKeys("enter", "y"), key.WithHelp("enter/y", "copy")),
-			Quit:       key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "leave")),
+			Quit:       key.NewBinding(key.WithKeys("q", "esc", "ctrl+c"), key.WithHelp("q", "leave")),
 		},
 		Confirm: Confirm{
 			Yes:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
