@@ -177,18 +177,26 @@ func hasStyledText(screen, param, text string) bool {
 }
 
 // TestMouseReachesAProgramThatAsksForIt: a program that turns on mouse
-// reporting (1000 and SGR 1006) reads a click on its pane in its own
-// coordinates; the border and the rest of the screen stay the UI's.
+// reporting (1002 and SGR 1006) reads a click, a drag, its release and
+// the wheel on its pane in its own coordinates; once it turns reporting
+// off, the mouse is the UI's again.
 func TestMouseReachesAProgramThatAsksForIt(t *testing.T) {
 	s := execPane(t)
-	s.Type(`printf '\e[?1000h\e[?1006hMOUSE-READY\n'; IFS= read -rs -d M x; printf '\e[?1000l\e[?1006l'; echo "GOT:${x#?}M"`)
+	s.Type(`printf '\e[?1002h\e[?1006hMOUSE-READY\n'; a=; for i in 1 2 3; do IFS= read -rs -d M x; a+="${x//$'\e'/E}M "; done; printf '\e[?1002l\e[?1006l'; echo "GOT:$a"`)
 	s.Keys("Enter")
 	screen := s.Wait("┃MOUSE-READY", 10*time.Second)
 	col, row := paneCell(t, screen, 1, 5, 2)
 	s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dM", col, row))
-	s.Wait("GOT:[<0;6;3M", 5*time.Second)
-	// The program turned reporting off: the release stays the UI's.
-	s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dm", col, row))
+	s.sendBytes(fmt.Sprintf("\x1b[<32;%d;%dM", col+2, row))
+	s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dm", col+2, row))
+	s.sendBytes(fmt.Sprintf("\x1b[<64;%d;%dM", col+2, row))
+	s.Wait("GOT:E[<0;6;3M E[<32;8;3M E[<0;8;3mE[<64;8;3M", 5*time.Second)
+	// Reporting is off: the wheel starts copy mode instead (its help bar
+	// shows).
+	s.sendBytes(fmt.Sprintf("\x1b[<64;%d;%dM", col, row))
+	s.Wait("/ search down", 5*time.Second)
+	s.Keys("q")
+	s.Wait("shift+pgup scroll back", 5*time.Second)
 	s.Type("echo R$((6*7))")
 	s.Keys("Enter")
 	s.Wait("R42", 5*time.Second)
