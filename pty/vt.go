@@ -40,9 +40,8 @@ type vt struct {
 	newlineMode  bool // LNM: LF also returns the carriage
 	cursorHidden bool
 	keys         keyModes
-	paste        bool // bracketed paste, mode 2004
-	mouse        int  // highest mouse tracking mode enabled (1000, 1002, 1003) or 0
-	sgrMouse     bool // mode 1006
+	paste        bool      // bracketed paste, mode 2004
+	mouse        MouseMode // mouse reporting the program asked for (mouse.go)
 
 	charsets [4]byte // 0 ASCII, '0' DEC special graphics
 	gl       int     // which of charsets is in GL (SI/SO)
@@ -552,7 +551,7 @@ func (v *vt) fullReset() {
 	v.softReset()
 	v.resetTabs()
 	v.x, v.y, v.pendingWrap = 0, 0, false
-	v.paste, v.mouse, v.sgrMouse, v.newlineMode = false, 0, false, false
+	v.paste, v.mouse, v.newlineMode = false, MouseMode{}, false
 	v.title = ""
 }
 
@@ -783,10 +782,8 @@ func (v *vt) privateMode(m int) (set, known bool) {
 		return !v.cursorHidden, true
 	case 47, 1047, 1049:
 		return v.altActive, true
-	case 1000, 1002, 1003:
-		return v.mouse == m, true
-	case 1006:
-		return v.sgrMouse, true
+	case 9, 1000, 1002, 1003, 1005, 1006, 1015:
+		return v.mouse.get(m)
 	case 2004:
 		return v.paste, true
 	}
@@ -828,14 +825,8 @@ func (v *vt) setPrivateMode(m int, on bool) {
 			v.setAlt(false, false)
 			v.restoreCursor()
 		}
-	case 1000, 1002, 1003:
-		if on {
-			v.mouse = m
-		} else if v.mouse == m {
-			v.mouse = 0
-		}
-	case 1006:
-		v.sgrMouse = on
+	case 9, 1000, 1002, 1003, 1005, 1006, 1015:
+		v.mouse.set(m, on)
 	case 2004:
 		v.paste = on
 	}

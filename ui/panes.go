@@ -49,6 +49,9 @@ type pane struct {
 	pending  bool
 	lastDraw time.Time
 	stopped  bool
+
+	copy  *copyMode // copy mode (copymode.go), nil when off
+	mouse paneMouse // mouse.go
 }
 
 // do queues an operation on the pane's terminal. A full queue (a shell
@@ -285,6 +288,9 @@ func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.focus = focusList
 		return m, nil
 	}
+	if mod, cmd, ok := m.copyModeKey(p, msg); ok {
+		return mod, cmd
+	}
 	ev := uv.KeyPressEvent(msg)
 	if !p.do(func() { p.term.SendKey(ev) }) {
 		m.setStatus(fmt.Sprintf("pane %d is not reading input: key dropped", m.paneFocus+1), true)
@@ -360,7 +366,7 @@ func (m Model) renderPane(i int, p *pane, r rect) string {
 	name = strings.TrimRight(name, " ") + " "
 	top := tl + h + name + strings.Repeat(h, max(r.w-3-len([]rune(name)), 0)) + tr
 	lines := []string{style.Render(top)}
-	content := strings.Split(p.screen, "\n")
+	content := m.paneLines(p)
 	for y := 0; y < r.h-2; y++ {
 		line := ""
 		if y < len(content) {

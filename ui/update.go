@@ -120,8 +120,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case paneDoneMsg:
 		return m.paneDone(msg)
 
-	case tea.MouseClickMsg:
-		return m.mouseClick(msg)
+	case tea.MouseMsg:
+		return m.mouse(msg)
 
 	case tea.PasteMsg:
 		if m.focus == focusPane {
@@ -275,6 +275,8 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.paneFocus, m.focus = n, focusPane
 	case key.Matches(msg, k.ClosePane):
 		return m.closePane()
+	case key.Matches(msg, k.CopyMode):
+		return m.listCopyMode()
 	}
 	return m, nil
 }

@@ -80,7 +80,7 @@ func (m Model) layoutFor(n int) layout {
 func (m Model) View() tea.View {
 	var v tea.View
 	v.AltScreen = true
-	v.MouseMode = tea.MouseModeCellMotion
+	v.MouseMode = m.mouseMode()
 	v.WindowTitle = "boxtui"
 	if m.quitting {
 		return v
@@ -111,7 +111,7 @@ func (m Model) View() tea.View {
 		out = append(out, m.statusLine(), m.helpBar())
 	}
 	v.SetContent(strings.Join(out, "\n"))
-	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.form == nil {
+	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.form == nil && p.copy == nil {
 		if p.cx < p.rect.w-2 && p.cy < p.rect.h-2 {
 			v.Cursor = tea.NewCursor(p.rect.x+1+p.cx, p.rect.y+1+p.cy)
 		}
@@ -268,6 +268,8 @@ func (m Model) helpBar() string {
 		km = m.keys.Help
 	case m.form != nil:
 		km = m.keys.Form
+	case m.inCopyMode():
+		km = m.keys.CopyMode
 	case m.focus == focusPane:
 		km = m.keys.Pane
 	case m.focus == focusFilter:

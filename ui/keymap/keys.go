@@ -24,6 +24,7 @@ type List struct {
 	SortReverse key.Binding
 	FocusPane   key.Binding
 	ClosePane   key.Binding
+	CopyMode    key.Binding
 	Help        key.Binding
 	Quit        key.Binding
 }
@@ -39,7 +40,7 @@ func (k List) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Filter, k.Sort, k.SortReverse},
 		{k.Launch, k.Attach, k.Exec, k.ExecEngine, k.Debug, k.Kill},
 		{k.Processes, k.Mounts, k.Tree, k.Events},
-		{k.FocusPane, k.ClosePane, k.Help, k.Quit},
+		{k.FocusPane, k.ClosePane, k.CopyMode, k.Help, k.Quit},
 	}
 }
 
@@ -130,14 +131,60 @@ func (k Mounts) FullHelp() [][]key.Binding {
 // Pane are the keys while a terminal pane has the focus: every other key
 // goes to the shell in it.
 type Pane struct {
-	Release key.Binding
+	Release  key.Binding
+	CopyMode key.Binding
 }
 
 // ShortHelp is the help bar of a focused pane.
-func (k Pane) ShortHelp() []key.Binding { return []key.Binding{k.Release} }
+func (k Pane) ShortHelp() []key.Binding { return []key.Binding{k.Release, k.CopyMode} }
 
 // FullHelp lists every pane key.
 func (k Pane) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// CopyMode are the keys of a pane's copy mode: its scrollback and screen,
+// frozen as they were when it began, to scroll, search, select and copy
+// (as tmux's copy mode in vi keys). The program goes on running.
+type CopyMode struct {
+	Up         key.Binding
+	Down       key.Binding
+	Left       key.Binding
+	Right      key.Binding
+	PageUp     key.Binding
+	PageDown   key.Binding
+	HalfUp     key.Binding
+	HalfDown   key.Binding
+	Top        key.Binding
+	Bottom     key.Binding
+	LineStart  key.Binding
+	LineEnd    key.Binding
+	Search     key.Binding
+	SearchBack key.Binding
+	Next       key.Binding
+	Prev       key.Binding
+	Select     key.Binding
+	Copy       key.Binding
+	Quit       key.Binding
+}
+
+// ShortHelp is the help bar in copy mode.
+func (k CopyMode) ShortHelp() []key.Binding {
+	return []key.Binding{k.Search, k.Next, k.Select, k.Copy, k.Quit, k.PageUp, k.Top}
+}
+
+// FullHelp lists the copy mode keys the help overlay shows.
+func (k CopyMode) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.PageUp, k.PageDown, k.Top},
+		{k.Search, k.SearchBack, k.Next},
+		{k.Select, k.Copy, k.Quit},
+	}
+}
+
+// MoreHelp are the copy mode keys only docs/keybindings.md lists: the
+// overlay has no room for them at 80x24 (and arrows go without saying).
+func (k CopyMode) MoreHelp() []key.Binding {
+	return []key.Binding{k.Prev, k.Up, k.Down, k.Left, k.Right, k.HalfUp, k.HalfDown, k.Bottom, k.LineStart, k.LineEnd}
+}
 
 // Confirm are the keys of a yes/no question, with a signal to choose when
 // killing.
@@ -190,6 +237,7 @@ type KeyMap struct {
 	Tree      Tree
 	Events    Events
 	Pane      Pane
+	CopyMode  CopyMode
 	Confirm   Confirm
 	Form      Form
 	Help      HelpScreen
@@ -218,6 +266,7 @@ func DefaultKeyMap() KeyMap {
 			SortReverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
 			FocusPane:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "focus pane N")),
 			ClosePane:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "close pane")),
+			CopyMode:    key.NewBinding(key.WithKeys("["), key.WithHelp("[", "scroll back")),
 			Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 			Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		},
@@ -253,7 +302,29 @@ func DefaultKeyMap() KeyMap {
 			Back: key.NewBinding(key.WithKeys("esc", "v"), key.WithHelp("esc", "back")),
 		},
 		Pane: Pane{
-			Release: key.NewBinding(key.WithKeys("ctrl+]"), key.WithHelp("ctrl+]", "back to list")),
+			Release:  key.NewBinding(key.WithKeys("ctrl+]"), key.WithHelp("ctrl+]", "back to list")),
+			CopyMode: key.NewBinding(key.WithKeys("shift+pgup"), key.WithHelp("shift+pgup", "scroll back")),
+		},
+		CopyMode: CopyMode{
+			Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Left:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "left")),
+			Right:      key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "right")),
+			PageUp:     key.NewBinding(key.WithKeys("pgup", "ctrl+b", "shift+pgup"), key.WithHelp("pgup", "page up")),
+			PageDown:   key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "shift+pgdown"), key.WithHelp("pgdn", "page down")),
+			HalfUp:     key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "half up")),
+			HalfDown:   key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "half down")),
+			Top:        key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+			Bottom:     key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+			LineStart:  key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "line start")),
+			LineEnd:    key.NewBinding(key.WithKeys("$"), key.WithHelp("$", "line end")),
+			Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search down")),
+			SearchBack: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "search up")),
+			Next:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+			Prev:       key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "prev match")),
+			Select:     key.NewBinding(key.WithKeys("v", "space"), key.WithHelp("v", "select")),
+			Copy:       key.NewBinding(key.WithKeys("enter", "y"), key.WithHelp("enter/y", "copy")),
+			Quit:       key.NewBinding(key.WithKeys("q", "esc", "ctrl+c"), key.WithHelp("q", "leave")),
 		},
 		Confirm: Confirm{
 			Yes:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
@@ -277,6 +348,8 @@ type Section struct {
 	Title    string
 	Screen   string // the prefix of its bindings' config names ("list" for none)
 	Bindings []key.Binding
+	// More are listed in the docs after Bindings, not in the overlay.
+	More []key.Binding
 }
 
 // Sections lists every binding by screen, in the order a person meets them.
@@ -289,15 +362,16 @@ func (k KeyMap) Sections() []Section {
 		return out
 	}
 	return []Section{
-		{"Container list", "list", flat(k.List.FullHelp())},
-		{"Filter", "filter", flat(k.Filter.FullHelp())},
-		{"Processes (p)", "processes", flat(k.Processes.FullHelp())},
-		{"Mount panel (m)", "mounts", flat(k.Mounts.FullHelp())},
-		{"Namespace tree (t)", "tree", flat(k.Tree.FullHelp())},
-		{"Event history (v)", "events", flat(k.Events.FullHelp())},
-		{"Terminal pane", "pane", flat(k.Pane.FullHelp())},
-		{"Questions (kill, remove, quit)", "confirm", flat(k.Confirm.FullHelp())},
-		{"Forms (launch, add mount)", "form", flat(k.Form.FullHelp())},
-		{"Help", "help", flat(k.Help.FullHelp())},
+		{"Container list", "list", flat(k.List.FullHelp()), nil},
+		{"Filter", "filter", flat(k.Filter.FullHelp()), nil},
+		{"Processes (p)", "processes", flat(k.Processes.FullHelp()), nil},
+		{"Mount panel (m)", "mounts", flat(k.Mounts.FullHelp()), nil},
+		{"Namespace tree (t)", "tree", flat(k.Tree.FullHelp()), nil},
+		{"Event history (v)", "events", flat(k.Events.FullHelp()), nil},
+		{"Terminal pane", "pane", flat(k.Pane.FullHelp()), nil},
+		{"Copy mode (scrollback)", "copy_mode", flat(k.CopyMode.FullHelp()), k.CopyMode.MoreHelp()},
+		{"Questions (kill, remove, quit)", "confirm", flat(k.Confirm.FullHelp()), nil},
+		{"Forms (launch, add mount)", "form", flat(k.Form.FullHelp()), nil},
+		{"Help", "help", flat(k.Help.FullHelp()), nil},
 	}
 }

@@ -56,6 +56,8 @@ func TestNoKeyBoundTwiceOnAScreen(t *testing.T) {
 		"events":    k.Events.FullHelp(),
 		"confirm":   k.Confirm.FullHelp(),
 		"form":      k.Form.FullHelp(),
+		"pane":      k.Pane.FullHelp(),
+		"copy_mode": append(k.CopyMode.FullHelp(), k.CopyMode.MoreHelp()),
 	}
 	for name, groups := range screens {
 		seen := map[string]string{}

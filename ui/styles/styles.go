@@ -35,6 +35,14 @@ type Styles struct {
 	PaneBorder        lipgloss.Style
 	PaneBorderFocused lipgloss.Style
 
+	// Copy mode: search matches, the current match, the selection, the
+	// copy cursor and the position indicator.
+	CopyMatch     lipgloss.Style
+	CopyCurrent   lipgloss.Style
+	CopySelection lipgloss.Style
+	CopyCursor    lipgloss.Style
+	CopyInfo      lipgloss.Style
+
 	// HostInode styles a namespace inode that is the host's own.
 	HostInode lipgloss.Style
 
@@ -74,6 +82,11 @@ func New(noColor bool) Styles {
 			Filter:            plain,
 			PaneBorder:        plain,
 			PaneBorderFocused: plain.Bold(true),
+			CopyMatch:         plain.Underline(true),
+			CopyCurrent:       plain.Reverse(true).Underline(true),
+			CopySelection:     plain.Reverse(true),
+			CopyCursor:        plain.Reverse(true),
+			CopyInfo:          plain.Reverse(true),
 			HostInode:         plain,
 			Shared:            plain,
 			Different:         plain.Bold(true),
@@ -97,6 +110,11 @@ func New(noColor bool) Styles {
 		Filter:            lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(214)),
 		PaneBorder:        lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(240)),
 		PaneBorderFocused: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.ANSIColor(62)),
+		CopyMatch:         lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(0)).Background(lipgloss.ANSIColor(44)),
+		CopyCurrent:       lipgloss.NewStyle().Bold(true).Foreground(lipgloss.ANSIColor(0)).Background(lipgloss.ANSIColor(213)),
+		CopySelection:     lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(0)).Background(lipgloss.ANSIColor(214)),
+		CopyCursor:        lipgloss.NewStyle().Reverse(true),
+		CopyInfo:          lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(0)).Background(lipgloss.ANSIColor(214)),
 		HostInode:         lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(240)),
 		Shared:            lipgloss.NewStyle().Foreground(lipgloss.ANSIColor(76)),
 		Different:         lipgloss.NewStyle().Bold(true).Foreground(lipgloss.ANSIColor(203)),
