@@ -70,8 +70,23 @@ func ExitCode(err error, stderr io.Writer) int {
 	// Errors may quote what a container chose (a path, a command line) with
 	// %s: the line is escaped (see termsafe).
 	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
+	return FailureCode(err)
+}
+
+// FailureCode is the exit code for an error that is reported on stderr:
+// 127 for a command not found in a container, as a shell, nsenter and
+// docker exec say it, else 1.
+func FailureCode(err error) int {
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
 	return 1
 }
+
+// CommandNotFoundCode is the exit code of a command that is not found in a
+// container (a shell's, nsenter's and docker exec's).
+const CommandNotFoundCode = 127
 
 // RequireRoot returns a clear error when boxtui is not running as root.
 // action names what needs it, e.g. "run" or "exec".

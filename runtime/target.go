@@ -43,7 +43,7 @@ func FindContainer(target string) (Container, error) {
 // in one line that lists them the way each can be named.
 func (snap Snapshot) Find(target string) (Container, error) {
 	if target == "" {
-		return Container{}, fmt.Errorf("no target given: name a container (see `boxtui ls`) or give the host PID of a process in a container")
+		return Container{}, fmt.Errorf("no target given: name a container (boxtui's or its engine's, ORIGIN:NAME or an engine ID prefix; see `boxtui ls`) or give the host PID of a process in a container")
 	}
 	if pid, err := strconv.Atoi(target); err == nil {
 		return snap.findPID(target, pid)

@@ -20,7 +20,7 @@ The screen first shows the container's recent output (up to 64 KiB).
 ` + detachHelp + `
 Without a terminal, stdin and stdout are passed through and attach exits
 with the container's exit code when it ends.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := runtime.RequireRoot("attach"); err != nil {
 				return err

@@ -41,7 +41,7 @@ runs with stdout and stderr as they are (and stdin with -i). The exit code
 (or 128+signal) of the command is boxtui's.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return errors.New("no target given: name a boxtui container or the host PID of a process in a container")
+				return errors.New("no target given: name a container (boxtui's or its engine's, ORIGIN:NAME or an engine ID prefix; see `boxtui ls`) or give the host PID of a process in a container")
 			}
 			return nil
 		},

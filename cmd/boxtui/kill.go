@@ -38,7 +38,7 @@ pidfds after re-checking their start time, so a recycled PID is never hit.`,
 		Example: `  sudo boxtui kill web
   sudo boxtui kill -s HUP web
   sudo boxtui kill --pid 6 web`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := runtime.RequireRoot("kill"); err != nil {
 				return err

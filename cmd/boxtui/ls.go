@@ -47,7 +47,7 @@ engine's), ORIGIN:NAME, an engine ID prefix or the host PID of any process
 inside it. Each process shows its host PID, its PID
 inside the container and its own namespace inodes (* = shared with the host),
 so a process that entered with its own mount namespace stands out.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			snap, err := runtime.Scan(runtime.ScanOptions{ProcessNamespaces: true})
 			if err != nil {
@@ -74,7 +74,7 @@ so a process that entered with its own mount namespace stands out.`,
 		Long: `Like ls -l /proc/PID/ns, with boxtui's own namespaces beside each link and
 "shared with host" or "own" spelled out. A link the kernel will not let us
 read shows as unknown.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pid, err := strconv.Atoi(args[0])
 			if err != nil || pid <= 0 {

@@ -135,6 +135,10 @@ func TestCLITargetErrors(t *testing.T) {
 		{[]string{"ps", fmt.Sprint(os.Getpid())}, "not in a container"},
 		{[]string{"ns", "abc"}, `invalid PID "abc"`},
 		{[]string{"ns", "999999999"}, "no such process"},
+		// A missing TARGET says what one is, not only how many arguments.
+		{[]string{"kill"}, "kill takes 1 argument, got 0: usage: boxtui kill [-s SIGNAL] [--time SECONDS] [--pid N] TARGET (TARGET is a container's name"},
+		{[]string{"ps"}, "ps takes 1 argument, got 0: usage: boxtui ps TARGET (TARGET is"},
+		{[]string{"mount", "web"}, "mount takes 3 arguments, got 1: usage: boxtui mount [--ro] [--mkdir] TARGET HOSTPATH CTRPATH (TARGET is"},
 	}
 	for _, c := range cases {
 		_, errOut, code := runCLI(t, c.args...)

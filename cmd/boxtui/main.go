@@ -128,5 +128,5 @@ func executeTo(args []string, stderr io.Writer) int {
 	// Errors may quote what a container chose (a path, a command line) with
 	// %s: the line is escaped (see termsafe).
 	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
-	return 1
+	return runtime.FailureCode(err)
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"boxtui/runtime"
 	"boxtui/runtime/mounts"
@@ -11,12 +13,24 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// targetWords says what a TARGET is, for the errors of commands that take
+// one.
+const targetWords = "TARGET is a container's name (boxtui's or its engine's), ORIGIN:NAME, an engine ID prefix, or the host PID of a process in a container; see `boxtui ls`"
+
 // exactArgs is cobra.ExactArgs with a message that shows the usage line,
-// so a missing argument says which one.
+// so a missing argument says which one, and what a TARGET is.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return fmt.Errorf("%s takes %d arguments, got %d: usage: boxtui %s", cmd.Name(), n, len(args), cmd.Use)
+			words := "arguments"
+			if n == 1 {
+				words = "argument"
+			}
+			msg := fmt.Sprintf("%s takes %d %s, got %d: usage: boxtui %s", cmd.Name(), n, words, len(args), cmd.Use)
+			if strings.Contains(cmd.Use, "TARGET") {
+				msg += " (" + targetWords + ")"
+			}
+			return errors.New(msg)
 		}
 		return nil
 	}

@@ -68,6 +68,9 @@ func (e *CommandNotFoundError) Error() string {
 // Is makes errors.Is(err, enter.ErrCommandNotFound) true.
 func (e *CommandNotFoundError) Is(target error) bool { return target == enter.ErrCommandNotFound }
 
+// ExitCode is 127, as a shell and nsenter exit for a command not found.
+func (e *CommandNotFoundError) ExitCode() int { return runtime.CommandNotFoundCode }
+
 // DefaultTools is the toolbox used without Options.Tools: boxtui's default
 // rootfs (`boxtui rootfs create`).
 const DefaultTools = rootfs.DefaultDir

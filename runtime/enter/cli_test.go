@@ -64,21 +64,31 @@ func TestCLIErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		code int // 0: 1
 	}{
-		{[]string{"exec", dead}, "boxtui: target " + dead + ": no such process"},
-		{[]string{"exec", strconv.Itoa(os.Getpid())}, "not in a container"},
-		{[]string{"exec", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container"},
-		{[]string{"exec", "--new-mount-proc", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container"},
-		{[]string{"exec", "--ns", "pid,foo", pid}, `boxtui: unknown namespace "foo" in --ns`},
-		{[]string{"exec", "-e", "NOVALUE", pid}, `invalid environment entry "NOVALUE"`},
-		{[]string{"exec", "no-such-box"}, `no container named "no-such-box"`},
+		{[]string{"exec", dead}, "boxtui: target " + dead + ": no such process", 0},
+		{[]string{"exec", strconv.Itoa(os.Getpid())}, "not in a container", 0},
+		// A command not found exits 127, as a shell, nsenter and docker
+		// exec do; not executable counts as not found.
+		{[]string{"exec", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container", 127},
+		{[]string{"exec", pid, "--", "nope"}, "boxtui: command nope not found in the container", 127},
+		{[]string{"exec", pid, "--", "/etc/passwd"}, "boxtui: command /etc/passwd not found in the container", 127},
+		{[]string{"exec", "-t", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container", 127},
+		{[]string{"exec", "--new-mount-proc", pid, "--", "/bin/nope"}, "boxtui: command /bin/nope not found in the container", 127},
+		{[]string{"exec", "--ns", "pid,foo", pid}, `boxtui: unknown namespace "foo" in --ns`, 0},
+		{[]string{"exec", "-e", "NOVALUE", pid}, `invalid environment entry "NOVALUE"`, 0},
+		{[]string{"exec", "no-such-box"}, `no container named "no-such-box"`, 0},
 		// Usage errors fall through the early path to the cobra command.
-		{[]string{"exec", "--bogus", pid}, "boxtui: unknown flag: --bogus"},
-		{[]string{"exec"}, "boxtui: no target given"},
+		{[]string{"exec", "--bogus", pid}, "boxtui: unknown flag: --bogus", 0},
+		{[]string{"exec"}, "boxtui: no target given", 0},
 	} {
+		want := tc.code
+		if want == 0 {
+			want = 1
+		}
 		out, errOut, code := boxtui(t, "", tc.args...)
-		if code != 1 || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
-			t.Errorf("boxtui %q: code %d, stdout %q, stderr %q; want one line with %q", tc.args, code, out, errOut, tc.want)
+		if code != want || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("boxtui %q: code %d, stdout %q, stderr %q; want code %d and one line with %q", tc.args, code, out, errOut, want, tc.want)
 		}
 	}
 

@@ -37,6 +37,9 @@ func (e *CommandNotFoundError) Error() string {
 // Is makes errors.Is(err, ErrCommandNotFound) true.
 func (e *CommandNotFoundError) Is(target error) bool { return target == ErrCommandNotFound }
 
+// ExitCode is 127, as a shell and nsenter exit for a command not found.
+func (e *CommandNotFoundError) ExitCode() int { return runtime.CommandNotFoundCode }
+
 // Options says what to run in the container and how.
 type Options struct {
 	// Command and its arguments. Empty runs the container's /bin/bash, or

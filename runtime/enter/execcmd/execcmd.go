@@ -159,7 +159,7 @@ func Parse(args []string) (Flags, error) {
 			return f, nil
 		}
 	}
-	return f, errors.New("no target given: name a boxtui container or the host PID of a process in a container")
+	return f, errors.New("no target given: name a container (boxtui's or its engine's, ORIGIN:NAME or an engine ID prefix; see `boxtui ls`) or give the host PID of a process in a container")
 }
 
 // Run enters the container and runs the command, wired to the given

@@ -110,15 +110,28 @@ static int decline(const char *why) {
 
 // fail reports an error after the point of no return, the way the Go CLI
 // would: one line on stderr, exit 1.
-static void fail(const char *fmt, ...) {
-	va_list ap;
+static void vfail(int code, const char *fmt, va_list ap) {
 	fputs("boxtui: ", stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
-	_exit(1);
+	_exit(code);
+}
+
+static void fail(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(1, fmt, ap);
+	va_end(ap);
+}
+
+// not_found is fail for a command that is not in the container: exit 127,
+// as a shell, nsenter and the Go path (runtime.CommandNotFoundCode) say it.
+static void not_found(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(127, fmt, ap);
+	va_end(ap);
 }
 
 static int flag_bool(const char *inline_val, int has_inline, int *out) {
@@ -910,10 +923,10 @@ static int run(int argc, char **argv) {
 		defargv[0] = (char *)exe;
 		cargv = defargv;
 	} else if (r.cmd[0][0] == 0) {
-		fail("command \"\" not found in the container");
+		not_found("command \"\" not found in the container");
 	} else if (strchr(r.cmd[0], '/')) {
 		if (!executable(r.cmd[0]))
-			fail("command %s not found in the container", r.cmd[0]);
+			not_found("command %s not found in the container", r.cmd[0]);
 		exe = r.cmd[0];
 	} else {
 		exe = NULL;
@@ -934,7 +947,7 @@ static int run(int argc, char **argv) {
 			p = end + 1;
 		}
 		if (!exe)
-			fail("command %s not found in the container", r.cmd[0]);
+			not_found("command %s not found in the container", r.cmd[0]);
 	}
 	if (r.dir) {
 		struct stat st;
@@ -1020,7 +1033,7 @@ static int run(int argc, char **argv) {
 			fail("enter process %d: %s 0 inside its user namespace: %s", epid,
 			     childerrs[1] == 2 ? "setuid" : "setgid", strerror(childerr));
 		if (childerr == ENOENT)
-			fail("command %s not found in the container", exe);
+			not_found("command %s not found in the container", exe);
 		fail("start %s in container %d: fork/exec %s: %s", exe, pid, exe, strerror(childerr));
 	}
 
