@@ -53,7 +53,9 @@ in strict seccomp mode or whose filter needs a supervisor is refused.
 Without the flag, exec keeps nsenter semantics.
 
 A PTY is used with -t or when stdin is a terminal; the exit code (or 128+signal)
-of the command is boxtui's.`,
+of the command is boxtui's. A command that is not found (or not executable)
+in the container exits 127, as with a shell, nsenter and docker exec; any
+other failure of boxtui itself exits 1.`,
 		// `boxtui exec` normally runs from execcmd's package init, before
 		// the UI libraries initialise; this runs it when that path left it
 		// to cobra (help, a bad flag) or when execute is called in tests.
