@@ -45,6 +45,9 @@ const (
 	attrUnderline // underline kind in attrULShift bits
 )
 
+// attrOverline (SGR 53) sits above the underline kind's bits.
+const attrOverline uint16 = 1 << 11
+
 const (
 	attrULShift = 8 // 3 bits: 1 single, 2 double, 3 curly, 4 dotted, 5 dashed
 	attrULMask  = 7 << attrULShift
@@ -111,6 +114,9 @@ func (s style) sgrParams() string {
 		p = append(p, "4")
 	default:
 		p = append(p, "4:"+strconv.Itoa(int((a&attrULMask)>>attrULShift)))
+	}
+	if a&attrOverline != 0 {
+		p = append(p, "53")
 	}
 	if c := s.fg.sgr(30, 90, "38"); c != "" {
 		p = append(p, c)
