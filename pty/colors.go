@@ -64,3 +64,15 @@ func guessedColours(env string) (fg, bg uint32) {
 	}
 	return grey, black
 }
+
+// DefaultColors returns the colours SetDefaultColors recorded; each is nil
+// while unknown.
+func DefaultColors() (fg, bg color.Color) {
+	unpack := func(v uint32) color.Color {
+		if v == 0 {
+			return nil
+		}
+		return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}
+	}
+	return unpack(outerFG.Load()), unpack(outerBG.Load())
+}
