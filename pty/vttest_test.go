@@ -2,7 +2,9 @@ package pty
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +165,9 @@ func TestVttestLikeTmux(t *testing.T) {
 	cmdline := "vttest; echo EXITED; exec cat"
 	ours := startOurs(t, 80, 24, "sh", "-c", cmdline)
 	tm := startTmux(t, 80, 24, "sh -c '"+cmdline+"'")
+	tmuxShell, _ := strconv.Atoi(strings.TrimSpace(tm.run(t, "display-message", "-p", "-t", "t", "#{pane_pid}")))
+	oursShell := ours.cmd.Process.Pid
+	var oursReads, tmuxReads uint64 // vttest's read calls that returned
 	for i, st := range []struct {
 		keys, want string
 		same       bool
@@ -179,6 +184,11 @@ func TestVttestLikeTmux(t *testing.T) {
 		{"0\r", "EXITED", true},
 	} {
 		if st.keys != "" {
+			// vttest drops what was typed ahead when it starts a
+			// screen, and the two autowrap screens look alike: type
+			// only once it waits for input.
+			oursReads = waitReading(t, oursShell, oursReads)
+			tmuxReads = waitReading(t, tmuxShell, tmuxReads)
 			ours.SendText(st.keys)
 			tm.send(t, st.keys)
 		}
@@ -219,4 +229,34 @@ func (s *tmuxSide) waitFor(t *testing.T, want string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitReading waits until the vttest run by shell is asleep reading its
+// terminal, after more than reads of its reads returned (so the keys typed
+// last were read), and returns how many have.
+func waitReading(t *testing.T, shell int, reads uint64) uint64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", shell, shell))
+		for _, k := range strings.Fields(string(kids)) {
+			comm, _ := os.ReadFile("/proc/" + k + "/comm")
+			if strings.TrimSpace(string(comm)) != "vttest" {
+				continue
+			}
+			wchan, _ := os.ReadFile("/proc/" + k + "/wchan")
+			io, _ := os.ReadFile("/proc/" + k + "/io")
+			var n uint64
+			for _, l := range strings.Split(string(io), "\n") {
+				if v, ok := strings.CutPrefix(l, "syscr: "); ok {
+					n, _ = strconv.ParseUint(v, 10, 64)
+				}
+			}
+			if n > reads && (string(wchan) == "wait_woken" || string(wchan) == "n_tty_read") {
+				return n
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return reads // vttest has exited (the last step): the screens tell
 }
