@@ -45,6 +45,9 @@ const (
 	attrUnderline // underline kind in attrULShift bits
 )
 
+// attrOverline (SGR 53) sits above the underline kind's bits.
+const attrOverline uint16 = 1 << 11
+
 const (
 	attrULShift = 8 // 3 bits: 1 single, 2 double, 3 curly, 4 dotted, 5 dashed
 	attrULMask  = 7 << attrULShift
@@ -111,6 +114,9 @@ func (s style) sgrParams() string {
 		p = append(p, "4")
 	default:
 		p = append(p, "4:"+strconv.Itoa(int((a&attrULMask)>>attrULShift)))
+	}
+	if a&attrOverline != 0 {
+		p = append(p, "53")
 	}
 	if c := s.fg.sgr(30, 90, "38"); c != "" {
 		p = append(p, c)
@@ -207,11 +213,41 @@ func (b *buffer) pushLine(blank cell) {
 	if cap(l.cells) >= b.cols {
 		l.cells = l.cells[:b.cols]
 	} else {
-		l.cells = make([]cell, b.cols)
+		l.cells = make([]cell, b.cols) // a compacted scrollback line
 	}
 	fillCells(l.cells, blank)
 	l.wrapped = false
 	b.head = (b.head + 1) % len(b.lines)
+}
+
+// compact trims every scrollback line to its cells up to the last
+// non-blank one (a log line is rarely as wide as the pane), so a
+// scrollback line may hold fewer cells than the width: the rest are blank.
+// It runs once output has stopped, not as lines scroll: a flood scrolls
+// full-width lines without copying them, and what it leaves behind is
+// trimmed afterwards.
+func (b *buffer) compact() {
+	for i := range b.sbLen() {
+		l := b.sbLine(i)
+		n := textLen(l.cells)
+		if cap(l.cells)-n < 8 {
+			continue // not worth a copy
+		}
+		if n == 0 {
+			l.cells = nil
+			continue
+		}
+		l.cells = append([]cell(nil), l.cells[:n]...)
+	}
+}
+
+// textLen returns the length of cs without its blank tail.
+func textLen(cs []cell) int {
+	n := len(cs)
+	for n > 0 && cs[n-1] == (cell{}) {
+		n--
+	}
+	return n
 }
 
 // scrollUp moves lines top+n..bot up by n within the region, blanking the
@@ -309,10 +345,12 @@ func (b *buffer) resize(cols, rows, keepY int) (shift int) {
 		lines = append(pad, lines...)
 	}
 	b.lines = lines
-	if cols != b.cols {
-		b.cols = cols
-		for y := range rows {
-			b.line(y).cells = resizeCells(b.line(y).cells, cols)
+	b.cols = cols
+	// Screen lines are always full width; lines pulled back from the
+	// scrollback may be trimmed.
+	for y := range rows {
+		if l := b.line(y); len(l.cells) != cols {
+			l.cells = resizeCells(l.cells, cols)
 		}
 	}
 	return shift

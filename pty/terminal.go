@@ -200,6 +200,8 @@ func (t *Terminal) attach(c Conn, cmd *exec.Cmd) error {
 	}
 	go t.writeInput()
 	go t.readOutput()
+	track(t, true)
+	armRelease()
 	return nil
 }
 
@@ -254,6 +256,7 @@ func (t *Terminal) readOutput() {
 		}
 		if n > 0 {
 			t.notify()
+			noteOutput(n)
 		}
 		if err != nil {
 			// A PTY master reads EIO once the last slave fd is closed:
@@ -291,6 +294,7 @@ func (t *Terminal) notify() {
 }
 
 func (t *Terminal) finish(err error) {
+	track(t, false)
 	_ = t.conn.Close() // a PTY master that read EIO is still open
 	t.mu.Lock()
 	t.err = err

@@ -2,6 +2,7 @@ package pty
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
@@ -42,12 +43,15 @@ type vt struct {
 	keys         keyModes
 	paste        bool      // bracketed paste, mode 2004
 	mouse        MouseMode // mouse reporting the program asked for (mouse.go)
+	col132       bool      // DECCOLM (mode 3): set, though the pane keeps its width
+	colNoClear   bool      // DECNCSM (mode 95): DECCOLM keeps the screen
 
 	charsets [4]byte // 0 ASCII, '0' DEC special graphics
 	gl       int     // which of charsets is in GL (SI/SO)
 
 	title    string
 	lastRune rune // for REP
+	oscBEL   bool // the OSC sequence being read ends with BEL, not ST
 
 	styles     *styleTable
 	clusters   []string
@@ -123,7 +127,28 @@ func (v *vt) blank() cell {
 // and CR/LF, skip the parser: they are nearly all of a flood.
 func (v *vt) write(p []byte) {
 	for i := 0; i < len(p); {
-		if v.parser.State() == parser.GroundState {
+		st := v.parser.State()
+		if st != parser.GroundState {
+			if inSequence(st) && isC0InSequence(p[i]) {
+				// A C0 control inside an escape or control sequence is
+				// executed in place and the sequence goes on (DEC STD 070,
+				// vttest 1's "cursor-control characters inside ESC
+				// sequences"). x/ansi's parser executes it too, but it
+				// overwrites the command it is collecting with the control
+				// byte, so CSI 2 BS C became EL: keep such bytes from it.
+				v.execute(p[i])
+				i++
+				continue
+			}
+			if st == parser.OscStringState {
+				switch p[i] {
+				case 0x07:
+					v.oscBEL = true
+				case 0x1b, 0x9c:
+					v.oscBEL = false
+				}
+			}
+		} else {
 			b := p[i]
 			if b >= 0x20 && b < 0x7f && v.charsets[v.gl] == 0 && !v.insert {
 				j := i + 1
@@ -143,6 +168,23 @@ func (v *vt) write(p []byte) {
 		v.parser.Advance(p[i])
 		i++
 	}
+}
+
+// inSequence reports the parser states that collect an ESC or CSI
+// sequence, where C0 controls are executed without ending it.
+func inSequence(st parser.State) bool {
+	switch st {
+	case parser.EscapeState, parser.EscapeIntermediateState,
+		parser.CsiEntryState, parser.CsiParamState, parser.CsiIntermediateState:
+		return true
+	}
+	return false
+}
+
+// isC0InSequence reports the C0 controls that do not end a sequence: all
+// but CAN and SUB (which cancel it) and ESC (which starts another).
+func isC0InSequence(b byte) bool {
+	return b < 0x20 && b != 0x18 && b != 0x1a && b != 0x1b
 }
 
 // fixWide blanks the other half of a wide character at x on l, which is
@@ -470,6 +512,20 @@ func (v *vt) screenIndex() int {
 	return 0
 }
 
+// setColumns132 is DECCOLM. A pane's width is the UI's to choose, so the
+// width does not change, but the rest of what a VT100 does on the switch
+// does, as tmux does too: the scroll margins are reset, the screen is
+// cleared (unless DECNCSM is set) and the cursor goes home. Programs that
+// switch (vttest, old installers) count on the cleared screen.
+func (v *vt) setColumns132(on bool) {
+	v.col132 = on
+	v.top, v.bot = 0, v.rows-1
+	if !v.colNoClear {
+		v.eraseDisplay(2)
+	}
+	v.cup(0, 0)
+}
+
 // setAlt switches between the main and the alternate screen.
 func (v *vt) setAlt(on, clear bool) {
 	if on == v.altActive {
@@ -552,6 +608,7 @@ func (v *vt) fullReset() {
 	v.resetTabs()
 	v.x, v.y, v.pendingWrap = 0, 0, false
 	v.paste, v.mouse, v.newlineMode = false, MouseMode{}, false
+	v.col132, v.colNoClear = false, false
 	v.title = ""
 }
 
@@ -774,6 +831,8 @@ func (v *vt) privateMode(m int) (set, known bool) {
 	switch m {
 	case 1:
 		return v.keys.appCursor, true
+	case 3:
+		return v.col132, true
 	case 6:
 		return v.origin, true
 	case 7:
@@ -784,6 +843,8 @@ func (v *vt) privateMode(m int) (set, known bool) {
 		return v.altActive, true
 	case 9, 1000, 1002, 1003, 1005, 1006, 1015:
 		return v.mouse.get(m)
+	case 95:
+		return v.colNoClear, true
 	case 2004:
 		return v.paste, true
 	}
@@ -794,6 +855,10 @@ func (v *vt) setPrivateMode(m int, on bool) {
 	switch m {
 	case 1:
 		v.keys.appCursor = on
+	case 3:
+		v.setColumns132(on)
+	case 95:
+		v.colNoClear = on
 	case 6:
 		v.origin = on
 		v.cup(0, 0)
@@ -881,6 +946,10 @@ func (v *vt) sgr(ps ansi.Params) {
 			s.attrs &^= attrConceal
 		case p == 29:
 			s.attrs &^= attrStrike
+		case p == 53:
+			s.attrs |= attrOverline
+		case p == 55:
+			s.attrs &^= attrOverline
 		case p >= 30 && p <= 37:
 			s.fg = colourIndexed | colour(p-30)
 		case p == 38, p == 48, p == 58:
@@ -968,17 +1037,40 @@ func (v *vt) osc(cmd int, data []byte) {
 	switch cmd {
 	case 0, 2:
 		v.title = string(payload)
-	case 10, 11:
-		if string(payload) == "?" {
-			// Programs (vim) ask for the colours to pick a theme; we draw
-			// on a dark terminal: light grey on black.
-			rgb := "rgb:c0c0/c0c0/c0c0"
-			if cmd == 11 {
-				rgb = "rgb:0000/0000/0000"
+	case 10, 11, 12:
+		// OSC 10;?;? asks for 10 and 11: each part is the next colour.
+		for i, part := range strings.Split(string(payload), ";") {
+			c := cmd + i
+			if c > 12 {
+				break
 			}
-			v.reply("\x1b]" + strconv.Itoa(cmd) + ";" + rgb + "\x1b\\")
+			if part == "?" {
+				v.reply("\x1b]" + strconv.Itoa(c) + ";" + xtermRGB(queryColour(c)) + v.oscEnd())
+			}
 		}
 	}
+}
+
+// oscEnd returns the terminator of the OSC sequence being handled: xterm
+// answers with the one the query used.
+func (v *vt) oscEnd() string {
+	if v.oscBEL {
+		return "\a"
+	}
+	return "\x1b\\"
+}
+
+// xtermRGB writes a 24-bit colour as xterm's colour replies do, 16 bits
+// a channel: rgb:RRRR/GGGG/BBBB.
+func xtermRGB(c uint32) string {
+	const hex = "0123456789abcdef"
+	b := []byte("rgb:0000/0000/0000")
+	for i, shift := range []uint{16, 8, 0} {
+		x := byte(c >> shift)
+		at := 4 + i*5
+		b[at], b[at+1], b[at+2], b[at+3] = hex[x>>4], hex[x&15], hex[x>>4], hex[x&15]
+	}
+	return string(b)
 }
 
 // resize changes the screen size. Lines are not re-wrapped.

@@ -157,7 +157,7 @@ func TestReplies(t *testing.T) {
 		{"\x1b[2;4r\x1b[?6h\x1b[2;3H\x1b[6n", "\x1b[2;3R"},
 		{"\x1b[?2004h\x1b[?2004$p\x1b[?1$p\x1b[?9999$p", "\x1b[?2004;1$y\x1b[?1;2$y\x1b[?9999;0$y"},
 		{"\x1b[18t", "\x1b[8;5;10t"},
-		{"\x1b]11;?\x07", "\x1b]11;rgb:0000/0000/0000\x1b\\"},
+		{"\x1b]11;?\x07", "\x1b]11;rgb:0000/0000/0000\x07"},
 	}
 	for _, tt := range tests {
 		_, r := feed(t, 10, 5, tt.in)

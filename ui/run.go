@@ -31,7 +31,8 @@ func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	full := goruntime.GOMAXPROCS(0)
 	defer goruntime.GOMAXPROCS(full)
 	p := tea.NewProgram(New(b, opts), tea.WithContext(ctx), tea.WithFPS(rendererFPS),
-		tea.WithFilter(procsFilter(full)))
+		tea.WithFilter(termColorsFilter(procsFilter(full))))
+	requestTermColors(p)
 	final, err := p.Run()
 	if err != nil {
 		return fmt.Errorf("run the terminal UI: %w", err)
