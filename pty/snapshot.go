@@ -77,6 +77,34 @@ func (s *Screen) AppendSnapshot(dst []byte, history int) []byte {
 	return b.Bytes()
 }
 
+// AppendLines appends the last history lines of the scrollback and the
+// main screen as lines of text with their colours, joined by CRLF, blank
+// lines at the end left out: the console's recent output for a reader that
+// is not a terminal.
+func (s *Screen) AppendLines(dst []byte, history int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vt
+	m := v.main
+	history = max(0, min(history, m.sbLen()))
+	first := m.sbLen() - history
+	total := history + v.rows
+	for total > 0 && v.lineEnd(m.sbLine(first+total-1).cells) == 0 {
+		total--
+	}
+	b := bytes.NewBuffer(dst)
+	for i := range total {
+		if i > 0 {
+			b.WriteString("\r\n")
+		}
+		cs := m.sbLine(first + i).cells
+		if n := v.lineEnd(cs); n > 0 {
+			v.writeCells(b, cs[:n], false)
+		}
+	}
+	return b.Bytes()
+}
+
 // snapshot writes the redraw of v to b; see Screen.AppendSnapshot.
 func (v *vt) snapshot(b *bytes.Buffer, history int) {
 	// Back to a known state: the main screen, power-on modes and pen, no
@@ -93,7 +121,6 @@ func (v *vt) snapshot(b *bytes.Buffer, history int) {
 			if n := v.lineEnd(cs); n > 0 {
 				b.WriteString("\x1b[" + strconv.Itoa(y+1) + "H")
 				v.writeCells(b, cs[:n], true)
-				b.WriteString("\x1b[m")
 			}
 		}
 		v.writeSaved(b, v.saved[1], v.alt, "\x1b7")
@@ -194,7 +221,6 @@ func (v *vt) snapshotLines(b *bytes.Buffer, history int) {
 		}
 		if n > 0 {
 			v.writeCells(b, l.cells[:n], onScreen)
-			b.WriteString("\x1b[m")
 		}
 		// A wrapped line is written to its end, so the next character
 		// wraps as it did; into the screen only from a line exactly as
@@ -213,11 +239,17 @@ func (v *vt) lineEnd(cs []cell) int {
 	return n
 }
 
-// writeCells writes cells with their styles. A run of default blanks
+// writeCells writes cells with their styles, from and back to the default
+// style. A run of default blanks
 // inside a screen line is skipped with a cursor move (the screen was
 // cleared); in history lines, which may be re-wrapped, they are spaces.
 func (v *vt) writeCells(b *bytes.Buffer, cs []cell, onScreen bool) {
-	cur := uint16(0xffff)
+	cur := uint16(0)
+	defer func() {
+		if cur != 0 {
+			b.WriteString("\x1b[m")
+		}
+	}()
 	for x := 0; x < len(cs); x++ {
 		c := cs[x]
 		if c.flags&wideTail != 0 {
