@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi/parser"
 )
 
 // sameTerminal fails unless a and b look and behave alike: the same
@@ -184,6 +186,9 @@ func FuzzSnapshot(f *testing.F) {
 	f.Fuzz(func(t *testing.T, out []byte) {
 		v := newVT(17, 6, 20, func(string) {})
 		v.write(out)
+		if v.parser.State() != parser.GroundState {
+			t.Skip("output ends inside a sequence, which the next output completes")
+		}
 		if v.origin && (v.y < v.top || v.y > v.bot) {
 			t.Skip("a cursor outside the region in origin mode cannot be recreated")
 		}
