@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,7 +30,7 @@ const (
 	screenHistory = 1000
 	// screenBehind is how much output a screen client may have waiting
 	// before it is skipped ahead to the current screen.
-	screenBehind = 256 << 10
+	screenBehind = 64 << 10
 	// streamBehind is how much output a stream client may have waiting
 	// before the holder stops reading the console until it catches up.
 	streamBehind = 256 << 10
@@ -65,6 +66,10 @@ func holderMain(args []string) int {
 	// The holder has no terminal (setsid), but a stray hangup from a
 	// session it once belonged to must not end it, nor the loss of a reader.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
+	// The holder's live heap is small (the console's screen and the
+	// clients' queues) and it allocates little once its scrollback is
+	// full: a lower GC target keeps it small after a flood for little CPU.
+	debug.SetGCPercent(25)
 	h := newHolder(early.Config, os.NewFile(3, "report"))
 	return h.run(early)
 }
