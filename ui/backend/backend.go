@@ -293,7 +293,7 @@ func (r *Runtime) exec(c runtime.Container, cols, rows int, asEngine bool) (ui.T
 		TTY:      true,
 		Rows:     uint16(rows),
 		Cols:     uint16(cols),
-		Env:      []string{"TERM=xterm-256color"},
+		Env:      []string{"TERM=" + pty.TERM},
 		AsEngine: asEngine,
 	})
 	what := c.Target() + " shell"
@@ -345,7 +345,7 @@ func (r *Runtime) Debug(c runtime.Container, cols, rows int) (ui.Terminal, error
 		TTY:   true,
 		Rows:  uint16(rows),
 		Cols:  uint16(cols),
-		Env:   []string{"TERM=xterm-256color"},
+		Env:   []string{"TERM=" + pty.TERM},
 	})
 	if err := logged("debug", c.Target()+" shell", err); err != nil {
 		return nil, err
