@@ -278,11 +278,23 @@ func (v *vt) writeCells(b *bytes.Buffer, cs []cell, onScreen bool) {
 		case c.r < 0x80:
 			b.WriteByte(byte(c.r))
 		case c.r >= clusterBase:
-			b.WriteString(v.clusters[c.r-clusterBase])
+			for _, r := range v.clusters[c.r-clusterBase] {
+				writeRune(b, r)
+			}
 		default:
-			b.WriteRune(c.r)
+			writeRune(b, c.r)
 		}
 	}
+}
+
+// writeRune writes a character of a cell, never a control character: a
+// redraw puts cells next to bytes they never stood beside, where a C1
+// control could start a sequence.
+func writeRune(b *bytes.Buffer, r rune) {
+	if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+		r = '?'
+	}
+	b.WriteRune(r)
 }
 
 // rewriteLast writes the last cell of screen line y (of cells cs) again,

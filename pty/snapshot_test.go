@@ -220,3 +220,17 @@ func orphanWide(v *vt) bool {
 	}
 	return false
 }
+
+// A redraw never writes a control character from a cell: next to the
+// bytes that follow it in the redraw, a C1 CSI would start a sequence.
+func TestSnapshotWritesNoControlCharacters(t *testing.T) {
+	v := newVT(10, 3, 0, func(string) {})
+	v.write([]byte("ab"))
+	v.buf.line(0).cells[0] = cell{r: 0x9b}
+	v.buf.line(1).cells[0] = cell{r: clusterBase}
+	v.clusters = append(v.clusters, "e\u009b\x1b")
+	snap := string((&Screen{vt: v}).AppendSnapshot(nil, 0))
+	if strings.Contains(snap, "\u009b") || strings.Contains(snap, "e\x1b") {
+		t.Fatalf("control characters in the redraw: %q", snap)
+	}
+}

@@ -478,6 +478,9 @@ func (h *holder) dropClientLocked(c *consoleClient, status *ExitStatus) {
 		return
 	}
 	delete(h.clients, c)
+	if c.redraws > 0 {
+		log.Printf("console client %p: fell behind and was skipped ahead to the current screen %d times", c, c.redraws)
+	}
 	c.ending, c.status = true, status
 	c.signal()
 	h.cond.Broadcast()
