@@ -146,10 +146,12 @@ func (t *tmuxWindow) run(args ...string) string {
 	return string(out)
 }
 
-func (t *tmuxWindow) keys(keys ...string) { t.run(append([]string{"send-keys", "-t", "w"}, keys...)...) }
-func (t *tmuxWindow) text(s string)       { t.run("send-keys", "-t", "w", "-l", s) }
-func (t *tmuxWindow) screen() string      { return t.run("capture-pane", "-p", "-t", "w") }
-func (t *tmuxWindow) kill()               { t.run("kill-server") }
+func (t *tmuxWindow) keys(keys ...string) {
+	t.run(append([]string{"send-keys", "-t", "w"}, keys...)...)
+}
+func (t *tmuxWindow) text(s string)  { t.run("send-keys", "-t", "w", "-l", s) }
+func (t *tmuxWindow) screen() string { return t.run("capture-pane", "-p", "-t", "w") }
+func (t *tmuxWindow) kill()          { t.run("kill-server") }
 
 func (t *tmuxWindow) wait(tb testing.TB, want string, d time.Duration) {
 	tb.Helper()
