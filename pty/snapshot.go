@@ -166,6 +166,8 @@ func (v *vt) snapshot(b *bytes.Buffer, history int) {
 	}
 	if v.keys.appCursor {
 		b.WriteString("\x1b[?1h")
+	} else {
+		b.WriteString("\x1b[?1l") // for a terminal that ignores DECSTR
 	}
 	if v.keys.appKeypad {
 		b.WriteString("\x1b=")
@@ -230,7 +232,7 @@ func (v *vt) snapshotLines(b *bytes.Buffer, history int) {
 }
 
 // lineEnd returns how many cells of cs to write: trailing blank cells of
-// the default style are left out. A wrapped line is written whole.
+// the default style are left out.
 func (v *vt) lineEnd(cs []cell) int {
 	n := len(cs)
 	for n > 0 && cs[n-1] == (cell{}) {
