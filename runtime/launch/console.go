@@ -30,9 +30,11 @@ var errConnRefused = syscall.ECONNREFUSED
 var DefaultDetachKeys = []byte{0x10, 0x11}
 
 // Console is a connection to a container's console, served by its holder.
-// Read returns the container's output (starting with a replay of recent
-// output) and io.EOF once the container exited or the holder went away;
-// ExitStatus then says which. Write sends input. It is safe to Read from
+// Read returns the container's output (starting with its recent lines, or
+// for a screen client its current screen) and io.EOF once the container
+// exited; ErrConsoleLost once its holder is gone, or an error saying what
+// broke while the holder runs (a screen client dials again instead).
+// ExitStatus says how it ended. Write sends input. It is safe to Read from
 // one goroutine while others Write and Resize.
 type Console struct {
 	name string
