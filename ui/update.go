@@ -112,7 +112,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.openConsoleCmd(msg.name, 0, cols, rows), m.rescan())
 
 	case paneOpenedMsg:
-		return m.addPane(msg)
+		return m.addPaneWatched(msg)
+	case paneNoticeMsg:
+		return m.paneNotice(msg)
 	case paneDirtyMsg:
 		return m.paneDirty(msg)
 	case paneRedrawMsg:

@@ -16,7 +16,12 @@ func init() {
 		Use:   "attach NAME",
 		Short: "Reconnect to the console of a boxtui container",
 		Long: `Reconnect to the console of a container started by boxtui run (or the UI).
-The screen first shows the container's recent output (up to 64 KiB).
+On a terminal, attach draws the console's current screen at this
+terminal's size (the console takes that size), with up to 1,000 recent
+lines in the terminal's scrollback; a terminal that cannot keep up with a
+flood of output is skipped ahead to the current screen, never disconnected,
+and a connection that breaks while the container's holder runs is dialled
+again. Without a terminal, the recent lines come first as text.
 ` + detachHelp + `
 Without a terminal, stdin and stdout are passed through and attach exits
 with the container's exit code when it ends.`,
@@ -44,6 +49,13 @@ with the container's exit code when it ends.`,
 			}
 			defer con.Close()
 			if term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {
+				s, err := terminalSize()
+				if err != nil {
+					return err
+				}
+				if err := con.Screen(s.Rows, s.Cols, true, nil); err != nil {
+					return err
+				}
 				return attachTerminal(cmd, con)
 			}
 			st, err := launch.AttachConsole(con, os.Stdin, cmd.OutOrStdout(), nil, launch.AttachOptions{DetachKeys: []byte{}})

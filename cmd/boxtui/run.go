@@ -103,6 +103,9 @@ func runContainer(cmd *cobra.Command, opts launch.Options, detach bool) error {
 	}
 	defer c.Console.Close()
 	if interactive {
+		// A screen client: a terminal slower than the console is skipped
+		// ahead, never waited for. Nothing to redraw: it saw it all.
+		c.Console.Screen(opts.Rows, opts.Cols, false, nil)
 		return attachTerminal(cmd, c.Console)
 	}
 	st, err := launch.AttachConsole(c.Console, os.Stdin, cmd.OutOrStdout(), nil, launch.AttachOptions{DetachKeys: []byte{}, SendEOF: true})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"boxtui/runtime"
 )
@@ -29,13 +30,27 @@ var errConnRefused = syscall.ECONNREFUSED
 var DefaultDetachKeys = []byte{0x10, 0x11}
 
 // Console is a connection to a container's console, served by its holder.
-// Read returns the container's output (starting with a replay of recent
-// output) and io.EOF once the container exited or the holder went away;
-// ExitStatus then says which. Write sends input. It is safe to Read from
+// Read returns the container's output (starting with its recent lines, or
+// for a screen client its current screen) and io.EOF once the container
+// exited; ErrConsoleLost once its holder is gone, or an error saying what
+// broke while the holder runs (a screen client dials again instead).
+// ExitStatus says how it ended. Write sends input. It is safe to Read from
 // one goroutine while others Write and Resize.
 type Console struct {
-	conn *net.UnixConn
 	name string
+
+	// cmu guards conn, which a reconnect replaces.
+	cmu    sync.Mutex
+	conn   *net.UnixConn
+	closed bool
+
+	// A screen client (Screen) whose connection breaks while the holder
+	// still runs dials again by itself (redial), says so through notify,
+	// and gets the current screen back.
+	redial bool
+	screen bool
+	size   Size
+	notify func(error)
 
 	wmu sync.Mutex
 	// gate, if set, lets input through only while it returns true: an own
@@ -54,16 +69,20 @@ func DialConsole(name string) (*Console, error) {
 	if err := runtime.ValidateName(name); err != nil {
 		return nil, err
 	}
+	conn, err := dialHolder(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10), redial: true}, nil
+}
+
+// dialHolder connects to the holder of name and waits to be registered.
+func dialHolder(name string) (*net.UnixConn, error) {
 	path := runtime.ConsoleSocket(name)
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, errConnRefused) {
-			if st, serr := runtime.LoadState(name); serr == nil && st.Status == runtime.StatusExited {
-				return nil, fmt.Errorf("container %q: %w (it exited; `boxtui rm %s` removes it)", name, runtime.ErrNotRunning, name)
-			} else if serr != nil {
-				return nil, fmt.Errorf("attach %q: %w", name, serr)
-			}
-			return nil, fmt.Errorf("attach %q: %w", name, ErrConsoleLost)
+			return nil, whyNoConsole(name, fmt.Errorf("the console socket %s: %w", path, err))
 		}
 		return nil, fmt.Errorf("connect to the console of %q: %w", name, err)
 	}
@@ -73,10 +92,7 @@ func DialConsole(name string) (*Console, error) {
 	switch {
 	case err != nil:
 		conn.Close()
-		if st, serr := runtime.LoadState(name); serr == nil && st.Status == runtime.StatusExited {
-			return nil, fmt.Errorf("container %q: %w (it exited; `boxtui rm %s` removes it)", name, runtime.ErrNotRunning, name)
-		}
-		return nil, fmt.Errorf("attach %q: %w", name, ErrConsoleLost)
+		return nil, whyNoConsole(name, fmt.Errorf("the holder hung up before registering this client: %w", err))
 	case typ == frameError:
 		conn.Close()
 		return nil, fmt.Errorf("attach %q: %s", name, p)
@@ -84,7 +100,37 @@ func DialConsole(name string) (*Console, error) {
 		conn.Close()
 		return nil, fmt.Errorf("attach %q: unexpected console frame %q", name, typ)
 	}
-	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
+	return conn, nil
+}
+
+// whyNoConsole says why the console of name cannot be reached, from its
+// state and its holder process: the container exited, its holder is gone
+// (the console is lost), or the holder runs and cause is what went wrong.
+func whyNoConsole(name string, cause error) error {
+	st, err := runtime.LoadState(name)
+	switch {
+	case err != nil:
+		return fmt.Errorf("attach %q: %w", name, err)
+	case st.Status == runtime.StatusExited:
+		return fmt.Errorf("container %q: %w (it exited; `boxtui rm %s` removes it)", name, runtime.ErrNotRunning, name)
+	case !holderAlive(st):
+		return fmt.Errorf("attach %q: %w", name, ErrConsoleLost)
+	}
+	return fmt.Errorf("attach %q: %w (its holder, pid %d, still runs)", name, cause, st.HolderPID)
+}
+
+// holderAlive says whether the holder a state names still runs: the same
+// start time, and not a zombie.
+func holderAlive(st runtime.State) bool {
+	if st.HolderPID <= 0 {
+		return false
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.HolderPID))
+	if err != nil {
+		return false
+	}
+	ps, err := runtime.ParseStat(data)
+	return err == nil && ps.State != 'Z' && ps.StartTime == st.HolderStart
 }
 
 // consoleFromPrefork makes a Console of the connection prefork.c made
@@ -104,6 +150,28 @@ func consoleFromPrefork(f *os.File, name string) (*Console, error) {
 	return &Console{conn: conn, name: name, buf: make([]byte, 32<<10)}, nil
 }
 
+// Screen makes this a screen client of rows x cols (a terminal, which the
+// holder skips ahead to the current screen rather than wait for), sets the
+// console's size, and with redraw has the holder send the current screen
+// now, in place of anything queued. notify, if not nil, is told when a
+// broken connection was dialled again (a screen client reconnects by
+// itself while the holder runs).
+func (c *Console) Screen(rows, cols int, redraw bool, notify func(error)) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.screen, c.size, c.notify = true, Size{Rows: rows, Cols: cols}, notify
+	if err := writeFrame(c.getConn(), frameScreen, encodeScreen(rows, cols, redraw)); err != nil {
+		return fmt.Errorf("console of %q: %w", c.name, err)
+	}
+	return nil
+}
+
+func (c *Console) getConn() *net.UnixConn {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	return c.conn
+}
+
 // Name is the container's name.
 func (c *Console) Name() string { return c.name }
 
@@ -115,16 +183,9 @@ func (c *Console) Read(p []byte) (int, error) {
 		if c.err != nil {
 			return 0, c.err
 		}
-		typ, payload, err := readFrame(c.conn, c.buf)
+		typ, payload, err := readFrame(c.getConn(), c.buf)
 		if err != nil {
-			if c.status == nil {
-				c.err = ErrConsoleLost
-				if errors.Is(err, net.ErrClosed) {
-					c.err = io.EOF
-				}
-			} else {
-				c.err = io.EOF
-			}
+			c.err = c.broken(err)
 			continue
 		}
 		switch typ {
@@ -150,6 +211,96 @@ func (c *Console) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// broken decides what a read error means: the end (the exit status came,
+// or Close was called), a console lost with its holder, or a connection
+// that broke while the holder runs, which a screen client dials again.
+// It returns nil once reconnected.
+func (c *Console) broken(err error) error {
+	c.cmu.Lock()
+	closed := c.closed
+	c.cmu.Unlock()
+	if c.status != nil || closed || errors.Is(err, net.ErrClosed) {
+		return io.EOF
+	}
+	if !c.redial {
+		return ErrConsoleLost
+	}
+	st, serr := runtime.LoadState(c.name)
+	switch {
+	case serr != nil:
+		return ErrConsoleLost
+	case st.Status == runtime.StatusExited:
+		c.status = exitOf(st)
+		return io.EOF
+	case !holderAlive(st):
+		return ErrConsoleLost
+	}
+	why := fmt.Errorf("the connection to the holder (pid %d) broke: %v", st.HolderPID, err)
+	c.wmu.Lock()
+	screen := c.screen
+	c.wmu.Unlock()
+	if !screen {
+		// A stream client reconnected would get recent output again:
+		// say what happened instead.
+		return fmt.Errorf("console of %q: %w; `boxtui attach %s` reconnects", c.name, why, c.name)
+	}
+	// Dial again for a while: the holder runs, so the break was ours.
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		conn, derr := dialHolder(c.name)
+		if derr == nil {
+			c.wmu.Lock()
+			c.cmu.Lock()
+			old := c.conn
+			c.conn = conn
+			closed := c.closed
+			c.cmu.Unlock()
+			old.Close()
+			if closed {
+				conn.Close()
+				c.wmu.Unlock()
+				return io.EOF
+			}
+			werr := writeFrame(conn, frameScreen, encodeScreen(c.size.Rows, c.size.Cols, true))
+			notify := c.notify
+			c.wmu.Unlock()
+			if werr != nil {
+				continue
+			}
+			if notify != nil {
+				notify(why)
+			}
+			return nil
+		}
+		st, serr := runtime.LoadState(c.name)
+		switch {
+		case serr != nil:
+			return ErrConsoleLost
+		case st.Status == runtime.StatusExited:
+			c.status = exitOf(st)
+			return io.EOF
+		case !holderAlive(st):
+			return ErrConsoleLost
+		case time.Now().After(deadline):
+			return fmt.Errorf("console of %q: %w, and dialling it again failed: %v; `boxtui attach %s` tries again", c.name, why, derr, c.name)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// exitOf reads how a container ended from its state.
+func exitOf(st runtime.State) *ExitStatus {
+	s := &ExitStatus{Signal: st.ExitSignal}
+	if st.ExitCode != nil {
+		s.Code = *st.ExitCode
+	} else if st.ExitSignal != "" {
+		if sig, err := runtime.ParseSignal(st.ExitSignal); err == nil {
+			s.Code = 128 + int(sig)
+		}
+	}
+	return s
+}
+
 // ExitStatus returns how the container ended, once Read has returned
 // io.EOF because it did; nil while it runs or when the holder vanished.
 func (c *Console) ExitStatus() *ExitStatus {
@@ -165,9 +316,10 @@ func (c *Console) Write(p []byte) (int, error) {
 	if c.gate != nil && !c.gate() {
 		return 0, fmt.Errorf("write to the console of %q: %w", c.name, net.ErrClosed)
 	}
+	conn := c.getConn()
 	for off := 0; off < len(p); {
 		n := min(len(p)-off, 32<<10)
-		if err := writeFrame(c.conn, frameInput, p[off:off+n]); err != nil {
+		if err := writeFrame(conn, frameInput, p[off:off+n]); err != nil {
 			return off, fmt.Errorf("write to the console of %q: %w", c.name, err)
 		}
 		off += n
@@ -179,7 +331,8 @@ func (c *Console) Write(p []byte) (int, error) {
 func (c *Console) Resize(rows, cols int) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := writeFrame(c.conn, frameResize, encodeSize(rows, cols)); err != nil {
+	c.size = Size{Rows: rows, Cols: cols}
+	if err := writeFrame(c.getConn(), frameResize, encodeSize(rows, cols)); err != nil {
 		return fmt.Errorf("resize the console of %q: %w", c.name, err)
 	}
 	return nil
@@ -190,7 +343,12 @@ func (c *Console) Resize(rows, cols int) error {
 func (c *Console) CloseWrite() error { return nil }
 
 // Close disconnects; the container keeps running.
-func (c *Console) Close() error { return c.conn.Close() }
+func (c *Console) Close() error {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	c.closed = true
+	return c.conn.Close()
+}
 
 // Size is a terminal size.
 type Size struct{ Rows, Cols int }

@@ -13,32 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestRingKeepsTheLastBytes(t *testing.T) {
-	var r ring
-	if got := r.Bytes(); len(got) != 0 {
-		t.Fatalf("empty ring: %q", got)
-	}
-	r.Write([]byte("hello "))
-	r.Write([]byte("world"))
-	if got := string(r.Bytes()); got != "hello world" {
-		t.Fatalf("got %q", got)
-	}
-	var want []byte
-	for i := 0; i < 3*ringSize; i += 1000 {
-		chunk := bytes.Repeat([]byte{byte('a' + i%26)}, 1000)
-		r.Write(chunk)
-		want = append(want, chunk...)
-	}
-	want = append([]byte("hello world"), want...)
-	if got := r.Bytes(); !bytes.Equal(got, want[len(want)-ringSize:]) {
-		t.Fatalf("ring lost order: %d bytes", len(got))
-	}
-	r.Write(bytes.Repeat([]byte("z"), 2*ringSize))
-	if got := r.Bytes(); len(got) != ringSize || got[0] != 'z' {
-		t.Fatalf("huge write: %d bytes", len(got))
-	}
-}
-
 func TestFrames(t *testing.T) {
 	var buf bytes.Buffer
 	writeFrame(&buf, frameOutput, []byte("abc"))

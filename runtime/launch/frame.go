@@ -16,11 +16,22 @@ import (
 //
 //	holder -> client  'h' hello, empty: the client is registered and will get
 //	                      every output from here on and the exit status
-//	                  'o' output bytes (the first frames replay recent output)
+//	                  'o' output bytes (for a stream client, the first frame
+//	                      has the console's recent lines as text)
 //	                  'x' exit status, JSON ExitStatus; the holder then closes
 //	                  'e' error text (a refused connection); the holder then closes
 //	client -> holder  'i' input bytes for the container's console
 //	                  'w' window size: rows, cols as two big-endian uint16
+//	                  's' screen client: rows, cols as 'w', then one flags
+//	                      byte (1: draw the current screen now)
+//
+// A client starts as a stream client: it gets every byte, and a client that
+// does not keep up holds the console's output back, as a pipe would. A
+// screen client (a terminal: a pane, attach) is never waited for: when it
+// falls too far behind, what it missed is replaced by a redraw of the
+// console's current screen, as a tmux client gets; it also gets one when it
+// attaches (flag 1) and when its resize changes the console's size. The
+// holder keeps an emulator of the console for this (pty.Screen).
 const (
 	frameHello  = 'h'
 	frameOutput = 'o'
@@ -28,6 +39,7 @@ const (
 	frameError  = 'e'
 	frameInput  = 'i'
 	frameResize = 'w'
+	frameScreen = 's'
 )
 
 // maxFrame bounds a frame's payload so a broken peer cannot make the other
@@ -80,6 +92,22 @@ func encodeSize(rows, cols int) []byte {
 	binary.BigEndian.PutUint16(b[0:2], clampSize(rows))
 	binary.BigEndian.PutUint16(b[2:4], clampSize(cols))
 	return b[:]
+}
+
+func encodeScreen(rows, cols int, redraw bool) []byte {
+	flags := byte(0)
+	if redraw {
+		flags = 1
+	}
+	return append(encodeSize(rows, cols), flags)
+}
+
+func decodeScreen(p []byte) (rows, cols int, redraw bool, err error) {
+	if len(p) != 5 {
+		return 0, 0, false, fmt.Errorf("console screen frame of %d bytes, want 5", len(p))
+	}
+	rows, cols, err = decodeSize(p[:4])
+	return rows, cols, p[4]&1 != 0, err
 }
 
 func decodeSize(p []byte) (rows, cols int, err error) {

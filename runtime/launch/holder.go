@@ -9,11 +9,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	boxpty "boxtui/pty"
 	"boxtui/runtime"
 	"boxtui/runtime/launch/stage0"
 
@@ -21,13 +23,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ringSize is how much recent output the holder keeps to replay to a client
-// that attaches later.
-const ringSize = 64 << 10
-
-// clientQueue is how many output chunks may wait for one slow client before
-// the holder drops it: the container's output must never wait for a client.
-const clientQueue = 1024
+const (
+	// screenHistory is how many lines that scrolled off the console's
+	// screen the holder keeps: a client that attaches gets them for its
+	// scrollback.
+	screenHistory = 1000
+	// screenBehind is how much output a screen client may have waiting
+	// before it is skipped ahead to the current screen.
+	screenBehind = 64 << 10
+	// streamBehind is how much output a stream client may have waiting
+	// before the holder stops reading the console until it catches up.
+	streamBehind = 256 << 10
+)
 
 // Messages on the init's ready pipe (fd 3 of the init).
 const (
@@ -59,7 +66,11 @@ func holderMain(args []string) int {
 	// The holder has no terminal (setsid), but a stray hangup from a
 	// session it once belonged to must not end it, nor the loss of a reader.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT, syscall.SIGQUIT)
-	h := &holder{cfg: early.Config, report: os.NewFile(3, "report")}
+	// The holder's live heap is small (the console's screen and the
+	// clients' queues) and it allocates little once its scrollback is
+	// full: a lower GC target keeps it small after a flood for little CPU.
+	debug.SetGCPercent(25)
+	h := newHolder(early.Config, os.NewFile(3, "report"))
 	return h.run(early)
 }
 
@@ -71,10 +82,22 @@ type holder struct {
 	ln     *net.UnixListener
 
 	mu      sync.Mutex
-	ring    ring
+	cond    *sync.Cond // on mu: a stream client caught up or left
+	screen  *boxpty.Screen
+	written bool // the console has written something
 	clients map[*consoleClient]bool
 	exited  bool
 	writers sync.WaitGroup // client writers, waited for before exiting
+}
+
+func newHolder(cfg holderConfig, report *os.File) *holder {
+	rows, cols := cfg.Rows, cfg.Cols
+	if rows <= 0 || cols <= 0 {
+		rows, cols = 24, 80 // as stage0 sizes the PTY
+	}
+	h := &holder{cfg: cfg, report: report, screen: boxpty.NewScreen(cols, rows, screenHistory)}
+	h.cond = sync.NewCond(&h.mu)
+	return h
 }
 
 func (h *holder) send(r holderReport) {
@@ -331,23 +354,23 @@ func exitStatusOf(ws syscall.WaitStatus, err error) ExitStatus {
 	return ExitStatus{Code: ws.ExitStatus()}
 }
 
-// pumpOutput copies the console's output into the ring and to every client
-// until the container's side of the PTY is closed.
+// pumpOutput feeds the console's output to the holder's screen and to
+// every client until the container's side of the PTY is closed.
 func (h *holder) pumpOutput() {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := h.master.Read(buf)
 		if n > 0 {
 			h.mu.Lock()
-			h.ring.Write(buf[:n])
-			chunk := append([]byte(nil), buf[:n]...)
+			h.screen.Write(buf[:n])
+			h.written = true
 			for c := range h.clients {
-				select {
-				case c.out <- chunk:
-				default:
-					log.Printf("dropping console client %p: too slow", c)
-					h.dropClientLocked(c, nil)
-				}
+				h.queueLocked(c, buf[:n])
+			}
+			// A stream client that fell too far behind holds the console
+			// back until it catches up, as a pipe would.
+			for h.streamBehindLocked() {
+				h.cond.Wait()
 			}
 			h.mu.Unlock()
 		}
@@ -357,12 +380,54 @@ func (h *holder) pumpOutput() {
 	}
 }
 
-// consoleClient is one attached connection.
+// queueLocked gives output to a client. A screen client that would fall
+// more than screenBehind behind gets the current screen instead of what it
+// missed: it is never waited for and never dropped.
+func (h *holder) queueLocked(c *consoleClient, p []byte) {
+	switch {
+	case c.redraw >= 0:
+		// The redraw, drawn when its writer gets to it, will show this.
+		return
+	case c.screen && len(c.pend)+len(p) > screenBehind:
+		c.pend = c.pend[:0]
+		c.redraw = screenHistory
+		c.redraws++
+	default:
+		c.pend = append(c.pend, p...)
+	}
+	c.signal()
+}
+
+func (h *holder) streamBehindLocked() bool {
+	for c := range h.clients {
+		if !c.screen && len(c.pend) > streamBehind {
+			return true
+		}
+	}
+	return false
+}
+
+// consoleClient is one attached connection. Its fields but conn and wake
+// are guarded by the holder's mutex.
 type consoleClient struct {
 	conn *net.UnixConn
-	out  chan []byte
-	quit chan *ExitStatus // closed or sent once, by dropClientLocked
-	once sync.Once
+	wake chan struct{} // buffered(1): there is something to write
+
+	pend    []byte // output not yet written
+	spare   []byte // the previous pend, for reuse
+	screen  bool   // a terminal: skipped ahead, never waited for
+	redraw  int    // history lines of a pending redraw, -1 for none
+	redraws int    // how many times it was skipped ahead
+	ending  bool   // flush pend, send status, close
+	status  *ExitStatus
+	gone    bool // the connection broke: stop at once
+}
+
+func (c *consoleClient) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (h *holder) serve() {
@@ -382,7 +447,9 @@ func (h *holder) serve() {
 }
 
 // addClient registers a console connection: from now on it gets all
-// output and, at the end, the exit status.
+// output and, at the end, the exit status. It starts as a stream client
+// whose first output is the console's recent lines; a terminal then says it
+// is one (frameScreen) and gets the current screen instead.
 func (h *holder) addClient(conn *net.UnixConn) {
 	h.mu.Lock()
 	if h.exited {
@@ -390,15 +457,15 @@ func (h *holder) addClient(conn *net.UnixConn) {
 		conn.Close()
 		return
 	}
-	c := &consoleClient{conn: conn, out: make(chan []byte, clientQueue), quit: make(chan *ExitStatus, 1)}
+	c := &consoleClient{conn: conn, wake: make(chan struct{}, 1), redraw: -1}
 	if h.clients == nil {
 		h.clients = map[*consoleClient]bool{}
 	}
 	h.clients[c] = true
-	// The replay is queued under the same lock as live output, so the
-	// client sees recent output and then new output, nothing twice.
-	if replay := h.ring.Bytes(); len(replay) > 0 {
-		c.out <- replay
+	// Taken under the same lock as live output, so the client sees recent
+	// output and then new output, nothing twice.
+	if h.written {
+		c.pend = h.screen.AppendLines(nil, screenHistory)
 	}
 	h.mu.Unlock()
 	h.writers.Add(1)
@@ -406,23 +473,32 @@ func (h *holder) addClient(conn *net.UnixConn) {
 	go h.readClient(c)
 }
 
-// dropClientLocked ends a client: its writer sends status (if any) after
-// the queued output and closes the connection.
+// dropClientLocked ends a client: its writer sends what is queued and the
+// status (if any), then closes the connection.
 func (h *holder) dropClientLocked(c *consoleClient, status *ExitStatus) {
 	if _, ok := h.clients[c]; !ok {
 		return
 	}
 	delete(h.clients, c)
-	c.once.Do(func() {
-		c.quit <- status
-		close(c.quit)
-	})
+	if c.redraws > 0 {
+		log.Printf("console client %p: fell behind and was skipped ahead to the current screen %d times", c, c.redraws)
+	}
+	c.ending, c.status = true, status
+	c.signal()
+	h.cond.Broadcast()
 }
 
 func (h *holder) dropClientsLocked(status *ExitStatus) {
 	for c := range h.clients {
 		h.dropClientLocked(c, status)
 	}
+}
+
+// brokenLocked ends a client whose connection broke.
+func (h *holder) brokenLocked(c *consoleClient) {
+	c.gone = true
+	h.dropClientLocked(c, nil)
+	c.signal()
 }
 
 func (h *holder) writeClient(c *consoleClient) {
@@ -432,32 +508,50 @@ func (h *holder) writeClient(c *consoleClient) {
 	// command that exits at once still finds it registered.
 	if writeFrame(c.conn, frameHello, nil) != nil {
 		h.mu.Lock()
-		h.dropClientLocked(c, nil)
+		h.brokenLocked(c)
 		h.mu.Unlock()
 		return
 	}
 	for {
-		select {
-		case chunk := <-c.out:
-			if writeFrame(c.conn, frameOutput, chunk) != nil {
+		h.mu.Lock()
+		for !c.gone && !c.ending && c.redraw < 0 && len(c.pend) == 0 {
+			h.mu.Unlock()
+			<-c.wake
+			h.mu.Lock()
+		}
+		if c.gone {
+			h.mu.Unlock()
+			return
+		}
+		var out []byte
+		if c.redraw >= 0 {
+			// Drawn now, under the lock: output from here on is queued
+			// after it, so the client misses nothing that follows.
+			out = h.screen.AppendSnapshot(c.spare[:0], c.redraw)
+			c.spare, c.redraw, c.pend = nil, -1, c.pend[:0]
+		} else {
+			out, c.pend, c.spare = c.pend, c.spare[:0], nil
+		}
+		last := c.ending && len(c.pend) == 0 && c.redraw < 0
+		status := c.status
+		h.mu.Unlock()
+		h.cond.Broadcast()
+		for p := out; len(p) > 0; {
+			n := min(len(p), maxFrame)
+			if writeFrame(c.conn, frameOutput, p[:n]) != nil {
 				h.mu.Lock()
-				h.dropClientLocked(c, nil)
+				h.brokenLocked(c)
 				h.mu.Unlock()
 				return
 			}
-		case status := <-c.quit:
-			// Flush what was queued before the end.
-		flush:
-			for {
-				select {
-				case chunk := <-c.out:
-					if writeFrame(c.conn, frameOutput, chunk) != nil {
-						return
-					}
-				default:
-					break flush
-				}
-			}
+			p = p[n:]
+		}
+		h.mu.Lock()
+		if cap(out) <= 2*screenBehind {
+			c.spare = out[:0] // kept small: a big redraw is not kept
+		}
+		h.mu.Unlock()
+		if last {
 			if status != nil {
 				writeFrame(c.conn, frameExit, encodeExit(*status))
 			}
@@ -472,7 +566,7 @@ func (h *holder) readClient(c *consoleClient) {
 		typ, p, err := readFrame(c.conn, buf)
 		if err != nil {
 			h.mu.Lock()
-			h.dropClientLocked(c, nil)
+			h.brokenLocked(c)
 			h.mu.Unlock()
 			return
 		}
@@ -484,9 +578,45 @@ func (h *holder) readClient(c *consoleClient) {
 		case frameResize:
 			// The latest client to ask decides the size.
 			if rows, cols, err := decodeSize(p); err == nil && rows > 0 && cols > 0 {
-				pty.Setsize(h.master, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+				h.mu.Lock()
+				h.resizeLocked(c, rows, cols)
+				h.mu.Unlock()
 			}
+		case frameScreen:
+			rows, cols, redraw, err := decodeScreen(p)
+			if err != nil {
+				continue
+			}
+			h.mu.Lock()
+			c.screen = true
+			if rows > 0 && cols > 0 {
+				h.resizeLocked(c, rows, cols)
+			}
+			if redraw && h.written {
+				// What was queued is replaced by the whole screen, with
+				// the recent lines for the client's scrollback.
+				c.redraw, c.pend = screenHistory, c.pend[:0]
+				c.signal()
+			}
+			h.mu.Unlock()
+			h.cond.Broadcast() // no longer a stream client to wait for
 		}
+	}
+}
+
+// resizeLocked sets the console's size. The client that asked, if it is a
+// screen client, gets the screen redrawn at the new size: its own emulator
+// and the holder's reflowed alike, but output drawn for the old size may
+// have reached it after its resize.
+func (h *holder) resizeLocked(c *consoleClient, rows, cols int) {
+	if oc, or := h.screen.Size(); oc == cols && or == rows {
+		return
+	}
+	pty.Setsize(h.master, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+	h.screen.Resize(cols, rows)
+	if c.screen && h.written && c.redraw < 0 {
+		c.redraw, c.pend = 0, c.pend[:0]
+		c.signal()
 	}
 }
 
@@ -531,41 +661,4 @@ func checkPeerRoot(conn *net.UnixConn) error {
 		return fmt.Errorf("console of this container is root-only (peer uid %d)", cred.Uid)
 	}
 	return nil
-}
-
-// ring keeps the last ringSize bytes written to it.
-type ring struct {
-	buf  []byte
-	full bool
-	pos  int
-}
-
-func (r *ring) Write(p []byte) {
-	if r.buf == nil {
-		r.buf = make([]byte, ringSize)
-	}
-	if len(p) >= len(r.buf) {
-		copy(r.buf, p[len(p)-len(r.buf):])
-		r.pos, r.full = 0, true
-		return
-	}
-	n := copy(r.buf[r.pos:], p)
-	if n < len(p) {
-		copy(r.buf, p[n:])
-		r.full = true
-	}
-	r.pos = (r.pos + len(p)) % len(r.buf)
-	if r.pos == 0 && len(p) > 0 {
-		r.full = true
-	}
-}
-
-// Bytes returns a copy of the kept output, oldest first.
-func (r *ring) Bytes() []byte {
-	if !r.full {
-		return append([]byte(nil), r.buf[:r.pos]...)
-	}
-	out := make([]byte, 0, len(r.buf))
-	out = append(out, r.buf[r.pos:]...)
-	return append(out, r.buf[:r.pos]...)
 }

@@ -15,6 +15,7 @@
 package launch
 
 import (
+	"boxtui/pty"
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
@@ -236,12 +237,9 @@ func absClean(dir string) (string, error) {
 	return path.Join(wd, dir), nil
 }
 
-func termName() string {
-	if t := os.Getenv("TERM"); t != "" && t != "dumb" {
-		return t
-	}
-	return "xterm-256color"
-}
+// termName is the console's TERM: the one the emulator that draws every
+// console implements (the holder's, a pane's), not the caller's.
+func termName() string { return pty.TERM }
 
 // findInRootfs resolves a command as the container will: an absolute (or
 // relative with a slash) path inside the rootfs, or a bare name in its PATH.

@@ -89,7 +89,7 @@ func startOwnHolder(cfg *holderConfig, o *stage0.Own, goNow bool) (sp spawned, e
 	early.Client = os.NewFile(uintptr(pair[0]), "console client")
 	console := os.NewFile(uintptr(pair[1]), "console")
 	watchCaller(o, pair[1])
-	h := &holder{cfg: early.Config, report: reportW}
+	h := newHolder(early.Config, reportW)
 	ch := make(chan struct{})
 	ownHolder.Lock()
 	ownHolder.h, ownHolder.done = h, ch

@@ -221,12 +221,19 @@ func (r *Runtime) OpenConsole(name string, cols, rows int) (ui.Terminal, error) 
 	if err != nil {
 		return nil, err
 	}
-	t := pty.New(cols, rows)
-	if err := t.Attach(consoleConn{con}); err != nil {
+	ct := &consoleTerminal{con: con, notices: make(chan string, 4)}
+	// A pane is a screen client: the holder draws the current screen for
+	// it now and whenever it falls behind, and it reconnects by itself.
+	if err := con.Screen(rows, cols, true, ct.notice); err != nil {
 		con.Close()
 		return nil, err
 	}
-	return &consoleTerminal{Terminal: t, con: con}, nil
+	ct.Terminal = pty.New(cols, rows)
+	if err := ct.Terminal.Attach(consoleConn{con}); err != nil {
+		con.Close()
+		return nil, err
+	}
+	return ct, nil
 }
 
 // consoleConn turns the console's Resize(rows, cols) into pty.Conn's.
@@ -236,8 +243,20 @@ func (c consoleConn) Resize(cols, rows int) error { return c.Console.Resize(rows
 
 type consoleTerminal struct {
 	*pty.Terminal
-	con *launch.Console
+	con     *launch.Console
+	notices chan string
 }
+
+// notice reports a connection that broke and was dialled again.
+func (t *consoleTerminal) notice(why error) {
+	select {
+	case t.notices <- why.Error() + "; reconnected":
+	default:
+	}
+}
+
+// Notices says when the console's connection broke and came back.
+func (t *consoleTerminal) Notices() <-chan string { return t.notices }
 
 func (t *consoleTerminal) Resize(cols, rows int) error {
 	t.Terminal.Resize(cols, rows)
@@ -274,7 +293,7 @@ func (r *Runtime) exec(c runtime.Container, cols, rows int, asEngine bool) (ui.T
 		TTY:      true,
 		Rows:     uint16(rows),
 		Cols:     uint16(cols),
-		Env:      []string{"TERM=xterm-256color"},
+		Env:      []string{"TERM=" + pty.TERM},
 		AsEngine: asEngine,
 	})
 	what := c.Target() + " shell"
@@ -326,7 +345,7 @@ func (r *Runtime) Debug(c runtime.Container, cols, rows int) (ui.Terminal, error
 		TTY:   true,
 		Rows:  uint16(rows),
 		Cols:  uint16(cols),
-		Env:   []string{"TERM=xterm-256color"},
+		Env:   []string{"TERM=" + pty.TERM},
 	})
 	if err := logged("debug", c.Target()+" shell", err); err != nil {
 		return nil, err
