@@ -174,12 +174,17 @@ func (v *vt) snapshot(b *bytes.Buffer, history int) {
 	} else {
 		b.WriteString("\x1b>")
 	}
-	b.WriteString("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l")
-	if v.mouse != 0 {
-		b.WriteString("\x1b[?" + strconv.Itoa(v.mouse) + "h")
+	b.WriteString("\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?2004l")
+	if v.mouse.Tracking != MouseOff {
+		b.WriteString("\x1b[?" + strconv.Itoa(v.mouse.Tracking) + "h")
 	}
-	if v.sgrMouse {
-		b.WriteString("\x1b[?1006h")
+	for _, enc := range []struct {
+		on   bool
+		mode int
+	}{{v.mouse.UTF8, MouseEncUTF8}, {v.mouse.SGR, MouseEncSGR}, {v.mouse.URXVT, MouseEncURXVT}} {
+		if enc.on {
+			b.WriteString("\x1b[?" + strconv.Itoa(enc.mode) + "h")
+		}
 	}
 	if v.paste {
 		b.WriteString("\x1b[?2004h")

@@ -29,15 +29,14 @@ func sameTerminal(t *testing.T, what string, a, b *vt) {
 			Auto, Origin, Insert, LNM bool
 			Keys                      keyModes
 			Paste                     bool
-			Mouse                     int
-			SGRMouse                  bool
+			Mouse                     MouseMode
 			Pen                       style
 			Charsets                  [4]byte
 			GL                        int
 			Title                     string
 		}
-		sa := state{a.x, a.y, a.top, a.bot, a.pendingWrap, a.cursorHidden, a.altActive, a.autowrap, a.origin, a.insert, a.newlineMode, a.keys, a.paste, a.mouse, a.sgrMouse, a.pen, a.charsets, a.gl, safeTitle(a.title)}
-		sb := state{b.x, b.y, b.top, b.bot, b.pendingWrap, b.cursorHidden, b.altActive, b.autowrap, b.origin, b.insert, b.newlineMode, b.keys, b.paste, b.mouse, b.sgrMouse, b.pen, b.charsets, b.gl, b.title}
+		sa := state{a.x, a.y, a.top, a.bot, a.pendingWrap, a.cursorHidden, a.altActive, a.autowrap, a.origin, a.insert, a.newlineMode, a.keys, a.paste, a.mouse, a.pen, a.charsets, a.gl, safeTitle(a.title)}
+		sb := state{b.x, b.y, b.top, b.bot, b.pendingWrap, b.cursorHidden, b.altActive, b.autowrap, b.origin, b.insert, b.newlineMode, b.keys, b.paste, b.mouse, b.pen, b.charsets, b.gl, b.title}
 		if sa != sb {
 			t.Fatalf("%s, %s: state differs\nwant %+v\ngot  %+v", what, stage, sa, sb)
 		}
@@ -73,6 +72,7 @@ var snapshotCases = []struct{ name, out string }{
 	{"wide and clusters", "日本語 e\u0301 👍🏽 x\r\n" + strings.Repeat("ab", 9) + "日"},
 	{"scroll region and origin", "\x1b[3;6r\x1b[?6h\x1b[2;4Hin region"},
 	{"insert lnm keys mouse paste", "text\x1b[4h\x1b[20h\x1b[?1h\x1b=\x1b[?1002h\x1b[?1006h\x1b[?2004h"},
+	{"mouse encodings", "x\x1b[?1003h\x1b[?1005h\x1b[?1015h"},
 	{"hidden cursor and pen", "\x1b[?25l\x1b[3;7m styled pen"},
 	{"charsets", "\x1b(0lqqk\x1b(B \x1b)0\x0eab"},
 	{"saved cursor", "\x1b[4;5H\x1b[32m\x1b7\x1b[m\x1b[1;1Hmoved"},
