@@ -68,6 +68,9 @@ type paneIO struct {
 	ops  chan func()
 	want atomic.Uint64 // the size the UI wants, packed by packSize
 	have uint64        // the size the terminal has; the goroutine's own
+	// queued counts operations queued and not yet done (their size
+	// included): at 0 the goroutine is idle and nothing can overtake.
+	queued atomic.Int64
 }
 
 func packSize(cols, rows int) uint64 { return uint64(uint32(cols))<<32 | uint64(uint32(rows)) }
@@ -82,6 +85,7 @@ func newPaneIO(t Terminal, cols, rows int) *paneIO {
 				io.have = want
 				_ = t.Resize(int(want>>32), int(uint32(want)))
 			}
+			io.queued.Add(-1)
 		}
 	}()
 	return io
@@ -93,12 +97,26 @@ func (p *pane) do(f func()) bool {
 	if p.stopped {
 		return false
 	}
+	p.io.queued.Add(1)
 	select {
 	case p.io.ops <- f:
 		return true
 	default:
+		p.io.queued.Add(-1)
 		return false
 	}
+}
+
+// sendKey sends a key press to the pane's program. With nothing queued it
+// goes straight to the terminal, which only encodes it and queues the bytes
+// for its own writer (it never waits for the program): a keystroke's echo
+// then waits for one goroutine less.
+func (p *pane) sendKey(ev uv.KeyPressEvent) bool {
+	if !p.stopped && p.io.queued.Load() == 0 {
+		p.term.SendKey(ev)
+		return true
+	}
+	return p.do(func() { p.term.SendKey(ev) })
 }
 
 // resize asks for a new size of the pane's terminal (see paneIO).
@@ -322,7 +340,7 @@ func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	ev := uv.KeyPressEvent(msg)
-	if !p.do(func() { p.term.SendKey(ev) }) {
+	if !p.sendKey(ev) {
 		m.setStatus(fmt.Sprintf("pane %d is not reading input: key dropped", m.paneFocus+1), true)
 	}
 	return m, nil

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	uv "github.com/charmbracelet/ultraviolet"
 )
 
 // freshView is what View draws for m with nothing cached.
@@ -57,16 +56,16 @@ func TestCachedViewIsTheFreshView(t *testing.T) {
 	check("kill question")
 }
 
-// blockingTerm is a shell whose terminal takes no key until gate closes,
-// so the pane's queue fills up.
+// blockingTerm is a shell whose terminal takes no paste until gate
+// closes, so what comes after it fills the pane's queue.
 type blockingTerm struct {
 	*fakeTerminal
 	gate chan struct{}
 }
 
-func (t *blockingTerm) SendKey(k uv.KeyPressEvent) {
+func (t *blockingTerm) Paste(s string) {
 	<-t.gate
-	t.fakeTerminal.SendKey(k)
+	t.fakeTerminal.Paste(s)
 }
 
 // TestResizeReachesAPaneWhoseQueueWasFull resizes the UI while a pane's
@@ -81,6 +80,7 @@ func TestResizeReachesAPaneWhoseQueueWasFull(t *testing.T) {
 		t.Fatal("pane not opened")
 	}
 	p := d.m.panes[0]
+	d.send(tea.PasteMsg{Content: "stuck"})
 	for i := 0; !strings.Contains(d.m.status, "key dropped"); i++ {
 		if i > 5000 {
 			t.Fatal("the pane's queue never filled")
@@ -104,5 +104,26 @@ func TestResizeReachesAPaneWhoseQueueWasFull(t *testing.T) {
 			t.Fatalf("terminal is %dx%d, pane %dx%d: the resize was lost", c, r, p.cols, p.rows)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestKeyDoesNotOvertakeAQueuedPaste: a key goes straight to the terminal
+// only when nothing is queued before it.
+func TestKeyDoesNotOvertakeAQueuedPaste(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	cols, rows := d.m.newPaneSize()
+	bt := &blockingTerm{fakeTerminal: d.b.newTerm(cols, rows, "# "), gate: make(chan struct{})}
+	d.handle(opened(bt, paneExec, "busy", 1, cols, rows))
+	d.typeText("a")
+	d.waitTyped(0, "a")
+	d.send(tea.PasteMsg{Content: "b"})
+	d.typeText("c")
+	bt.mu.Lock()
+	early := bt.typed.String()
+	bt.mu.Unlock()
+	close(bt.gate)
+	d.waitTyped(0, "abc")
+	if early != "a" {
+		t.Fatalf("before the paste was taken the terminal had %q, want %q", early, "a")
 	}
 }
