@@ -26,10 +26,18 @@ import (
 // (TestFrameClockFindsRendererTicker says so first).
 
 const (
-	// soonDelay is how long after View the frame is written: long enough
-	// for bubbletea to store the view View returned (it does so right
-	// after), or the tick would find the old one and wait for the next.
-	soonDelay = 50 * time.Microsecond
+	// soonDelay is the ticker's period while a frame is asked for: the
+	// shortest there is. A timer of less than a millisecond still waits for
+	// the next millisecond when the runtime sleeps in epoll (50 us came
+	// after 1.1 ms), while one that is due already fires at the next
+	// scheduling point, in microseconds. Should the tick come before
+	// bubbletea has stored the view View returned (it does so right after),
+	// it finds nothing new, writes nothing and ticks again.
+	soonDelay = time.Nanosecond
+	// giveUpAfter puts the ticker's period back when a frame asked for was
+	// not written (the view went back to what is on screen, or the
+	// renderer did not get a CPU): the frame then comes at the next tick.
+	giveUpAfter = 5 * time.Millisecond
 	// burstInterval bounds frames drawn at once: at most one per interval
 	// (60 fps); changes closer together wait for the end of the interval.
 	burstInterval = 16 * time.Millisecond
@@ -110,9 +118,7 @@ func (fc *frameClock) viewed(v *tea.View) {
 	}
 	fc.soon = true
 	fc.ticker.Reset(delay)
-	// A tick that finds nothing new to draw writes nothing: give the
-	// ticker its period back after a while all the same.
-	fc.giveUp.Reset(delay + 2*fc.period)
+	fc.giveUp.Reset(delay + giveUpAfter)
 }
 
 // wrote is told of every write of the renderer: the frame asked for is out,
