@@ -52,6 +52,11 @@ type frameClock struct {
 	soon      bool          // a tick was moved and no frame written since
 	lastWrite time.Time     // when the renderer last wrote output
 	giveUp    *time.Timer   // puts the period back if the tick drew nothing
+	// urgent says the message being handled is one a person waits on the
+	// answer to (input, a pane's output): only its view is drawn at once.
+	// The rest (the list's refresh) keeps the ticker's pace, which costs
+	// the idle UI nothing more.
+	urgent bool
 
 	// What View returned last: a frame is only asked for when it changes.
 	lastContent  string
@@ -90,6 +95,22 @@ func rendererTicker(p *tea.Program) *time.Ticker {
 	return *(**time.Ticker)(unsafe.Pointer(f.UnsafeAddr()))
 }
 
+// handling is told of every message before Update sees it.
+func (fc *frameClock) handling(msg tea.Msg) {
+	if fc == nil {
+		return
+	}
+	urgent := false
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.MouseMsg, tea.PasteMsg, tea.WindowSizeMsg,
+		paneDirtyMsg, paneRedrawMsg, paneOpenedMsg, paneDoneMsg:
+		urgent = true
+	}
+	fc.mu.Lock()
+	fc.urgent = urgent
+	fc.mu.Unlock()
+}
+
 // viewed is told every view View returns, and asks for a frame when the
 // view differs from the last one.
 func (fc *frameClock) viewed(v *tea.View) {
@@ -106,7 +127,7 @@ func (fc *frameClock) viewed(v *tea.View) {
 		(v.Cursor == nil) == (fc.lastCursor == nil) &&
 		(v.Cursor == nil || v.Cursor.Position == fc.lastCursor.Position)
 	fc.lastContent, fc.lastCursor, fc.lastAltMouse = v.Content, v.Cursor, altMouse
-	if same || fc.ticker == nil || fc.soon {
+	if same || !fc.urgent || fc.ticker == nil || fc.soon {
 		return
 	}
 	delay := soonDelay

@@ -11,14 +11,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// clockModel shows the last number it was sent, and tells its clock of
+// clockModel shows how long the last paste was, and tells its clock of
 // every view as Model.View does.
 type clockModel struct {
 	n  int
 	fc *frameClock
 }
-
-type clockMsg int
 
 // frameText changes every cell from one n to the next, so the renderer's
 // diff writes it whole.
@@ -27,11 +25,8 @@ func frameText(n int) string { return strings.Repeat(string(rune('a'+n)), 12) }
 func (m clockModel) Init() tea.Cmd { return nil }
 
 func (m clockModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case clockMsg:
-		m.n = int(msg)
-	case tea.KeyPressMsg:
-		return m, tea.Quit
+	if msg, ok := msg.(tea.PasteMsg); ok {
+		m.n = len(msg.Content)
 	}
 	return m, nil
 }
@@ -99,7 +94,7 @@ func TestFrameClockDrawsAChangedViewAtOnce(t *testing.T) {
 		}
 	}
 	// The first frame, then the ticker is known.
-	p.Send(clockMsg(0))
+	p.Send(tea.PasteMsg{})
 	if _, ok := wait(frameText(0), 5*time.Second); !ok {
 		t.Fatalf("no first frame:\n%q", out.String())
 	}
@@ -108,7 +103,7 @@ func TestFrameClockDrawsAChangedViewAtOnce(t *testing.T) {
 		// change anywhere in the renderer's second.
 		time.Sleep(time.Duration(20+i*130) * time.Millisecond)
 		start := time.Now()
-		p.Send(clockMsg(i))
+		p.Send(tea.PasteMsg{Content: strings.Repeat("x", i)})
 		if _, ok := wait(frameText(i), 5*time.Second); !ok {
 			t.Fatalf("change %d never drawn:\n%q", i, out.String())
 		}
@@ -134,4 +129,37 @@ func TestNilFrameClock(t *testing.T) {
 	v := tea.NewView("x")
 	fc.viewed(&v)
 	fc.attach(nil)
+}
+
+// Only a view after input or a pane's output is drawn at once; the list's
+// refresh keeps the renderer's pace, so the idle UI wakes no more often.
+func TestFrameClockHurriesOnlyWhatAPersonWaitsFor(t *testing.T) {
+	fc := newFrameClock(30)
+	fc.ticker = time.NewTicker(time.Hour)
+	defer fc.ticker.Stop()
+	views := 0
+	view := func() {
+		views++
+		v := tea.NewView(frameText(views))
+		fc.viewed(&v)
+	}
+	fc.handling(scanMsg{})
+	view()
+	if fc.soon {
+		t.Fatal("a refresh of the list asked for a frame at once")
+	}
+	fc.handling(paneDirtyMsg{id: 1})
+	view()
+	if !fc.soon {
+		t.Fatal("a pane's output did not ask for a frame at once")
+	}
+	fc.wrote()
+	if fc.soon {
+		t.Fatal("the frame was written but the ticker kept its short period")
+	}
+	fc.handling(tea.KeyPressMsg{Code: 'j', Text: "j"})
+	view()
+	if !fc.soon {
+		t.Fatal("a key did not ask for a frame at once")
+	}
 }

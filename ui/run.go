@@ -61,8 +61,9 @@ func newProgram(m tea.Model, fc *frameClock, out *os.File, filter func(tea.Model
 			attached = true
 		}
 		if filter != nil {
-			return filter(mod, msg)
+			msg = filter(mod, msg)
 		}
+		fc.handling(msg)
 		return msg
 	}
 	p = tea.NewProgram(m, append(opts, tea.WithFPS(int(time.Second/fc.period)),
