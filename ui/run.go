@@ -14,11 +14,11 @@ import (
 // rendererFPS is how often bubbletea's renderer wakes to compare the view
 // and flush it. Its ticker runs even when nothing changed, and at the
 // default 60 it was most of the idle UI's CPU (about 4% of a core on the
-// 2,000-process benchmark; the scan itself costs ~1 ms a second). At 30 the
-// idle UI measured about 2%, and a keystroke's echo in a pane waits at most
-// one more 33 ms frame. The frame clock (frame.go) draws a changed view at
-// once instead, so this is only the pace of frames that nothing asked for.
-const rendererFPS = 30
+// 2,000-process benchmark; the scan itself costs ~1 ms a second); at 30
+// about 2%. The frame clock (frame.go) draws at once what a person waits
+// for (input, a pane's output), up to 60 frames a second, so the ticker
+// only paces the rest: the list's refresh, shown up to 100 ms late.
+const rendererFPS = 10
 
 // idleProcs is the GOMAXPROCS of the UI while no terminal pane is open.
 // With a second P, every wakeup of the idle program (30 renderer frames and
