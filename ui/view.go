@@ -76,7 +76,9 @@ func (m Model) layoutFor(n int) layout {
 	return l
 }
 
-// View draws the screen. It reads only the model: no I/O.
+// View draws the screen. It does no I/O: it keeps what it drew in the
+// model's caches (the screen around the panes, each pane's lines) and tells
+// the frame clock, which draws a new view at once when a person waits on it.
 func (m Model) View() tea.View {
 	v := m.view()
 	m.frames.viewed(&v)
