@@ -132,10 +132,10 @@ type Model struct {
 	// Summary is what to print after the UI exits.
 	summary string
 
-	// The render path (view.go, frame.go): gen names the state of
-	// everything but the panes' contents (Update gives it a new value
-	// unless only a pane changed), cache keeps what View drew for it, and
-	// frames draws a changed view at once.
+	// The render path (view.go, frame.go): gen names the state of the
+	// screen above the panes (Update gives it a new value unless only a
+	// pane changed), cache keeps what View drew for it, and frames draws a
+	// changed view at once.
 	gen    uint64
 	cache  *viewCache
 	frames *frameClock

@@ -159,9 +159,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // paneOnly reports whether msg can change nothing on screen but the panes
-// (and the status line, which View draws every time): a pane's output, and
-// keys and pastes that go to the focused pane's program. View keeps the
-// rest of the screen as it was drawn for such messages.
+// (and the status and help lines, which View draws every time): a pane's
+// output, and keys and pastes that go to the focused pane's program. View
+// keeps the screen above the panes as it was drawn for such messages.
 func (m Model) paneOnly(msg tea.Msg) bool {
 	toPane := m.confirm == nil && m.form == nil && !m.showHelp && m.focus == focusPane && m.focusedPane() != nil
 	switch msg := msg.(type) {

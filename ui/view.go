@@ -110,8 +110,8 @@ func (m Model) view() tea.View {
 			out = append(out, padLines(title+"\n\n"+m.form.form.View(), l.body.w, l.body.h))
 		}
 	default:
-		// Everything but the panes' contents is drawn once per model
-		// state: a pane's output redraws only the panes.
+		// The screen above the panes is drawn once per model state: a
+		// pane's output redraws only the panes.
 		c := m.chrome(l)
 		out = append(out, c.top...)
 		body := len(c.top) - c.header
@@ -125,13 +125,12 @@ func (m Model) view() tea.View {
 		for ; body < l.body.h; body++ {
 			out = append(out, strings.Repeat(" ", m.width))
 		}
-		if m.confirm == nil {
-			out = append(out, m.statusLine(), c.help)
-		}
 	}
 	if m.confirm != nil {
 		out = append(out, m.renderConfirm())
-	} else if m.showHelp || m.form != nil {
+	} else {
+		// The status and help lines are drawn every time: keys for a
+		// pane may change them (a dropped key, a mode of the pane).
 		out = append(out, m.statusLine(), m.helpBar())
 	}
 	v.SetContent(strings.Join(out, "\n"))
@@ -143,7 +142,7 @@ func (m Model) view() tea.View {
 	return v
 }
 
-// viewCache keeps the screen but the panes, as drawn for one model state.
+// viewCache keeps the screen above the panes, as drawn for one model state.
 type viewCache struct {
 	next uint64 // the last gen handed out
 	gen  uint64
@@ -152,13 +151,11 @@ type viewCache struct {
 	c    chrome
 }
 
-// chrome is the screen around the panes: header lines and the body down to
-// the panes (or the bottom), each exactly the screen's width, and the help
-// line.
+// chrome is the screen above the panes: header lines and the body down to
+// the panes (or the bottom), each exactly the screen's width.
 type chrome struct {
 	top    []string
 	header int // how many of top are header lines
-	help   string
 }
 
 // newGen returns a gen no model had before.
@@ -170,7 +167,7 @@ func (c *viewCache) newGen() uint64 {
 	return c.next
 }
 
-// chrome returns the screen around the panes, from the cache when the model
+// chrome returns the screen above the panes, from the cache when the model
 // state is the one it was drawn for.
 func (m Model) chrome(l layout) chrome {
 	vc := m.cache
@@ -182,7 +179,7 @@ func (m Model) chrome(l layout) chrome {
 	for _, line := range m.renderTop(l) {
 		top = append(top, table.Fit(line, m.width, false))
 	}
-	c := chrome{top: top, header: header, help: m.helpBar()}
+	c := chrome{top: top, header: header}
 	if vc != nil {
 		vc.gen, vc.w, vc.h, vc.ok, vc.c = m.gen, m.width, m.height, true, c
 	}
