@@ -105,7 +105,7 @@ func New(cols, rows int, opts ...Option) *Terminal {
 
 // Start runs cmd on a new PTY of the terminal's size and waits for it; Done
 // is closed once it has exited and its output is read. Unless cmd.Env names
-// TERM already, TERM is set to xterm-256color, which is what we emulate.
+// TERM already, TERM is set to TERM (term.go), which is what we emulate.
 func (t *Terminal) Start(cmd *exec.Cmd) error {
 	env := cmd.Env
 	if env == nil {
@@ -118,7 +118,7 @@ func (t *Terminal) Start(cmd *exec.Cmd) error {
 		}
 	}
 	if !hasTerm {
-		cmd.Env = append(env, "TERM=xterm-256color")
+		cmd.Env = append(env, "TERM="+TERM)
 	}
 	cols, rows := t.Size()
 	master, err := cpty.StartWithSize(cmd, &cpty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})

@@ -83,11 +83,16 @@ func (m Model) listCopyMode() (tea.Model, tea.Cmd) {
 
 // paneLines are the lines a pane shows: its live screen, or copy mode's
 // view of its history.
-func (m Model) paneLines(p *pane) []string {
+func (m Model) paneLines(p *pane, w int) []string {
 	if p.copy != nil {
-		return p.copy.view(m.st, p.cols, p.rows)
+		view := p.copy.view(m.st, p.cols, p.rows) // copy mode keeps it: no writes
+		lines := make([]string, len(view))
+		for i, l := range view {
+			lines[i] = fitCells(l, w)
+		}
+		return lines
 	}
-	return strings.Split(p.screen, "\n")
+	return p.contentLines(w)
 }
 
 // inCopyMode says the focused pane is in copy mode (and so has copy mode's

@@ -131,6 +131,14 @@ type Model struct {
 	quitting bool
 	// Summary is what to print after the UI exits.
 	summary string
+
+	// The render path (view.go, frame.go): gen names the state of the
+	// screen above the panes (Update gives it a new value unless only a
+	// pane changed), cache keeps what View drew for it, and frames draws a
+	// changed view at once.
+	gen    uint64
+	cache  *viewCache
+	frames *frameClock
 }
 
 // New returns the UI model driving backend.
@@ -174,6 +182,7 @@ func New(backend Backend, opts Options) Model {
 		paneFocus: -1,
 		width:     100,
 		height:    30,
+		cache:     &viewCache{},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"boxtui/pty"
@@ -14,6 +15,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
 )
 
 type paneKind string
@@ -28,7 +30,7 @@ const (
 const frameInterval = 16 * time.Millisecond
 
 // pane is one terminal pane. Keys, pastes and resizes go to its terminal
-// through ops, a queue served by one goroutine, so they reach the shell in
+// through io, a queue served by one goroutine, so they reach the shell in
 // order and Update never blocks on a PTY.
 type pane struct {
 	id    int
@@ -36,7 +38,7 @@ type pane struct {
 	label string // container name or init PID
 	pid   int
 	term  Terminal
-	ops   chan func()
+	io    *paneIO
 
 	cols, rows int
 	rect       rect
@@ -52,6 +54,43 @@ type pane struct {
 
 	copy  *copyMode // copy mode (copymode.go), nil when off
 	mouse paneMouse // mouse.go
+	// lines is screen cut into lines fitted to linesW cells, each drawn
+	// only when its text changed: a keystroke's echo fits one line.
+	lines  []string
+	raw    []string
+	linesW int
+}
+
+// paneIO is the queue of a pane's terminal operations and the goroutine
+// that runs them. The size is not queued like the rest: the UI sets the
+// size it wants and the goroutine gives it to the terminal after each
+// operation, so a resize is never lost to a full queue (a full queue has
+// operations left to run, and the size follows the next one).
+type paneIO struct {
+	ops  chan func()
+	want atomic.Uint64 // the size the UI wants, packed by packSize
+	have uint64        // the size the terminal has; the goroutine's own
+	// queued counts operations queued and not yet done (their size
+	// included): at 0 the goroutine is idle and nothing can overtake.
+	queued atomic.Int64
+}
+
+func packSize(cols, rows int) uint64 { return uint64(uint32(cols))<<32 | uint64(uint32(rows)) }
+
+func newPaneIO(t Terminal, cols, rows int) *paneIO {
+	io := &paneIO{ops: make(chan func(), 1024), have: packSize(cols, rows)}
+	io.want.Store(io.have)
+	go func() {
+		for f := range io.ops {
+			f()
+			if want := io.want.Load(); want != io.have {
+				io.have = want
+				_ = t.Resize(int(want>>32), int(uint32(want)))
+			}
+			io.queued.Add(-1)
+		}
+	}()
+	return io
 }
 
 // do queues an operation on the pane's terminal. A full queue (a shell
@@ -60,18 +99,38 @@ func (p *pane) do(f func()) bool {
 	if p.stopped {
 		return false
 	}
+	p.io.queued.Add(1)
 	select {
-	case p.ops <- f:
+	case p.io.ops <- f:
 		return true
 	default:
+		p.io.queued.Add(-1)
 		return false
 	}
+}
+
+// sendKey sends a key press to the pane's program. With nothing queued it
+// goes straight to the terminal, which only encodes it and queues the bytes
+// for its own writer (it never waits for the program): a keystroke's echo
+// then waits for one goroutine less.
+func (p *pane) sendKey(ev uv.KeyPressEvent) bool {
+	if !p.stopped && p.io.queued.Load() == 0 {
+		p.term.SendKey(ev)
+		return true
+	}
+	return p.do(func() { p.term.SendKey(ev) })
+}
+
+// resize asks for a new size of the pane's terminal (see paneIO).
+func (p *pane) resize(cols, rows int) {
+	p.io.want.Store(packSize(cols, rows))
+	p.do(func() {})
 }
 
 func (p *pane) stop() {
 	if !p.stopped {
 		p.stopped = true
-		close(p.ops)
+		close(p.io.ops)
 	}
 }
 
@@ -85,7 +144,7 @@ func (p *pane) snapshot() {
 type (
 	paneOpenedMsg struct {
 		term  Terminal
-		ops   chan func()
+		io    *paneIO
 		kind  paneKind
 		label string
 		pid   int
@@ -99,13 +158,7 @@ type (
 
 // opened wraps a freshly started terminal and starts its op queue.
 func opened(t Terminal, kind paneKind, label string, pid, cols, rows int) tea.Msg {
-	ops := make(chan func(), 1024)
-	go func() {
-		for f := range ops {
-			f()
-		}
-	}()
-	return paneOpenedMsg{term: t, ops: ops, kind: kind, label: label, pid: pid, cols: cols, rows: rows}
+	return paneOpenedMsg{term: t, io: newPaneIO(t, cols, rows), kind: kind, label: label, pid: pid, cols: cols, rows: rows}
 }
 
 func (m Model) openConsoleCmd(name string, pid, cols, rows int) tea.Cmd {
@@ -180,7 +233,7 @@ func (m Model) focusedPane() *pane {
 
 func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
 	m.nextPaneID++
-	p := &pane{id: m.nextPaneID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, ops: msg.ops, cols: msg.cols, rows: msg.rows}
+	p := &pane{id: m.nextPaneID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, io: msg.io, cols: msg.cols, rows: msg.rows}
 	p.snapshot()
 	p.lastDraw = time.Now()
 	m.panes = append(append([]*pane(nil), m.panes...), p)
@@ -292,7 +345,7 @@ func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return mod, cmd
 	}
 	ev := uv.KeyPressEvent(msg)
-	if !p.do(func() { p.term.SendKey(ev) }) {
+	if !p.sendKey(ev) {
 		m.setStatus(fmt.Sprintf("pane %d is not reading input: key dropped", m.paneFocus+1), true)
 	}
 	return m, nil
@@ -335,8 +388,7 @@ func (m *Model) layoutPanes() []tea.Cmd {
 		cols, rows := max(p.rect.w-2, 1), max(p.rect.h-2, 1)
 		if cols != p.cols || rows != p.rows {
 			p.cols, p.rows = cols, rows
-			t := p.term
-			p.do(func() { _ = t.Resize(cols, rows) })
+			p.resize(cols, rows)
 		}
 	}
 	return nil
@@ -349,8 +401,9 @@ func (m Model) newPaneSize() (cols, rows int) {
 	return max(r.w-2, 1), max(r.h-2, 1)
 }
 
-// renderPane draws p with a border naming its number, container and kind.
-func (m Model) renderPane(i int, p *pane, r rect) string {
+// renderPane draws p with a border naming its number, container and kind:
+// r.h lines of exactly r.w cells.
+func (m Model) renderPane(i int, p *pane, r rect) []string {
 	focused := m.focus == focusPane && i == m.paneFocus
 	style := m.st.PaneBorder
 	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"
@@ -362,18 +415,53 @@ func (m Model) renderPane(i int, p *pane, r rect) string {
 	if p.title != "" {
 		name += "· " + p.title + " "
 	}
-	name = table.Fit(name, max(r.w-3, 0), false)
-	name = strings.TrimRight(name, " ") + " "
-	top := tl + h + name + strings.Repeat(h, max(r.w-3-len([]rune(name)), 0)) + tr
-	lines := []string{style.Render(top)}
-	content := m.paneLines(p)
+	name = strings.TrimRight(fitCells(name, r.w-4), " ") + " "
+	nameW := ansi.StringWidth(name)
+	top := tl + h + name + strings.Repeat(h, max(r.w-3-nameW, 0)) + tr
+	lines := make([]string, 0, r.h)
+	lines = append(lines, style.Render(top))
+	side := style.Render(v)
+	content := m.paneLines(p, r.w-2)
 	for y := 0; y < r.h-2; y++ {
-		line := ""
+		line := strings.Repeat(" ", max(r.w-2, 0))
 		if y < len(content) {
 			line = content[y]
 		}
-		lines = append(lines, style.Render(v)+table.Fit(line, r.w-2, false)+"\x1b[m"+style.Render(v))
+		lines = append(lines, side+line+"\x1b[m"+side)
 	}
 	lines = append(lines, style.Render(bl+strings.Repeat(h, max(r.w-2, 0))+br))
-	return strings.Join(lines, "\n")
+	return lines
+}
+
+// fitCells pads or truncates s (which may hold SGR sequences) to exactly w
+// cells, also when a wide character is cut.
+func fitCells(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, "…")
+		sw = ansi.StringWidth(s)
+	}
+	return s + strings.Repeat(" ", max(w-sw, 0))
+}
+
+// contentLines returns the pane's screen as lines of exactly w cells. A
+// line is fitted again only when its text changed since the last call.
+func (p *pane) contentLines(w int) []string {
+	raw := strings.Split(p.screen, "\n")
+	if w != p.linesW {
+		p.lines, p.raw, p.linesW = nil, nil, w
+	}
+	lines := make([]string, len(raw))
+	for y, l := range raw {
+		if y < len(p.raw) && p.raw[y] == l {
+			lines[y] = p.lines[y]
+			continue
+		}
+		lines[y] = fitCells(l, w)
+	}
+	p.raw, p.lines = raw, lines
+	return lines
 }

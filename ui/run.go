@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	goruntime "runtime"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -12,10 +14,11 @@ import (
 // rendererFPS is how often bubbletea's renderer wakes to compare the view
 // and flush it. Its ticker runs even when nothing changed, and at the
 // default 60 it was most of the idle UI's CPU (about 4% of a core on the
-// 2,000-process benchmark; the scan itself costs ~1 ms a second). At 30 the
-// idle UI measured about 2%, and a keystroke's echo in a pane waits at most
-// one more 33 ms frame, below what typing notices.
-const rendererFPS = 30
+// 2,000-process benchmark; the scan itself costs ~1 ms a second); at 30
+// about 2%. The frame clock (frame.go) draws at once what a person waits
+// for (input, a pane's output), up to 60 frames a second, so the ticker
+// only paces the rest: the list's refresh, shown up to 100 ms late.
+const rendererFPS = 10
 
 // idleProcs is the GOMAXPROCS of the UI while no terminal pane is open.
 // With a second P, every wakeup of the idle program (30 renderer frames and
@@ -30,8 +33,10 @@ const idleProcs = 1
 func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	full := goruntime.GOMAXPROCS(0)
 	defer goruntime.GOMAXPROCS(full)
-	p := tea.NewProgram(New(b, opts), tea.WithContext(ctx), tea.WithFPS(rendererFPS),
-		tea.WithFilter(termColorsFilter(procsFilter(full))))
+	fc := newFrameClock(rendererFPS)
+	m := New(b, opts)
+	m.frames = fc
+	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx))
 	requestTermColors(p)
 	final, err := p.Run()
 	if err != nil {
@@ -41,6 +46,30 @@ func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 		fmt.Fprintln(out, m.Summary())
 	}
 	return nil
+}
+
+// newProgram makes the program that runs m on out, its frames paced by fc
+// (which m's View must tell of every view: frame.go). The clock takes the
+// renderer's ticker over at the first message, from the filter, which runs
+// on the goroutine of Run after the renderer has started; filter (if not
+// nil) then sees the message.
+func newProgram(m tea.Model, fc *frameClock, out *os.File, filter func(tea.Model, tea.Msg) tea.Msg, opts ...tea.ProgramOption) *tea.Program {
+	var p *tea.Program
+	attached := false
+	f := func(mod tea.Model, msg tea.Msg) tea.Msg {
+		if !attached {
+			fc.attach(p)
+			attached = true
+		}
+		if filter != nil {
+			msg = filter(mod, msg)
+		}
+		fc.handling(msg)
+		return msg
+	}
+	p = tea.NewProgram(m, append(opts, tea.WithFPS(int(time.Second/fc.period)),
+		tea.WithOutput(&frameWriter{File: out, clock: fc}), tea.WithFilter(f))...)
+	return p
 }
 
 // procsFilter sees every message before Update, on the event loop's

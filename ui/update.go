@@ -13,6 +13,9 @@ import (
 
 // Update handles one message. It does no I/O: every side effect is a Cmd.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if !m.paneOnly(msg) {
+		m.gen = m.cache.newGen() // View draws everything again
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -155,6 +158,23 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+// paneOnly reports whether msg can change nothing on screen but the panes
+// (and the status and help lines, which View draws every time): a pane's
+// output, and keys and pastes that go to the focused pane's program. View
+// keeps the screen above the panes as it was drawn for such messages.
+func (m Model) paneOnly(msg tea.Msg) bool {
+	toPane := m.confirm == nil && m.form == nil && !m.showHelp && m.focus == focusPane && m.focusedPane() != nil
+	switch msg := msg.(type) {
+	case paneDirtyMsg, paneRedrawMsg:
+		return true
+	case tea.KeyPressMsg:
+		return toPane && !key.Matches(msg, m.keys.Pane.Release)
+	case tea.PasteMsg:
+		return toPane
+	}
+	return false
 }
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {

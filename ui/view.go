@@ -76,8 +76,16 @@ func (m Model) layoutFor(n int) layout {
 	return l
 }
 
-// View draws the screen. It reads only the model: no I/O.
+// View draws the screen. It does no I/O: it keeps what it drew in the
+// model's caches (the screen around the panes, each pane's lines) and tells
+// the frame clock, which draws a new view at once when a person waits on it.
 func (m Model) View() tea.View {
+	v := m.view()
+	m.frames.viewed(&v)
+	return v
+}
+
+func (m Model) view() tea.View {
 	var v tea.View
 	v.AltScreen = true
 	v.MouseMode = m.mouseMode()
@@ -92,22 +100,37 @@ func (m Model) View() tea.View {
 	}
 	l := m.layout()
 	var out []string
-	out = append(out, m.headerLine())
-	if m.opts.ReadOnly {
-		out = append(out, m.st.Banner.Render(table.Fit(" not root: read-only list — launch, attach, exec, kill, mount need sudo", m.width, false)))
-	}
 	switch {
-	case m.showHelp:
-		out = append(out, m.renderHelp(l.body.w, l.body.h))
-	case m.form != nil:
-		title := m.st.Section.Render(table.Fit(m.form.title, m.width, false))
-		out = append(out, padLines(title+"\n\n"+m.form.form.View(), l.body.w, l.body.h))
+	case m.showHelp, m.form != nil:
+		out = append(out, m.headerLines()...)
+		if m.showHelp {
+			out = append(out, m.renderHelp(l.body.w, l.body.h))
+		} else {
+			title := m.st.Section.Render(table.Fit(m.form.title, m.width, false))
+			out = append(out, padLines(title+"\n\n"+m.form.form.View(), l.body.w, l.body.h))
+		}
 	default:
-		out = append(out, m.renderBody(l))
+		// The screen above the panes is drawn once per model state: a
+		// pane's output redraws only the panes.
+		c := m.chrome(l)
+		out = append(out, c.top...)
+		body := len(c.top) - c.header
+		for _, line := range m.renderPanes(l) {
+			if body >= l.body.h {
+				break
+			}
+			out = append(out, line)
+			body++
+		}
+		for ; body < l.body.h; body++ {
+			out = append(out, strings.Repeat(" ", m.width))
+		}
 	}
 	if m.confirm != nil {
 		out = append(out, m.renderConfirm())
 	} else {
+		// The status and help lines are drawn every time: keys for a
+		// pane may change them (a dropped key, a mode of the pane).
 		out = append(out, m.statusLine(), m.helpBar())
 	}
 	v.SetContent(strings.Join(out, "\n"))
@@ -117,6 +140,59 @@ func (m Model) View() tea.View {
 		}
 	}
 	return v
+}
+
+// viewCache keeps the screen above the panes, as drawn for one model state.
+type viewCache struct {
+	next uint64 // the last gen handed out
+	gen  uint64
+	w, h int
+	ok   bool
+	c    chrome
+}
+
+// chrome is the screen above the panes: header lines and the body down to
+// the panes (or the bottom), each exactly the screen's width.
+type chrome struct {
+	top    []string
+	header int // how many of top are header lines
+}
+
+// newGen returns a gen no model had before.
+func (c *viewCache) newGen() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.next++
+	return c.next
+}
+
+// chrome returns the screen above the panes, from the cache when the model
+// state is the one it was drawn for.
+func (m Model) chrome(l layout) chrome {
+	vc := m.cache
+	if vc != nil && vc.ok && vc.gen == m.gen && m.gen != 0 && vc.w == m.width && vc.h == m.height {
+		return vc.c
+	}
+	top := m.headerLines()
+	header := len(top)
+	for _, line := range m.renderTop(l) {
+		top = append(top, table.Fit(line, m.width, false))
+	}
+	c := chrome{top: top, header: header}
+	if vc != nil {
+		vc.gen, vc.w, vc.h, vc.ok, vc.c = m.gen, m.width, m.height, true, c
+	}
+	return c
+}
+
+// headerLines are the title line and, when not root, the banner.
+func (m Model) headerLines() []string {
+	out := []string{m.headerLine()}
+	if m.opts.ReadOnly {
+		out = append(out, m.st.Banner.Render(table.Fit(" not root: read-only list — launch, attach, exec, kill, mount need sudo", m.width, false)))
+	}
+	return out
 }
 
 func (m Model) headerLine() string {
@@ -135,8 +211,10 @@ func (m Model) headerLine() string {
 	return table.Fit(left+m.st.Muted.Render(info), m.width, false)
 }
 
-// renderBody draws the list, the detail panel and the panes.
-func (m Model) renderBody(l layout) string {
+// renderTop draws the list, the filter line and the detail panel, and
+// blank lines down to where the panes start (or the bottom), at most the
+// body's height.
+func (m Model) renderTop(l layout) []string {
 	lines := make([]string, 0, l.body.h)
 	lines = append(lines, strings.Split(m.renderList(l.list), "\n")...)
 	filterLine := strings.Repeat(" ", m.width)
@@ -147,7 +225,6 @@ func (m Model) renderBody(l layout) string {
 	if l.detail.h > 0 {
 		lines = append(lines, strings.Split(m.renderDetail(l.detail), "\n")...)
 	}
-	// Blank lines down to where the panes start (or the bottom).
 	top := l.body.h
 	if len(l.panes) > 0 {
 		top = l.panes[0].y - l.body.y
@@ -155,10 +232,10 @@ func (m Model) renderBody(l layout) string {
 	for len(lines) < top {
 		lines = append(lines, strings.Repeat(" ", m.width))
 	}
-	if len(m.panes) > 0 {
-		lines = append(lines, m.renderPanes(l)...)
+	if len(lines) > l.body.h {
+		lines = lines[:l.body.h]
 	}
-	return padLines(strings.Join(lines, "\n"), m.width, l.body.h)
+	return lines
 }
 
 func (m Model) renderList(r rect) string {
@@ -222,6 +299,8 @@ func (m Model) renderDetail(r rect) string {
 }
 
 // renderPanes draws the pane area line by line from the pane rectangles.
+// Every pane line is exactly its rectangle's width and the rectangles of a
+// row tile the screen's width, so the lines are joined as they are.
 func (m Model) renderPanes(l layout) []string {
 	if len(l.panes) == 0 {
 		return nil
@@ -229,20 +308,26 @@ func (m Model) renderPanes(l layout) []string {
 	y0 := l.panes[0].y
 	h := l.body.y + l.body.h - y0
 	grid := make([][]string, h)
+	widths := make([]int, h)
 	for i, p := range m.panes {
 		if i >= len(l.panes) {
 			break
 		}
 		r := l.panes[i]
-		for j, line := range strings.Split(m.renderPane(i, p, r), "\n") {
+		for j, line := range m.renderPane(i, p, r) {
 			if y := r.y - y0 + j; y >= 0 && y < h {
 				grid[y] = append(grid[y], line)
+				widths[y] += r.w
 			}
 		}
 	}
 	out := make([]string, h)
 	for y := range grid {
-		out[y] = table.Fit(strings.Join(grid[y], ""), m.width, false)
+		line := strings.Join(grid[y], "")
+		if widths[y] != m.width {
+			line = table.Fit(line, m.width, false)
+		}
+		out[y] = line
 	}
 	return out
 }
