@@ -6,13 +6,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"boxtui/runtime"
 	"boxtui/runtime/actionlog"
-
-	"github.com/charmbracelet/x/term"
-	"golang.org/x/sys/unix"
+	"boxtui/runtime/enter/execcmd"
 )
 
 // Flags are the parsed arguments of `boxtui debug`.
@@ -44,14 +41,14 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	inFile, _ := stdin.(*os.File)
-	stdinTTY := inFile != nil && isTerminal(inFile)
+	stdinTTY := inFile != nil && execcmd.IsTerminal(inFile)
 	useTTY := f.TTY || stdinTTY
 	opts := Options{Tools: f.Tools, ReadOnly: f.ReadOnly, Command: f.Command, Dir: f.Dir, Env: f.Env, TTY: useTTY}
 	if useTTY {
 		if t := os.Getenv("TERM"); t != "" {
 			opts.Env = append([]string{"TERM=" + t}, f.Env...)
 		}
-		opts.Rows, opts.Cols = terminalSize(inFile, stdout)
+		opts.Rows, opts.Cols = execcmd.TerminalSize(inFile, stdout)
 	} else {
 		opts.Stdout, opts.Stderr = stdout, stderr
 		if f.Interactive {
@@ -70,70 +67,5 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := actionlog.Logged("debug", what, err); err != nil {
 		return err
 	}
-	var outDone chan struct{}
-	if useTTY {
-		if stdinTTY {
-			if state, err := term.MakeRaw(inFile.Fd()); err == nil {
-				defer term.Restore(inFile.Fd(), state)
-			}
-		}
-		if stdinTTY || f.Interactive {
-			go io.Copy(p.Master, stdin)
-		}
-		outDone = make(chan struct{})
-		go func() {
-			io.Copy(stdout, p.Master)
-			close(outDone)
-		}()
-	}
-	for waiting := true; waiting; {
-		select {
-		case <-p.Done():
-			waiting = false
-		case sig := <-sigs:
-			if sig == syscall.SIGWINCH {
-				if useTTY {
-					p.Resize(terminalSize(inFile, stdout))
-				}
-				continue
-			}
-			p.Signal(sig)
-		}
-	}
-	status, err := p.Wait()
-	if useTTY {
-		select {
-		case <-outDone:
-		case <-time.After(time.Second):
-		}
-		p.Master.Close()
-	}
-	if err != nil {
-		return err
-	}
-	if code := status.ShellCode(); code != 0 {
-		return &runtime.ExitError{Code: code}
-	}
-	return nil
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-func terminalSize(in *os.File, out io.Writer) (rows, cols uint16) {
-	files := []*os.File{in}
-	if f, ok := out.(*os.File); ok {
-		files = append(files, f)
-	}
-	for _, f := range files {
-		if f == nil {
-			continue
-		}
-		if w, h, err := term.GetSize(f.Fd()); err == nil && w > 0 && h > 0 {
-			return uint16(h), uint16(w)
-		}
-	}
-	return 24, 80
+	return execcmd.Relay(p, p.Master, stdin, stdout, f.Interactive, sigs)
 }

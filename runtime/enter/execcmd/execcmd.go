@@ -23,7 +23,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"boxtui/runtime"
 	"boxtui/runtime/enter"
@@ -32,9 +31,6 @@ import (
 	_ "boxtui/runtime/enter/fastexec"
 	// Seals the binary before exec starts anything in a container.
 	_ "boxtui/runtime/exeseal"
-
-	"github.com/charmbracelet/x/term"
-	"golang.org/x/sys/unix"
 )
 
 // Flags are the parsed arguments of `boxtui exec`.
@@ -179,7 +175,7 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 
 	inFile, _ := stdin.(*os.File)
-	stdinTTY := inFile != nil && isTerminal(inFile)
+	stdinTTY := inFile != nil && IsTerminal(inFile)
 	useTTY := f.TTY || stdinTTY
 	opts := enter.Options{
 		Command:      f.Command,
@@ -194,7 +190,7 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 		if t := os.Getenv("TERM"); t != "" {
 			opts.Env = append([]string{"TERM=" + t}, f.Env...)
 		}
-		opts.Rows, opts.Cols = terminalSize(inFile, stdout)
+		opts.Rows, opts.Cols = TerminalSize(inFile, stdout)
 	} else {
 		opts.Stdout, opts.Stderr = stdout, stderr
 		if f.Interactive {
@@ -211,54 +207,7 @@ func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var outDone chan struct{}
-	if useTTY {
-		if stdinTTY {
-			if state, err := term.MakeRaw(inFile.Fd()); err == nil {
-				defer term.Restore(inFile.Fd(), state)
-			}
-		}
-		if stdinTTY || f.Interactive {
-			go io.Copy(p.Master, stdin)
-		}
-		outDone = make(chan struct{})
-		go func() {
-			io.Copy(stdout, p.Master) // ends with EIO once the command is gone
-			close(outDone)
-		}()
-	}
-	for waiting := true; waiting; {
-		select {
-		case <-p.Done():
-			waiting = false
-		case sig := <-sigs:
-			if sig == syscall.SIGWINCH {
-				if useTTY {
-					p.Resize(terminalSize(inFile, stdout))
-				}
-				continue
-			}
-			p.Signal(sig)
-		}
-	}
-	status, err := p.Wait()
-	if useTTY {
-		// The output the command wrote is already in the PTY; a process it
-		// left in the background may hold the slave open, so do not wait
-		// for EOF forever.
-		select {
-		case <-outDone:
-		case <-time.After(time.Second):
-		}
-		p.Master.Close()
-	}
-	if err != nil {
-		return err
-	}
-	if code := status.ShellCode(); code != 0 {
-		return &runtime.ExitError{Code: code}
-	}
-	return nil
+	return Relay(p, p.Master, stdin, stdout, f.Interactive, sigs)
 }
 
 func init() {
@@ -270,27 +219,4 @@ func init() {
 		return // help, a usage error or a config file to check: the cobra command does it
 	}
 	os.Exit(runtime.ExitCode(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-// terminalSize returns the window size of the local terminal (stdin's, else
-// stdout's), or 24x80 when there is none.
-func terminalSize(in *os.File, out io.Writer) (rows, cols uint16) {
-	files := []*os.File{in}
-	if f, ok := out.(*os.File); ok {
-		files = append(files, f)
-	}
-	for _, f := range files {
-		if f == nil {
-			continue
-		}
-		if w, h, err := term.GetSize(f.Fd()); err == nil && w > 0 && h > 0 {
-			return uint16(h), uint16(w)
-		}
-	}
-	return 24, 80
 }
