@@ -306,15 +306,20 @@ func (r *Runtime) exec(c runtime.Container, cols, rows int, asEngine bool) (ui.T
 	if err := logged("exec", what, err); err != nil {
 		return nil, err
 	}
+	return shellPane(p, p.Master, cols, rows)
+}
+
+// shellPane renders the shell p on its PTY master in a pane's terminal.
+// The pane ends when the shell has exited and its output is read.
+func shellPane(p shellProcess, master *os.File, cols, rows int) (ui.Terminal, error) {
 	t := pty.New(cols, rows)
-	if err := t.Attach(pty.NewPTYConn(p.Master)); err != nil {
+	if err := t.Attach(pty.NewPTYConn(master)); err != nil {
 		p.Signal(syscall.SIGKILL)
-		p.Master.Close()
+		master.Close()
 		return nil, err
 	}
 	et := &execTerminal{Terminal: t, proc: p, done: make(chan struct{})}
 	go func() {
-		// The pane ends when the shell has exited and its output is read.
 		<-t.Done()
 		<-p.Done()
 		close(et.done)
@@ -350,19 +355,7 @@ func (r *Runtime) Debug(c runtime.Container, cols, rows int) (ui.Terminal, error
 	if err := logged("debug", c.Target()+" shell", err); err != nil {
 		return nil, err
 	}
-	t := pty.New(cols, rows)
-	if err := t.Attach(pty.NewPTYConn(p.Master)); err != nil {
-		p.Signal(syscall.SIGKILL)
-		p.Master.Close()
-		return nil, err
-	}
-	et := &execTerminal{Terminal: t, proc: p, done: make(chan struct{})}
-	go func() {
-		<-t.Done()
-		<-p.Done()
-		close(et.done)
-	}()
-	return et, nil
+	return shellPane(p, p.Master, cols, rows)
 }
 
 func (t *execTerminal) Resize(cols, rows int) error {
