@@ -244,10 +244,13 @@ func TestEnvironLargerThanTheBoundIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
-	// Until the child has exec'd sleep, its environ is still the test's.
+	// Until the child has exec'd sleep, its environ is the test's; just
+	// after, /proc shows the new command line while its environ still
+	// reads empty for a moment.
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
-		return string(b) == "sleep\x0060\x00"
+		e, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid))
+		return string(b) == "sleep\x0060\x00" && len(e) > 0
 	}, "the child to exec sleep")
 	_, err = Read(cmd.Process.Pid, 0, Options{})
 	if err == nil || !strings.Contains(err.Error(), "environ is larger than") {
