@@ -100,49 +100,9 @@ type Options struct {
 	Stdout, Stderr io.Writer
 }
 
-// Process is the debug shell or command. It is reaped as soon as it exits.
-type Process struct {
-	// Pid is the host PID of the shell.
-	Pid int
-	// Master is the PTY master with Options.TTY, else nil; the caller
-	// closes it.
-	Master *os.File
-
-	proc   *os.Process
-	done   chan struct{}
-	status enter.ExitStatus
-	err    error
-}
-
-// Wait blocks until the process has exited and says how it ended.
-func (p *Process) Wait() (enter.ExitStatus, error) {
-	<-p.done
-	return p.status, p.err
-}
-
-// Done is closed once the process has exited and been reaped.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
-// Signal sends sig to the process (held by a pidfd: never to a reused PID).
-func (p *Process) Signal(sig os.Signal) error {
-	select {
-	case <-p.done:
-		return os.ErrProcessDone
-	default:
-	}
-	return p.proc.Signal(sig)
-}
-
-// Resize sets the PTY's window size; a no-op without TTY.
-func (p *Process) Resize(rows, cols uint16) error {
-	if p.Master == nil {
-		return nil
-	}
-	if err := pty.Setsize(p.Master, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
-		return fmt.Errorf("resize pty of process %d: %w", p.Pid, err)
-	}
-	return nil
-}
+// Process is the debug shell or command, reaped as soon as it exits: the
+// same as exec's.
+type Process = enter.Process
 
 // ToolsDir returns the toolbox directory opts names, absolute, after
 // checking that it is a directory.
@@ -339,39 +299,11 @@ func (s *starter) start(c runtime.Container, tools, dir string) error {
 }
 
 func (s *starter) process(c runtime.Container, tools string) *Process {
-	p := &Process{Pid: s.cmd.Process.Pid, Master: s.master, proc: s.cmd.Process, done: make(chan struct{})}
-	if s.stdinW != nil {
-		go func(in io.Reader, w *os.File) {
-			io.Copy(w, in)
-			w.Close()
-		}(s.opts.Stdin, s.stdinW)
-	}
 	what := strings.Join(s.opts.Command, " ")
 	if what == "" {
 		what = "shell"
 	}
-	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: debug %s (toolbox %s)", p.Pid, what, tools))
-	go func(cmd *exec.Cmd) {
-		err := cmd.Wait()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) || errors.Is(err, exec.ErrWaitDelay) {
-			err = nil
-		}
-		p.status, p.err = statusOf(cmd.ProcessState), err
-		_ = runtime.RecordEvent(c, runtime.EventExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), "boxtui debug")
-		close(p.done)
-	}(s.cmd)
-	return p
-}
-
-func statusOf(ps *os.ProcessState) enter.ExitStatus {
-	if ps == nil {
-		return enter.ExitStatus{Code: -1}
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return enter.ExitStatus{Code: -1, Signal: ws.Signal()}
-	}
-	return enter.ExitStatus{Code: ps.ExitCode()}
+	return enter.Track(c, s.cmd, s.master, s.opts.Stdin, s.stdinW, fmt.Sprintf("debug %s (toolbox %s)", what, tools), "boxtui debug")
 }
 
 func buildEnv(user []string, tty bool) ([]string, error) {

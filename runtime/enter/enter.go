@@ -392,18 +392,6 @@ func (s *starter) startCmd(c runtime.Container, path string) error {
 // write it never fails the exec); the end is recorded before Done closes,
 // so a caller that exits right after Wait does not lose it.
 func (s *starter) process(c runtime.Container) *Process {
-	p := &Process{
-		Pid:    s.cmd.Process.Pid,
-		Master: s.master,
-		proc:   s.cmd.Process,
-		done:   make(chan struct{}),
-	}
-	if s.stdinW != nil {
-		go func(in io.Reader, w *os.File) {
-			io.Copy(w, in)
-			w.Close()
-		}(s.opts.Stdin, s.stdinW)
-	}
 	what := strings.Join(s.opts.Command, " ")
 	if what == "" {
 		what = "the container's shell"
@@ -411,8 +399,29 @@ func (s *starter) process(c runtime.Container) *Process {
 	if s.engine != nil {
 		what += " (--as-engine)"
 	}
+	return Track(c, s.cmd, s.master, s.opts.Stdin, s.stdinW, what, "boxtui exec")
+}
+
+// Track makes the Process of cmd, just started inside container c with
+// the PTY master (or nil): it copies stdin into stdinW (when not nil),
+// records the exec-opened event ("host pid N: " and what), reaps the
+// command as soon as it exits and records exec-closed as by. `boxtui exec`
+// and `boxtui debug` both start their commands this way.
+func Track(c runtime.Container, cmd *exec.Cmd, master *os.File, stdin io.Reader, stdinW *os.File, what, by string) *Process {
+	p := &Process{
+		Pid:    cmd.Process.Pid,
+		Master: master,
+		proc:   cmd.Process,
+		done:   make(chan struct{}),
+	}
+	if stdinW != nil {
+		go func(in io.Reader, w *os.File) {
+			io.Copy(w, in)
+			w.Close()
+		}(stdin, stdinW)
+	}
 	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: %s", p.Pid, what))
-	go func(cmd *exec.Cmd) {
+	go func() {
 		err := cmd.Wait()
 		var exit *exec.ExitError
 		switch {
@@ -424,9 +433,9 @@ func (s *starter) process(c runtime.Container) *Process {
 		}
 		p.status = statusOf(cmd.ProcessState)
 		p.err = err
-		_ = runtime.RecordEvent(c, runtime.EventExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), "boxtui exec")
+		_ = runtime.RecordEvent(c, runtime.EventExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), by)
 		close(p.done)
-	}(s.cmd)
+	}()
 	return p
 }
 

@@ -333,8 +333,8 @@ type execTerminal struct {
 	done chan struct{}
 }
 
-// shellProcess is what a pane needs of the shell behind it: an exec's
-// (*enter.Process) or a debug shell's (*debug.Process).
+// shellProcess is what a pane needs of the shell behind it (an exec's or a
+// debug shell's *enter.Process).
 type shellProcess interface {
 	Wait() (enter.ExitStatus, error)
 	Done() <-chan struct{}
