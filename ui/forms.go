@@ -108,13 +108,14 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 		huh.NewConfirm().Title("Own network namespace (no network inside)?").Value(&fs.net).
 			Affirmative("yes").Negative("no"),
 		huh.NewInput().Title("Bind mounts").Value(&fs.mounts).
-			Placeholder("/host/dir:/in/container[:rw], … (read-only unless :rw)").
+			Placeholder("/host/dir:/in/container[:ro], … (read-write unless :ro, as run -v)").
 			Validate(func(s string) error { _, err := parseMountSpecs(s); return err }),
 	)
 }
 
 // parseMountSpecs reads "src:dst[:ro|:rw]" items separated by commas;
-// mounts are read-only unless marked rw.
+// mounts are read-write unless marked ro, as with `boxtui run -v` and
+// docker's -v.
 func parseMountSpecs(s string) ([]MountSpec, error) {
 	var out []MountSpec
 	for _, item := range strings.Split(s, ",") {
@@ -124,14 +125,14 @@ func parseMountSpecs(s string) ([]MountSpec, error) {
 		}
 		parts := strings.Split(item, ":")
 		if len(parts) < 2 || len(parts) > 3 {
-			return nil, fmt.Errorf("bind mount %q: write /host/dir:/in/container, optionally :rw", item)
+			return nil, fmt.Errorf("bind mount %q: write /host/dir:/in/container, optionally :ro", item)
 		}
-		spec := MountSpec{Source: parts[0], Target: parts[1], ReadOnly: true}
+		spec := MountSpec{Source: parts[0], Target: parts[1]}
 		if len(parts) == 3 {
 			switch parts[2] {
 			case "ro":
+				spec.ReadOnly = true
 			case "rw":
-				spec.ReadOnly = false
 			default:
 				return nil, fmt.Errorf("bind mount %q: mode %q is neither ro nor rw", item, parts[2])
 			}

@@ -225,7 +225,7 @@ func TestLaunchOffersToCreateMissingRootfs(t *testing.T) {
 	d.keys("y")
 	want := []string{
 		"create-rootfs /var/lib/boxtui/rootfs",
-		"launch demo rootfs=/var/lib/boxtui/rootfs cmd= host= net=false mounts=[{/srv /srv true}]",
+		"launch demo rootfs=/var/lib/boxtui/rootfs cmd= host= net=false mounts=[{/srv /srv false}]", // read-write, as run -v
 	}
 	got := d.b.Calls()
 	if len(got) < 3 || !slices.Equal(got[:2], want) || !strings.HasPrefix(got[2], "console demo ") {
@@ -236,9 +236,11 @@ func TestLaunchOffersToCreateMissingRootfs(t *testing.T) {
 	}
 }
 
+// The launch form's bind mounts follow run -v (and docker's -v):
+// read-write unless :ro.
 func TestParseMountSpecs(t *testing.T) {
-	got, err := parseMountSpecs(" /a:/b , /c:/d:rw")
-	if err != nil || !slices.Equal(got, []MountSpec{{"/a", "/b", true}, {"/c", "/d", false}}) {
+	got, err := parseMountSpecs(" /a:/b , /c:/d:rw, /e:/f:ro")
+	if err != nil || !slices.Equal(got, []MountSpec{{"/a", "/b", false}, {"/c", "/d", false}, {"/e", "/f", true}}) {
 		t.Fatalf("got %v %v", got, err)
 	}
 	for _, bad := range []string{"/a", "a:/b", "/a:/b:xx", "/a:/b:ro:x"} {
