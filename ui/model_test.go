@@ -503,3 +503,34 @@ func TestDebugKeyOpensADebugShell(t *testing.T) {
 		t.Fatalf("read-only mode opened a debug shell: %v", ro.b.Calls())
 	}
 }
+
+// w on an exec shell asks first, as q does: closing hangs the shell up. A
+// console pane only disconnects, so it closes at once.
+func TestClosingAnExecShellAsksFirst(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("e")
+	if len(d.m.panes) != 1 || d.m.panes[0].kind != paneExec {
+		t.Fatalf("%d panes after e", len(d.m.panes))
+	}
+	term := d.b.terms[0]
+	d.keys("ctrl+]", "w")
+	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "will be hung up") || len(d.m.panes) != 1 {
+		t.Fatalf("w closed the exec shell without asking: %d panes, confirm %v", len(d.m.panes), d.m.confirm)
+	}
+	d.keys("n")
+	term.mu.Lock()
+	closed := term.closed
+	term.mu.Unlock()
+	if len(d.m.panes) != 1 || closed {
+		t.Fatalf("answered no, yet the pane closed (%d panes, terminal closed %v)", len(d.m.panes), closed)
+	}
+	d.keys("w", "y")
+	if len(d.m.panes) != 0 {
+		t.Fatalf("answered yes, %d panes left", len(d.m.panes))
+	}
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	if !term.closed {
+		t.Fatal("answered yes, yet the shell's terminal is open")
+	}
+}

@@ -309,7 +309,9 @@ func (m *Model) removePane(i int) {
 	m.layoutPanes()
 }
 
-// closePane closes the focused (or last focused, or last) pane.
+// closePane closes the focused (or last focused, or last) pane. Closing
+// an exec or debug shell hangs it up, so it asks first, as quitting does; a
+// console only disconnects (the container runs on) and closes at once.
 func (m Model) closePane() (tea.Model, tea.Cmd) {
 	if len(m.panes) == 0 {
 		m.setStatus("no pane to close", true)
@@ -319,6 +321,30 @@ func (m Model) closePane() (tea.Model, tea.Cmd) {
 	if i < 0 || i >= len(m.panes) {
 		i = len(m.panes) - 1
 	}
+	p := m.panes[i]
+	if p.kind == paneExec {
+		m.confirm = &confirmState{
+			prompt: fmt.Sprintf("Close pane %d? Its shell (%s) will be hung up; the container keeps running.", i+1, p.label),
+			onYes: func(m *Model, _ signalChoice) tea.Cmd {
+				// Panes may have come and gone while the question was up.
+				for j, q := range m.panes {
+					if q == p {
+						mod, cmd := m.closePaneAt(j)
+						*m = mod
+						return cmd
+					}
+				}
+				return nil
+			},
+		}
+		return m, nil
+	}
+	mod, cmd := m.closePaneAt(i)
+	return mod, cmd
+}
+
+// closePaneAt closes pane i now.
+func (m Model) closePaneAt(i int) (Model, tea.Cmd) {
 	p := m.panes[i]
 	m.removePane(i)
 	m.setStatus(fmt.Sprintf("closed pane %d (%s %s)", i+1, p.label, p.kind), false)

@@ -69,7 +69,7 @@ var longHelp = map[string]string{
 	"Container list/processes":                   "show the container's processes: host PID, PID inside, user, namespace set, command",
 	"Container list/mounts":                      "open the mount panel of the selected container",
 	"Container list/focus pane N":                "give the keyboard to pane N",
-	"Container list/close pane":                  "close the last focused pane (an exec shell is hung up; a console only disconnects)",
+	"Container list/close pane":                  "close the last focused pane (an exec or debug shell is hung up, after asking, as q asks; a console only disconnects)",
 	"Container list/quit":                        "quit; containers keep running, open exec shells are closed after a question",
 	"Filter/keep filter":                         "keep the filter and select the first match",
 	"Processes (p)/kill process":                 "kill the highlighted process: asks y/n; the signal can be chosen (default TERM)",
