@@ -92,7 +92,7 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 						if err := b.RemoveMount(c, mt.Target); err != nil {
 							return errMsg{fmt.Errorf("remove mount %s from %s: %w", mt.Target, shortLabel(c), err)}
 						}
-						return reloadMounts(b, c, "removed mount "+mt.Target)
+						return reloadMounts(b, c, "removed mount "+mt.Target, "")
 					}
 				},
 			}
@@ -152,14 +152,15 @@ func (m Model) mountsCmd(c runtime.Container) tea.Cmd {
 	}
 }
 
-// reloadMounts re-reads c's mounts after a change, carrying a status text.
-func reloadMounts(b Backend, c runtime.Container, text string) tea.Msg {
+// reloadMounts re-reads c's mounts after a change, carrying a status text;
+// the cursor goes to the mount at focus, when given and listed.
+func reloadMounts(b Backend, c runtime.Container, text, focus string) tea.Msg {
 	ms, err := b.Mounts(c)
 	if err != nil {
 		return mountsMsg{pid: c.PID, err: fmt.Errorf("%s, but listing mounts failed: %w", text, err)}
 	}
 	return tea.BatchMsg{
-		func() tea.Msg { return mountsMsg{pid: c.PID, mounts: ms} },
+		func() tea.Msg { return mountsMsg{pid: c.PID, mounts: ms, focus: focus} },
 		func() tea.Msg { return doneMsg{text: text, rescan: true} },
 	}
 }
@@ -175,7 +176,7 @@ func (m Model) flipMountCmd(c runtime.Container, mt Mount) tea.Cmd {
 		if err := b.SetMountReadOnly(c, mt.Target, ro); err != nil {
 			return errMsg{fmt.Errorf("make mount %s in %s %s: %w", mt.Target, shortLabel(c), mode, err)}
 		}
-		return reloadMounts(b, c, fmt.Sprintf("mount %s is now %s", mt.Target, mode))
+		return reloadMounts(b, c, fmt.Sprintf("mount %s is now %s", mt.Target, mode), mt.Target)
 	}
 }
 

@@ -200,7 +200,7 @@ func (m Model) openMountForm(c runtime.Container) (tea.Model, tea.Cmd) {
 			if ro {
 				mode = "read-only"
 			}
-			return reloadMounts(b, c, fmt.Sprintf("mounted %s onto %s (%s)", src, dst, mode))
+			return reloadMounts(b, c, fmt.Sprintf("mounted %s onto %s (%s)", src, dst, mode), path.Clean(dst))
 		}
 	}
 	abs := func(what string) func(string) error {

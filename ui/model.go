@@ -225,6 +225,9 @@ type (
 		pid    int
 		mounts []Mount
 		err    error
+		// focus, when set, is the mount point the cursor goes to (the
+		// mount just added or flipped), when it is listed.
+		focus string
 	}
 )
 

@@ -188,7 +188,11 @@ func TestMountFlipAddRemove(t *testing.T) {
 	if d.m.form != nil || len(d.m.mounts) != 4 {
 		t.Fatalf("after add: form open %v, mounts %d", d.m.form != nil, len(d.m.mounts))
 	}
-	d.keys("d", "y") // the fake refuses: the error reaches the status line
+	// The cursor is on the mount just added, so space or d act on it.
+	if mt, ok := d.m.selectedMount(); !ok || mt.Target != "/www" {
+		t.Fatalf("after add the cursor is on %+v, want the new /www", mt)
+	}
+	d.keys("up", "d", "y") // the fake refuses: the error reaches the status line
 	if !d.m.statusErr || !strings.Contains(d.m.status, "remove mount /data from web: fake: not removed") {
 		t.Fatalf("status %q", d.m.status)
 	}

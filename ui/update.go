@@ -90,6 +90,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if c, ok := m.selected(); ok && c.PID == msg.pid {
 			m.mounts, m.mountsOf = msg.mounts, msg.pid
 			m.mountCur = max(0, min(m.mountCur, len(m.mounts)-1))
+			if msg.focus != "" {
+				// The last one listed at that path: a mount over an
+				// earlier one is listed after it.
+				for i, mt := range m.mounts {
+					if mt.Target == msg.focus {
+						m.mountCur = i
+					}
+				}
+			}
 		}
 		return m, nil
 
