@@ -538,3 +538,26 @@ func TestClosingAnExecShellAsksFirst(t *testing.T) {
 		t.Fatal("answered yes, yet the shell's terminal is open")
 	}
 }
+
+// A status about one screen does not linger into the next: opening the
+// mounts panel, a form or help leaves it behind, unless the key set one.
+func TestOldStatusDoesNotLingerIntoTheNextScreen(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.m.setStatus("stopped web (PID 4242): sent SIGTERM", false)
+	d.keys("m")
+	if d.m.status != "" {
+		t.Fatalf("opening the mounts panel kept %q", d.m.status)
+	}
+	d.m.setStatus("removed mount /data", false)
+	d.keys("a")
+	if d.m.form == nil || d.m.status != "" {
+		t.Fatalf("opening the mount form kept %q (form open %v)", d.m.status, d.m.form != nil)
+	}
+	d.keys("esc")
+	d.keys("down") // same screen: a status set now stays
+	d.m.setStatus("kept", false)
+	d.keys("down")
+	if d.m.status != "kept" {
+		t.Fatalf("moving within a screen dropped the status: %q", d.m.status)
+	}
+}

@@ -13,6 +13,33 @@ import (
 
 // Update handles one message. It does no I/O: every side effect is a Cmd.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	// A key that changes the screen (a detail view, a form, help) leaves
+	// the last status behind unless it set one itself: a message about the
+	// screen just left must not read as one about the next.
+	if _, ok := msg.(tea.KeyPressMsg); ok {
+		before, status := m.screen(), m.status
+		mod, cmd := m.update(msg)
+		if nm, ok := mod.(Model); ok && nm.screen() != before && nm.status == status && nm.confirm == nil {
+			nm.status, nm.statusErr = "", false
+			mod = nm
+		}
+		return mod, cmd
+	}
+	return m.update(msg)
+}
+
+// screenID names what fills the screen, for Update's status rule.
+type screenID struct {
+	detail detailMode
+	form   bool
+	help   bool
+}
+
+func (m Model) screen() screenID {
+	return screenID{detail: m.detail, form: m.form != nil, help: m.showHelp}
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !m.paneOnly(msg) {
 		m.gen = m.cache.newGen() // View draws everything again
 	}
