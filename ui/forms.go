@@ -92,7 +92,7 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 		return m.launchCmd(req, false)
 	}
 	return m.newForm(fs,
-		huh.NewInput().Title("Name").Value(&fs.name).Placeholder("web").
+		huh.NewInput().Title("Name").Value(&fs.name).Placeholder(m.st.Hint("web")).
 			Validate(runtime.ValidateName),
 		huh.NewInput().Title("Root filesystem").Value(&fs.rootfs).
 			Validate(func(s string) error {
@@ -103,12 +103,12 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 			}),
 		// Empty means what `boxtui run` picks: bash if the rootfs has it,
 		// else sh.
-		huh.NewInput().Title("Command").Value(&fs.command).Placeholder("/bin/bash, else /bin/sh"),
-		huh.NewInput().Title("Hostname").Value(&fs.hostname).Placeholder("same as the name"),
+		huh.NewInput().Title("Command").Value(&fs.command).Placeholder(m.st.Hint("/bin/bash, else /bin/sh")),
+		huh.NewInput().Title("Hostname").Value(&fs.hostname).Placeholder(m.st.Hint("same as the name")),
 		huh.NewConfirm().Title("Own network namespace (no network inside)?").Value(&fs.net).
 			Affirmative("yes").Negative("no"),
 		huh.NewInput().Title("Bind mounts").Value(&fs.mounts).
-			Placeholder("/host/dir:/in/container[:ro], … (read-write unless :ro, as run -v)").
+			Placeholder(m.st.Hint("/host/dir:/in/container[:ro], … (read-write unless :ro, as run -v)")).
 			Validate(func(s string) error { _, err := parseMountSpecs(s); return err }),
 	)
 }
@@ -212,8 +212,8 @@ func (m Model) openMountForm(c runtime.Container) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m.newForm(fs,
-		huh.NewInput().Title("Host path").Value(&fs.source).Placeholder("/srv/data").Validate(abs("host path")),
-		huh.NewInput().Title("Path inside the container").Value(&fs.target).Placeholder("/data").Validate(abs("path inside the container")),
+		huh.NewInput().Title("Host path").Value(&fs.source).Placeholder(m.st.Hint("/srv/data")).Validate(abs("host path")),
+		huh.NewInput().Title("Path inside the container").Value(&fs.target).Placeholder(m.st.Hint("/data")).Validate(abs("path inside the container")),
 		huh.NewConfirm().Title("Read-only?").Value(&fs.readOnly).Affirmative("yes").Negative("no"),
 	)
 }

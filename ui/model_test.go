@@ -561,3 +561,18 @@ func TestOldStatusDoesNotLingerIntoTheNextScreen(t *testing.T) {
 		t.Fatalf("moving within a screen dropped the status: %q", d.m.status)
 	}
 }
+
+// Under NO_COLOR a form's placeholder keeps no grey to set it apart, so it
+// is shown in parentheses: "> (web)" is a hint, "> web" a value.
+func TestNoColorPlaceholdersDoNotLookLikeValues(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{NoColor: true})
+	d.keys("n")
+	if s := d.screen(); !strings.Contains(s, "> (web)") {
+		t.Fatalf("the name's placeholder reads like a value:\n%s", s)
+	}
+	c := newDriver(t, 100, 30, Options{})
+	c.keys("n")
+	if s := c.screen(); !strings.Contains(s, "> web") || strings.Contains(s, "> (web)") {
+		t.Fatalf("with colour the placeholder is its grey text:\n%s", s)
+	}
+}

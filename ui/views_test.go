@@ -38,6 +38,7 @@ func TestViews(t *testing.T) {
 		{"pane_list_focus", Options{}, func(d *driver) { d.keys("e", "ctrl+]") }},
 		{"usage_history", Options{}, func(d *driver) { d.rescans(12) }},
 		{"usage_nocolor", Options{NoColor: true}, func(d *driver) { d.rescans(12) }},
+		{"launch_form_nocolor", Options{NoColor: true}, func(d *driver) { d.keys("n") }},
 		{"sorted_cpu", Options{}, func(d *driver) { d.keys("s", "s", "s", "s", "s", "s", "s", "S") }},
 		// The seed's two shells: init and the nsenter'd one share pid, not mnt.
 		{"ns_diff", Options{}, func(d *driver) { d.keys("p", "space", "down", "space") }},

@@ -142,6 +142,16 @@ func (s Styles) Inode(ino uint64) lipgloss.Style {
 	return lipgloss.NewStyle().Foreground(s.palette[h%uint64(len(s.palette))])
 }
 
+// Hint is a form field's placeholder as shown: under NO_COLOR, where the
+// placeholder's grey is gone, it is put in parentheses so it never looks
+// like a value typed in.
+func (s Styles) Hint(text string) string {
+	if s.NoColor {
+		return "(" + text + ")"
+	}
+	return text
+}
+
 // Form returns the huh theme for forms.
 func (s Styles) Form() huh.Theme {
 	if s.NoColor {
