@@ -576,3 +576,18 @@ func TestNoColorPlaceholdersDoNotLookLikeValues(t *testing.T) {
 		t.Fatalf("with colour the placeholder is its grey text:\n%s", s)
 	}
 }
+
+// The status line names the pane that has the keys: after e opened pane 2,
+// ctrl+] and 1 give them to pane 1, and the line says pane 1.
+func TestStatusNamesThePaneThatHasTheKeys(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("enter")       // pane 1: web's console
+	d.keys("ctrl+]", "e") // pane 2: an exec shell
+	d.keys("ctrl+]", "1")
+	if d.m.focus != focusPane || d.m.paneFocus != 0 {
+		t.Fatalf("focus %v on pane %d, want pane 1", d.m.focus, d.m.paneFocus+1)
+	}
+	if !strings.HasPrefix(d.m.status, "pane 1: ") {
+		t.Fatalf("status %q, want it to name pane 1", d.m.status)
+	}
+}

@@ -237,10 +237,17 @@ func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
 	p.snapshot()
 	p.lastDraw = time.Now()
 	m.panes = append(append([]*pane(nil), m.panes...), p)
-	m.paneFocus, m.focus = len(m.panes)-1, focusPane
-	m.setStatus(fmt.Sprintf("pane %d: %s %s — %s returns to the list", len(m.panes), p.label, p.kind, m.keys.Pane.Release.Help().Key), false)
+	m.focusPaneAt(len(m.panes) - 1)
 	m.layoutPanes()
 	return m, waitPane(p)
+}
+
+// focusPaneAt gives the keys to pane i and says so on the status line, so
+// the line always names the pane that has them.
+func (m *Model) focusPaneAt(i int) {
+	p := m.panes[i]
+	m.paneFocus, m.focus = i, focusPane
+	m.setStatus(fmt.Sprintf("pane %d: %s %s — %s returns to the list", i+1, p.label, p.kind, m.keys.Pane.Release.Help().Key), false)
 }
 
 func (m Model) paneDirty(msg paneDirtyMsg) (tea.Model, tea.Cmd) {

@@ -330,7 +330,7 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.setStatus(fmt.Sprintf("no pane %d (%d open)", n+1, len(m.panes)), true)
 			return m, nil
 		}
-		m.paneFocus, m.focus = n, focusPane
+		m.focusPaneAt(n)
 	case key.Matches(msg, k.ClosePane):
 		return m.closePane()
 	case key.Matches(msg, k.CopyMode):
