@@ -591,3 +591,20 @@ func TestStatusNamesThePaneThatHasTheKeys(t *testing.T) {
 		t.Fatalf("status %q, want it to name pane 1", d.m.status)
 	}
 }
+
+// A panel on screen and where the keys go never disagree: with the mounts
+// panel open, a pane's ctrl+] gives the keys back to the panel, so ↓ moves
+// in the mounts, not the container selection.
+func TestReleasingAPaneGoesBackToTheOpenPanel(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("m")
+	sel := d.m.selPID
+	d.keys("e", "ctrl+]")
+	if d.m.detail != detailMounts || d.m.focus != focusDetail {
+		t.Fatalf("after ctrl+] the mounts panel is shown (%v) but the keys are on %v", d.m.detail == detailMounts, d.m.focus)
+	}
+	d.keys("down")
+	if d.m.selPID != sel || d.m.mountCur != 1 {
+		t.Fatalf("↓ moved the container selection (%d -> %d) or not the mount cursor (%d)", sel, d.m.selPID, d.m.mountCur)
+	}
+}

@@ -242,6 +242,18 @@ func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
 	return m, waitPane(p)
 }
 
+// restingFocus is where the keys go when a pane lets them go: to the
+// detail panel on screen (processes, mounts, tree, events), else the
+// list. A panel that is shown always has the keys, so ↓ never moves the
+// container selection under a panel that then silently shows another
+// container.
+func (m Model) restingFocus() focusArea {
+	if m.detail != detailNamespaces {
+		return focusDetail
+	}
+	return focusList
+}
+
 // focusPaneAt gives the keys to pane i and says so on the status line, so
 // the line always names the pane that has them.
 func (m *Model) focusPaneAt(i int) {
@@ -308,7 +320,7 @@ func (m *Model) removePane(i int) {
 	case m.paneFocus == i:
 		m.paneFocus = -1
 		if m.focus == focusPane {
-			m.focus = focusList
+			m.focus = m.restingFocus()
 		}
 	case m.paneFocus > i:
 		m.paneFocus--
@@ -366,12 +378,12 @@ func (m Model) closePaneAt(i int) (Model, tea.Cmd) {
 
 func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.Pane.Release) {
-		m.focus = focusList
+		m.focus = m.restingFocus()
 		return m, nil
 	}
 	p := m.focusedPane()
 	if p == nil {
-		m.focus = focusList
+		m.focus = m.restingFocus()
 		return m, nil
 	}
 	if mod, cmd, ok := m.copyModeKey(p, msg); ok {
