@@ -44,8 +44,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"boxtui/runtime"
 	"boxtui/runtime/debug/stage"
@@ -53,7 +51,6 @@ import (
 	"boxtui/runtime/mounts"
 	"boxtui/runtime/rootfs"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 )
 
@@ -193,55 +190,14 @@ func (s *starter) closeAll() {
 	}
 }
 
-// openStdio opens the PTY pair on the host, or wires the plain streams.
+// openStdio opens the PTY pair on the host, or wires the plain streams,
+// as exec does.
 func (s *starter) openStdio(env []string) error {
-	cmd := &exec.Cmd{Env: env}
-	s.cmd = cmd
-	if s.opts.TTY {
-		master, slave, err := pty.Open()
-		if err != nil {
-			return fmt.Errorf("open a pty: %w", err)
-		}
-		s.master = master
-		s.close = append(s.close, slave)
-		if s.opts.Rows > 0 || s.opts.Cols > 0 {
-			if err := pty.Setsize(master, &pty.Winsize{Rows: s.opts.Rows, Cols: s.opts.Cols}); err != nil {
-				return fmt.Errorf("set pty size: %w", err)
-			}
-		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-		return nil
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", os.DevNull, err)
-	}
-	s.close = append(s.close, devNull)
-	switch in := s.opts.Stdin.(type) {
-	case nil:
-		cmd.Stdin = devNull
-	case *os.File:
-		cmd.Stdin = in
-	default:
-		r, w, err := os.Pipe()
-		if err != nil {
-			return fmt.Errorf("make stdin pipe: %w", err)
-		}
-		s.close = append(s.close, r)
-		s.stdinW = w
-		cmd.Stdin = r
-	}
-	cmd.Stdout, cmd.Stderr = s.opts.Stdout, s.opts.Stderr
-	if cmd.Stdout == nil {
-		cmd.Stdout = devNull
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = devNull
-	}
-	cmd.WaitDelay = 2 * time.Second
-	return nil
+	st, err := enter.OpenStdio(env, enter.StdioOptions{TTY: s.opts.TTY, Rows: s.opts.Rows, Cols: s.opts.Cols,
+		Stdin: s.opts.Stdin, Stdout: s.opts.Stdout, Stderr: s.opts.Stderr})
+	s.cmd, s.master, s.stdinW = st.Cmd, st.Master, st.StdinW
+	s.close = append(s.close, st.Close...)
+	return err
 }
 
 func (s *starter) start(c runtime.Container, tools, dir string) error {
