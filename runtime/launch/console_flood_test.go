@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,7 +215,7 @@ func TestBrokenConnectionRedialsAndALostHolderIsSaidSo(t *testing.T) {
 	r.waitScreen(t, "one\ngot one")
 
 	// Break the holder's end of the connection, as a failing socket would.
-	if n := shutdownHolderConns(t, c.HolderPID); n != 1 {
+	if n := testutil.ShutdownConns(t, c.HolderPID); n != 1 {
 		t.Fatalf("shut down %d connections of the holder, want 1", n)
 	}
 	select {
@@ -241,39 +240,4 @@ func TestBrokenConnectionRedialsAndALostHolderIsSaidSo(t *testing.T) {
 	if _, _, err := r.state(); !errors.Is(err, ErrConsoleLost) {
 		t.Fatalf("holder killed: %v, want %v", err, ErrConsoleLost)
 	}
-}
-
-// shutdownHolderConns shuts down every connected socket of the holder (not
-// its listener), through copies taken with pidfd_getfd.
-func shutdownHolderConns(t *testing.T, holder int) int {
-	t.Helper()
-	pidfd, err := unix.PidfdOpen(holder, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pidfd)
-	dir := fmt.Sprintf("/proc/%d/fd", holder)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		link, _ := os.Readlink(filepath.Join(dir, e.Name()))
-		if !strings.HasPrefix(link, "socket:") {
-			continue
-		}
-		num, _ := strconv.Atoi(e.Name())
-		fd, err := unix.PidfdGetfd(pidfd, num, 0)
-		if err != nil {
-			t.Fatalf("pidfd_getfd %d: %v", num, err)
-		}
-		if listening, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); listening == 0 {
-			if unix.Shutdown(fd, unix.SHUT_RDWR) == nil {
-				n++
-			}
-		}
-		unix.Close(fd)
-	}
-	return n
 }

@@ -165,7 +165,7 @@ func TestConsolePaneReconnectsAndSaysWhatHappened(t *testing.T) {
 	s.Keys("Enter")
 	s.Wait("B42", 10*time.Second)
 	holder := holderOf(t, runDir, name)
-	if n := shutdownConns(t, holder); n != 1 {
+	if n := testutil.ShutdownConns(t, holder); n != 1 {
 		t.Fatalf("shut down %d connections of the holder, want 1", n)
 	}
 	s.Wait("reconnected", 20*time.Second)
@@ -179,40 +179,4 @@ func TestConsolePaneReconnectsAndSaysWhatHappened(t *testing.T) {
 
 	unix.Kill(holder, unix.SIGKILL)
 	s.Wait("console lost: the container's holder process is gone", 20*time.Second)
-}
-
-// shutdownConns shuts down every connected socket of pid (not a listener),
-// through copies taken with pidfd_getfd: a connection that breaks under a
-// process that still runs.
-func shutdownConns(t *testing.T, pid int) int {
-	t.Helper()
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pidfd)
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		link, _ := os.Readlink(filepath.Join(dir, e.Name()))
-		if !strings.HasPrefix(link, "socket:") {
-			continue
-		}
-		num, _ := strconv.Atoi(e.Name())
-		fd, err := unix.PidfdGetfd(pidfd, num, 0)
-		if err != nil {
-			t.Fatalf("pidfd_getfd %d: %v", num, err)
-		}
-		if listening, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); listening == 0 {
-			if unix.Shutdown(fd, unix.SHUT_RDWR) == nil {
-				n++
-			}
-		}
-		unix.Close(fd)
-	}
-	return n
 }
