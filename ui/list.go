@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 	"boxtui/ui/components/table"
 )
@@ -175,7 +176,7 @@ func formatUptime(d time.Duration) string {
 // containerLabel names a container for titles and messages.
 func containerLabel(c runtime.Container) string {
 	if n := c.DisplayName(); n != "" {
-		return fmt.Sprintf("%s (PID %d)", n, c.PID)
+		return fmt.Sprintf("%s (PID %d)", termsafe.String(n), c.PID)
 	}
 	return fmt.Sprintf("PID %d", c.PID)
 }
@@ -183,7 +184,7 @@ func containerLabel(c runtime.Container) string {
 // shortLabel is the container's name, or its init PID.
 func shortLabel(c runtime.Container) string {
 	if n := c.DisplayName(); n != "" {
-		return n
+		return termsafe.String(n)
 	}
 	return strconv.Itoa(c.PID)
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime"
 	"boxtui/ui/keymap"
 	"boxtui/ui/styles"
@@ -308,5 +309,6 @@ func (m *Model) moveCursor(d int) {
 }
 
 func (m *Model) setStatus(text string, isErr bool) {
-	m.status, m.statusErr = text, isErr
+	// Statuses and errors quote what containers chose (names, paths).
+	m.status, m.statusErr = termsafe.Message(text), isErr
 }

@@ -608,3 +608,30 @@ func TestReleasingAPaneGoesBackToTheOpenPanel(t *testing.T) {
 		t.Fatalf("↓ moved the container selection (%d -> %d) or not the mount cursor (%d)", sel, d.m.selPID, d.m.mountCur)
 	}
 }
+
+// What a container chooses (a process name, a command line, its engine's
+// name) is shown as the CLI shows it, control characters as \xHH: a
+// newline cannot forge a row of the list, and no escape sequence reaches
+// the terminal.
+func TestContainerTextCannotDriveTheScreen(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.b.mu.Lock()
+	d.b.snap.Containers[0].Command = "\x1b]0;PWNED\a\x1b[2Jx\nfake-row 1 boxtui"
+	d.b.snap.Containers[1].Name, d.b.snap.Containers[1].EngineName = "", "evil\x1b[31m\nname"
+	d.b.mu.Unlock()
+	d.rescans(1)
+	screen := d.screen()
+	if !strings.Contains(screen, `\x1b]0;PWNED\x07\x1b[2Jx\x0a`) || !strings.Contains(screen, `evil\x1b[31`) {
+		t.Fatalf("the hostile command is not shown escaped:\n%s", screen)
+	}
+	for _, line := range strings.Split(screen, "\n") {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "fake-row") || (strings.HasPrefix(l, "name") && !strings.HasPrefix(l, "namespaces")) {
+			t.Fatalf("a newline in container text made a row of its own:\n%s", screen)
+		}
+	}
+	d.keys("down", "x", "y")
+	if strings.ContainsAny(d.m.status, "\x1b\n") {
+		t.Fatalf("the status line carries raw control characters: %q", d.m.status)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"boxtui/internal/termsafe"
 	"boxtui/pty"
 	"boxtui/runtime"
 	"boxtui/ui/components/table"
@@ -458,7 +459,7 @@ func (m Model) renderPane(i int, p *pane, r rect) []string {
 	}
 	name := fmt.Sprintf(" %d %s %s ", i+1, p.label, p.kind)
 	if p.title != "" {
-		name += "· " + p.title + " "
+		name += "· " + termsafe.String(p.title) + " " // the pane's program sets it
 	}
 	name = strings.TrimRight(fitCells(name, r.w-4), " ") + " "
 	nameW := ansi.StringWidth(name)

@@ -7,6 +7,8 @@ package table
 import (
 	"strings"
 
+	"boxtui/internal/termsafe"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -109,7 +111,11 @@ func (t Table) row(cells []Cell, widths []int, base lipgloss.Style, selected boo
 		if i < len(cells) {
 			c = cells[i]
 		}
-		text := Fit(c.Text, w, t.Columns[i].Right)
+		// Cell text is plain and often the container's (names, command
+		// lines, paths): control characters are written as \xHH, as the
+		// CLI writes them, so a newline in a process name cannot forge a
+		// row and no escape sequence reaches the terminal.
+		text := Fit(termsafe.String(c.Text), w, t.Columns[i].Right)
 		if selected {
 			b.WriteString(text)
 			continue
