@@ -6,12 +6,8 @@ import (
 	"os"
 	goruntime "runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // ListContainers is Scan for `boxtui ls`, which runs once and prints only the
@@ -208,57 +204,4 @@ func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]b
 		c.engine.PID = c.PID
 	}
 	return c, true
-}
-
-// atFDCWD is AT_FDCWD as a variable: a negative constant does not convert
-// to a uintptr.
-var atFDCWD = unix.AT_FDCWD
-
-// nsSetOf reads every namespace link of /proc/PID (dir), as readNSSet
-// does, without allocating for each link.
-func nsSetOf(dir string) NSSet {
-	var set NSSet
-	var link [64]byte
-	path := make([]byte, 0, len(dir)+32)
-	for _, t := range AllNSTypes() {
-		name := t.String()
-		path = append(append(append(path[:0], dir...), "/ns/"...), name...)
-		path = append(path, 0)
-		set[t] = nsInodeAt(path, strings.TrimSuffix(name, "_for_children"), link[:])
-	}
-	return set
-}
-
-// pidNSOf returns the inode of the pid-namespace link at path; see
-// nsInodeAt.
-func pidNSOf(path []byte, link []byte) uint64 { return nsInodeAt(path, "pid", link) }
-
-// nsInodeAt returns the inode of the namespace link at path (which ends in
-// a NUL byte) of the given kind ("pid", "mnt", ...), or 0 when it cannot be
-// read; link is scratch space, so nothing is allocated.
-//
-// It is a raw system call: readlink of a procfs link does not block, and a
-// plain one lets the runtime's monitor thread hand the processor to a new
-// thread whenever the call is slow (it is, thousands of times, on a loaded
-// machine), which cost more context switches than the readlinks did.
-func nsInodeAt(path []byte, kind string, link []byte) uint64 {
-	r, _, errno := unix.RawSyscall6(unix.SYS_READLINKAT, uintptr(atFDCWD),
-		uintptr(unsafe.Pointer(&path[0])), uintptr(unsafe.Pointer(&link[0])), uintptr(len(link)), 0, 0)
-	n := int(r)
-	if errno != 0 || n <= 0 || n >= len(link) {
-		return 0
-	}
-	// "pid:[4026531836]"
-	l := link[:n]
-	if len(l) < len(kind)+4 || string(l[:len(kind)]) != kind || string(l[len(kind):len(kind)+2]) != ":[" || l[len(l)-1] != ']' {
-		return 0
-	}
-	var ino uint64
-	for _, c := range l[len(kind)+2 : len(l)-1] {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		ino = ino*10 + uint64(c-'0')
-	}
-	return ino
 }

@@ -129,13 +129,3 @@ func describeInit(pid int, hostPID uint64) (Container, bool) {
 	}
 	return c, true
 }
-
-func readStatusOf(pid int) (Status, bool) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return Status{}, false
-	}
-	defer f.Close()
-	st, err := ParseStatus(f)
-	return st, err == nil
-}

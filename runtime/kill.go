@@ -94,41 +94,6 @@ func SignalName(sig unix.Signal) string {
 	return strconv.Itoa(int(sig))
 }
 
-// openPidfd opens a pidfd for pid and then checks that pid is still the
-// process that started at startTime. The order matters: once the pidfd is
-// open it names one process for good, so a start time that still matches
-// after the open proves the pidfd is the process the caller saw. A PID
-// recycled before the open shows a different start time and is refused.
-func openPidfd(pid int, startTime uint64) (int, error) {
-	if pid <= 0 {
-		return -1, fmt.Errorf("process %d: %w", pid, ErrNoProcess)
-	}
-	var fd int
-	var err error
-	for {
-		fd, err = unix.PidfdOpen(pid, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		if errors.Is(err, unix.ESRCH) {
-			return -1, fmt.Errorf("process %d: %w (it exited)", pid, ErrNoProcess)
-		}
-		return -1, fmt.Errorf("open pidfd of process %d: %w", pid, err)
-	}
-	// processStartTime counts a zombie as gone: it has exited, only its
-	// parent has not reaped it, and a signal would vanish without a word.
-	if got := processStartTime(pid); got == 0 {
-		unix.Close(fd)
-		return -1, fmt.Errorf("process %d: %w (it exited)", pid, ErrNoProcess)
-	} else if startTime != 0 && got != startTime {
-		unix.Close(fd)
-		return -1, fmt.Errorf("process %d: %w (it exited and its PID was reused)", pid, ErrNoProcess)
-	}
-	return fd, nil
-}
-
 // Signal sends sig to pid, but only if pid is still the process that
 // started at startTime (a StartTime from a scan); a recycled PID is never
 // signalled. startTime 0 skips the check, for callers that hold the process

@@ -65,37 +65,3 @@ func DecodeMountRecords(r io.Reader) (ForeignMountRecords, error) {
 	}
 	return fr, nil
 }
-
-// matchMountRecords gives every running container boxtui did not launch
-// the mounts boxtui recorded for it: the record file of its PID namespace,
-// when the file's init is still that container's (namespace inodes are
-// reused once a namespace dies). Only the containers that have a file are
-// read: one directory listing per scan when there are none.
-func matchMountRecords(snap *Snapshot) {
-	entries, err := os.ReadDir(MountRecordDir())
-	if err != nil || len(entries) == 0 {
-		return
-	}
-	have := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		have[e.Name()] = true
-	}
-	for i := range snap.Containers {
-		c := &snap.Containers[i]
-		if c.Origin == OriginBoxtui || c.Status == StatusExited || c.Namespaces[NSPID] == 0 {
-			continue
-		}
-		path := MountRecordPath(c.Namespaces[NSPID])
-		if !have[filepath.Base(path)] {
-			continue
-		}
-		fr, err := ReadMountRecords(path)
-		if err != nil {
-			snap.Warnings = append(snap.Warnings, err)
-			continue
-		}
-		if fr.InitPID == c.PID && fr.InitStart == c.StartTime {
-			c.Mounts = fr.Mounts
-		}
-	}
-}

@@ -3,8 +3,6 @@ package runtime
 import (
 	"fmt"
 	"sort"
-
-	"golang.org/x/sys/unix"
 )
 
 // PIDNamespaceNode is one PID namespace in the nesting tree.
@@ -64,40 +62,4 @@ func NamespaceTree(snap Snapshot) *PIDNamespaceNode {
 	}
 	sortTree(root)
 	return root
-}
-
-func ownerUserNS(path string) uint64 {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0
-	}
-	defer unix.Close(fd)
-	ufd, err := unix.IoctlRetInt(fd, unix.NS_GET_USERNS)
-	if err != nil {
-		return 0
-	}
-	defer unix.Close(ufd)
-	var st unix.Stat_t
-	if err := unix.Fstat(ufd, &st); err != nil {
-		return 0
-	}
-	return st.Ino
-}
-
-// NSDiff compares one namespace type of two processes.
-type NSDiff struct {
-	Type   string `json:"type"`
-	A      uint64 `json:"a"`
-	B      uint64 `json:"b"`
-	Shared bool   `json:"shared"`
-}
-
-// DiffNamespaces compares two namespace sets type by type. Unknown inodes
-// (0) are never reported as shared.
-func DiffNamespaces(a, b NSSet) []NSDiff {
-	out := make([]NSDiff, 0, numNS)
-	for _, t := range AllNSTypes() {
-		out = append(out, NSDiff{Type: t.String(), A: a[t], B: b[t], Shared: a[t] != 0 && a[t] == b[t]})
-	}
-	return out
 }

@@ -1,0 +1,46 @@
+package runtime
+
+import (
+	"boxtui/internal/termsafe"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ExitError carries a child's exit code through to boxtui's own exit code
+// (`boxtui exec c -- sh -c 'exit 7'` exits 7). It prints nothing.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ExitCode turns a command's error into boxtui's exit code, for the
+// commands that run before main (exec, ls): an *ExitError's code silently,
+// any other error printed as the single line `boxtui: <error>` and 1.
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	// Errors may quote what a container chose (a path, a command line) with
+	// %s: the line is escaped (see termsafe).
+	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
+	return FailureCode(err)
+}
+
+// FailureCode is the exit code for an error that is reported on stderr:
+// 127 for a command not found in a container, as a shell, nsenter and
+// docker exec say it, else 1.
+func FailureCode(err error) int {
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
+	return 1
+}
+
+// CommandNotFoundCode is the exit code of a command that is not found in a
+// container (a shell's, nsenter's and docker exec's).
+const CommandNotFoundCode = 127
