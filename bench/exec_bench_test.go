@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -79,8 +79,8 @@ func BenchmarkExecUsernsVsNsenter(b *testing.B) {
 	bin := boxtuiBin(b)
 	cmd := exec.Command("unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "--kill-child", "/bin/sleep", "100000")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	goruntime.LockOSThread() // Pdeathsig follows the forking thread
-	defer goruntime.UnlockOSThread()
+	runtime.LockOSThread() // Pdeathsig follows the forking thread
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

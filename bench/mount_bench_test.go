@@ -5,15 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
 	"boxtui/runtime/mounts"
+	"boxtui/runtime/procfs"
 )
 
 // BenchmarkMountVsNsenter times, per operation, attaching and detaching a
@@ -35,8 +35,8 @@ func BenchmarkMountVsNsenter(b *testing.B) {
 	requireRoot(b)
 	// testutil.StartUnshare uses Pdeathsig, which the kernel ties to the
 	// forking thread; the engine's throwaway threads must never be it.
-	goruntime.LockOSThread()
-	b.Cleanup(goruntime.UnlockOSThread)
+	runtime.LockOSThread()
+	b.Cleanup(runtime.UnlockOSThread)
 	b.Setenv("BOXTUI_RUN_DIR", b.TempDir())
 
 	bin := boxtuiBin(b)
@@ -47,7 +47,7 @@ func BenchmarkMountVsNsenter(b *testing.B) {
 	src := b.TempDir()
 	pidN := testutil.StartUnshare(b, rootfs, "/bin/sleep", "100000")
 	pid := strconv.Itoa(pidN)
-	start, err := runtime.ProcessStartTime(pidN)
+	start, err := procfs.StartTime(pidN)
 	if err != nil {
 		b.Fatal(err)
 	}

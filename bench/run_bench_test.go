@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"testing"
 	"time"
 
@@ -137,7 +137,7 @@ func crunCommand(b *testing.B, rootfs string) func() time.Duration {
 	reqs := make(chan chan result)
 	ready := make(chan error, 1)
 	go func() {
-		goruntime.LockOSThread() // never unlocked: the thread dies with us
+		runtime.LockOSThread() // never unlocked: the thread dies with us
 		if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
 			ready <- err
 			return

@@ -1,13 +1,12 @@
 package bench
 
 import (
+	"boxtui/runtime/discovery"
 	"fmt"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
-
-	"boxtui/runtime"
 )
 
 // BenchmarkStats50Containers measures what live usage adds to a refresh
@@ -31,9 +30,9 @@ func BenchmarkStats50Containers(b *testing.B) {
 		}
 		procs = append(procs, c)
 	}
-	scanner := runtime.NewScanner()
-	opts := runtime.ScanOptions{ProcessNamespaces: true}
-	mine := func(s runtime.Snapshot) int {
+	scanner := discovery.NewScanner()
+	opts := discovery.ScanOptions{ProcessNamespaces: true}
+	mine := func(s discovery.Snapshot) int {
 		want := map[int]bool{}
 		for _, c := range procs {
 			want[c.Process.Pid] = true
@@ -67,7 +66,7 @@ func BenchmarkStats50Containers(b *testing.B) {
 	}
 
 	const rounds = 30
-	meter := runtime.NewUsageMeter()
+	meter := discovery.NewUsageMeter()
 	var scanOnly, scanStats, observe []time.Duration
 	var seen int
 	b.ResetTimer()

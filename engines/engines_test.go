@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 )
 
 // Each engine's plain container (its init: sleep, which neither catches
@@ -22,19 +24,19 @@ import (
 func TestDocker(t *testing.T) {
 	t.Parallel()
 	c := testutil.StartDocker(t, testutil.EngineName("docker"), nil, "/bin/sleep", "1000")
-	lifecycle(t, c, runtime.OriginDocker)
+	lifecycle(t, c, discovery.OriginDocker)
 }
 
 func TestPodman(t *testing.T) {
 	t.Parallel()
 	c := testutil.StartPodman(t, testutil.EngineName("podman"), nil, "/bin/sleep", "1000")
-	lifecycle(t, c, runtime.OriginPodman)
+	lifecycle(t, c, discovery.OriginPodman)
 }
 
 func TestLXC(t *testing.T) {
 	t.Parallel()
 	c := testutil.StartLXC(t, testutil.EngineName("lxc"), nil, "/bin/sleep", "1000")
-	lifecycle(t, c, runtime.OriginLXC)
+	lifecycle(t, c, discovery.OriginLXC)
 }
 
 func TestLXCUnprivileged(t *testing.T) {
@@ -43,33 +45,33 @@ func TestLXCUnprivileged(t *testing.T) {
 	if !c.UserNS {
 		t.Fatalf("%s has the host's user namespace: the idmap did not take", c)
 	}
-	lifecycle(t, c, runtime.OriginLXC)
+	lifecycle(t, c, discovery.OriginLXC)
 }
 
 func TestNspawn(t *testing.T) {
 	t.Parallel()
 	c := testutil.StartNspawn(t, testutil.EngineName("nspawn"), nil, "/bin/sleep", "1000")
-	lifecycle(t, c, runtime.OriginNspawn)
+	lifecycle(t, c, discovery.OriginNspawn)
 }
 
 // bwrap's own PID 1 is the init (it runs the command as PID 2).
 func TestBwrap(t *testing.T) {
 	t.Parallel()
 	c := testutil.StartBwrap(t, testutil.EngineName("bwrap"), nil, "/bin/sleep", "1000")
-	lifecycle(t, c, runtime.OriginBwrap)
+	lifecycle(t, c, discovery.OriginBwrap)
 }
 
 func TestBwrapAsPID1(t *testing.T) {
 	t.Parallel()
 	c := testutil.StartBwrap(t, testutil.EngineName("bwrap1"), []string{"--as-pid-1"}, "/bin/sleep", "1000")
-	lifecycle(t, c, runtime.OriginBwrap)
+	lifecycle(t, c, discovery.OriginBwrap)
 }
 
 // lifecycle checks, in order: the container is listed with its origin,
 // init and namespaces; exec by the init's PID runs where nsenter -a does;
 // a bind mount appears inside and only there, and goes with umount; kill
 // stops it and the engine sees it end.
-func lifecycle(t *testing.T, c *testutil.EngineContainer, origin runtime.Origin) {
+func lifecycle(t *testing.T, c *testutil.EngineContainer, origin discovery.Origin) {
 	t.Helper()
 	b := newCLI(t)
 	pid := strconv.Itoa(c.PID)
@@ -113,9 +115,9 @@ func lifecycle(t *testing.T, c *testutil.EngineContainer, origin runtime.Origin)
 
 // listed checks that `ls --json` lists c by its init's PID, with origin
 // and the init's namespace inodes as /proc/PID/ns has them.
-func listed(t *testing.T, b *cli, c *testutil.EngineContainer, origin runtime.Origin) {
+func listed(t *testing.T, b *cli, c *testutil.EngineContainer, origin discovery.Origin) {
 	t.Helper()
-	var found *runtime.Container
+	var found *discovery.Container
 	for _, ct := range b.ls() {
 		if ct.PID == c.PID {
 			found = &ct
@@ -141,7 +143,7 @@ func listed(t *testing.T, b *cli, c *testutil.EngineContainer, origin runtime.Or
 		t.Errorf("%s: ls counts %d processes", c, found.Processes)
 	}
 	// TARGET resolution by PID reads the origin its own way.
-	if ct, err := runtime.FindInit(strconv.Itoa(c.PID)); err != nil {
+	if ct, err := discovery.FindInit(strconv.Itoa(c.PID)); err != nil {
 		t.Errorf("FindInit(%d) for %s: %v", c.PID, c, err)
 	} else if ct.Origin != origin {
 		t.Errorf("FindInit(%d) for %s: origin %q, want %q", c.PID, c, ct.Origin, origin)
@@ -207,14 +209,14 @@ func mountRoundTrip(t *testing.T, b *cli, c *testutil.EngineContainer, pid, othe
 	// The list counts the mounts boxtui added to any container, whoever
 	// made it (the MOUNTS column, "mounts" in ls --json): the container
 	// is the one of pid's PID namespace, whichever process of it pid is.
-	pidNS := nsInodes(t, pid)[runtime.NSPID]
-	var found *runtime.Container
+	pidNS := nsInodes(t, pid)[namespace.PID]
+	var found *discovery.Container
 	for _, ct := range b.ls() {
-		if ct.Namespaces[runtime.NSPID] == pidNS {
+		if ct.Namespaces[namespace.PID] == pidNS {
 			found = &ct
 		}
 	}
-	if found == nil || !slices.ContainsFunc(found.Mounts, func(m runtime.MountRecord) bool { return m.Target == "/bt-mnt" }) {
+	if found == nil || !slices.ContainsFunc(found.Mounts, func(m state.MountRecord) bool { return m.Target == "/bt-mnt" }) {
 		t.Errorf("ls --json does not list boxtui's /bt-mnt among the mounts of the container of process %d (%s): %+v", pid, c, found)
 	}
 	if m, ok := mountsEntry(t, b, p, "/bt-mnt"); !ok {

@@ -18,19 +18,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
 )
 
 func init() {
 	// As cmd/boxtui does: the main goroutine stays on the main thread.
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 }
 
 func TestMain(m *testing.M) { testutil.EngineMain(m) }
@@ -70,10 +72,10 @@ func (c *cli) mustRun(args ...string) string {
 }
 
 // ls is `boxtui ls --json`, decoded.
-func (c *cli) ls() []runtime.Container {
+func (c *cli) ls() []discovery.Container {
 	c.t.Helper()
 	out := c.mustRun("ls", "--json")
-	var cs []runtime.Container
+	var cs []discovery.Container
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
 		c.t.Fatalf("boxtui ls --json printed no JSON array: %v\n%s", err, out)
 	}
@@ -117,10 +119,10 @@ func nsenter(t *testing.T, args ...string) string {
 }
 
 // nsInodes reads the namespace links of pid as ls --json gives them.
-func nsInodes(t *testing.T, pid int) runtime.NSSet {
+func nsInodes(t *testing.T, pid int) namespace.Set {
 	t.Helper()
-	var set runtime.NSSet
-	for _, name := range runtime.NamespaceNames {
+	var set namespace.Set
+	for _, name := range namespace.Names {
 		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, name))
 		if err != nil {
 			t.Fatalf("readlink /proc/%d/ns/%s: %v", pid, name, err)
@@ -133,7 +135,7 @@ func nsInodes(t *testing.T, pid int) runtime.NSSet {
 		if err != nil {
 			t.Fatalf("/proc/%d/ns/%s -> %q: %v", pid, name, link, err)
 		}
-		typ, err := runtime.ParseNSType(name)
+		typ, err := namespace.ParseType(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +193,7 @@ func innerPID(t *testing.T, pid int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := runtime.ParseStatus(bytes.NewReader(data))
+	st, err := procfs.ParseStatus(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("/proc/%d/status: %v", pid, err)
 	}

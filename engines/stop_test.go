@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,7 +48,7 @@ func TestStopCaughtTERM(t *testing.T) {
 		t.Run(s.engine, func(t *testing.T) {
 			t.Parallel()
 			c := s.start(t, testutil.EngineName("trap-"+s.engine), testutil.TrapTERM, "7")
-			waitSignals(t, c.PID, func(st runtime.Status) bool { return st.CatchesSignal(int(unix.SIGTERM)) }, "catch SIGTERM")
+			waitSignals(t, c.PID, func(st procfs.Status) bool { return st.CatchesSignal(int(unix.SIGTERM)) }, "catch SIGTERM")
 			b := newCLI(t)
 			pid := strconv.Itoa(c.PID)
 			out := b.mustRun("kill", "--time", "20", pid)
@@ -107,8 +108,8 @@ func TestStopSystemd(t *testing.T) {
 				t.Skipf("needs systemd on the host (Debian: systemd): %v", err)
 			}
 			c := s.start(t, testutil.EngineName("sysd-"+s.engine), cmd...)
-			waitSignals(t, c.PID, func(st runtime.Status) bool {
-				return st.BlocksSignal(int(runtime.SigSystemdStop)) && st.BlocksSignal(int(unix.SIGTERM))
+			waitSignals(t, c.PID, func(st procfs.Status) bool {
+				return st.BlocksSignal(int(signals.SystemdStop)) && st.BlocksSignal(int(unix.SIGTERM))
 			}, "block its signals (systemd reads them from a signalfd)")
 			// Stop a running system, not one still booting: journald
 			// runs once systemd has started its first services.
@@ -143,18 +144,18 @@ func TestStopSystemd(t *testing.T) {
 // waitSignals waits until the signal masks of pid satisfy ok: the init
 // is ready for its stop signal. In sigwaitinfo the waited-for signals
 // leave SigBlk for the wait; they are added back as boxtui kill does.
-func waitSignals(t *testing.T, pid int, ok func(runtime.Status) bool, what string) {
+func waitSignals(t *testing.T, pid int, ok func(procfs.Status) bool, what string) {
 	t.Helper()
 	testutil.WaitFor(t, 60*time.Second, func() bool {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			return false
 		}
-		st, err := runtime.ParseStatus(bytes.NewReader(data))
+		st, err := procfs.ParseStatus(bytes.NewReader(data))
 		if err != nil {
 			return false
 		}
-		if mask, ok := runtime.SigwaitMask(pid); ok {
+		if mask, ok := signals.SigwaitMask(pid); ok {
 			st.SigBlk |= mask
 		}
 		return ok(st)

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/state"
 )
 
 // runWithFDs runs boxtui with env added and a host directory open on fds
@@ -81,7 +81,7 @@ func TestCallerFDsReachNoContainerProcess(t *testing.T) {
 		if _, errOut, code := c.runWithFDs(env, hostDir, "run", "-d", "--name", name, "--rootfs", rootfs, "--", "/bin/sleep", "1000"); code != 0 {
 			t.Fatalf("%v: run -d: exit %d, %q", env, code, errOut)
 		}
-		st, err := runtime.LoadState(name)
+		st, err := state.Load(name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,8 +67,8 @@ func hostChurn(t *testing.T) (renames, mounts *atomic.Int64) {
 	wg.Go(func() {
 		// A thread of the test's own: nothing else must run on it while
 		// it mounts, and it is certainly in the host's mount namespace.
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		for !stopped() {
 			if unix.Mount("boxtui-churn", mnt, "tmpfs", 0, "size=64k") == nil {
 				if unix.Unmount(mnt, 0) == nil {

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/events"
+	"boxtui/runtime/state"
 )
 
 // An exec whose client is SIGKILLed never records its exec-closed itself.
@@ -47,9 +48,9 @@ func TestExecWhoseClientDiedIsClosedInHistory(t *testing.T) {
 		cmd.Wait()
 	}
 
-	closes := func(evs []runtime.Event) (n int) {
+	closes := func(evs []events.Event) (n int) {
 		for _, e := range evs {
-			if e.Kind == runtime.EventExecClosed && strings.HasSuffix(e.Detail, runtime.ExecClientGone) {
+			if e.Kind == events.ExecClosed && strings.HasSuffix(e.Detail, events.ExecClientGone) {
 				n++
 			}
 		}
@@ -57,10 +58,10 @@ func TestExecWhoseClientDiedIsClosedInHistory(t *testing.T) {
 	}
 	before, _ := os.ReadFile(history)
 	out := c.mustRun("events", name)
-	if got := strings.Count(out, runtime.ExecClientGone); got != 2 {
+	if got := strings.Count(out, events.ExecClientGone); got != 2 {
 		t.Errorf("boxtui events shows %d execs closed for a gone client, want 2:\n%s", got, out)
 	}
-	if evs, _ := runtime.Events(name); closes(evs) != 2 {
+	if evs, _ := events.Read(name); closes(evs) != 2 {
 		t.Errorf("Events: %d closes for gone clients, want 2: %+v", closes(evs), evs)
 	}
 	if after, _ := os.ReadFile(history); string(after) != string(before) {
@@ -71,8 +72,8 @@ func TestExecWhoseClientDiedIsClosedInHistory(t *testing.T) {
 	c.mustRun("kill", name)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := runtime.LoadState(name)
-		if err == nil && st.Status == runtime.StatusExited {
+		st, err := state.Load(name)
+		if err == nil && st.Status == state.StatusExited {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -80,11 +81,11 @@ func TestExecWhoseClientDiedIsClosedInHistory(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	written, _ := runtime.EventsAsWritten(name)
+	written, _ := events.ReadAsWritten(name)
 	if closes(written) != 2 {
 		t.Errorf("the holder wrote %d closes for gone clients, want 2: %+v", closes(written), written)
 	}
-	if evs, _ := runtime.Events(name); closes(evs) != 2 {
+	if evs, _ := events.Read(name); closes(evs) != 2 {
 		t.Errorf("after the holder wrote them, Events shows %d closes, want 2", closes(evs))
 	}
 }

@@ -16,9 +16,12 @@ import (
 	"strings"
 	"testing"
 
-	"boxtui/runtime"
 	"boxtui/runtime/enter"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
 	"boxtui/runtime/rootfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"github.com/moby/sys/mountinfo"
 )
@@ -80,7 +83,7 @@ func FuzzParseCmdline(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, a := range runtime.ParseCmdline(data) {
+		for _, a := range procfs.ParseCmdline(data) {
 			if strings.ContainsRune(a, 0) {
 				t.Fatalf("argument %q keeps a NUL", a)
 			}
@@ -95,12 +98,12 @@ func FuzzValidateName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		if runtime.ValidateName(name) != nil {
+		if state.ValidateName(name) != nil {
 			return
 		}
-		dir := runtime.StateDir(name)
-		if filepath.Dir(dir) != filepath.Clean(runtime.RunDir()) || filepath.Base(dir) != name {
-			t.Fatalf("valid name %q gives state directory %s, outside %s", name, dir, runtime.RunDir())
+		dir := state.Dir(name)
+		if filepath.Dir(dir) != filepath.Clean(state.RunDir()) || filepath.Base(dir) != name {
+			t.Fatalf("valid name %q gives state directory %s, outside %s", name, dir, state.RunDir())
 		}
 		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "-") {
 			t.Fatalf("valid name %q could hide or read as a flag", name)
@@ -114,15 +117,15 @@ func FuzzParseSignal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sig, err := runtime.ParseSignal(s)
+		sig, err := signals.Parse(s)
 		if err != nil {
 			return
 		}
 		if sig < 1 || sig > 64 {
 			t.Fatalf("%q parsed to signal %d", s, sig)
 		}
-		if back, err := runtime.ParseSignal(runtime.SignalName(sig)); err != nil || back != sig {
-			t.Fatalf("%q -> %d -> %q -> %d, %v", s, sig, runtime.SignalName(sig), back, err)
+		if back, err := signals.Parse(signals.Name(sig)); err != nil || back != sig {
+			t.Fatalf("%q -> %d -> %q -> %d, %v", s, sig, signals.Name(sig), back, err)
 		}
 	})
 }
@@ -137,7 +140,7 @@ func FuzzParseNamespaces(f *testing.F) {
 		if err != nil {
 			return
 		}
-		seen := map[runtime.NSType]bool{}
+		seen := map[namespace.Type]bool{}
 		for _, ty := range types {
 			if seen[ty] {
 				t.Fatalf("%q lists %v twice", s, ty)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/mounts"
 
 	"golang.org/x/sys/unix"
@@ -55,7 +55,7 @@ func checkHostTarget(t *testing.T, dir string) {
 // startSharedNS starts a container with no mount namespace of its own (the
 // seed's first recipe without --mount-proc): mounts into it land in the
 // host's mount table, which makes an escape there the worst case.
-func startSharedNS(t *testing.T, rootfs string) runtime.Container {
+func startSharedNS(t *testing.T, rootfs string) discovery.Container {
 	t.Helper()
 	mark := marker()
 	cmd := exec.Command("unshare", "--pid", "--fork", "--kill-child", "chroot", rootfs, "/bin/sleep", "1000", mark)
@@ -83,7 +83,7 @@ func startSharedNS(t *testing.T, rootfs string) runtime.Container {
 		ms, _ := testutil.MountsUnder(rootfs)
 		t.Errorf("mounts left under %s: %v", rootfs, ms)
 	})
-	var c runtime.Container
+	var c discovery.Container
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		for _, pid := range processesWith(mark) {
 			if pid == cmd.Process.Pid {
@@ -91,7 +91,7 @@ func startSharedNS(t *testing.T, rootfs string) runtime.Container {
 			}
 			// Until chroot has exec'd sleep, the init's root is still the
 			// host's /: boxtui would rightly mount there.
-			found, err := runtime.FindContainer(fmt.Sprint(pid))
+			found, err := discovery.FindContainer(fmt.Sprint(pid))
 			if err == nil && found.PID == pid && strings.HasPrefix(found.Command, "/bin/sleep 1000 "+mark) {
 				c = found
 				return true
@@ -175,7 +175,7 @@ func TestSymlinkExchangeDuringMountStaysInRoot(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(src, "SENTINEL"), nil, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				var ct runtime.Container
+				var ct discovery.Container
 				if ownNS {
 					ct = c.detached("exchange", rootfs, "/bin/sleep", "1000")
 				} else {

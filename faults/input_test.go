@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/ui/e2e"
 )
 
@@ -65,7 +65,7 @@ func TestCorruptStateIsReportedAndSkipped(t *testing.T) {
 		}
 	}
 	jsonOut, _, code := c.run("ls", "-a", "--json")
-	var cs []runtime.Container
+	var cs []discovery.Container
 	if code != 0 || json.Unmarshal([]byte(jsonOut), &cs) != nil {
 		t.Fatalf("ls -a --json with corrupt states: exit %d, %q", code, jsonOut)
 	}

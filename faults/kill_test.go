@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 	"boxtui/ui/e2e"
 
 	"golang.org/x/sys/unix"
@@ -53,14 +56,14 @@ func (c *cli) startUI(name string) *e2e.Session {
 // killUI SIGKILLs the UI and waits until it is gone.
 func killUI(t *testing.T, pid int) {
 	t.Helper()
-	start, err := runtime.ProcessStartTime(pid)
+	start, err := procfs.StartTime(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := runtime.Signal(pid, start, unix.SIGKILL); err != nil {
+	if err := signals.Send(pid, start, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if gone, _ := runtime.WaitGone(pid, start, 5*time.Second); !gone {
+	if gone, _ := signals.WaitGone(pid, start, 5*time.Second); !gone {
 		t.Fatalf("UI %d survived SIGKILL", pid)
 	}
 }
@@ -107,7 +110,7 @@ func TestSIGKILLOfUILeavesContainersRunning(t *testing.T) {
 func TestSIGKILLOfHolderShowsConsoleLost(t *testing.T) {
 	c := newCLI(t)
 	ct := c.detached("orphan", testutil.Rootfs(t), "/bin/sh", "-c", "echo hello-$((6*7)); exec sleep 1000")
-	st, err := runtime.LoadState("orphan")
+	st, err := state.Load("orphan")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +118,10 @@ func TestSIGKILLOfHolderShowsConsoleLost(t *testing.T) {
 	s.Keys("Enter")
 	s.Wait("hello-42", 10*time.Second)
 
-	if err := runtime.Signal(st.HolderPID, st.HolderStart, unix.SIGKILL); err != nil {
+	if err := signals.Send(st.HolderPID, st.HolderStart, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if gone, _ := runtime.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second); !gone {
+	if gone, _ := signals.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second); !gone {
 		t.Fatal("holder survived SIGKILL")
 	}
 	// The open pane ends; asking for the console again says why it cannot.
@@ -143,11 +146,11 @@ func TestContainerExitingOnItsOwnShowsExitStatus(t *testing.T) {
 	c.mustRun("run", "-d", "--name", "zero", "--rootfs", rootfs, "--", "/bin/true")
 	t.Cleanup(func() { c.try("rm", "-f", "seven"); c.try("rm", "-f", "zero") })
 	for name, want := range map[string]int{"seven": 7, "zero": 0} {
-		var got runtime.Container
+		var got discovery.Container
 		testutil.WaitFor(t, 10*time.Second, func() bool {
 			var ok bool
 			got, ok = find(c.ls(true), name)
-			return ok && got.Status == runtime.StatusExited
+			return ok && got.Status == state.StatusExited
 		}, name+" to be listed as exited")
 		if got.ExitCode == nil || *got.ExitCode != want {
 			t.Errorf("%s: exit code %v, want %d", name, got.ExitCode, want)
@@ -203,10 +206,10 @@ func TestRunClientSIGKILLedAtAnyMomentLeavesAllOrNothing(t *testing.T) {
 		outcome := ""
 		var last string
 		settle := func() bool {
-			st, err := runtime.LoadState(name)
+			st, err := state.Load(name)
 			last = fmt.Sprintf("state %+v, err %v, processes %v", st, err, processesWith(mark))
 			switch {
-			case err == nil && st.Status == runtime.StatusRunning && alive(st.InitPID):
+			case err == nil && st.Status == state.StatusRunning && alive(st.InitPID):
 				// "running" is recorded while the init still waits for the
 				// go byte; a launch abandoned then goes away again. Only
 				// the exec'd command is final.
@@ -216,18 +219,18 @@ func TestRunClientSIGKILLedAtAnyMomentLeavesAllOrNothing(t *testing.T) {
 				}
 				outcome = "running"
 				return true
-			case err == nil && st.Status == runtime.StatusCreating && len(processesWith(mark)) == 0 && time.Since(st.Created) > 2*time.Second:
+			case err == nil && st.Status == state.StatusCreating && len(processesWith(mark)) == 0 && time.Since(st.Created) > 2*time.Second:
 				// Killed between claiming the name and starting the holder,
 				// the client leaves a claim nobody owns: the next ls sweeps
 				// it (see TestAbandonedClaimDoesNotHoldTheName).
 				c.mustRun("ls", "-a")
-				if _, err := runtime.LoadState(name); !errors.Is(err, runtime.ErrNoState) {
+				if _, err := state.Load(name); !errors.Is(err, state.ErrNoState) {
 					t.Errorf("ls left the abandoned claim of %s: %v", name, err)
 				}
 				outcome = "claim swept by ls"
 				return true
-			case errors.Is(err, runtime.ErrNoState) && len(processesWith(mark)) == 0:
-				if _, serr := os.Stat(runtime.StateDir(name)); serr == nil {
+			case errors.Is(err, state.ErrNoState) && len(processesWith(mark)) == 0:
+				if _, serr := os.Stat(state.Dir(name)); serr == nil {
 					return false // the directory without a state file is a launch still going
 				}
 				outcome = "nothing"
@@ -238,7 +241,7 @@ func TestRunClientSIGKILLedAtAnyMomentLeavesAllOrNothing(t *testing.T) {
 		for deadline := time.Now().Add(10 * time.Second); !settle(); time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				var files []string
-				entries, _ := os.ReadDir(runtime.StateDir(name))
+				entries, _ := os.ReadDir(state.Dir(name))
 				for _, e := range entries {
 					files = append(files, e.Name())
 				}
@@ -247,7 +250,7 @@ func TestRunClientSIGKILLedAtAnyMomentLeavesAllOrNothing(t *testing.T) {
 		}
 		outcomes[outcome]++
 		if outcome == "running" {
-			st, _ := runtime.LoadState(name)
+			st, _ := state.Load(name)
 			c.checkAliveListedKillable(name, st.InitPID, true)
 		}
 		testutil.WaitFor(t, 5*time.Second, func() bool { return len(processesWith(mark)) == 0 },
@@ -259,8 +262,8 @@ func TestRunClientSIGKILLedAtAnyMomentLeavesAllOrNothing(t *testing.T) {
 	// the next launch removes it.
 	c.mustRun("run", "-d", "--name", "sweeper", "--rootfs", rootfs, "--", "/bin/true")
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		st, err := runtime.LoadState("sweeper")
-		return err == nil && st.Status == runtime.StatusExited
+		st, err := state.Load("sweeper")
+		return err == nil && st.Status == state.StatusExited
 	}, "the last launch to exit")
 	c.mustRun("rm", "sweeper")
 	if names := stateNames(t, c.runDir); len(names) != 0 {
@@ -355,7 +358,7 @@ func TestRecycledPIDIsNeverSignalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := victim.Process.Pid
-	start, err := runtime.ProcessStartTime(pid)
+	start, err := procfs.StartTime(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,11 +372,11 @@ func TestRecycledPIDIsNeverSignalled(t *testing.T) {
 	victim.Wait()
 
 	squatter := recycle(t, pid)
-	err = runtime.Signal(pid, start, unix.SIGKILL)
-	if !errors.Is(err, runtime.ErrNoProcess) {
+	err = signals.Send(pid, start, unix.SIGKILL)
+	if !errors.Is(err, procfs.ErrNoProcess) {
 		t.Fatalf("Signal to a recycled PID: %v, want ErrNoProcess", err)
 	}
-	if gone, err := runtime.WaitGone(pid, start, 5*time.Second); !gone || err != nil {
+	if gone, err := signals.WaitGone(pid, start, 5*time.Second); !gone || err != nil {
 		t.Errorf("WaitGone on a recycled PID: gone %v, %v; want gone at once", gone, err)
 	}
 	if !alive(pid) {
@@ -391,13 +394,13 @@ func TestRecycledPIDIsNeverSignalled(t *testing.T) {
 func TestRecycledInitPIDOfStaleStateIsNeverSignalled(t *testing.T) {
 	c := newCLI(t)
 	c.detached("stale", testutil.Rootfs(t), "/bin/sleep", "1000")
-	st, err := runtime.LoadState("stale")
+	st, err := state.Load("stale")
 	if err != nil {
 		t.Fatal(err)
 	}
-	runtime.Signal(st.HolderPID, st.HolderStart, unix.SIGKILL)
-	runtime.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second)
-	if err := runtime.Signal(st.InitPID, st.InitStart, unix.SIGKILL); err != nil {
+	signals.Send(st.HolderPID, st.HolderStart, unix.SIGKILL)
+	signals.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second)
+	if err := signals.Send(st.InitPID, st.InitStart, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 5*time.Second, func() bool {
@@ -414,7 +417,7 @@ func TestRecycledInitPIDOfStaleStateIsNeverSignalled(t *testing.T) {
 	if !alive(st.InitPID) {
 		t.Fatal("boxtui signalled the process that took the dead init's PID")
 	}
-	if _, err := runtime.LoadState("stale"); !errors.Is(err, runtime.ErrNoState) {
+	if _, err := state.Load("stale"); !errors.Is(err, state.ErrNoState) {
 		t.Errorf("rm -f of a dead container left its state: %v", err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 )
 
 // Known limit, pinned: a boxtui container's root is the host's root. It
@@ -44,7 +44,7 @@ func TestContainersAreNotASecurityBoundary(t *testing.T) {
 
 // startUnshareWith starts `unshare FLAGS --pid --fork --kill-child sleep`
 // on the host's own files and returns the container found for its init.
-func startUnshareWith(t *testing.T, flags ...string) runtime.Container {
+func startUnshareWith(t *testing.T, flags ...string) discovery.Container {
 	t.Helper()
 	mark := marker()
 	args := append(append([]string{}, flags...), "--pid", "--fork", "--kill-child", "/bin/sleep", "1000", mark)
@@ -53,10 +53,10 @@ func startUnshareWith(t *testing.T, flags ...string) runtime.Container {
 		t.Fatalf("start %s: %v", cmd, err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var c runtime.Container
+	var c discovery.Container
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		for _, pid := range processesWith(mark) {
-			found, err := runtime.FindContainer(fmt.Sprint(pid))
+			found, err := discovery.FindContainer(fmt.Sprint(pid))
 			if err == nil && found.PID == pid && strings.HasPrefix(found.Command, "/bin/sleep 1000 "+mark) {
 				c = found
 				return true
@@ -115,11 +115,11 @@ func TestOwnUserOrTimeNamespaceIsEntered(t *testing.T) {
 }
 
 // findPID returns the listed container whose init is pid.
-func findPID(cs []runtime.Container, pid int) (runtime.Container, bool) {
+func findPID(cs []discovery.Container, pid int) (discovery.Container, bool) {
 	for _, c := range cs {
 		if c.PID == pid {
 			return c, true
 		}
 	}
-	return runtime.Container{}, false
+	return discovery.Container{}, false
 }

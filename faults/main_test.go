@@ -9,14 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 	"boxtui/ui/e2e"
 )
 
@@ -24,7 +26,7 @@ func init() {
 	// As cmd/boxtui does: the main goroutine stays on the main thread, so
 	// the Go runtime never parks a thread that entered a container (the
 	// mount engine's worker) in its place.
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 }
 
 // claimEnv makes the test binary a stand-in for a `boxtui run` client that
@@ -34,8 +36,8 @@ const claimEnv = "BOXTUI_FAULTS_CLAIM"
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(claimEnv); name != "" {
-		err := runtime.CreateState(runtime.State{Name: name, Rootfs: "/", Command: []string{"/bin/true"},
-			Status: runtime.StatusCreating, Created: time.Now()})
+		err := state.Create(state.State{Name: name, Rootfs: "/", Command: []string{"/bin/true"},
+			Status: state.StatusCreating, Created: time.Now()})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -119,14 +121,14 @@ func (c *cli) mustRun(args ...string) string {
 }
 
 // ls is `boxtui ls --json` (with -a when all), decoded.
-func (c *cli) ls(all bool) []runtime.Container {
+func (c *cli) ls(all bool) []discovery.Container {
 	c.t.Helper()
 	args := []string{"ls", "--json"}
 	if all {
 		args = append(args, "-a")
 	}
 	out := c.mustRun(args...)
-	var cs []runtime.Container
+	var cs []discovery.Container
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
 		c.t.Fatalf("boxtui ls --json printed no JSON array: %v\n%s", err, out)
 	}
@@ -134,18 +136,18 @@ func (c *cli) ls(all bool) []runtime.Container {
 }
 
 // find returns the listed boxtui container called name.
-func find(cs []runtime.Container, name string) (runtime.Container, bool) {
+func find(cs []discovery.Container, name string) (discovery.Container, bool) {
 	for _, c := range cs {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return runtime.Container{}, false
+	return discovery.Container{}, false
 }
 
 // detached launches a container with `run -d` and removes it (force) in
 // cleanup. It returns the listed container.
-func (c *cli) detached(name, rootfs string, command ...string) runtime.Container {
+func (c *cli) detached(name, rootfs string, command ...string) discovery.Container {
 	c.t.Helper()
 	args := append([]string{"run", "-d", "--name", name, "--rootfs", rootfs, "--"}, command...)
 	c.mustRun(args...)
@@ -189,7 +191,7 @@ func alive(pid int) bool {
 	if err != nil {
 		return false
 	}
-	st, err := runtime.ParseStat(data)
+	st, err := procfs.ParseStat(data)
 	return err == nil && st.State != 'Z'
 }
 
@@ -213,7 +215,7 @@ func zombies(ppid int) []int {
 		if err != nil {
 			continue
 		}
-		if st, err := runtime.ParseStat(data); err == nil && st.State == 'Z' {
+		if st, err := procfs.ParseStat(data); err == nil && st.State == 'Z' {
 			out = append(out, pid)
 		}
 	}

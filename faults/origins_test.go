@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/procfs"
 )
 
 // TestOriginsOfRealEngines starts a real bubblewrap sandbox (PID 1 is bwrap
@@ -22,7 +23,7 @@ import (
 // unshare container and a boxtui one, and checks the ORIGIN `boxtui ls
 // --json` gives each. Hostile: an unshare container whose init is a program
 // named bwrap (its exe, comm and cmdline all say bwrap) stays unshare, and
-// one named boxtui is not boxtui's. runtime.FindInit (TARGET by PID) must
+// one named boxtui is not boxtui's. discovery.FindInit (TARGET by PID) must
 // agree.
 func TestOriginsOfRealEngines(t *testing.T) {
 	c := newCLI(t)
@@ -32,22 +33,22 @@ func TestOriginsOfRealEngines(t *testing.T) {
 	type want struct {
 		what   string
 		pid    int
-		origin runtime.Origin
+		origin discovery.Origin
 	}
 	var wants []want
 
 	unshareInit := testutil.StartUnshare(t, rootfs, "/bin/sleep", mark)
-	wants = append(wants, want{"unshare container", unshareInit, runtime.OriginUnshare})
+	wants = append(wants, want{"unshare container", unshareInit, discovery.OriginUnshare})
 
 	// The container names its init bwrap, and boxtui: what it controls.
 	for _, name := range []string{"bwrap", "boxtui", "systemd-nspawn"} {
 		copyFile(t, filepath.Join(rootfs, "usr/bin/sleep"), filepath.Join(rootfs, "usr/bin", name))
 		pid := testutil.StartUnshare(t, rootfs, "/bin/"+name, mark)
-		wants = append(wants, want{"unshare container whose init is named " + name, pid, runtime.OriginUnshare})
+		wants = append(wants, want{"unshare container whose init is named " + name, pid, discovery.OriginUnshare})
 	}
 
 	ct := c.detached("orig-"+strings.ReplaceAll(mark, ".", ""), rootfs, "/bin/sleep", mark)
-	wants = append(wants, want{"boxtui container", ct.PID, runtime.OriginBoxtui})
+	wants = append(wants, want{"boxtui container", ct.PID, discovery.OriginBoxtui})
 
 	if bwrap, err := exec.LookPath("bwrap"); err != nil {
 		t.Errorf("bwrap is not installed (apt-get install bubblewrap; .ci/run does): %v", err)
@@ -57,9 +58,9 @@ func TestOriginsOfRealEngines(t *testing.T) {
 		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", init)); filepath.Base(exe) != "bwrap" {
 			t.Errorf("bwrap's PID 1 runs %s: expected bwrap itself", exe)
 		}
-		wants = append(wants, want{"bwrap --unshare-pid sandbox", init, runtime.OriginBwrap})
+		wants = append(wants, want{"bwrap --unshare-pid sandbox", init, discovery.OriginBwrap})
 		init = startEngine(t, "bwrap --as-pid-1", nil, bwrap, append(append([]string{"--unshare-pid", "--as-pid-1"}, common...), "sleep", mark)...)
-		wants = append(wants, want{"bwrap --as-pid-1 sandbox", init, runtime.OriginBwrap})
+		wants = append(wants, want{"bwrap --as-pid-1 sandbox", init, discovery.OriginBwrap})
 	}
 
 	if nspawn, err := exec.LookPath("systemd-nspawn"); err != nil {
@@ -71,10 +72,10 @@ func TestOriginsOfRealEngines(t *testing.T) {
 		cgroups := testCgroups(t, "boxtui-origins-"+strconv.Itoa(os.Getpid()))
 		init := startEngine(t, "systemd-nspawn", cgroups, nspawn, "--register=no", "--keep-unit", "--quiet",
 			"--console=pipe", "-D", rootfs, "/bin/sleep", mark)
-		wants = append(wants, want{"systemd-nspawn container", init, runtime.OriginNspawn})
+		wants = append(wants, want{"systemd-nspawn container", init, discovery.OriginNspawn})
 	}
 
-	listed := map[int]runtime.Container{}
+	listed := map[int]discovery.Container{}
 	for _, ct := range c.ls(false) {
 		listed[ct.PID] = ct
 	}
@@ -86,12 +87,12 @@ func TestOriginsOfRealEngines(t *testing.T) {
 		case ct.Origin != w.origin:
 			t.Errorf("%s (init %d): origin %q, want %q", w.what, w.pid, ct.Origin, w.origin)
 		}
-		if w.origin == runtime.OriginBoxtui {
+		if w.origin == discovery.OriginBoxtui {
 			continue // FindInit by PID does not read boxtui's state
 		}
 		// TARGET resolution by PID (exec, mount...) reads the origin its
 		// own way: the same answer.
-		if ct, err := runtime.FindInit(strconv.Itoa(w.pid)); err != nil {
+		if ct, err := discovery.FindInit(strconv.Itoa(w.pid)); err != nil {
 			t.Errorf("FindInit(%d) for %s: %v", w.pid, w.what, err)
 		} else if ct.Origin != w.origin {
 			t.Errorf("FindInit(%d) for %s: origin %q, want %q", w.pid, w.what, ct.Origin, w.origin)
@@ -173,7 +174,7 @@ func innerPIDOf(pid int) int {
 	if err != nil {
 		return 0
 	}
-	st, err := runtime.ParseStatus(bytes.NewReader(data))
+	st, err := procfs.ParseStatus(bytes.NewReader(data))
 	if err != nil {
 		return 0
 	}

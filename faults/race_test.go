@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 )
 
 // Two boxtui instances at once (two people, or a script next to the UI):
@@ -35,13 +36,13 @@ func TestTwoBoxtuiInstancesKeepStateConsistent(t *testing.T) {
 		problems = append(problems, fmt.Sprintf(format, a...))
 		mu.Unlock()
 	}
-	listing := func() ([]runtime.Container, bool) {
+	listing := func() ([]discovery.Container, bool) {
 		out, errOut, code, err := c.try("ls", "--json", "-a")
 		if err != nil || code != 0 || errOut != "" {
 			report("ls --json -a: exit %d, %v, stderr %q", code, err, errOut)
 			return nil, false
 		}
-		var cs []runtime.Container
+		var cs []discovery.Container
 		if err := json.Unmarshal([]byte(out), &cs); err != nil {
 			report("ls --json -a printed no whole array: %v: %q", err, out)
 			return nil, false
@@ -86,7 +87,7 @@ func TestTwoBoxtuiInstancesKeepStateConsistent(t *testing.T) {
 					}
 				}
 				if cs, ok := listing(); ok {
-					if ct, found := find(cs, own); !found || ct.Status != runtime.StatusRunning {
+					if ct, found := find(cs, own); !found || ct.Status != state.StatusRunning {
 						report("%s not listed as running by its own instance: %v %+v", own, found, ct)
 					}
 				}
@@ -129,10 +130,10 @@ func TestTwoBoxtuiInstancesKeepStateConsistent(t *testing.T) {
 			t.Errorf("temporary state left: %s", e.Name())
 		}
 	}
-	if _, errs := runtime.ListStates(); len(errs) != 0 {
+	if _, errs := state.List(); len(errs) != 0 {
 		t.Errorf("state unreadable after the race: %v", errs)
 	}
-	if _, err := runtime.LoadState("inst0-0"); !errors.Is(err, runtime.ErrNoState) {
+	if _, err := state.Load("inst0-0"); !errors.Is(err, state.ErrNoState) {
 		t.Errorf("inst0-0 after rm: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,7 +68,7 @@ func subreaperMain(spec string) int {
 	}
 	for _, pid := range children(os.Getpid()) {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if st, err := runtime.ParseStat(data); err == nil {
+		if st, err := procfs.ParseStat(data); err == nil {
 			rep.Orphans = append(rep.Orphans, fmt.Sprintf("%d %s %c", pid, st.Comm, st.State))
 		}
 	}
@@ -94,7 +94,7 @@ func liveDescendants(root int) []string {
 		if err != nil {
 			continue
 		}
-		if st, err := runtime.ParseStat(data); err == nil {
+		if st, err := procfs.ParseStat(data); err == nil {
 			procs[pid] = proc{st.PPid, st.State, st.Comm}
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/state"
 	"boxtui/ui/e2e"
 
 	"golang.org/x/sys/unix"
@@ -118,7 +118,7 @@ func TestFullStateDirectoryFailsLaunchCleanly(t *testing.T) {
 	if names := stateNames(t, c.runDir); len(names) != 0 {
 		t.Errorf("state left: %v", names)
 	}
-	if _, err := runtime.LoadState("nospace"); err == nil {
+	if _, err := state.Load("nospace"); err == nil {
 		t.Error("state of the failed launch is readable")
 	}
 }

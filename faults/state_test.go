@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 )
 
 // waitNoProcess polls until no process has s on its command line.
@@ -73,12 +74,12 @@ func TestRmForceOfBrokenStateStopsItAndFreesTheName(t *testing.T) {
 			if strings.HasSuffix(kind, "-no-holder") {
 				// The holder is gone too: the init is found from the
 				// started event of its history.
-				st, err := runtime.LoadState(name)
+				st, err := state.Load(name)
 				if err != nil {
 					t.Fatal(err)
 				}
-				runtime.Signal(st.HolderPID, st.HolderStart, 9)
-				if gone, _ := runtime.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
+				signals.Send(st.HolderPID, st.HolderStart, 9)
+				if gone, _ := signals.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
 					t.Fatal("holder survived SIGKILL")
 				}
 			}
@@ -124,7 +125,7 @@ func TestHolderNeverRecreatesARemovedState(t *testing.T) {
 	m := marker()
 	ct := c.detached(name, testutil.Rootfs(t), "/bin/sleep", "1000", m)
 	dir := filepath.Join(c.runDir, name)
-	st, err := runtime.LoadState(name)
+	st, err := state.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +133,11 @@ func TestHolderNeverRecreatesARemovedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(c.runDir, ".aside")) })
-	if err := runtime.Signal(ct.PID, ct.StartTime, 9); err != nil {
+	if err := signals.Send(ct.PID, ct.StartTime, 9); err != nil {
 		t.Fatal(err)
 	}
 	waitNoProcess(t, m, 10*time.Second)
-	if gone, _ := runtime.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
+	if gone, _ := signals.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
 		t.Fatal("holder still there")
 	}
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {

@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"golang.org/x/sys/unix"
 )
@@ -95,12 +99,12 @@ func waitBlocked(t *testing.T, pid int, sigs ...unix.Signal) {
 			return false
 		}
 		defer f.Close()
-		st, err := runtime.ParseStatus(f)
+		st, err := procfs.ParseStatus(f)
 		if err != nil {
 			return false
 		}
 		// In sigwaitinfo the waited-for signals leave SigBlk for the wait.
-		if mask, ok := runtime.SigwaitMask(pid); ok {
+		if mask, ok := signals.SigwaitMask(pid); ok {
 			st.SigBlk |= mask
 		}
 		for _, s := range sigs {
@@ -125,11 +129,11 @@ func (c *cli) killTimed(args ...string) (string, time.Duration) {
 // code (-1 for a death by signal).
 func (c *cli) exitCode(name string) int {
 	c.t.Helper()
-	var got runtime.Container
+	var got discovery.Container
 	testutil.WaitFor(c.t, 10*time.Second, func() bool {
 		var ok bool
 		got, ok = find(c.ls(true), name)
-		return ok && got.Status == runtime.StatusExited
+		return ok && got.Status == state.StatusExited
 	}, name+" to be listed as exited")
 	if got.ExitCode == nil {
 		c.t.Logf("%s ended by signal %q", name, got.ExitSignal) // says which, when a test fails on it
@@ -142,12 +146,12 @@ func (c *cli) exitCode(name string) int {
 // detail contains want.
 func historyHas(t *testing.T, key, want string) bool {
 	t.Helper()
-	evs, err := runtime.Events(key)
+	evs, err := events.Read(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range evs {
-		if e.Kind == runtime.EventKilled && strings.Contains(e.Detail, want) {
+		if e.Kind == events.Killed && strings.Contains(e.Detail, want) {
 			return true
 		}
 	}
@@ -189,7 +193,7 @@ func TestStopSystemdInitGetsRTMIN3(t *testing.T) {
 	c := newCLI(t)
 	root := stopRootfs(t, dir)
 	ct := c.detached("sysd", root, "/t/systemd", "sigwait", "37", "15")
-	waitBlocked(t, ct.PID, runtime.SigSystemdStop, unix.SIGTERM)
+	waitBlocked(t, ct.PID, signals.SystemdStop, unix.SIGTERM)
 	out, took := c.killTimed("kill", "--time", stopGrace, "sysd")
 	if want := "sysd: sent SIGRTMIN+3 (systemd's stop signal), exited after "; !strings.HasPrefix(out, want) {
 		t.Errorf("kill printed %q, want %q...", out, want)
@@ -208,7 +212,7 @@ func TestStopSystemdInitGetsRTMIN3(t *testing.T) {
 	// rm -f stops the same way; the init writes what it got to a file,
 	// as its exit status goes with its state.
 	ct = c.detached("sysdrm", root, "/t/systemd", "sigwait=/out/got", "37", "15")
-	waitBlocked(t, ct.PID, runtime.SigSystemdStop)
+	waitBlocked(t, ct.PID, signals.SystemdStop)
 	c.mustRun("rm", "-f", "sysdrm")
 	if got, err := os.ReadFile(filepath.Join(root, "out", "got")); err != nil || strings.TrimSpace(string(got)) != "37" {
 		t.Errorf("after rm -f the init recorded %q (%v), want 37 (SIGRTMIN+3)", got, err)
@@ -239,7 +243,7 @@ func TestKillSignalSendsExactlyThatSignal(t *testing.T) {
 	c := newCLI(t)
 	root := stopRootfs(t, dir)
 	ct := c.detached("usr1", root, "/t/systemd", "sigwait", "10", "15", "37")
-	waitBlocked(t, ct.PID, unix.SIGUSR1, unix.SIGTERM, runtime.SigSystemdStop)
+	waitBlocked(t, ct.PID, unix.SIGUSR1, unix.SIGTERM, signals.SystemdStop)
 	if out := c.mustRun("kill", "-s", "USR1", "usr1"); out != "usr1: sent SIGUSR1 (asked for)\n" {
 		t.Errorf("kill -s USR1 printed %q", out)
 	}
@@ -268,7 +272,7 @@ func TestStopForeignSystemdInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := testutil.StartUnshare(t, root, "/systemd", "signalfd=/out/got", "37", "15")
-	waitBlocked(t, pid, runtime.SigSystemdStop, unix.SIGTERM)
+	waitBlocked(t, pid, signals.SystemdStop, unix.SIGTERM)
 	out, took := c.killTimed("kill", "--time", stopGrace, strconv.Itoa(pid))
 	if want := fmt.Sprintf("pid:%d: sent SIGRTMIN+3 (systemd's stop signal), exited after ", pid); !strings.HasPrefix(out, want) {
 		t.Errorf("kill printed %q, want %q...", out, want)
@@ -318,8 +322,8 @@ func TestStopNspawnBootedSystemd(t *testing.T) {
 		}
 		// Still up: take the container down with its init, then nspawn.
 		if initPID != 0 {
-			if start, err := runtime.ProcessStartTime(initPID); err == nil {
-				runtime.Signal(initPID, start, unix.SIGKILL)
+			if start, err := procfs.StartTime(initPID); err == nil {
+				signals.Send(initPID, start, unix.SIGKILL)
 			}
 		}
 		select {
@@ -350,7 +354,7 @@ func TestStopNspawnBootedSystemd(t *testing.T) {
 		}
 		return false
 	}, "systemd-nspawn to start systemd")
-	waitBlocked(t, initPID, runtime.SigSystemdStop, unix.SIGTERM)
+	waitBlocked(t, initPID, signals.SystemdStop, unix.SIGTERM)
 	// Let systemd start its services (journald first): the point is
 	// stopping a running system, not one still booting.
 	testutil.WaitFor(t, 60*time.Second, func() bool {

@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,8 +21,8 @@ import (
 func startMappedContainer(t *testing.T, rootfs string) int {
 	t.Helper()
 	// Pdeathsig fires when the forking thread exits: keep this one.
-	goruntime.LockOSThread()
-	t.Cleanup(goruntime.UnlockOSThread)
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
 	cmd := exec.Command("/bin/sleep", "1000", marker())
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{

@@ -1,9 +1,8 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
 	"fmt"
-
-	"boxtui/runtime"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -12,13 +11,13 @@ import (
 // would (`boxtui exec --as-engine`): the list's exec-as-engine key uses it
 // when the backend has it.
 type EngineExecer interface {
-	ExecAsEngine(c runtime.Container, cols, rows int) (Terminal, error)
+	ExecAsEngine(c discovery.Container, cols, rows int) (Terminal, error)
 }
 
 // execEngineKey opens a shell pane in the selected container as its
 // engine's exec would: its init's cgroups, capabilities, no_new_privs,
 // seccomp filters, ids and environment, on a terminal of its own devpts.
-func (m Model) execEngineKey(c runtime.Container, haveSel bool) (tea.Model, tea.Cmd) {
+func (m Model) execEngineKey(c discovery.Container, haveSel bool) (tea.Model, tea.Cmd) {
 	if !haveSel {
 		return m, nil
 	}

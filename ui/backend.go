@@ -1,10 +1,10 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 	"syscall"
 	"time"
-
-	"boxtui/runtime"
 
 	uv "github.com/charmbracelet/ultraviolet"
 )
@@ -17,16 +17,16 @@ type Backend interface {
 	// Scan discovers the containers, with every process's namespaces, and
 	// measures each running container's usage since the previous Scan
 	// (keyed by init PID) from the same pass's stat lines: no second scan.
-	Scan() (runtime.Snapshot, map[int]runtime.Usage, error)
+	Scan() (discovery.Snapshot, map[int]discovery.Usage, error)
 	// NamespaceTree nests the snapshot's PID namespaces by parent, with
 	// each one's owning user namespace. It costs two ioctls per container,
 	// so the UI asks only while the tree is on screen.
-	NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespaceNode
+	NamespaceTree(snap discovery.Snapshot) *discovery.PIDNamespaceNode
 	// Events returns the history of the container with the given key
-	// (runtime.EventKey), oldest first. The UI calls it on every refresh
+	// (events.Key), oldest first. The UI calls it on every refresh
 	// while the history is on screen, so it should answer from memory
 	// while the file is unchanged.
-	Events(key string) ([]runtime.Event, error)
+	Events(key string) ([]events.Event, error)
 	// UserNames maps the given uids to user names (missing ones are left out).
 	UserNames(uids []int) map[int]string
 
@@ -42,10 +42,10 @@ type Backend interface {
 	// OpenConsole attaches to the console of a boxtui container's holder.
 	OpenConsole(name string, cols, rows int) (Terminal, error)
 	// Exec starts a shell in c's namespaces on a PTY rendered by a terminal.
-	Exec(c runtime.Container, cols, rows int) (Terminal, error)
+	Exec(c discovery.Container, cols, rows int) (Terminal, error)
 	// Debug starts a shell from the toolbox in c's namespaces, with c's
 	// files at /target (boxtui debug), on a PTY rendered by a terminal.
-	Debug(c runtime.Container, cols, rows int) (Terminal, error)
+	Debug(c discovery.Container, cols, rows int) (Terminal, error)
 
 	// Kill sends sig to the process pid, if it still has startTime.
 	Kill(pid int, startTime uint64, sig syscall.Signal) error
@@ -53,16 +53,16 @@ type Backend interface {
 	// systemd) to its init, then SIGKILL after grace. It returns what
 	// happened in the words of `boxtui kill`'s stop line ("sent SIGTERM
 	// (handled), exited after 0.1 s").
-	Stop(c runtime.Container, grace time.Duration) (string, error)
+	Stop(c discovery.Container, grace time.Duration) (string, error)
 
 	// Mounts lists c's mounts, boxtui's own marked Managed.
-	Mounts(c runtime.Container) ([]Mount, error)
+	Mounts(c discovery.Container) ([]Mount, error)
 	// AddMount binds the host path source onto target inside c.
-	AddMount(c runtime.Container, source, target string, readOnly bool) error
+	AddMount(c discovery.Container, source, target string, readOnly bool) error
 	// SetMountReadOnly flips a mount of c between read-only and read-write.
-	SetMountReadOnly(c runtime.Container, target string, readOnly bool) error
+	SetMountReadOnly(c discovery.Container, target string, readOnly bool) error
 	// RemoveMount unmounts target inside c.
-	RemoveMount(c runtime.Container, target string) error
+	RemoveMount(c discovery.Container, target string) error
 }
 
 // LaunchRequest is what the launch form asks for.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"syscall"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/key"
@@ -99,7 +99,7 @@ func (m Model) renderConfirm() string {
 	return strings.Join(lines, "\n")
 }
 
-func (m Model) askKillContainer(c runtime.Container) (tea.Model, tea.Cmd) {
+func (m Model) askKillContainer(c discovery.Container) (tea.Model, tea.Cmd) {
 	b, grace := m.backend, m.opts.StopGrace
 	m.confirm = &confirmState{
 		prompt:  fmt.Sprintf("Kill container %s?", containerLabel(c)),
@@ -127,7 +127,7 @@ func (m Model) askKillContainer(c runtime.Container) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) askKillProcess(c runtime.Container, p runtime.Process) (tea.Model, tea.Cmd) {
+func (m Model) askKillProcess(c discovery.Container, p discovery.Process) (tea.Model, tea.Cmd) {
 	b := m.backend
 	m.confirm = &confirmState{
 		prompt:  fmt.Sprintf("Kill process %d (PID %d inside %s): %s?", p.PID, p.InnerPID, shortLabel(c), p.Comm),

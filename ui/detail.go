@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/key"
@@ -40,7 +40,7 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 			}
 			p := c.Procs[m.procCur]
 			cols, rows := m.newPaneSize()
-			return m, m.execCmd(c.WithNamed(runtime.ProcRef{PID: p.PID, StartTime: p.StartTime}), cols, rows), true
+			return m, m.execCmd(c.WithNamed(discovery.ProcRef{PID: p.PID, StartTime: p.StartTime}), cols, rows), true
 		case key.Matches(msg, k.Mark):
 			m.toggleMark()
 		case key.Matches(msg, k.Unmark):
@@ -141,7 +141,7 @@ func (m Model) selectedMount() (Mount, bool) {
 	return m.mounts[m.mountCur], true
 }
 
-func (m Model) mountsCmd(c runtime.Container) tea.Cmd {
+func (m Model) mountsCmd(c discovery.Container) tea.Cmd {
 	b := m.backend
 	return func() tea.Msg {
 		ms, err := b.Mounts(c)
@@ -154,7 +154,7 @@ func (m Model) mountsCmd(c runtime.Container) tea.Cmd {
 
 // reloadMounts re-reads c's mounts after a change, carrying a status text;
 // the cursor goes to the mount at focus, when given and listed.
-func reloadMounts(b Backend, c runtime.Container, text, focus string) tea.Msg {
+func reloadMounts(b Backend, c discovery.Container, text, focus string) tea.Msg {
 	ms, err := b.Mounts(c)
 	if err != nil {
 		return mountsMsg{pid: c.PID, err: fmt.Errorf("%s, but listing mounts failed: %w", text, err)}
@@ -165,7 +165,7 @@ func reloadMounts(b Backend, c runtime.Container, text, focus string) tea.Msg {
 	}
 }
 
-func (m Model) flipMountCmd(c runtime.Container, mt Mount) tea.Cmd {
+func (m Model) flipMountCmd(c discovery.Container, mt Mount) tea.Cmd {
 	b := m.backend
 	ro := !mt.ReadOnly
 	mode := "read-write"
@@ -181,7 +181,7 @@ func (m Model) flipMountCmd(c runtime.Container, mt Mount) tea.Cmd {
 }
 
 // renderProcesses draws the process view of c.
-func (m Model) renderProcesses(c runtime.Container, width, height int) string {
+func (m Model) renderProcesses(c discovery.Container, width, height int) string {
 	sets := namespaceSets(c)
 	cols := []table.Column{
 		{Title: "", Width: 1},
@@ -222,7 +222,7 @@ func (m Model) renderProcesses(c runtime.Container, width, height int) string {
 }
 
 // renderMounts draws the mounts panel of c.
-func (m Model) renderMounts(c runtime.Container, width, height int) string {
+func (m Model) renderMounts(c discovery.Container, width, height int) string {
 	title := m.st.Section.Render(table.Fit("mounts of "+containerLabel(c)+" (* = added by boxtui)", width, false))
 	if m.mountsOf != c.PID {
 		return padLines(title+"\n"+m.st.Muted.Render("reading mounts…"), width, height)

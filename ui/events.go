@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/key"
@@ -18,7 +19,7 @@ func (m Model) eventsKeyShown() string {
 		return ""
 	}
 	if c, ok := m.selected(); ok {
-		return runtime.EventKey(c)
+		return events.Key(c)
 	}
 	return ""
 }
@@ -74,8 +75,8 @@ func (m Model) eventsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 
 // renderEvents draws the selected container's history, newest last: the
 // newest events that fit, or older ones when scrolled back.
-func (m Model) renderEvents(c runtime.Container, width, height int) string {
-	key := runtime.EventKey(c)
+func (m Model) renderEvents(c discovery.Container, width, height int) string {
+	key := events.Key(c)
 	head := fmt.Sprintf("event history of %s — newest last", containerLabel(c))
 	if m.eventsOf == key && len(m.events) > 0 {
 		head = fmt.Sprintf("event history of %s — %d, newest last", containerLabel(c), len(m.events))

@@ -1,14 +1,16 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"boxtui/runtime"
 
 	uv "github.com/charmbracelet/ultraviolet"
 )
@@ -20,11 +22,11 @@ var fakeNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 // machine's time zone.
 func init() { time.Local = time.UTC }
 
-func makeNS(cgroup, ipc, mnt, net, pid, time_, user, uts uint64) runtime.NSSet {
-	var s runtime.NSSet
-	s[runtime.NSCgroup], s[runtime.NSIPC], s[runtime.NSMnt], s[runtime.NSNet] = cgroup, ipc, mnt, net
-	s[runtime.NSPID], s[runtime.NSTime], s[runtime.NSUser], s[runtime.NSUTS] = pid, time_, user, uts
-	s[runtime.NSPIDForChildren], s[runtime.NSTimeForChildren] = pid, time_
+func makeNS(cgroup, ipc, mnt, net, pid, time_, user, uts uint64) namespace.Set {
+	var s namespace.Set
+	s[namespace.Cgroup], s[namespace.IPC], s[namespace.Mnt], s[namespace.Net] = cgroup, ipc, mnt, net
+	s[namespace.PID], s[namespace.Time], s[namespace.User], s[namespace.UTS] = pid, time_, user, uts
+	s[namespace.PIDForChildren], s[namespace.TimeForChildren] = pid, time_
 	return s
 }
 
@@ -49,9 +51,9 @@ var (
 
 // fakeUsage is what the fake measures at its n-th scan: figures that move,
 // so the sparklines have a shape.
-func fakeUsage(n int) map[int]runtime.Usage {
+func fakeUsage(n int) map[int]discovery.Usage {
 	wave := []float64{0, 10, 35, 80, 100, 95, 60, 20, 5, 0, 0, 12}
-	return map[int]runtime.Usage{
+	return map[int]discovery.Usage{
 		4242: {CPUPercent: wave[n%len(wave)], RSSBytes: int64(8<<20 + (n%5)*(1<<20)), Processes: 3},
 		5100: {CPUPercent: 0, RSSBytes: 512 << 10, Processes: 1},
 		5150: {CPUPercent: 99.7, RSSBytes: 1100 << 10, Processes: 1},
@@ -60,54 +62,54 @@ func fakeUsage(n int) map[int]runtime.Usage {
 }
 
 // fakeEvents is the history of web, as runtime would record it.
-func fakeEvents() map[string][]runtime.Event {
+func fakeEvents() map[string][]events.Event {
 	at := func(d time.Duration) time.Time { return fakeNow.Add(-d) }
-	return map[string][]runtime.Event{
+	return map[string][]events.Event{
 		"web": {
-			{Time: at(3*time.Minute + 12*time.Second), Container: "web", Kind: runtime.EventStarted, Detail: "/bin/bash (holder 4241)", By: "boxtui"},
-			{Time: at(2*time.Minute + 30*time.Second), Container: "web", Kind: runtime.EventMountAdded, Detail: "/srv/data -> /data ro", By: "boxtui"},
-			{Time: at(2 * time.Minute), Container: "web", Kind: runtime.EventExecOpened, Detail: "PID 4300 /bin/bash", By: "boxtui"},
-			{Time: at(40 * time.Second), Container: "web", Kind: runtime.EventKilled, Detail: "PID 4302 top SIGTERM", By: "other"},
+			{Time: at(3*time.Minute + 12*time.Second), Container: "web", Kind: events.Started, Detail: "/bin/bash (holder 4241)", By: "boxtui"},
+			{Time: at(2*time.Minute + 30*time.Second), Container: "web", Kind: events.MountAdded, Detail: "/srv/data -> /data ro", By: "boxtui"},
+			{Time: at(2 * time.Minute), Container: "web", Kind: events.ExecOpened, Detail: "PID 4300 /bin/bash", By: "boxtui"},
+			{Time: at(40 * time.Second), Container: "web", Kind: events.Killed, Detail: "PID 4302 top SIGTERM", By: "other"},
 		},
 	}
 }
 
-func fakeSnapshot() runtime.Snapshot {
-	return runtime.Snapshot{
+func fakeSnapshot() discovery.Snapshot {
+	return discovery.Snapshot{
 		Host: fakeHost,
-		Containers: []runtime.Container{
+		Containers: []discovery.Container{
 			{
-				Name: "web", PID: 4242, Origin: runtime.OriginBoxtui, Command: "/bin/bash", Comm: "bash",
+				Name: "web", PID: 4242, Origin: discovery.OriginBoxtui, Command: "/bin/bash", Comm: "bash",
 				Processes: 3, Namespaces: webNS, StartTime: 100, Started: fakeNow.Add(-3*time.Minute - 12*time.Second),
-				Status: runtime.StatusRunning, HolderPID: 4241,
-				Mounts: []runtime.MountRecord{{Source: "/srv/data", Target: "/data", ReadOnly: true}},
-				Procs: []runtime.Process{
+				Status: state.StatusRunning, HolderPID: 4241,
+				Mounts: []state.MountRecord{{Source: "/srv/data", Target: "/data", ReadOnly: true}},
+				Procs: []discovery.Process{
 					{PID: 4242, InnerPID: 1, UID: 0, Comm: "bash", Command: "/bin/bash", StartTime: 100, Namespaces: webNS},
 					{PID: 4300, InnerPID: 6, UID: 0, Comm: "bash", Command: "/bin/bash", StartTime: 150, Namespaces: webExec},
 					{PID: 4301, InnerPID: 7, UID: 1000, Comm: "top", Command: "top", StartTime: 160, Namespaces: webExec},
 				},
 			},
 			{
-				PID: 5100, Origin: runtime.OriginUnshare, Command: "sleep 1000", Comm: "sleep",
+				PID: 5100, Origin: discovery.OriginUnshare, Command: "sleep 1000", Comm: "sleep",
 				Processes: 1, Namespaces: sleeperN, StartTime: 200, Started: fakeNow.Add(-2*time.Hour - 5*time.Minute),
-				Status: runtime.StatusRunning,
-				Procs: []runtime.Process{
+				Status: state.StatusRunning,
+				Procs: []discovery.Process{
 					{PID: 5100, InnerPID: 1, UID: 0, Comm: "sleep", Command: "sleep 1000", StartTime: 200, Namespaces: sleeperN},
 				},
 			},
 			{
-				PID: 5150, Origin: runtime.OriginUnshare, Command: "sh -c busy", Comm: "sh",
+				PID: 5150, Origin: discovery.OriginUnshare, Command: "sh -c busy", Comm: "sh",
 				Processes: 1, Namespaces: nestedNS, StartTime: 250, Started: fakeNow.Add(-time.Hour),
-				Status: runtime.StatusRunning,
-				Procs: []runtime.Process{
+				Status: state.StatusRunning,
+				Procs: []discovery.Process{
 					{PID: 5150, InnerPID: 1, UID: 0, Comm: "sh", Command: "sh -c busy", StartTime: 250, Namespaces: nestedNS},
 				},
 			},
 			{
-				PID: 6200, Origin: runtime.OriginDocker, Command: "nginx: master process nginx -g daemon off;", Comm: "nginx",
+				PID: 6200, Origin: discovery.OriginDocker, Command: "nginx: master process nginx -g daemon off;", Comm: "nginx",
 				Processes: 2, Namespaces: nginxNS, StartTime: 300, Started: fakeNow.Add(-50 * time.Hour),
-				Status: runtime.StatusRunning,
-				Procs: []runtime.Process{
+				Status: state.StatusRunning,
+				Procs: []discovery.Process{
 					{PID: 6200, InnerPID: 1, UID: 0, Comm: "nginx", Command: "nginx: master process nginx -g daemon off;", StartTime: 300, Namespaces: nginxNS},
 					{PID: 6230, InnerPID: 29, UID: 101, Comm: "nginx", Command: "nginx: worker process", StartTime: 310, Namespaces: nginxNS},
 				},
@@ -119,14 +121,14 @@ func fakeSnapshot() runtime.Snapshot {
 // fakeBackend records what the UI asked for and answers from memory.
 type fakeBackend struct {
 	mu        sync.Mutex
-	snap      runtime.Snapshot
+	snap      discovery.Snapshot
 	calls     []string
 	mounts    map[int][]Mount
 	rootfs    bool
 	launchErr error
 	terms     []*fakeTerminal
 	scans     int
-	events    map[string][]runtime.Event
+	events    map[string][]events.Event
 	// eventReads and treeReads count what a view asked for, to check the
 	// UI reads them only while on screen.
 	eventReads int
@@ -160,12 +162,12 @@ func (f *fakeBackend) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeBackend) Scan() (runtime.Snapshot, map[int]runtime.Usage, error) {
+func (f *fakeBackend) Scan() (discovery.Snapshot, map[int]discovery.Usage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u := fakeUsage(f.scans)
 	f.scans++
-	usage := map[int]runtime.Usage{}
+	usage := map[int]discovery.Usage{}
 	for _, c := range f.snap.Containers {
 		if x, ok := u[c.PID]; ok {
 			usage[c.PID] = x
@@ -174,22 +176,22 @@ func (f *fakeBackend) Scan() (runtime.Snapshot, map[int]runtime.Usage, error) {
 	return f.snap, usage, nil
 }
 
-// NamespaceTree nests the snapshot the way runtime.NamespaceTree does, from
+// NamespaceTree nests the snapshot the way discovery.NamespaceTree does, from
 // the fake's parent and owner tables instead of ioctls.
-func (f *fakeBackend) NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespaceNode {
+func (f *fakeBackend) NamespaceTree(snap discovery.Snapshot) *discovery.PIDNamespaceNode {
 	f.mu.Lock()
 	f.treeReads++
 	f.mu.Unlock()
-	root := &runtime.PIDNamespaceNode{Inode: snap.Host[runtime.NSPID], Owner: snap.Host[runtime.NSUser]}
-	nodes := map[uint64]*runtime.PIDNamespaceNode{root.Inode: root}
-	var order []*runtime.PIDNamespaceNode
+	root := &discovery.PIDNamespaceNode{Inode: snap.Host[namespace.PID], Owner: snap.Host[namespace.User]}
+	nodes := map[uint64]*discovery.PIDNamespaceNode{root.Inode: root}
+	var order []*discovery.PIDNamespaceNode
 	for _, c := range snap.Containers {
-		ino := c.Namespaces[runtime.NSPID]
+		ino := c.Namespaces[namespace.PID]
 		owner, ok := fakeOwners[ino]
 		if !ok {
-			owner = snap.Host[runtime.NSUser]
+			owner = snap.Host[namespace.User]
 		}
-		n := &runtime.PIDNamespaceNode{Inode: ino, Parent: fakeParents[ino], Owner: owner, Container: c.PID, Name: c.Name, Command: c.Command}
+		n := &discovery.PIDNamespaceNode{Inode: ino, Parent: fakeParents[ino], Owner: owner, Container: c.PID, Name: c.Name, Command: c.Command}
 		if n.Parent == 0 {
 			n.Parent = root.Inode
 		}
@@ -206,11 +208,11 @@ func (f *fakeBackend) NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespace
 	return root
 }
 
-func (f *fakeBackend) Events(key string) ([]runtime.Event, error) {
+func (f *fakeBackend) Events(key string) ([]events.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.eventReads++
-	return append([]runtime.Event(nil), f.events[key]...), nil
+	return append([]events.Event(nil), f.events[key]...), nil
 }
 
 func (f *fakeBackend) UserNames(uids []int) map[int]string {
@@ -247,7 +249,7 @@ func (f *fakeBackend) OpenConsole(name string, cols, rows int) (Terminal, error)
 	f.record("console %s %dx%d", name, cols, rows)
 	return f.newTerm(cols, rows, "root@"+name+":/# "), nil
 }
-func (f *fakeBackend) Exec(c runtime.Container, cols, rows int) (Terminal, error) {
+func (f *fakeBackend) Exec(c discovery.Container, cols, rows int) (Terminal, error) {
 	if c.Named.PID > 0 {
 		f.record("exec %d/%d@%d %dx%d", c.PID, c.Named.PID, c.Named.StartTime, cols, rows)
 	} else {
@@ -255,7 +257,7 @@ func (f *fakeBackend) Exec(c runtime.Container, cols, rows int) (Terminal, error
 	}
 	return f.newTerm(cols, rows, "exec# "), nil
 }
-func (f *fakeBackend) Debug(c runtime.Container, cols, rows int) (Terminal, error) {
+func (f *fakeBackend) Debug(c discovery.Container, cols, rows int) (Terminal, error) {
 	f.record("debug %d %dx%d", c.PID, cols, rows)
 	return f.newTerm(cols, rows, "debug# "), nil
 }
@@ -263,23 +265,23 @@ func (f *fakeBackend) Kill(pid int, start uint64, sig syscall.Signal) error {
 	f.record("kill %d %d %s", pid, start, sig)
 	return nil
 }
-func (f *fakeBackend) Stop(c runtime.Container, grace time.Duration) (string, error) {
+func (f *fakeBackend) Stop(c discovery.Container, grace time.Duration) (string, error) {
 	f.record("stop %d %s", c.PID, grace)
 	return "sent SIGTERM (handled), exited after 0.01 s", nil
 }
-func (f *fakeBackend) Mounts(c runtime.Container) ([]Mount, error) {
+func (f *fakeBackend) Mounts(c discovery.Container) ([]Mount, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Mount(nil), f.mounts[c.PID]...), nil
 }
-func (f *fakeBackend) AddMount(c runtime.Container, src, dst string, ro bool) error {
+func (f *fakeBackend) AddMount(c discovery.Container, src, dst string, ro bool) error {
 	f.record("mount-add %d %s %s ro=%v", c.PID, src, dst, ro)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mounts[c.PID] = append(f.mounts[c.PID], Mount{Source: src, Target: dst, ReadOnly: ro, Managed: true, FSType: "ext4"})
 	return nil
 }
-func (f *fakeBackend) SetMountReadOnly(c runtime.Container, dst string, ro bool) error {
+func (f *fakeBackend) SetMountReadOnly(c discovery.Container, dst string, ro bool) error {
 	f.record("mount-ro %d %s ro=%v", c.PID, dst, ro)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -290,7 +292,7 @@ func (f *fakeBackend) SetMountReadOnly(c runtime.Container, dst string, ro bool)
 	}
 	return nil
 }
-func (f *fakeBackend) RemoveMount(c runtime.Container, dst string) error {
+func (f *fakeBackend) RemoveMount(c discovery.Container, dst string) error {
 	f.record("mount-rm %d %s", c.PID, dst)
 	return errors.New("fake: not removed")
 }
@@ -387,7 +389,7 @@ func (t *fakeTerminal) exit(err error) {
 }
 
 // ExecAsEngine makes the fake an EngineExecer.
-func (f *fakeBackend) ExecAsEngine(c runtime.Container, cols, rows int) (Terminal, error) {
+func (f *fakeBackend) ExecAsEngine(c discovery.Container, cols, rows int) (Terminal, error) {
 	f.record("exec-as-engine %d %dx%d", c.PID, cols, rows)
 	return f.newTerm(cols, rows, "engine# "), nil
 }

@@ -1,12 +1,12 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
-
-	"boxtui/runtime"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -93,7 +93,7 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 	}
 	return m.newForm(fs,
 		huh.NewInput().Title("Name").Value(&fs.name).Placeholder(m.st.Hint("web")).
-			Validate(runtime.ValidateName),
+			Validate(state.ValidateName),
 		huh.NewInput().Title("Root filesystem").Value(&fs.rootfs).
 			Validate(func(s string) error {
 				if !path.IsAbs(strings.TrimSpace(s)) {
@@ -187,7 +187,7 @@ func (m Model) askCreateRootfs(msg rootfsMissingMsg) (tea.Model, tea.Cmd) {
 }
 
 // openMountForm asks for a bind mount to add to c.
-func (m Model) openMountForm(c runtime.Container) (tea.Model, tea.Cmd) {
+func (m Model) openMountForm(c discovery.Container) (tea.Model, tea.Cmd) {
 	fs := &formState{title: "add a bind mount to " + containerLabel(c), readOnly: true}
 	b := m.backend
 	fs.onSubmit = func(m *Model) tea.Cmd {

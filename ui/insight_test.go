@@ -1,12 +1,12 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-
-	"boxtui/runtime"
 )
 
 func TestMarkTwoProcessesDiffsTheirNamespaces(t *testing.T) {
@@ -48,7 +48,7 @@ func TestMarksAcrossContainersAndExitedProcessesAreForgotten(t *testing.T) {
 		t.Fatalf("cross-container diff missing:\n%s", s)
 	}
 	snap := fakeSnapshot()
-	snap.Containers = slices.DeleteFunc(snap.Containers, func(c runtime.Container) bool { return c.PID == 5150 })
+	snap.Containers = slices.DeleteFunc(snap.Containers, func(c discovery.Container) bool { return c.PID == 5150 })
 	d.rescanWith(snap)
 	if want := []procKey{{4242, 100}}; !slices.Equal(d.m.marks, want) {
 		t.Fatalf("after 5150 exited marks %v", d.m.marks)
@@ -119,10 +119,10 @@ func TestEventsReadOnlyForSelectedWhileShown(t *testing.T) {
 	}
 	// Refreshed with the scan: a new event shows.
 	d.b.mu.Lock()
-	d.b.events["web"] = append(d.b.events["web"], runtime.Event{Time: fakeNow, Container: "web", Kind: runtime.EventExecClosed, Detail: "PID 4300 exit 0"})
+	d.b.events["web"] = append(d.b.events["web"], events.Event{Time: fakeNow, Container: "web", Kind: events.ExecClosed, Detail: "PID 4300 exit 0"})
 	d.b.mu.Unlock()
 	d.rescans(1)
-	if len(d.m.events) != 5 || d.m.events[4].Kind != runtime.EventExecClosed {
+	if len(d.m.events) != 5 || d.m.events[4].Kind != events.ExecClosed {
 		t.Fatalf("after refresh %d events", len(d.m.events))
 	}
 	if s := d.screen(); !strings.Contains(s, "exec-closed") {

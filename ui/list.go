@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
 )
 
@@ -70,15 +70,15 @@ func (m Model) listColumns() []table.Column {
 }
 
 // visibleContainers applies the filter and the sort to the snapshot.
-func visibleContainers(all []runtime.Container, filter string, col sortColumn, rev bool, usage map[int]runtime.Usage) []runtime.Container {
-	out := make([]runtime.Container, 0, len(all))
+func visibleContainers(all []discovery.Container, filter string, col sortColumn, rev bool, usage map[int]discovery.Usage) []discovery.Container {
+	out := make([]discovery.Container, 0, len(all))
 	f := strings.ToLower(strings.TrimSpace(filter))
 	for _, c := range all {
 		if f == "" || matchesFilter(c, f) {
 			out = append(out, c)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b runtime.Container) int {
+	slices.SortStableFunc(out, func(a, b discovery.Container) int {
 		var r int
 		switch col {
 		case sortName:
@@ -111,7 +111,7 @@ func visibleContainers(all []runtime.Container, filter string, col sortColumn, r
 	return out
 }
 
-func matchesFilter(c runtime.Container, f string) bool {
+func matchesFilter(c discovery.Container, f string) bool {
 	// The name is boxtui's or the engine's; an engine's ID matches by its
 	// prefix, as a TARGET does.
 	if c.EngineID != "" && strings.HasPrefix(c.EngineID, f) {
@@ -126,7 +126,7 @@ func matchesFilter(c runtime.Container, f string) bool {
 }
 
 // containerCells turns a container into the list's cells.
-func (m Model) containerCells(c runtime.Container, now time.Time) []table.Cell {
+func (m Model) containerCells(c discovery.Container, now time.Time) []table.Cell {
 	name := c.DisplayName() // boxtui's, else the engine's
 	if name == "" {
 		name = "-"
@@ -174,7 +174,7 @@ func formatUptime(d time.Duration) string {
 }
 
 // containerLabel names a container for titles and messages.
-func containerLabel(c runtime.Container) string {
+func containerLabel(c discovery.Container) string {
 	if n := c.DisplayName(); n != "" {
 		return fmt.Sprintf("%s (PID %d)", termsafe.String(n), c.PID)
 	}
@@ -182,7 +182,7 @@ func containerLabel(c runtime.Container) string {
 }
 
 // shortLabel is the container's name, or its init PID.
-func shortLabel(c runtime.Container) string {
+func shortLabel(c discovery.Container) string {
 	if n := c.DisplayName(); n != "" {
 		return termsafe.String(n)
 	}

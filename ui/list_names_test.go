@@ -1,9 +1,9 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 	"testing"
-
-	"boxtui/runtime"
 )
 
 // TestListShowsAndFindsEngineNames: the list's NAME column shows boxtui's
@@ -11,10 +11,10 @@ import (
 // name and by a prefix of its engine ID, as a TARGET does; titles and
 // messages name it so too.
 func TestListShowsAndFindsEngineNames(t *testing.T) {
-	cs := []runtime.Container{
-		{PID: 1, Origin: runtime.OriginBoxtui, Name: "box", Status: runtime.StatusRunning},
-		{PID: 2, Origin: runtime.OriginDocker, EngineName: "web", EngineID: "0e09800b4182aa", Status: runtime.StatusRunning},
-		{PID: 3, Origin: runtime.OriginUnshare, Status: runtime.StatusRunning},
+	cs := []discovery.Container{
+		{PID: 1, Origin: discovery.OriginBoxtui, Name: "box", Status: state.StatusRunning},
+		{PID: 2, Origin: discovery.OriginDocker, EngineName: "web", EngineID: "0e09800b4182aa", Status: state.StatusRunning},
+		{PID: 3, Origin: discovery.OriginUnshare, Status: state.StatusRunning},
 	}
 	var m Model
 	for i, want := range []string{"box", "web", "-"} {

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 	"boxtui/ui/keymap"
 	"boxtui/ui/styles"
 
@@ -72,14 +73,14 @@ type Model struct {
 
 	width, height int
 
-	snap     runtime.Snapshot
+	snap     discovery.Snapshot
 	snapAt   time.Time
 	scanned  bool
 	users    map[int]string
 	scanning bool
 	tickID   int
 
-	rows   []runtime.Container
+	rows   []discovery.Container
 	cursor int
 	selPID int // the selected container's init PID: selection survives refreshes
 	// selName, when set, selects the container of that name as soon as a
@@ -98,7 +99,7 @@ type Model struct {
 
 	// usage is the last scan's figures by init PID; history keeps the
 	// recent ones of each running container for the sparklines.
-	usage   map[int]runtime.Usage
+	usage   map[int]discovery.Usage
 	history map[procKey]*usageHistory
 	// marks are the processes marked for the namespace diff, oldest
 	// first, at most two.
@@ -110,7 +111,7 @@ type Model struct {
 	treeNode uint64 // the PID namespace the tree cursor is on: it survives refreshes
 	// events is the selected container's history (eventsOf is its key);
 	// eventsOff is how many events the view is scrolled back from the newest.
-	events    []runtime.Event
+	events    []events.Event
 	eventsOf  string
 	eventsOff int
 
@@ -199,19 +200,19 @@ func (m Model) Summary() string { return m.summary }
 // Messages.
 type (
 	scanMsg struct {
-		snap  runtime.Snapshot
-		usage map[int]runtime.Usage
+		snap  discovery.Snapshot
+		usage map[int]discovery.Usage
 		users map[int]string
 		at    time.Time
 		err   error
 		// tree and events ride along when their view is on screen.
-		tree   *runtime.PIDNamespaceNode
+		tree   *discovery.PIDNamespaceNode
 		events *eventsMsg
 	}
-	treeMsg   struct{ tree *runtime.PIDNamespaceNode }
+	treeMsg   struct{ tree *discovery.PIDNamespaceNode }
 	eventsMsg struct {
 		key    string
-		events []runtime.Event
+		events []events.Event
 		err    error
 	}
 	tickMsg struct{ id int }
@@ -264,9 +265,9 @@ func (m Model) tickCmd() tea.Cmd {
 }
 
 // selected returns the highlighted container.
-func (m Model) selected() (runtime.Container, bool) {
+func (m Model) selected() (discovery.Container, bool) {
 	if m.cursor < 0 || m.cursor >= len(m.rows) {
-		return runtime.Container{}, false
+		return discovery.Container{}, false
 	}
 	return m.rows[m.cursor], true
 }

@@ -1,13 +1,12 @@
 package ui
 
 import (
+	"boxtui/runtime/discovery"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"boxtui/runtime"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -29,7 +28,7 @@ func (d *driver) rowPIDs() []int {
 }
 
 // rescanWith replaces the backend's snapshot and delivers a scan.
-func (d *driver) rescanWith(snap runtime.Snapshot) {
+func (d *driver) rescanWith(snap discovery.Snapshot) {
 	d.b.mu.Lock()
 	d.b.snap = snap
 	d.b.mu.Unlock()
@@ -46,8 +45,8 @@ func TestSelectionFollowsContainerAcrossRefresh(t *testing.T) {
 	// A new, older container lands before it in the list.
 	older := snap.Containers[1]
 	older.PID, older.StartTime = 3000, 1
-	older.Procs = []runtime.Process{{PID: 3000, InnerPID: 1, StartTime: 1, Namespaces: older.Namespaces}}
-	snap.Containers = append([]runtime.Container{older}, snap.Containers...)
+	older.Procs = []discovery.Process{{PID: 3000, InnerPID: 1, StartTime: 1, Namespaces: older.Namespaces}}
+	snap.Containers = append([]discovery.Container{older}, snap.Containers...)
 	d.rescanWith(snap)
 	if got := d.rowPIDs(); !slices.Equal(got, []int{3000, 4242, 5100, 5150, 6200}) {
 		t.Fatalf("rows %v", got)
@@ -398,7 +397,7 @@ func TestLaunchedContainerGetsSelected(t *testing.T) {
 	d.keys("enter", "enter", "enter", "enter", "enter", "enter")
 	snap := fakeSnapshot()
 	c := snap.Containers[1]
-	c.Name, c.PID, c.StartTime, c.Origin = "fresh", 7000, 900, runtime.OriginBoxtui
+	c.Name, c.PID, c.StartTime, c.Origin = "fresh", 7000, 900, discovery.OriginBoxtui
 	snap.Containers = append(snap.Containers, c)
 	d.rescanWith(snap)
 	if got := d.selectedPID(); got != 7000 {
@@ -455,7 +454,7 @@ func TestProcessCursorFollowsProcessAcrossRefresh(t *testing.T) {
 	snap := fakeSnapshot()
 	procs := snap.Containers[0].Procs
 	// The exec'd shell (4300) exits: top moves up a row.
-	snap.Containers[0].Procs = []runtime.Process{procs[0], procs[2]}
+	snap.Containers[0].Procs = []discovery.Process{procs[0], procs[2]}
 	d.rescanWith(snap)
 	d.keys("x")
 	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "Kill process 4301") {

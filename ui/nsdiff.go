@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
 )
 
@@ -15,18 +16,18 @@ const maxMarks = 2
 
 // findProc looks a marked process up in the snapshot, in any container, so
 // a mark survives moving to another container's process view.
-func (m Model) findProc(k procKey) (runtime.Process, bool) {
+func (m Model) findProc(k procKey) (discovery.Process, bool) {
 	for _, c := range m.snap.Containers {
 		for _, p := range c.Procs {
 			if p.PID == k.pid && p.StartTime == k.start {
-				if p.Namespaces == (runtime.NSSet{}) {
+				if p.Namespaces == (namespace.Set{}) {
 					p.Namespaces = c.Namespaces
 				}
 				return p, true
 			}
 		}
 	}
-	return runtime.Process{}, false
+	return discovery.Process{}, false
 }
 
 // toggleMark marks the process under the cursor, or unmarks it. A third
@@ -64,7 +65,7 @@ func (m *Model) pruneMarks() {
 
 // markLabel is the mark column of process p: "A" or "B" for the diff's
 // rows, blank when unmarked.
-func (m Model) markLabel(p runtime.Process) string {
+func (m Model) markLabel(p discovery.Process) string {
 	switch slices.Index(m.marks, procKey{p.PID, p.StartTime}) {
 	case 0:
 		return "A"
@@ -103,8 +104,8 @@ func (m Model) renderDiff(width int) string {
 	if !ok {
 		return ""
 	}
-	diffs := runtime.DiffNamespaces(a.Namespaces, b.Namespaces)
-	byType := map[string]runtime.NSDiff{}
+	diffs := namespace.Compare(a.Namespaces, b.Namespaces)
+	byType := map[string]namespace.Diff{}
 	for _, d := range diffs {
 		byType[d.Type] = d
 	}
@@ -132,7 +133,7 @@ func (m Model) renderDiff(width int) string {
 		cols = append(cols, table.Column{Title: t.String(), Width: colW, Right: true})
 	}
 	host := m.snap.Host
-	inodes := func(label string, s runtime.NSSet) []table.Cell {
+	inodes := func(label string, s namespace.Set) []table.Cell {
 		cells := []table.Cell{{Text: label}}
 		for _, t := range viewNS {
 			st := m.st.Inode(s[t])

@@ -5,31 +5,32 @@ import (
 	"strconv"
 	"strings"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
 	"boxtui/ui/styles"
 )
 
 // viewNS are the namespace columns of the namespace view, in lsns order.
-var viewNS = []runtime.NSType{
-	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
-	runtime.NSPID, runtime.NSTime, runtime.NSUser, runtime.NSUTS,
+var viewNS = []namespace.Type{
+	namespace.Cgroup, namespace.IPC, namespace.Mnt, namespace.Net,
+	namespace.PID, namespace.Time, namespace.User, namespace.UTS,
 }
 
 // nsSet is one distinct set of namespaces among a container's processes.
 type nsSet struct {
 	Label string
 	PIDs  []int
-	Set   runtime.NSSet
+	Set   namespace.Set
 }
 
 // namespaceSets groups c's processes by their namespace set: the init's set
 // first (labelled "init"), then each other set in order of first PID, so the
 // seed's nsenter'd shell with its own mnt shows as "set 2".
-func namespaceSets(c runtime.Container) []nsSet {
+func namespaceSets(c discovery.Container) []nsSet {
 	var sets []nsSet
-	index := map[runtime.NSSet]int{}
-	add := func(s runtime.NSSet, pid int) {
+	index := map[namespace.Set]int{}
+	add := func(s namespace.Set, pid int) {
 		key := visibleKey(s)
 		if i, ok := index[key]; ok {
 			sets[i].PIDs = append(sets[i].PIDs, pid)
@@ -48,7 +49,7 @@ func namespaceSets(c runtime.Container) []nsSet {
 			continue
 		}
 		ns := p.Namespaces
-		if ns == (runtime.NSSet{}) {
+		if ns == (namespace.Set{}) {
 			ns = c.Namespaces
 		}
 		add(ns, p.PID)
@@ -58,8 +59,8 @@ func namespaceSets(c runtime.Container) []nsSet {
 
 // visibleKey keeps only the columns the view shows, so two processes that
 // differ in a *_for_children link alone are not split into two sets.
-func visibleKey(s runtime.NSSet) runtime.NSSet {
-	var k runtime.NSSet
+func visibleKey(s namespace.Set) namespace.Set {
+	var k namespace.Set
 	for _, t := range viewNS {
 		k[t] = s[t]
 	}
@@ -107,7 +108,7 @@ func formatInode(ino, host uint64, w int, noColor bool) string {
 }
 
 // renderNamespaces draws the namespace view of c in width x height.
-func renderNamespaces(st styles.Styles, host runtime.NSSet, c runtime.Container, width, height int) string {
+func renderNamespaces(st styles.Styles, host namespace.Set, c discovery.Container, width, height int) string {
 	labelW := 16
 	if width < 104 {
 		labelW = 12
@@ -120,7 +121,7 @@ func renderNamespaces(st styles.Styles, host runtime.NSSet, c runtime.Container,
 	for _, t := range viewNS {
 		cols = append(cols, table.Column{Title: t.String(), Width: colW, Right: !st.NoColor})
 	}
-	rowFor := func(label string, s runtime.NSSet) []table.Cell {
+	rowFor := func(label string, s namespace.Set) []table.Cell {
 		cells := []table.Cell{{Text: label}}
 		for _, t := range viewNS {
 			ino := s[t]

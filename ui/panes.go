@@ -10,7 +10,7 @@ import (
 
 	"boxtui/internal/termsafe"
 	"boxtui/pty"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/key"
@@ -173,7 +173,7 @@ func (m Model) openConsoleCmd(name string, pid, cols, rows int) tea.Cmd {
 	}
 }
 
-func (m Model) execCmd(c runtime.Container, cols, rows int) tea.Cmd {
+func (m Model) execCmd(c discovery.Container, cols, rows int) tea.Cmd {
 	b := m.backend
 	return func() tea.Msg {
 		t, err := b.Exec(c, cols, rows)
@@ -193,7 +193,7 @@ func (m Model) execCmd(c runtime.Container, cols, rows int) tea.Cmd {
 
 // debugCmd opens a debug shell (boxtui debug) in a pane. It counts as an
 // exec shell: quitting asks, closing hangs it up.
-func (m Model) debugCmd(c runtime.Container, cols, rows int) tea.Cmd {
+func (m Model) debugCmd(c discovery.Container, cols, rows int) tea.Cmd {
 	b := m.backend
 	return func() tea.Msg {
 		t, err := b.Debug(c, cols, rows)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -31,8 +31,8 @@ const idleProcs = 1
 // Run runs the UI on the terminal until the person quits, then writes the
 // summary (containers keep running) to out.
 func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
-	full := goruntime.GOMAXPROCS(0)
-	defer goruntime.GOMAXPROCS(full)
+	full := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(full)
 	fc := newFrameClock(rendererFPS)
 	m := New(b, opts)
 	m.frames = fc
@@ -84,7 +84,7 @@ func procsFilter(full int) func(tea.Model, tea.Msg) tea.Msg {
 			want = min(idleProcs, full)
 		}
 		if want != cur {
-			goruntime.GOMAXPROCS(want)
+			runtime.GOMAXPROCS(want)
 			cur = want
 		}
 		return msg

@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/key"
@@ -14,20 +15,20 @@ import (
 
 // treeRow is one PID namespace of the tree, flattened in display order.
 type treeRow struct {
-	node   runtime.PIDNamespaceNode // without Children
-	prefix string                   // the branch drawing ("│  ├─ ")
+	node   discovery.PIDNamespaceNode // without Children
+	prefix string                     // the branch drawing ("│  ├─ ")
 	depth  int
 }
 
 // flattenTree lays the tree out depth first, parents before children, the
 // way `lsns -T` and `tree` draw it.
-func flattenTree(root *runtime.PIDNamespaceNode) []treeRow {
+func flattenTree(root *discovery.PIDNamespaceNode) []treeRow {
 	if root == nil {
 		return nil
 	}
 	var out []treeRow
-	var walk func(n *runtime.PIDNamespaceNode, lead, branch string, depth int)
-	walk = func(n *runtime.PIDNamespaceNode, lead, branch string, depth int) {
+	var walk func(n *discovery.PIDNamespaceNode, lead, branch string, depth int)
+	walk = func(n *discovery.PIDNamespaceNode, lead, branch string, depth int) {
 		flat := *n
 		flat.Children = nil
 		out = append(out, treeRow{node: flat, prefix: lead + branch, depth: depth})
@@ -51,7 +52,7 @@ func flattenTree(root *runtime.PIDNamespaceNode) []treeRow {
 }
 
 // setTree installs a new tree, the cursor kept on its namespace.
-func (m *Model) setTree(root *runtime.PIDNamespaceNode) {
+func (m *Model) setTree(root *discovery.PIDNamespaceNode) {
 	m.tree = flattenTree(root)
 	m.placeTreeCursor()
 }
@@ -140,7 +141,7 @@ func (m Model) renderTree(width, height int) string {
 	if len(m.tree) == 0 {
 		return padLines(title+"\n"+m.st.Muted.Render("reading namespace nesting…"), width, height)
 	}
-	hostUser := m.snap.Host[runtime.NSUser]
+	hostUser := m.snap.Host[namespace.User]
 	userW := 10
 	if m.st.NoColor {
 		userW = 15

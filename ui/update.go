@@ -1,11 +1,11 @@
 package ui
 
 import (
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"slices"
-
-	"boxtui/runtime"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -280,7 +280,7 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Tree):
 		m.detail, m.focus, m.treeNode = detailTree, focusDetail, 0
 		if c, ok := m.selected(); ok {
-			m.treeNode = c.Namespaces[runtime.NSPID]
+			m.treeNode = c.Namespaces[namespace.PID]
 		}
 		// The last tree shows at once, the cursor on the selection, while
 		// a fresh one is read.
@@ -409,7 +409,7 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 func (m *Model) finish() tea.Cmd {
 	n := 0
 	for _, c := range m.snap.Containers {
-		if c.Status == runtime.StatusRunning {
+		if c.Status == state.StatusRunning {
 			n++
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
 
 	"github.com/guptarohit/asciigraph"
@@ -32,7 +32,7 @@ type usageHistory struct {
 // recordUsage appends the scan's figures to each running container's
 // history and drops the history of containers that are gone, so the map
 // never holds more than the containers on screen.
-func (m *Model) recordUsage(usage map[int]runtime.Usage) {
+func (m *Model) recordUsage(usage map[int]discovery.Usage) {
 	m.usage = usage
 	if m.history == nil {
 		m.history = map[procKey]*usageHistory{}
@@ -107,7 +107,7 @@ func formatBytes(b float64) string {
 
 // usageCells are the list's CPU and memory cells of c: "-" until a scan has
 // measured it (and for containers that are not running).
-func (m Model) usageCells(c runtime.Container) (cpu, mem table.Cell) {
+func (m Model) usageCells(c discovery.Container) (cpu, mem table.Cell) {
 	u, ok := m.usage[c.PID]
 	if !ok {
 		return table.Cell{Text: "-"}, table.Cell{Text: "-"}
@@ -120,7 +120,7 @@ func usageBlockHeight(h int) int { return h + 2 }
 
 // renderUsage draws the CPU and memory sparklines of c side by side, each
 // chart rows+1 lines tall plus a caption, from the history in the model.
-func (m Model) renderUsage(c runtime.Container, width, rows int) string {
+func (m Model) renderUsage(c discovery.Container, width, rows int) string {
 	h := m.history[procKey{c.PID, c.StartTime}]
 	half := (width - 2) / 2
 	title := m.st.Section.Render(table.Fit(fmt.Sprintf("usage of %s — last %s, one sample per refresh", containerLabel(c), historySpan(m.opts.Refresh)), width, false))

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"os"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/launch"
+	"boxtui/runtime/privilege"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -27,7 +28,7 @@ Without a terminal, stdin and stdout are passed through and attach exits
 with the container's exit code when it ends.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("attach"); err != nil {
+			if err := privilege.RequireRoot("attach"); err != nil {
 				return err
 			}
 			con, err := launch.DialConsole(args[0])
@@ -35,10 +36,10 @@ with the container's exit code when it ends.`,
 				// Not a boxtui name with a console: the TARGET may still
 				// name a container another way (boxtui:NAME, a PID, an
 				// engine's name), which may or may not have a console.
-				c, ferr := runtime.FindContainer(args[0])
+				c, ferr := discovery.FindContainer(args[0])
 				switch {
 				case ferr != nil:
-				case c.Origin != runtime.OriginBoxtui:
+				case c.Origin != discovery.OriginBoxtui:
 					return fmt.Errorf("attach %s: a %s container has no boxtui console; `boxtui exec %s` runs a shell in it", args[0], c.Origin, args[0])
 				case c.Name != args[0]:
 					con, err = launch.DialConsole(c.Name)

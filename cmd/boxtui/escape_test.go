@@ -9,9 +9,12 @@ import (
 	"unicode/utf8"
 
 	"boxtui/internal/lscmd"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 	"boxtui/runtime/mounts"
+	"boxtui/runtime/namespace"
 	"boxtui/runtime/rootfs"
+	"boxtui/runtime/state"
 
 	"github.com/spf13/cobra"
 )
@@ -45,28 +48,28 @@ func textOutputs(t *testing.T, s string) map[string]struct {
 			lines int
 		}{b.String(), lines}
 	}
-	c := runtime.Container{Name: s, PID: 42, Origin: runtime.Origin(s), Command: s, Comm: s, Processes: 1, Status: runtime.StatusRunning,
-		Procs: []runtime.Process{{PID: 42, InnerPID: 1, Comm: s, Command: s}, {PID: 43, InnerPID: 2, Command: "/bin/sh"}}}
-	exited := runtime.Container{Name: "x", PID: 44, Command: s, Status: runtime.StatusExited, ExitSignal: s, ExitCode: nil}
+	c := discovery.Container{Name: s, PID: 42, Origin: discovery.Origin(s), Command: s, Comm: s, Processes: 1, Status: state.StatusRunning,
+		Procs: []discovery.Process{{PID: 42, InnerPID: 1, Comm: s, Command: s}, {PID: 43, InnerPID: 2, Command: "/bin/sh"}}}
+	exited := discovery.Container{Name: "x", PID: 44, Command: s, Status: state.StatusExited, ExitSignal: s, ExitCode: nil}
 	add("ls", 4, func(w *bytes.Buffer) error {
-		lscmd.WriteTable(w, runtime.Snapshot{Containers: []runtime.Container{c, exited}})
+		lscmd.WriteTable(w, discovery.Snapshot{Containers: []discovery.Container{c, exited}})
 		return nil
 	})
 	add("ls warning", 1, func(w *bytes.Buffer) error {
 		lscmd.WriteWarnings(w, []error{errors.New(s)})
 		return nil
 	})
-	add("ps", 4, func(w *bytes.Buffer) error { return writeProcessTable(w, runtime.NSSet{}, c) })
+	add("ps", 4, func(w *bytes.Buffer) error { return writeProcessTable(w, namespace.Set{}, c) })
 	add("mounts", 3, func(w *bytes.Buffer) error {
 		return writeMountTable(w, []mounts.Mount{{Source: s, Target: s, FSType: s}, {Source: "/dev/sda", Target: "/", FSType: "ext4"}})
 	})
 	add("ns tree", 3, func(w *bytes.Buffer) error {
-		return writeTree(w, &runtime.PIDNamespaceNode{Inode: 1, Children: []*runtime.PIDNamespaceNode{
-			{Inode: 2, Container: 42, Name: s, Command: s, Children: []*runtime.PIDNamespaceNode{{Inode: 3, Container: 43, Command: s}}},
+		return writeTree(w, &discovery.PIDNamespaceNode{Inode: 1, Children: []*discovery.PIDNamespaceNode{
+			{Inode: 2, Container: 42, Name: s, Command: s, Children: []*discovery.PIDNamespaceNode{{Inode: 3, Container: 43, Command: s}}},
 		}}, 0)
 	})
 	add("events", 2, func(w *bytes.Buffer) error {
-		return writeEvents(w, []runtime.Event{
+		return writeEvents(w, []events.Event{
 			{Time: time.Unix(0, 0), Container: s, Kind: s, Detail: s, By: s},
 			{Time: time.Unix(0, 0), Container: "web", Kind: "killed", Detail: "SIGTERM to process 2 inside (host pid 43, " + s + ")", By: "boxtui"},
 		}, false)

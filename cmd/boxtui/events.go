@@ -9,7 +9,9 @@ import (
 
 	"boxtui/internal/lscmd"
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/state"
 
 	"github.com/spf13/cobra"
 )
@@ -25,13 +27,13 @@ exec opened and closed, mount added/flipped/removed, holder lost. Without
 TARGET, every container's. -f keeps following new events.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			load := runtime.AllEvents
+			load := events.All
 			if len(args) == 1 {
 				key, err := eventKeyOf(args[0])
 				if err != nil {
 					return err
 				}
-				load = func() ([]runtime.Event, error) { return runtime.Events(key) }
+				load = func() ([]events.Event, error) { return events.Read(key) }
 			}
 			evs, err := load()
 			if err != nil {
@@ -72,18 +74,18 @@ TARGET, every container's. -f keeps following new events.`,
 // after its container exited; a PID must be in a running container.
 func eventKeyOf(target string) (string, error) {
 	if _, err := strconv.Atoi(target); err != nil {
-		if _, err := runtime.LoadState(target); err == nil {
+		if _, err := state.Load(target); err == nil {
 			return target, nil
 		}
 	}
-	c, err := runtime.FindContainer(target)
+	c, err := discovery.FindContainer(target)
 	if err != nil {
 		return "", err
 	}
-	return runtime.EventKey(c), nil
+	return events.Key(c), nil
 }
 
-func writeEvents(w io.Writer, evs []runtime.Event, asJSON bool) error {
+func writeEvents(w io.Writer, evs []events.Event, asJSON bool) error {
 	for _, e := range evs {
 		if asJSON {
 			if err := lscmd.WriteJSONLine(w, e); err != nil {

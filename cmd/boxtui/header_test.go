@@ -1,17 +1,17 @@
 package main
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 	"bytes"
 	"strings"
 	"testing"
-
-	"boxtui/runtime"
 )
 
 // ps names the PID namespace's column PIDNS, not PID a second time.
 func TestProcessTableHeadingsAreDistinct(t *testing.T) {
 	var b bytes.Buffer
-	if err := writeProcessTable(&b, runtime.NSSet{}, runtime.Container{}); err != nil {
+	if err := writeProcessTable(&b, namespace.Set{}, discovery.Container{}); err != nil {
 		t.Fatal(err)
 	}
 	head := strings.Fields(strings.SplitN(b.String(), "\n", 2)[0])

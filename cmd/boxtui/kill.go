@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"time"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/launch"
+	"boxtui/runtime/privilege"
+	"boxtui/runtime/signals"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -40,20 +42,20 @@ pidfds after re-checking their start time, so a recycled PID is never hit.`,
   sudo boxtui kill --pid 6 web`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("kill"); err != nil {
+			if err := privilege.RequireRoot("kill"); err != nil {
 				return err
 			}
 			var sig unix.Signal
 			if cmd.Flags().Changed("signal") {
 				var err error
-				if sig, err = runtime.ParseSignal(sigName); err != nil {
+				if sig, err = signals.Parse(sigName); err != nil {
 					return err
 				}
 			}
 			if grace < 0 {
 				return fmt.Errorf("invalid --time %v: the grace time cannot be negative", grace)
 			}
-			c, err := runtime.FindContainer(args[0])
+			c, err := discovery.FindContainer(args[0])
 			if err != nil {
 				return err
 			}
@@ -64,7 +66,7 @@ pidfds after re-checking their start time, so a recycled PID is never hit.`,
 				}
 				return logged("signal", c.Target()+" pid "+strconv.Itoa(inner)+" "+unix.SignalName(sig), launch.SignalProcess(c, inner, sig))
 			case sig != 0:
-				name := "SIG" + runtime.SignalName(sig)
+				name := "SIG" + signals.Name(sig)
 				if err := logged("signal", c.Target()+" "+name, launch.SignalInit(c, sig)); err != nil {
 					return err
 				}

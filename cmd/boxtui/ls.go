@@ -7,7 +7,8 @@ import (
 
 	"boxtui/internal/lscmd"
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 
 	"github.com/spf13/cobra"
 )
@@ -49,7 +50,7 @@ inside the container and its own namespace inodes (* = shared with the host),
 so a process that entered with its own mount namespace stands out.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			snap, err := runtime.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+			snap, err := discovery.Scan(discovery.ScanOptions{ProcessNamespaces: true})
 			if err != nil {
 				return err
 			}
@@ -80,11 +81,11 @@ read shows as unknown.`,
 			if err != nil || pid <= 0 {
 				return fmt.Errorf("invalid PID %q: give the host PID of a process", args[0])
 			}
-			set, err := runtime.ReadNamespaces(pid)
+			set, err := namespace.Read(pid)
 			if err != nil {
 				return err
 			}
-			host := runtime.HostNamespaces()
+			host := namespace.Host()
 			if nsJSON {
 				type link struct {
 					Type   string `json:"type"`
@@ -93,13 +94,13 @@ read shows as unknown.`,
 					Shared bool   `json:"shared"`
 				}
 				out := []link{}
-				for _, t := range runtime.AllNSTypes() {
+				for _, t := range namespace.All() {
 					out = append(out, link{t.String(), set[t], host[t], set[t] != 0 && set[t] == host[t]})
 				}
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
 			rows := [][]string{{"TYPE", "INODE", "HOST", ""}}
-			for _, t := range runtime.AllNSTypes() {
+			for _, t := range namespace.All() {
 				rows = append(rows, []string{t.String(), inode(set[t]), inode(host[t]), sharing(set[t], host[t])})
 			}
 			return writeTable(cmd.OutOrStdout(), rows)
@@ -126,7 +127,7 @@ func inode(ino uint64) string { return lscmd.Inode(ino) }
 // markedInode prints an inode with * when the host has the same one.
 func markedInode(ino, host uint64) string { return lscmd.MarkedInode(ino, host) }
 
-func writeProcessTable(w io.Writer, host runtime.NSSet, c runtime.Container) error {
+func writeProcessTable(w io.Writer, host namespace.Set, c discovery.Container) error {
 	head := []string{"PID", "INNER", "PPID", "UID"}
 	for _, t := range tableNS {
 		head = append(head, lscmd.NSHeader(t))

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
 	"boxtui/runtime/exeseal"
+	"boxtui/runtime/exitstatus"
 	"boxtui/runtime/launch"
+	"boxtui/runtime/reexec"
 
 	"github.com/spf13/cobra"
 )
@@ -25,7 +26,7 @@ func init() {
 	// Keep the main goroutine on the main thread: threads that join a
 	// container's namespaces are locked and thrown away, and the runtime must
 	// never park this one in their place.
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 }
 
 var rootCmd = &cobra.Command{
@@ -41,8 +42,8 @@ bind mounts. Without a subcommand it opens the terminal UI.`,
 }
 
 func main() {
-	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
-		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
+	if len(os.Args) > 1 && reexec.Is(os.Args[1]) {
+		os.Exit(reexec.Run(os.Args[1], os.Args[2:]))
 	}
 	stop := startProfile()
 	code := execute(os.Args[1:])
@@ -121,12 +122,12 @@ func executeTo(args []string, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	var exit *runtime.ExitError
+	var exit *exitstatus.Error
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
 	// Errors may quote what a container chose (a path, a command line) with
 	// %s: the line is escaped (see termsafe).
 	fmt.Fprintf(stderr, "boxtui: %s\n", termsafe.Message(err.Error()))
-	return runtime.FailureCode(err)
+	return exitstatus.ForFailure(err)
 }

@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/mounts"
+	"boxtui/runtime/privilege"
 
 	"github.com/spf13/cobra"
 )
@@ -64,10 +65,10 @@ one mounted below it (such as /): the mount would bring it along.`,
   boxtui mount --mkdir 4242 /etc/resolv.conf /etc/resolv.conf`,
 		Args: exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("mount"); err != nil {
+			if err := privilege.RequireRoot("mount"); err != nil {
 				return err
 			}
-			c, err := runtime.FindContainer(args[0])
+			c, err := discovery.FindContainer(args[0])
 			if err != nil {
 				return err
 			}
@@ -93,10 +94,10 @@ name).`,
 			if toRO == toRW {
 				return fmt.Errorf("remount needs exactly one of --ro or --rw")
 			}
-			if err := runtime.RequireRoot("remount"); err != nil {
+			if err := privilege.RequireRoot("remount"); err != nil {
 				return err
 			}
-			c, err := runtime.FindContainer(args[0])
+			c, err := discovery.FindContainer(args[0])
 			if err != nil {
 				return err
 			}
@@ -120,10 +121,10 @@ that boxtui added is removed wherever it is; the container's own /, /proc,
 		Example: `  boxtui umount web /var/gojek`,
 		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("umount"); err != nil {
+			if err := privilege.RequireRoot("umount"); err != nil {
 				return err
 			}
-			c, err := runtime.FindContainer(args[0])
+			c, err := discovery.FindContainer(args[0])
 			if err != nil {
 				return err
 			}
@@ -144,10 +145,10 @@ host PID of a process in a container: the table is that process's, as it sees
 it (the init's for a name or the init's PID).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("mounts"); err != nil {
+			if err := privilege.RequireRoot("mounts"); err != nil {
 				return err
 			}
-			c, err := runtime.FindContainer(args[0])
+			c, err := discovery.FindContainer(args[0])
 			if err != nil {
 				return err
 			}
@@ -188,7 +189,7 @@ func writeMountTable(w io.Writer, ms []mounts.Mount) error {
 
 // actedOn names in the action log what a mount command acted in: the
 // container, and the process a host PID named when that was not its init.
-func actedOn(c runtime.Container) string {
+func actedOn(c discovery.Container) string {
 	if c.Named.PID > 0 {
 		return c.Target() + " pid:" + strconv.Itoa(c.Named.PID)
 	}

@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 
-	"boxtui/runtime"
+	"boxtui/runtime/exitstatus"
 	"boxtui/runtime/launch"
+	"boxtui/runtime/privilege"
 
 	"github.com/spf13/cobra"
 )
@@ -22,7 +23,7 @@ socket, not from the file. Every name given is tried; each failure is one
 line on stderr, and the exit code is 1 if any failed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("rm"); err != nil {
+			if err := privilege.RequireRoot("rm"); err != nil {
 				return err
 			}
 			// Every name is tried, whatever happened to the ones before:
@@ -35,7 +36,7 @@ line on stderr, and the exit code is 1 if any failed.`,
 				}
 			}
 			if failed > 0 {
-				return &runtime.ExitError{Code: 1}
+				return &exitstatus.Error{Code: 1}
 			}
 			return nil
 		},

@@ -8,9 +8,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"boxtui/runtime"
+	"boxtui/runtime/exitstatus"
 	"boxtui/runtime/launch"
 	"boxtui/runtime/mounts"
+	"boxtui/runtime/privilege"
 
 	"github.com/charmbracelet/x/term"
 
@@ -43,7 +44,7 @@ code; stderr arrives on stdout, as on any console.`,
   sudo boxtui run -d --rm -v /srv/data:/data:ro -- /bin/sleep 1000
   sudo boxtui run -- /bin/sh -c 'echo $$'     # prints 1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runtime.RequireRoot("run"); err != nil {
+			if err := privilege.RequireRoot("run"); err != nil {
 				return err
 			}
 			opts.Command = args
@@ -156,7 +157,7 @@ func exitResult(name string, st *launch.ExitStatus, err error) error {
 		// Whoever read our output stopped (`| head`): end quietly, as a
 		// process killed by SIGPIPE would, which is what happens to a
 		// client that does not ignore it. The container runs on.
-		return &runtime.ExitError{Code: 128 + int(syscall.SIGPIPE)}
+		return &exitstatus.Error{Code: 128 + int(syscall.SIGPIPE)}
 	}
 	if err != nil {
 		if errors.Is(err, launch.ErrConsoleLost) {
@@ -165,7 +166,7 @@ func exitResult(name string, st *launch.ExitStatus, err error) error {
 		return err
 	}
 	if st.Code != 0 {
-		return &runtime.ExitError{Code: st.Code}
+		return &exitstatus.Error{Code: st.Code}
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 
 	"boxtui/internal/lscmd"
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 
 	"github.com/spf13/cobra"
 )
@@ -49,15 +51,15 @@ type statsLine struct {
 }
 
 func streamStats(cmd *cobra.Command, args []string, asJSON bool, interval time.Duration, count int) error {
-	scanner := runtime.NewScanner()
-	meter := runtime.NewUsageMeter()
+	scanner := discovery.NewScanner()
+	meter := discovery.NewUsageMeter()
 	out := cmd.OutOrStdout()
 	target := ""
 	if len(args) == 1 {
 		target = args[0]
 	}
 	// The first scan only primes the meter: CPU use needs two samples.
-	snap, err := scanner.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+	snap, err := scanner.Scan(discovery.ScanOptions{ProcessNamespaces: true})
 	if err != nil {
 		return err
 	}
@@ -75,7 +77,7 @@ func streamStats(cmd *cobra.Command, args []string, asJSON bool, interval time.D
 	defer ticker.Stop()
 	for n := 0; count == 0 || n < count; n++ {
 		<-ticker.C
-		snap, err := scanner.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+		snap, err := scanner.Scan(discovery.ScanOptions{ProcessNamespaces: true})
 		if err != nil {
 			return err
 		}
@@ -83,14 +85,14 @@ func streamStats(cmd *cobra.Command, args []string, asJSON bool, interval time.D
 		usage := meter.Observe(snap, now)
 		var lines []statsLine
 		for _, c := range snap.Containers {
-			if c.Status != runtime.StatusRunning || (want != 0 && c.PID != want) {
+			if c.Status != state.StatusRunning || (want != 0 && c.PID != want) {
 				continue
 			}
 			u := usage[c.PID]
 			lines = append(lines, statsLine{now, c.Name, c.PID, u.CPUPercent, u.RSSBytes, u.Processes})
 		}
 		if want != 0 && len(lines) == 0 {
-			return fmt.Errorf("container %s: %w (it exited)", target, runtime.ErrNotRunning)
+			return fmt.Errorf("container %s: %w (it exited)", target, discovery.ErrNotRunning)
 		}
 		if err := writeStats(out, lines, asJSON); err != nil {
 			return err
@@ -144,17 +146,17 @@ shells (the first container's init and a second shell entered with nsenter
 --pid ... unshare --mount-proc) share pid but differ in mnt.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var sets [2]runtime.NSSet
+			var sets [2]namespace.Set
 			for i, a := range args {
 				pid, err := strconv.Atoi(a)
 				if err != nil || pid <= 0 {
 					return fmt.Errorf("invalid PID %q: give the host PID of a process", a)
 				}
-				if sets[i], err = runtime.ReadNamespaces(pid); err != nil {
+				if sets[i], err = namespace.Read(pid); err != nil {
 					return err
 				}
 			}
-			diff := runtime.DiffNamespaces(sets[0], sets[1])
+			diff := namespace.Compare(sets[0], sets[1])
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), diff)
 			}
@@ -184,16 +186,16 @@ func nsTreeCmd() *cobra.Command {
 		Short: "Show PID namespaces as a tree, with their containers and owning user namespaces",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			snap, err := runtime.Scan(runtime.ScanOptions{})
+			snap, err := discovery.Scan(discovery.ScanOptions{})
 			if err != nil {
 				return err
 			}
 			warn(cmd, snap.Warnings)
-			tree := runtime.NamespaceTree(snap)
+			tree := discovery.NamespaceTree(snap)
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), tree)
 			}
-			return writeTree(cmd.OutOrStdout(), tree, snap.Host[runtime.NSUser])
+			return writeTree(cmd.OutOrStdout(), tree, snap.Host[namespace.User])
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the tree as nested JSON objects")
@@ -202,8 +204,8 @@ func nsTreeCmd() *cobra.Command {
 
 // writeTree draws the tree, one namespace a line; names and command lines
 // are escaped (see termsafe).
-func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) error {
-	label := func(n *runtime.PIDNamespaceNode) string {
+func writeTree(w io.Writer, root *discovery.PIDNamespaceNode, hostUser uint64) error {
+	label := func(n *discovery.PIDNamespaceNode) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "pid:[%d]", n.Inode)
 		if n.Container == 0 {
@@ -226,8 +228,8 @@ func writeTree(w io.Writer, root *runtime.PIDNamespaceNode, hostUser uint64) err
 	}
 	var b strings.Builder
 	b.WriteString(label(root) + "\n")
-	var walk func(n *runtime.PIDNamespaceNode, prefix string)
-	walk = func(n *runtime.PIDNamespaceNode, prefix string) {
+	var walk func(n *discovery.PIDNamespaceNode, prefix string)
+	walk = func(n *discovery.PIDNamespaceNode, prefix string) {
 		for i, c := range n.Children {
 			branch, next := "├─ ", "│  "
 			if i == len(n.Children)-1 {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"boxtui/runtime"
+	"boxtui/runtime/exitstatus"
 	"boxtui/ui"
 	"boxtui/ui/backend"
 	"boxtui/ui/keymap"
@@ -23,7 +23,7 @@ func init() {
 	rootCmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 			fmt.Fprintln(cmd.ErrOrStderr(), errNoTerminal)
-			return &runtime.ExitError{Code: 1}
+			return &exitstatus.Error{Code: 1}
 		}
 		opts, b, err := uiSetup()
 		if err != nil {

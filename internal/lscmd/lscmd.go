@@ -30,7 +30,10 @@ import (
 	"strings"
 
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/exitstatus"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 )
 
 // Flags are the parsed arguments of `boxtui ls`.
@@ -104,13 +107,13 @@ func Parse(args []string) (Flags, error) {
 // Run scans the host and prints its containers to stdout, as a table or as
 // JSON; scan warnings go to stderr, one line each.
 func Run(f Flags, stdout, stderr io.Writer) error {
-	snap, err := runtime.ListContainers(f.All)
+	snap, err := discovery.ListContainers(f.All)
 	if err != nil {
 		return err
 	}
 	WriteWarnings(stderr, snap.Warnings)
 	if f.JSON {
-		return WriteJSON(stdout, runtime.ContainersJSON(snap.Containers))
+		return WriteJSON(stdout, discovery.ContainersJSON(snap.Containers))
 	}
 	bw := bufio.NewWriter(stdout)
 	WriteTable(bw, snap)
@@ -129,7 +132,7 @@ func init() {
 	if err != nil || f.Config != "" {
 		return // help, a usage error or a config file to check: the cobra command does it
 	}
-	os.Exit(runtime.ExitCode(Run(f, os.Stdout, os.Stderr), os.Stderr))
+	os.Exit(exitstatus.Report(Run(f, os.Stdout, os.Stderr), os.Stderr))
 }
 
 // WriteWarnings prints scan warnings, one line each. They may name what a
@@ -142,20 +145,20 @@ func WriteWarnings(w io.Writer, ws []error) {
 
 // TableNS are the namespace columns of the tables, as in the UI; the JSON
 // output has every link, *_for_children included.
-var TableNS = []runtime.NSType{
-	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
-	runtime.NSPID, runtime.NSTime, runtime.NSUser, runtime.NSUTS,
+var TableNS = []namespace.Type{
+	namespace.Cgroup, namespace.IPC, namespace.Mnt, namespace.Net,
+	namespace.PID, namespace.Time, namespace.User, namespace.UTS,
 }
 
 // NSHeader is the table heading of t's inode column: its type with NS
 // after it (PIDNS, MNTNS...), so that PIDNS, the PID namespace, is never
 // taken for PID, the init's process ID beside it.
-func NSHeader(t runtime.NSType) string {
+func NSHeader(t namespace.Type) string {
 	return strings.ToUpper(t.String()) + "NS"
 }
 
 // WriteTable prints the containers of snap as `boxtui ls` does.
-func WriteTable(w io.Writer, snap runtime.Snapshot) {
+func WriteTable(w io.Writer, snap discovery.Snapshot) {
 	head := []string{"NAME", "PID", "ORIGIN", "PROCS", "STATUS"}
 	for _, t := range TableNS {
 		head = append(head, NSHeader(t))
@@ -169,12 +172,12 @@ func WriteTable(w io.Writer, snap runtime.Snapshot) {
 			name = "-"
 		}
 		status := c.Status
-		if c.Status == runtime.StatusExited {
+		if c.Status == state.StatusExited {
 			status = exitText(c)
 		}
 		row := []string{name, strconv.Itoa(c.PID), string(c.Origin), strconv.Itoa(c.Processes), status}
 		for _, t := range TableNS {
-			if c.Status == runtime.StatusExited {
+			if c.Status == state.StatusExited {
 				row = append(row, "-")
 				continue
 			}
@@ -193,7 +196,7 @@ func WriteTable(w io.Writer, snap runtime.Snapshot) {
 	fmt.Fprintln(w, "* = shared with the host")
 }
 
-func exitText(c runtime.Container) string {
+func exitText(c discovery.Container) string {
 	switch {
 	case c.ExitCode != nil:
 		return fmt.Sprintf("exited(%d)", *c.ExitCode)

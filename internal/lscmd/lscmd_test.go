@@ -1,12 +1,12 @@
 package lscmd
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
-
-	"boxtui/runtime"
 )
 
 func TestParse(t *testing.T) {
@@ -50,7 +50,7 @@ func TestParse(t *testing.T) {
 // namespace's column used to be headed PID too, beside the init's PID.
 func TestWriteTableHeadingsAreDistinct(t *testing.T) {
 	var b bytes.Buffer
-	WriteTable(&b, runtime.Snapshot{})
+	WriteTable(&b, discovery.Snapshot{})
 	head := strings.Fields(strings.SplitN(b.String(), "\n", 2)[0])
 	want := "NAME PID ORIGIN PROCS STATUS CGROUPNS IPCNS MNTNS NETNS PIDNS TIMENS USERNS UTSNS COMMAND"
 	if got := strings.Join(head, " "); got != want {
@@ -63,11 +63,11 @@ func TestWriteTableHeadingsAreDistinct(t *testing.T) {
 // bytes are escaped like any container-chosen text. --json carries it as
 // "name", with engine_id beside it.
 func TestTableShowsEngineNamesEscaped(t *testing.T) {
-	snap := runtime.Snapshot{Containers: []runtime.Container{
-		{PID: 10, Origin: runtime.OriginBoxtui, Name: "box", Status: runtime.StatusRunning},
-		{PID: 11, Origin: runtime.OriginDocker, EngineName: "web", EngineID: "0e09800b4182", Status: runtime.StatusRunning},
-		{PID: 12, Origin: runtime.OriginLXC, EngineName: "c\x1b]0;PWNED\a:1/x", Status: runtime.StatusRunning},
-		{PID: 13, Origin: runtime.OriginUnshare, Status: runtime.StatusRunning},
+	snap := discovery.Snapshot{Containers: []discovery.Container{
+		{PID: 10, Origin: discovery.OriginBoxtui, Name: "box", Status: state.StatusRunning},
+		{PID: 11, Origin: discovery.OriginDocker, EngineName: "web", EngineID: "0e09800b4182", Status: state.StatusRunning},
+		{PID: 12, Origin: discovery.OriginLXC, EngineName: "c\x1b]0;PWNED\a:1/x", Status: state.StatusRunning},
+		{PID: 13, Origin: discovery.OriginUnshare, Status: state.StatusRunning},
 	}}
 	var b bytes.Buffer
 	WriteTable(&b, snap)
@@ -85,7 +85,7 @@ func TestTableShowsEngineNamesEscaped(t *testing.T) {
 		t.Errorf("raw ESC in the table:\n%q", b.String())
 	}
 	b.Reset()
-	if err := WriteJSON(&b, runtime.ContainersJSON(snap.Containers)); err != nil {
+	if err := WriteJSON(&b, discovery.ContainersJSON(snap.Containers)); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{`"name": "web",

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,7 +151,7 @@ func (f *fakeTB) Fatalf(format string, args ...any) {
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
-func runtimeGoexit() { goruntime.Goexit() }
+func runtimeGoexit() { runtime.Goexit() }
 
 // startTime is field 22 of /proc/PID/stat, "" if the process is gone.
 func startTime(pid int) string {

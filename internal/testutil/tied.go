@@ -2,7 +2,7 @@ package testutil
 
 import (
 	"os/exec"
-	goruntime "runtime"
+	"runtime"
 	"syscall"
 )
 
@@ -21,8 +21,8 @@ func StartTied(cmd *exec.Cmd) (exited <-chan struct{}, waitErr func() error, err
 	started := make(chan error, 1)
 	var werr error
 	go func() {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		if err := cmd.Start(); err != nil {
 			started <- err
 			close(done)

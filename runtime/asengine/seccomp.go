@@ -3,7 +3,7 @@ package asengine
 import (
 	"errors"
 	"fmt"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +45,7 @@ func init() {
 	// does): the thread that traces is thrown away when its goroutine
 	// ends, which is what detaches a tracee that never stopped; the main
 	// thread would be parked instead, still its tracer.
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 }
 
 // readFilters reads the seccomp filters of process pid (held by its
@@ -132,7 +132,7 @@ func readFiltersOnce(dir, pid int, startTime uint64, timeout time.Duration) ([]F
 	}
 	done := make(chan result, 1)
 	go func() {
-		goruntime.LockOSThread() // never unlocked: see above
+		runtime.LockOSThread() // never unlocked: see above
 		var r result
 		defer func() {
 			if p := recover(); p != nil {

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"syscall"
 
-	"boxtui/runtime"
 	"boxtui/runtime/actionlog"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter/execcmd"
+	"boxtui/runtime/privilege"
 )
 
 // Flags are the parsed arguments of `boxtui debug`.
@@ -26,17 +27,17 @@ type Flags struct {
 
 // Run is `boxtui debug`: it starts the shell or command wired to the given
 // streams, a PTY when stdin is a terminal (or with -t), and passes the
-// command's exit code back as *runtime.ExitError (128+N for signal N), as
+// command's exit code back as *exitstatus.Error (128+N for signal N), as
 // `boxtui exec` does.
 func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
-	if err := runtime.RequireRoot("debug"); err != nil {
+	if err := privilege.RequireRoot("debug"); err != nil {
 		return err
 	}
 	// Checked before the scan, so a missing toolbox is the first thing said.
 	if _, err := ToolsDir(f.Tools); err != nil {
 		return err
 	}
-	c, err := runtime.FindInit(f.Target)
+	c, err := discovery.FindInit(f.Target)
 	if err != nil {
 		return err
 	}

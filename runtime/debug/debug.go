@@ -6,7 +6,7 @@
 //
 //  1. From the host, the process entered (the container's init, or the
 //     host PID named) is held by a pidfd and its namespaces opened
-//     (runtime.OpenEntry), and a detached copy of its whole mount tree is
+//     (nsjoin.Open), and a detached copy of its whole mount tree is
 //     made from its root handle (mounts.CloneRoot: open_tree on the mount
 //     worker thread while it is in the container's mount namespace). The
 //     copy is made a slave: nothing mounted below /target reaches the
@@ -45,10 +45,15 @@ import (
 	"path/filepath"
 	"strings"
 
-	"boxtui/runtime"
 	"boxtui/runtime/debug/stage"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter"
+	"boxtui/runtime/exitstatus"
 	"boxtui/runtime/mounts"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
 	"boxtui/runtime/rootfs"
 
 	"golang.org/x/sys/unix"
@@ -66,7 +71,7 @@ func (e *CommandNotFoundError) Error() string {
 func (e *CommandNotFoundError) Is(target error) bool { return target == enter.ErrCommandNotFound }
 
 // ExitCode is 127, as a shell and nsenter exit for a command not found.
-func (e *CommandNotFoundError) ExitCode() int { return runtime.CommandNotFoundCode }
+func (e *CommandNotFoundError) ExitCode() int { return exitstatus.CommandNotFound }
 
 // DefaultTools is the toolbox used without Options.Tools: boxtui's default
 // rootfs (`boxtui rootfs create`).
@@ -126,9 +131,9 @@ func ToolsDir(tools string) (string, error) {
 
 // Start starts the debug shell (or opts.Command) for container c, in the
 // namespaces of c.EntryProcess(): the process a host PID named, else the
-// init. Errors are one line: the container exited (runtime.ErrNoProcess),
+// init. Errors are one line: the container exited (procfs.ErrNoProcess),
 // the command is not in the toolbox (enter.ErrCommandNotFound), ...
-func Start(c runtime.Container, opts Options) (*Process, error) {
+func Start(c discovery.Container, opts Options) (*Process, error) {
 	if c.PID <= 0 {
 		return nil, fmt.Errorf("debug container: no init PID given")
 	}
@@ -145,18 +150,18 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 		dir = "/"
 	}
 	// No fd boxtui was started with reaches the shell.
-	runtime.CloseOnExecFrom(3)
+	reexec.CloseOnExecFrom(3)
 	s := &starter{opts: opts}
 	defer s.closeAll()
 	if err := s.openStdio(env); err != nil {
 		return nil, err
 	}
 	err = s.start(c, tools, dir)
-	if errors.Is(err, runtime.ErrNoProcess) {
+	if errors.Is(err, procfs.ErrNoProcess) {
 		if c.Named.PID > 0 {
-			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", c.Named.PID, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", c.Named.PID, procfs.ErrNoProcess)
 		}
-		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, runtime.ErrNoProcess)
+		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, procfs.ErrNoProcess)
 	}
 	if err != nil {
 		return nil, err
@@ -166,7 +171,7 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 
 // joined are the namespaces the stage is born in. Not mnt (the stage makes
 // its own), not user (see the package comment), not cgroup or time.
-var joined = []runtime.NSType{runtime.NSIPC, runtime.NSUTS, runtime.NSNet, runtime.NSPID}
+var joined = []namespace.Type{namespace.IPC, namespace.UTS, namespace.Net, namespace.PID}
 
 type starter struct {
 	opts           Options
@@ -200,9 +205,9 @@ func (s *starter) openStdio(env []string) error {
 	return err
 }
 
-func (s *starter) start(c runtime.Container, tools, dir string) error {
+func (s *starter) start(c discovery.Container, tools, dir string) error {
 	ep := c.EntryProcess()
-	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{Namespaces: joined})
+	entry, err := nsjoin.Open(ep.PID, ep.StartTime, nsjoin.Options{Namespaces: joined})
 	if err != nil {
 		return err
 	}
@@ -225,7 +230,7 @@ func (s *starter) start(c runtime.Container, tools, dir string) error {
 		if err := s.cmd.Start(); err != nil {
 			if errors.Is(err, unix.ENOMEM) {
 				// fork into a PID namespace whose init has exited
-				return fmt.Errorf("container %d: %w", c.PID, runtime.ErrNoProcess)
+				return fmt.Errorf("container %d: %w", c.PID, procfs.ErrNoProcess)
 			}
 			return fmt.Errorf("start the debug stage: %w", err)
 		}
@@ -254,7 +259,7 @@ func (s *starter) start(c runtime.Container, tools, dir string) error {
 	return fmt.Errorf("debug container %d: %s", c.PID, strings.TrimPrefix(text, stage.StatusFailed))
 }
 
-func (s *starter) process(c runtime.Container, tools string) *Process {
+func (s *starter) process(c discovery.Container, tools string) *Process {
 	what := strings.Join(s.opts.Command, " ")
 	if what == "" {
 		what = "shell"

@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter"
 
 	"golang.org/x/sys/unix"
@@ -27,7 +27,7 @@ import (
 func init() {
 	// As cmd/boxtui does: threads that joined a container are thrown away,
 	// and the main thread must never be parked in their place.
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 }
 
 // TestMain: the test binary is also the debug stage (Start re-executes
@@ -45,8 +45,8 @@ func TestMain(m *testing.M) {
 // containers below are started with Pdeathsig, which is tied to the
 // forking thread.
 func pinThread(t *testing.T) {
-	goruntime.LockOSThread()
-	t.Cleanup(goruntime.UnlockOSThread)
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
 }
 
 var (
@@ -110,7 +110,7 @@ func main() {
 // output and exit status.
 func run(t *testing.T, target int, opts Options) (string, enter.ExitStatus, error) {
 	t.Helper()
-	c, err := runtime.FindContainer(strconv.Itoa(target))
+	c, err := discovery.FindContainer(strconv.Itoa(target))
 	if err != nil {
 		t.Fatalf("find target %d: %v", target, err)
 	}
@@ -265,7 +265,7 @@ func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	root, tools := noShellRoot(t), testutil.Rootfs(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
-	c, err := runtime.FindContainer(strconv.Itoa(init))
+	c, err := discovery.FindContainer(strconv.Itoa(init))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +546,7 @@ func TestTargetEndingEndsTheShell(t *testing.T) {
 	pinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
-	c, err := runtime.FindContainer(strconv.Itoa(init))
+	c, err := discovery.FindContainer(strconv.Itoa(init))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +670,7 @@ func TestNothingLeaksWhenRootIsShared(t *testing.T) {
 	}
 	root, tools := noShellRoot(t), testutil.Rootfs(t)
 	init := testutil.StartUnshare(t, root, "/pause")
-	c, err := runtime.FindContainer(strconv.Itoa(init))
+	c, err := discovery.FindContainer(strconv.Itoa(init))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func FuzzRefFromCgroup(f *testing.F) {
 
 func sample(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("../testdata/engines", name))
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 )
 
 func TestMain(m *testing.M) { testutil.EngineMain(m) }
@@ -23,13 +23,13 @@ var sleeper = []string{"/bin/sleep", "100000"}
 
 // lsEntry runs `boxtui ls --json` and returns the container whose init is
 // pid, and the raw JSON object of it.
-func lsEntry(t *testing.T, pid int) (runtime.Container, map[string]any) {
+func lsEntry(t *testing.T, pid int) (discovery.Container, map[string]any) {
 	t.Helper()
 	out, errOut, code := testutil.RunBinary(t, "", "ls", "--json")
 	if code != 0 {
 		t.Fatalf("ls --json: exit %d: %s", code, errOut)
 	}
-	var cs []runtime.Container
+	var cs []discovery.Container
 	var raw []map[string]any
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func lsEntry(t *testing.T, pid int) (runtime.Container, map[string]any) {
 		}
 	}
 	t.Fatalf("ls --json does not list pid %d:\n%s", pid, out)
-	return runtime.Container{}, nil
+	return discovery.Container{}, nil
 }
 
 // mustExec runs `boxtui exec TARGET -- ARGS...` and returns its stdout.
@@ -59,7 +59,7 @@ func mustExec(t *testing.T, target string, args ...string) string {
 // checkNamed checks what ls --json says of an engine's container and that
 // every form of TARGET naming it reaches it: its name, ORIGIN:NAME, and
 // (for engines with IDs) a 12-digit ID prefix, through exec, ps and mounts.
-func checkNamed(t *testing.T, ec *testutil.EngineContainer, origin runtime.Origin, hostname string) {
+func checkNamed(t *testing.T, ec *testutil.EngineContainer, origin discovery.Origin, hostname string) {
 	t.Helper()
 	c, raw := lsEntry(t, ec.PID)
 	if raw["name"] != ec.Name || raw["engine_id"] != ec.ID || raw["origin"] != string(origin) {
@@ -99,7 +99,7 @@ func checkNamed(t *testing.T, ec *testutil.EngineContainer, origin runtime.Origi
 // short ID.
 func TestDockerContainerByName(t *testing.T) {
 	ec := testutil.StartDocker(t, uniq("docker"), nil, sleeper...)
-	checkNamed(t, ec, runtime.OriginDocker, ec.Hostname)
+	checkNamed(t, ec, discovery.OriginDocker, ec.Hostname)
 
 	// attach: a docker container has no boxtui console; say what to do.
 	_, errOut, code := testutil.RunBinary(t, "", "attach", "docker:"+ec.Name)
@@ -128,17 +128,17 @@ func TestDockerContainerByName(t *testing.T) {
 
 func TestPodmanContainerByName(t *testing.T) {
 	ec := testutil.StartPodman(t, uniq("podman"), nil, sleeper...)
-	checkNamed(t, ec, runtime.OriginPodman, ec.Hostname)
+	checkNamed(t, ec, discovery.OriginPodman, ec.Hostname)
 }
 
 func TestLXCContainerByName(t *testing.T) {
 	ec := testutil.StartLXC(t, uniq("lxc"), nil, sleeper...)
-	checkNamed(t, ec, runtime.OriginLXC, ec.Hostname)
+	checkNamed(t, ec, discovery.OriginLXC, ec.Hostname)
 }
 
 func TestNspawnContainerByName(t *testing.T) {
 	ec := testutil.StartNspawn(t, uniq("nspawn"), nil, sleeper...)
-	checkNamed(t, ec, runtime.OriginNspawn, ec.Hostname)
+	checkNamed(t, ec, discovery.OriginNspawn, ec.Hostname)
 }
 
 // TestNameSharedByTwoOrigins: a docker and a podman container with one

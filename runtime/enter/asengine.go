@@ -8,8 +8,9 @@ import (
 	"strings"
 	"syscall"
 
-	"boxtui/runtime"
 	"boxtui/runtime/asengine"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/procfs"
 	// The C that applies the profile in the enter stage: its hooks
 	// (capply/hook.c) replace the stage's weak ones.
 	_ "boxtui/runtime/asengine/capply"
@@ -41,7 +42,7 @@ type engineExec struct {
 // prepareAsEngine reads the engine profile of the process entered (its
 // credentials, capabilities, no_new_privs, seccomp filters, environment
 // and cgroups) and opens what the stage needs from the host.
-func prepareAsEngine(c runtime.Container, opts Options) (*engineExec, error) {
+func prepareAsEngine(c discovery.Container, opts Options) (*engineExec, error) {
 	if !useStage() {
 		return nil, errors.New("--as-engine needs the C enter stage, which this boxtui was built without (cgo): exec without --as-engine")
 	}
@@ -52,7 +53,7 @@ func prepareAsEngine(c runtime.Container, opts Options) (*engineExec, error) {
 	p, err := asengine.Read(ep.PID, ep.StartTime, asengine.Options{Seccomp: true})
 	if err != nil {
 		if errors.Is(err, asengine.ErrNoProcess) {
-			return nil, fmt.Errorf("process %d: %w (it exited while being read)", ep.PID, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("process %d: %w (it exited while being read)", ep.PID, procfs.ErrNoProcess)
 		}
 		return nil, err
 	}

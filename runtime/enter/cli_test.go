@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/procfs"
 
 	"github.com/creack/pty"
 )
@@ -166,7 +167,7 @@ func childWithComm(parent int, comm string) int {
 		if err != nil {
 			continue
 		}
-		st, err := runtime.ParseStat(data)
+		st, err := procfs.ParseStat(data)
 		if err == nil && st.PPid == parent && st.Comm == comm {
 			return pid
 		}
@@ -195,12 +196,12 @@ func TestCLIBoxtuiContainer(t *testing.T) {
 			t.Errorf("boxtui rm -f %s: %s", name, errOut)
 		}
 	})
-	c, err := runtime.FindInit(name)
+	c, err := discovery.FindInit(name)
 	if err != nil {
 		t.Fatalf("FindInit(%q): %v", name, err)
 	}
-	if c.Name != name || c.Origin != runtime.OriginBoxtui {
-		t.Errorf("runtime.FindInit(%q) = %+v", name, c)
+	if c.Name != name || c.Origin != discovery.OriginBoxtui {
+		t.Errorf("discovery.FindInit(%q) = %+v", name, c)
 	}
 
 	cmd := exec.Command(bin, "exec", name, "--", "/bin/sleep", "1000")

@@ -1,6 +1,14 @@
 package enter
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/exitstatus"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
+	"boxtui/runtime/signals"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +18,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"boxtui/runtime"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -38,7 +44,7 @@ func (e *CommandNotFoundError) Error() string {
 func (e *CommandNotFoundError) Is(target error) bool { return target == ErrCommandNotFound }
 
 // ExitCode is 127, as a shell and nsenter exit for a command not found.
-func (e *CommandNotFoundError) ExitCode() int { return runtime.CommandNotFoundCode }
+func (e *CommandNotFoundError) ExitCode() int { return exitstatus.CommandNotFound }
 
 // Options says what to run in the container and how.
 type Options struct {
@@ -50,7 +56,7 @@ type Options struct {
 	// entered (the container's init, or the process the TARGET named) that
 	// differs from boxtui's own (cgroup, ipc, uts, net, pid, mnt; user and time
 	// too through the C enter stage).
-	Namespaces []runtime.NSType
+	Namespaces []namespace.Type
 	// NewMountProc reproduces the seed's recipe (`nsenter --pid=... unshare
 	// --fork --mount-proc=ROOT/proc chroot ROOT`): join only the PID
 	// namespace, get a mount namespace of the process's own with a fresh
@@ -100,7 +106,7 @@ func (s ExitStatus) ShellCode() int {
 // String reads "exited with status 7" or "killed by signal TERM".
 func (s ExitStatus) String() string {
 	if s.Signal != 0 {
-		return "killed by signal " + runtime.SignalName(s.Signal)
+		return "killed by signal " + signals.Name(s.Signal)
 	}
 	return fmt.Sprintf("exited with status %d", s.Code)
 }
@@ -156,14 +162,14 @@ func (p *Process) Resize(rows, cols uint16) error {
 }
 
 // Start runs opts.Command inside container c (which names its init by
-// c.PID and c.StartTime, as runtime.FindContainer and FindInit return it),
+// c.PID and c.StartTime, as discovery.FindContainer and FindInit return it),
 // in the namespaces, root and working directory of c.EntryProcess(): the
 // process the TARGET named (c.Named), else the init. It returns once the command runs; its errors are one-line and say
-// what was wrong: the container exited (runtime.ErrNoProcess), a user or
+// what was wrong: the container exited (procfs.ErrNoProcess), a user or
 // time namespace in a binary without the C enter stage
-// (runtime.ErrUserNamespace, ErrTimeNamespace), the command is missing
+// (nsjoin.ErrUserNamespace, ErrTimeNamespace), the command is missing
 // (ErrCommandNotFound).
-func Start(c runtime.Container, opts Options) (*Process, error) {
+func Start(c discovery.Container, opts Options) (*Process, error) {
 	if c.PID <= 0 {
 		return nil, fmt.Errorf("enter container: no init PID given")
 	}
@@ -184,7 +190,7 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	}
 	if opts.NewMountProc {
 		for _, t := range opts.Namespaces {
-			if t != runtime.NSPID && t != runtime.NSPIDForChildren {
+			if t != namespace.PID && t != namespace.PIDForChildren {
 				return nil, fmt.Errorf("new mount proc joins only the pid namespace, not %s: drop the namespace list or give just pid", t)
 			}
 		}
@@ -192,7 +198,7 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 
 	// No fd boxtui was started with reaches the command (a directory of
 	// the host would let it out: runc's CVE-2024-21626).
-	runtime.CloseOnExecFrom(3)
+	reexec.CloseOnExecFrom(3)
 	s := &starter{opts: opts, env: env, engine: engine}
 	defer s.closeAll()
 	if err := s.openStdio(); err != nil {
@@ -208,12 +214,12 @@ func Start(c runtime.Container, opts Options) (*Process, error) {
 	default:
 		err = s.startJoined(c)
 	}
-	if errors.Is(err, runtime.ErrNoProcess) {
+	if errors.Is(err, procfs.ErrNoProcess) {
 		// Whichever step noticed it, say it the same way.
 		if c.Named.PID > 0 {
-			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", c.Named.PID, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", c.Named.PID, procfs.ErrNoProcess)
 		}
-		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, runtime.ErrNoProcess)
+		return nil, fmt.Errorf("container %d: %w (its init exited while being entered)", c.PID, procfs.ErrNoProcess)
 	}
 	if err != nil {
 		return nil, err
@@ -355,9 +361,9 @@ func OpenStdio(env []string, o StdioOptions) (Stdio, error) {
 // directory of the process entered (the one named, else the init) on a
 // throwaway thread and start the command from there. It cannot join a user
 // or time namespace.
-func (s *starter) startJoined(c runtime.Container) error {
+func (s *starter) startJoined(c discovery.Container) error {
 	ep := c.EntryProcess()
-	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{
+	entry, err := nsjoin.Open(ep.PID, ep.StartTime, nsjoin.Options{
 		Namespaces: s.opts.Namespaces, Root: true, Cwd: true,
 	})
 	if err != nil {
@@ -404,7 +410,7 @@ func cwdInside() bool {
 }
 
 // startCmd starts s.cmd and translates the ways the kernel says no.
-func (s *starter) startCmd(c runtime.Container, path string) error {
+func (s *starter) startCmd(c discovery.Container, path string) error {
 	if err := s.cmd.Start(); err != nil {
 		var pathErr *fs.PathError
 		switch {
@@ -412,7 +418,7 @@ func (s *starter) startCmd(c runtime.Container, path string) error {
 			return &CommandNotFoundError{Command: path}
 		case errors.Is(err, unix.ENOMEM):
 			// fork into a PID namespace whose init has exited.
-			return fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, runtime.ErrNoProcess)
+			return fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, procfs.ErrNoProcess)
 		}
 		return fmt.Errorf("start %s in container %d: %w", path, c.PID, err)
 	}
@@ -424,7 +430,7 @@ func (s *starter) startCmd(c runtime.Container, path string) error {
 // exec's opening and its end go into c's history (informative: failing to
 // write it never fails the exec); the end is recorded before Done closes,
 // so a caller that exits right after Wait does not lose it.
-func (s *starter) process(c runtime.Container) *Process {
+func (s *starter) process(c discovery.Container) *Process {
 	what := strings.Join(s.opts.Command, " ")
 	if what == "" {
 		what = "the container's shell"
@@ -440,7 +446,7 @@ func (s *starter) process(c runtime.Container) *Process {
 // records the exec-opened event ("host pid N: " and what), reaps the
 // command as soon as it exits and records exec-closed as by. `boxtui exec`
 // and `boxtui debug` both start their commands this way.
-func Track(c runtime.Container, cmd *exec.Cmd, master *os.File, stdin io.Reader, stdinW *os.File, what, by string) *Process {
+func Track(c discovery.Container, cmd *exec.Cmd, master *os.File, stdin io.Reader, stdinW *os.File, what, by string) *Process {
 	p := &Process{
 		Pid:    cmd.Process.Pid,
 		Master: master,
@@ -453,7 +459,7 @@ func Track(c runtime.Container, cmd *exec.Cmd, master *os.File, stdin io.Reader,
 			w.Close()
 		}(stdin, stdinW)
 	}
-	_ = runtime.RecordExecOpened(c, fmt.Sprintf("host pid %d: %s", p.Pid, what))
+	_ = events.RecordExecOpened(c, fmt.Sprintf("host pid %d: %s", p.Pid, what))
 	go func() {
 		err := cmd.Wait()
 		var exit *exec.ExitError
@@ -466,7 +472,7 @@ func Track(c runtime.Container, cmd *exec.Cmd, master *os.File, stdin io.Reader,
 		}
 		p.status = statusOf(cmd.ProcessState)
 		p.err = err
-		_ = runtime.RecordEvent(c, runtime.EventExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), by)
+		_ = events.Record(c, events.ExecClosed, fmt.Sprintf("host pid %d: %s", p.Pid, p.status), by)
 		close(p.done)
 	}()
 	return p
@@ -520,13 +526,13 @@ func envPath(env []string) string {
 
 // ParseNamespaces reads a --ns list ("pid,mnt,uts"; "all" or "" means the
 // default: every namespace that differs from boxtui's own).
-func ParseNamespaces(list string) ([]runtime.NSType, error) {
+func ParseNamespaces(list string) ([]namespace.Type, error) {
 	list = strings.TrimSpace(list)
 	if list == "" || list == "all" {
 		return nil, nil
 	}
-	var out []runtime.NSType
-	seen := map[runtime.NSType]bool{}
+	var out []namespace.Type
+	seen := map[namespace.Type]bool{}
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)
 		t, err := parseNSName(name)
@@ -543,12 +549,12 @@ func ParseNamespaces(list string) ([]runtime.NSType, error) {
 
 // joinable are the names --ns accepts; user and time are joined by the C
 // enter stage (a binary without it refuses them with the reason).
-var joinable = []runtime.NSType{
-	runtime.NSCgroup, runtime.NSIPC, runtime.NSMnt, runtime.NSNet,
-	runtime.NSPID, runtime.NSUTS, runtime.NSUser, runtime.NSTime,
+var joinable = []namespace.Type{
+	namespace.Cgroup, namespace.IPC, namespace.Mnt, namespace.Net,
+	namespace.PID, namespace.UTS, namespace.User, namespace.Time,
 }
 
-func parseNSName(name string) (runtime.NSType, error) {
+func parseNSName(name string) (namespace.Type, error) {
 	if name == "mount" {
 		name = "mnt"
 	}

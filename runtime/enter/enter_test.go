@@ -12,43 +12,47 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
 )
 
 // joinedTypes are the namespaces nsenter -a would join for these
 // containers; cgroup is not checked as the test containers share the
 // host's.
-var joinedTypes = []runtime.NSType{runtime.NSPID, runtime.NSMnt, runtime.NSUTS, runtime.NSIPC, runtime.NSNet}
+var joinedTypes = []namespace.Type{namespace.PID, namespace.Mnt, namespace.UTS, namespace.IPC, namespace.Net}
 
 // unshareContainer starts the seed's container (unshare + chroot, sleep as
 // PID 1) and resolves it as the CLI would, by the init's host PID.
-func unshareContainer(t *testing.T) (runtime.Container, string) {
+func unshareContainer(t *testing.T) (discovery.Container, string) {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and joins their namespaces")
 	pinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1000")
-	c, err := runtime.FindInit(strconv.Itoa(pid))
+	c, err := discovery.FindInit(strconv.Itoa(pid))
 	if err != nil {
-		t.Fatalf("runtime.FindInit(%d): %v", pid, err)
+		t.Fatalf("discovery.FindInit(%d): %v", pid, err)
 	}
 	if c.PID != pid || c.StartTime == 0 {
-		t.Fatalf("runtime.FindInit(%d) = init %d (start %d)", pid, c.PID, c.StartTime)
+		t.Fatalf("discovery.FindInit(%d) = init %d (start %d)", pid, c.PID, c.StartTime)
 	}
 	return c, rootfs
 }
 
-func pivotContainer(t *testing.T) runtime.Container {
+func pivotContainer(t *testing.T) discovery.Container {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and joins their namespaces")
 	pinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := startPivot(t, rootfs)
-	c, err := runtime.FindInit(strconv.Itoa(pid))
+	c, err := discovery.FindInit(strconv.Itoa(pid))
 	if err != nil {
-		t.Fatalf("runtime.FindInit(%d): %v", pid, err)
+		t.Fatalf("discovery.FindInit(%d): %v", pid, err)
 	}
 	return c
 }
@@ -91,7 +95,7 @@ func TestEnterPivotRootContainer(t *testing.T) {
 func TestNewMountProc(t *testing.T) {
 	for _, kind := range []string{"unshare", "pivot_root"} {
 		t.Run(kind, func(t *testing.T) {
-			var c runtime.Container
+			var c discovery.Container
 			if kind == "unshare" {
 				c, _ = unshareContainer(t)
 			} else {
@@ -101,15 +105,15 @@ func TestNewMountProc(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			host := runtime.HostNamespaces()
-			p := start(t, c, Options{NewMountProc: true, Namespaces: []runtime.NSType{runtime.NSPID}, Command: []string{"/bin/sleep", "1000"}})
-			assertJoined(t, c.PID, p.Pid, runtime.NSPID)
-			got, _ := runtime.ReadNamespaces(p.Pid)
-			want, _ := runtime.ReadNamespaces(c.PID)
-			if got[runtime.NSMnt] == want[runtime.NSMnt] || got[runtime.NSMnt] == host[runtime.NSMnt] {
-				t.Errorf("mnt namespace %d; want one of its own (init %d, host %d)", got[runtime.NSMnt], want[runtime.NSMnt], host[runtime.NSMnt])
+			host := namespace.Host()
+			p := start(t, c, Options{NewMountProc: true, Namespaces: []namespace.Type{namespace.PID}, Command: []string{"/bin/sleep", "1000"}})
+			assertJoined(t, c.PID, p.Pid, namespace.PID)
+			got, _ := namespace.Read(p.Pid)
+			want, _ := namespace.Read(c.PID)
+			if got[namespace.Mnt] == want[namespace.Mnt] || got[namespace.Mnt] == host[namespace.Mnt] {
+				t.Errorf("mnt namespace %d; want one of its own (init %d, host %d)", got[namespace.Mnt], want[namespace.Mnt], host[namespace.Mnt])
 			}
-			for _, ty := range []runtime.NSType{runtime.NSUTS, runtime.NSNet, runtime.NSIPC} {
+			for _, ty := range []namespace.Type{namespace.UTS, namespace.Net, namespace.IPC} {
 				if got[ty] != host[ty] {
 					t.Errorf("%s namespace %d; want the host's %d (only pid is joined)", ty, got[ty], host[ty])
 				}
@@ -223,15 +227,15 @@ func TestBadInput(t *testing.T) {
 	testutil.RequireRoot(t, "enters containers")
 	t.Run("no such process", func(t *testing.T) {
 		cmd := startAndReap(t)
-		_, err := runtime.FindInit(strconv.Itoa(cmd))
-		if !errors.Is(err, runtime.ErrNoProcess) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("runtime.FindInit(dead pid) = %v; want one line wrapping ErrNoProcess", err)
+		_, err := discovery.FindInit(strconv.Itoa(cmd))
+		if !errors.Is(err, procfs.ErrNoProcess) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("discovery.FindInit(dead pid) = %v; want one line wrapping ErrNoProcess", err)
 		}
 	})
 	t.Run("not in a container", func(t *testing.T) {
-		_, err := runtime.FindInit(strconv.Itoa(os.Getpid()))
-		if !errors.Is(err, runtime.ErrNotInContainer) {
-			t.Errorf("runtime.FindInit(self) = %v; want ErrNotInContainer", err)
+		_, err := discovery.FindInit(strconv.Itoa(os.Getpid()))
+		if !errors.Is(err, discovery.ErrNotInContainer) {
+			t.Errorf("discovery.FindInit(self) = %v; want ErrNotInContainer", err)
 		}
 	})
 	t.Run("command missing", func(t *testing.T) {
@@ -250,15 +254,15 @@ func TestBadInput(t *testing.T) {
 	t.Run("container exits during the call", func(t *testing.T) {
 		c, _ := unshareContainer(t)
 		// Resolved while running, gone by the time it is entered.
-		if err := runtime.Signal(c.PID, c.StartTime, syscall.SIGKILL); err != nil {
+		if err := signals.Send(c.PID, c.StartTime, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if gone, err := runtime.WaitGone(c.PID, c.StartTime, 10*time.Second); !gone || err != nil {
+		if gone, err := signals.WaitGone(c.PID, c.StartTime, 10*time.Second); !gone || err != nil {
 			t.Fatalf("init did not die: %v", err)
 		}
 		for _, mode := range []bool{false, true} {
 			_, err := Start(c, Options{NewMountProc: mode, Command: []string{"true"}})
-			if !errors.Is(err, runtime.ErrNoProcess) || !strings.Contains(err.Error(), "exited") {
+			if !errors.Is(err, procfs.ErrNoProcess) || !strings.Contains(err.Error(), "exited") {
 				t.Errorf("new-mount-proc=%v: Start after the init died = %v; want ErrNoProcess saying it exited", mode, err)
 			}
 		}
@@ -267,14 +271,14 @@ func TestBadInput(t *testing.T) {
 		c := startUserns(t, "map-root")
 		// The Go thread path (a binary without cgo) cannot join it.
 		t.Setenv("BOXTUI_ENTER_STAGE", "go")
-		for _, opts := range []Options{{}, {Namespaces: []runtime.NSType{runtime.NSUser}}} {
+		for _, opts := range []Options{{}, {Namespaces: []namespace.Type{namespace.User}}} {
 			opts.Command = []string{"true"}
 			_, err := Start(c, opts)
-			if !errors.Is(err, runtime.ErrUserNamespace) || !strings.Contains(err.Error(), "needs boxtui built with cgo") {
+			if !errors.Is(err, nsjoin.ErrUserNamespace) || !strings.Contains(err.Error(), "needs boxtui built with cgo") {
 				t.Errorf("Start(%v) without the stage = %v; want ErrUserNamespace", opts.Namespaces, err)
 			}
 		}
-		_, err := Start(c, Options{NewMountProc: true, Namespaces: []runtime.NSType{runtime.NSNet}, Command: []string{"true"}})
+		_, err := Start(c, Options{NewMountProc: true, Namespaces: []namespace.Type{namespace.Net}, Command: []string{"true"}})
 		if err == nil || !strings.Contains(err.Error(), "only the pid namespace") {
 			t.Errorf("Start(--new-mount-proc --ns net) = %v", err)
 		}
@@ -305,7 +309,7 @@ func TestFindContainerFastPath(t *testing.T) {
 		child, _ = strconv.Atoi(strings.TrimSpace(string(data)))
 		return child > 0
 	}, "the init's sleep")
-	c, err := runtime.FindInit(strconv.Itoa(child))
+	c, err := discovery.FindInit(strconv.Itoa(child))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,13 +317,13 @@ func TestFindContainerFastPath(t *testing.T) {
 	// stops there and the full scan answers.
 	joined := start(t, c, Options{Command: []string{"/bin/sleep", "1000"}})
 	for _, pid := range []int{init, child, joined.Pid} {
-		fast, err := runtime.FindInit(strconv.Itoa(pid))
+		fast, err := discovery.FindInit(strconv.Itoa(pid))
 		if err != nil {
-			t.Fatalf("runtime.FindInit(%d): %v", pid, err)
+			t.Fatalf("discovery.FindInit(%d): %v", pid, err)
 		}
-		slow, err := runtime.FindContainer(strconv.Itoa(pid))
+		slow, err := discovery.FindContainer(strconv.Itoa(pid))
 		if err != nil {
-			t.Fatalf("runtime.FindContainer(%d): %v", pid, err)
+			t.Fatalf("discovery.FindContainer(%d): %v", pid, err)
 		}
 		if fast.PID != init || fast.PID != slow.PID || fast.StartTime != slow.StartTime || fast.Namespaces != slow.Namespaces ||
 			fast.Root != slow.Root || fast.Command != slow.Command || fast.Origin != slow.Origin {
@@ -337,11 +341,11 @@ func TestEnterChrootOnly(t *testing.T) {
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := startChrootOnly(t, rootfs)
-	c, err := runtime.FindInit(strconv.Itoa(pid))
+	c, err := discovery.FindInit(strconv.Itoa(pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Namespaces[runtime.NSMnt] != runtime.HostNamespaces()[runtime.NSMnt] {
+	if c.Namespaces[namespace.Mnt] != namespace.Host()[namespace.Mnt] {
 		t.Fatalf("the chroot container has a mount namespace of its own; the test wants the host's")
 	}
 	p := start(t, c, Options{Command: []string{"/bin/sleep", "1000"}})

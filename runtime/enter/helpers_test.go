@@ -6,7 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,7 +14,10 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,23 +26,23 @@ import (
 // enter stage and the test's own pivot_root container init) before it runs
 // the tests.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
-		goruntime.LockOSThread()
-		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
+	if len(os.Args) > 1 && reexec.Is(os.Args[1]) {
+		runtime.LockOSThread()
+		os.Exit(reexec.Run(os.Args[1], os.Args[2:]))
 	}
 	code := m.Run()
 	testutil.Cleanup()
 	os.Exit(code)
 }
 
-const pivotStage = runtime.StagePrefix + "test-pivot-init"
+const pivotStage = reexec.Prefix + "test-pivot-init"
 
 // pivotMarker is a file that exists only in the pivot_root container's own
 // mount namespace (on a tmpfs it mounts at /tmp), neither on the host nor
 // in the rootfs on disk.
 const pivotMarker = "/tmp/only-in-the-container"
 
-func init() { runtime.RegisterStage(pivotStage, pivotInit) }
+func init() { reexec.Register(pivotStage, pivotInit) }
 
 // pivotInit is PID 1 of a container made the way runc makes them: a
 // private mount namespace, the rootfs bind-mounted, proc and a tmpfs
@@ -142,7 +145,7 @@ func checkNoMountLeak(t *testing.T, dir string) {
 
 // start starts opts in c and makes sure the process is killed and reaped
 // by the end of the test.
-func start(t *testing.T, c runtime.Container, opts Options) *Process {
+func start(t *testing.T, c discovery.Container, opts Options) *Process {
 	t.Helper()
 	p, err := Start(c, opts)
 	if err != nil {
@@ -159,7 +162,7 @@ func start(t *testing.T, c runtime.Container, opts Options) *Process {
 }
 
 // run runs argv in c to the end and returns its combined output.
-func run(t *testing.T, c runtime.Container, opts Options) (string, ExitStatus) {
+func run(t *testing.T, c discovery.Container, opts Options) (string, ExitStatus) {
 	t.Helper()
 	out := &testutil.LockedBuffer{}
 	opts.Stdout, opts.Stderr = out, out
@@ -195,13 +198,13 @@ func rootID(t *testing.T, pid int) [2]uint64 {
 
 // assertJoined proves from outside, with the kernel's own links, that
 // process pid shares the listed namespaces and the root of init.
-func assertJoined(t *testing.T, init, pid int, types ...runtime.NSType) {
+func assertJoined(t *testing.T, init, pid int, types ...namespace.Type) {
 	t.Helper()
-	want, err := runtime.ReadNamespaces(init)
+	want, err := namespace.Read(init)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := runtime.ReadNamespaces(pid)
+	got, err := namespace.Read(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,8 +267,8 @@ func rootfsParent(rootfs string) string { return filepath.Dir(rootfs) }
 // locked: unpinned, the thread that started a container could later be
 // picked for a Do and take the container down with it.
 func pinThread(t *testing.T) {
-	goruntime.LockOSThread()
-	t.Cleanup(goruntime.UnlockOSThread) // registered first: runs last
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread) // registered first: runs last
 }
 
 // startChrootOnly starts `unshare --pid --fork chroot ROOTFS sleep 1000`: a
@@ -307,12 +310,12 @@ func startChrootOnly(t *testing.T, rootfs string) int {
 	return init
 }
 
-func readStatus(pid int) (runtime.Status, bool) {
+func readStatus(pid int) (procfs.Status, bool) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return runtime.Status{}, false
+		return procfs.Status{}, false
 	}
 	defer f.Close()
-	st, err := runtime.ParseStatus(f)
+	st, err := procfs.ParseStatus(f)
 	return st, err == nil
 }

@@ -1,14 +1,17 @@
 package enter
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"strings"
-
-	"boxtui/runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,10 +20,10 @@ import (
 // A fresh proc shows the PID namespace of the process that mounts it (its
 // active one, which setns does not change), so the mount must be made by a
 // process already born inside the container's PID namespace: this stage.
-const StageNewMountProc = runtime.StagePrefix + "enter-proc"
+const StageNewMountProc = reexec.Prefix + "enter-proc"
 
 func init() {
-	runtime.RegisterStage(StageNewMountProc, newMountProcStage)
+	reexec.Register(StageNewMountProc, newMountProcStage)
 	// Run the stage right here rather than from main: package inits of
 	// the UI libraries, still to come, would delay the command for
 	// nothing. Inits run on the main thread.
@@ -44,11 +47,11 @@ const (
 
 // startNewMountProc starts the stage from a thread that joined only the
 // container's PID namespace; everything else happens in the stage.
-func (s *starter) startNewMountProc(c runtime.Container) error {
+func (s *starter) startNewMountProc(c discovery.Container) error {
 	// The process entered: the one the TARGET named, else the init. Its
 	// mount namespace and root are the ones the stage starts from.
 	ep := c.EntryProcess()
-	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{Namespaces: []runtime.NSType{runtime.NSPID}})
+	entry, err := nsjoin.Open(ep.PID, ep.StartTime, nsjoin.Options{Namespaces: []namespace.Type{namespace.PID}})
 	if err != nil {
 		return err
 	}
@@ -63,10 +66,10 @@ func (s *starter) startNewMountProc(c runtime.Container) error {
 		return err
 	}
 	s.close = append(s.close, rootFD)
-	// The files above were opened after OpenEntry checked the init: make
+	// The files above were opened after nsjoin.Open checked the init: make
 	// sure they still belong to it and not to a process that took its PID.
-	if st, err := runtime.ProcessStartTime(ep.PID); err != nil || (ep.StartTime != 0 && st != ep.StartTime) {
-		return fmt.Errorf("process %d: %w (it exited while being entered)", ep.PID, runtime.ErrNoProcess)
+	if st, err := procfs.StartTime(ep.PID); err != nil || (ep.StartTime != 0 && st != ep.StartTime) {
+		return fmt.Errorf("process %d: %w (it exited while being entered)", ep.PID, procfs.ErrNoProcess)
 	}
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
@@ -107,7 +110,7 @@ func openProcFile(pid int, name string, flags int) (*os.File, error) {
 	fd, err := unix.Open(p, flags|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
-			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("process %d: %w (it exited while being entered)", pid, procfs.ErrNoProcess)
 		}
 		return nil, fmt.Errorf("open %s: %w", p, err)
 	}
@@ -119,7 +122,7 @@ func openProcFile(pid int, name string, flags int) (*os.File, error) {
 func newMountProcStage(args []string) int {
 	// All of the below changes this thread only (its fs_struct is
 	// unshared first), and the exec at the end must come from it.
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 	status := os.NewFile(stageStatusFD, "status")
 	fail := func(kind, format string, a ...any) int {
 		fmt.Fprintf(status, kind+format, a...)

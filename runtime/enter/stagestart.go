@@ -6,8 +6,10 @@ import (
 	"os"
 	"strings"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter/stage"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,9 +24,9 @@ func useStage() bool {
 
 // startJoinedStage is startJoined through the enter stage: the process
 // entered's namespaces (user and time too), root and working directory.
-func (s *starter) startJoinedStage(c runtime.Container) error {
+func (s *starter) startJoinedStage(c discovery.Container) error {
 	ep := c.EntryProcess()
-	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{
+	entry, err := nsjoin.Open(ep.PID, ep.StartTime, nsjoin.Options{
 		Namespaces: s.opts.Namespaces, Root: true, Cwd: true, UserTime: true,
 	})
 	if err != nil {
@@ -39,18 +41,18 @@ func (s *starter) startJoinedStage(c runtime.Container) error {
 // namespace (to copy it), and its user and time namespaces when they
 // differ from ours, then makes a mount namespace of its own with a fresh
 // /proc under the process's root.
-func (s *starter) startNewMountProcStage(c runtime.Container) error {
+func (s *starter) startNewMountProcStage(c discovery.Container) error {
 	ep := c.EntryProcess()
-	nss := []runtime.NSType{runtime.NSPID, runtime.NSMnt}
-	if theirs, err := runtime.ReadNamespaces(ep.PID); err == nil {
-		ours := runtime.HostNamespaces()
-		for _, t := range []runtime.NSType{runtime.NSUser, runtime.NSTime} {
+	nss := []namespace.Type{namespace.PID, namespace.Mnt}
+	if theirs, err := namespace.Read(ep.PID); err == nil {
+		ours := namespace.Host()
+		for _, t := range []namespace.Type{namespace.User, namespace.Time} {
 			if theirs[t] != 0 && theirs[t] != ours[t] {
 				nss = append(nss, t)
 			}
 		}
-	} // else OpenEntry says the process is gone
-	entry, err := runtime.OpenEntry(ep.PID, ep.StartTime, runtime.EntryOptions{
+	} // else nsjoin.Open says the process is gone
+	entry, err := nsjoin.Open(ep.PID, ep.StartTime, nsjoin.Options{
 		Namespaces: nss, Root: true, UserTime: true,
 	})
 	if err != nil {
@@ -74,7 +76,7 @@ func (e stageError) Error() string { return string(e) }
 // (or reported why not). The stage is this binary: /proc/self/exe, which
 // is the sealed copy (package exeseal), as for every stage boxtui starts
 // inside a container.
-func (s *starter) startStage(c runtime.Container, entry *runtime.Entry, cfg stage.Config) error {
+func (s *starter) startStage(c discovery.Container, entry *nsjoin.Entry, cfg stage.Config) error {
 	cfg.Target = entry.PID
 	cfg.Env, cfg.Args = s.env, s.opts.Command
 	cfg.Root, cfg.Cwd = -1, -1
@@ -108,7 +110,7 @@ func (s *starter) startStage(c runtime.Container, entry *runtime.Entry, cfg stag
 			return err
 		}
 		cfg.NS = append(cfg.NS, stage.NS{FD: fd, Flag: ns.Flag})
-		if ns.Type == runtime.NSUser {
+		if ns.Type == namespace.User {
 			// nsenter -U: root inside, its groups dropped.
 			cfg.SetID, cfg.UID, cfg.GID = true, 0, 0
 		}

@@ -1,13 +1,12 @@
 package enter
 
 import (
+	"boxtui/runtime/namespace"
 	"errors"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
-
-	"boxtui/runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,15 +14,15 @@ import (
 func TestParseNamespaces(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want []runtime.NSType
+		want []namespace.Type
 	}{
 		{"", nil},
 		{"all", nil},
-		{"pid", []runtime.NSType{runtime.NSPID}},
-		{"pid,mnt, uts,pid", []runtime.NSType{runtime.NSPID, runtime.NSMnt, runtime.NSUTS}},
-		{"mount,net,ipc,cgroup", []runtime.NSType{runtime.NSMnt, runtime.NSNet, runtime.NSIPC, runtime.NSCgroup}},
+		{"pid", []namespace.Type{namespace.PID}},
+		{"pid,mnt, uts,pid", []namespace.Type{namespace.PID, namespace.Mnt, namespace.UTS}},
+		{"mount,net,ipc,cgroup", []namespace.Type{namespace.Mnt, namespace.Net, namespace.IPC, namespace.Cgroup}},
 		// Accepted so that Start can say why it refuses them.
-		{"user", []runtime.NSType{runtime.NSUser}},
+		{"user", []namespace.Type{namespace.User}},
 	} {
 		got, err := ParseNamespaces(tc.in)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {

@@ -11,19 +11,19 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter/stage"
 )
 
 // startUserns starts a container with a user or time namespace of its own
-// and returns it as runtime.FindInit finds it:
+// and returns it as discovery.FindInit finds it:
 //   - "map-root": unshare --user --map-root-user --pid --fork --mount-proc,
 //     the rootless recipe (root inside is root outside), on the host's files;
 //   - "mapped": ids 0-65535 inside are 100000-165535 outside (setgroups
 //     denied, as a rootless runtime leaves it), chrooted into the test
 //     rootfs, its init running as root inside (host uid 100000);
 //   - "time": unshare --time --boottime 1000 --monotonic 500.
-func startUserns(t *testing.T, kind string) runtime.Container {
+func startUserns(t *testing.T, kind string) discovery.Container {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers with user and time namespaces")
 	if !stage.Available {
@@ -81,9 +81,9 @@ func startUserns(t *testing.T, kind string) runtime.Container {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", init))
 		return strings.HasPrefix(string(cmdline), "/bin/sleep\x001000")
 	}, "the container's init to run sleep")
-	c, err := runtime.FindInit(strconv.Itoa(init))
+	c, err := discovery.FindInit(strconv.Itoa(init))
 	if err != nil || c.PID != init {
-		t.Fatalf("runtime.FindInit(%d) = %d, %v", init, c.PID, err)
+		t.Fatalf("discovery.FindInit(%d) = %d, %v", init, c.PID, err)
 	}
 	return c
 }

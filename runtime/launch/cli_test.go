@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,13 +30,13 @@ func boxtui(t *testing.T, stdin string, args ...string) (string, string, int) {
 // killByName SIGKILLs a named container at test end, whatever happened.
 func killByName(t *testing.T, name string) {
 	t.Cleanup(func() {
-		st, err := runtime.LoadState(name)
+		st, err := state.Load(name)
 		if err != nil {
 			return
 		}
-		runtime.Signal(st.InitPID, st.InitStart, unix.SIGKILL)
-		runtime.WaitGone(st.InitPID, st.InitStart, 5*time.Second)
-		runtime.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second)
+		signals.Send(st.InitPID, st.InitStart, unix.SIGKILL)
+		signals.WaitGone(st.InitPID, st.InitStart, 5*time.Second)
+		signals.WaitGone(st.HolderPID, st.HolderStart, 5*time.Second)
 	})
 }
 
@@ -58,13 +60,13 @@ func TestCLIDetachListKillRemove(t *testing.T) {
 		t.Fatalf("run -d: %q %q %d", out, errOut, code)
 	}
 	out, _, _ = boxtui(t, "", "ls", "--json")
-	var cs []runtime.Container
+	var cs []discovery.Container
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
 		t.Fatalf("ls --json: %v\n%s", err, out)
 	}
 	found := false
 	for _, c := range cs {
-		found = found || c.Name == "cli1" && c.Origin == runtime.OriginBoxtui
+		found = found || c.Name == "cli1" && c.Origin == discovery.OriginBoxtui
 	}
 	if !found {
 		t.Fatalf("ls does not show cli1 with origin boxtui:\n%s", out)
@@ -137,8 +139,8 @@ func TestCLIClientKilledContainerSurvives(t *testing.T) {
 	// and a launch whose client dies before sending it is abandoned (all or
 	// nothing): wait until the command itself runs.
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		st, err := runtime.LoadState("cli3")
-		if err != nil || st.Status != runtime.StatusRunning {
+		st, err := state.Load("cli3")
+		if err != nil || st.Status != state.StatusRunning {
 			return false
 		}
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.InitPID))
@@ -146,7 +148,7 @@ func TestCLIClientKilledContainerSurvives(t *testing.T) {
 	}, "cli3's command to run")
 	cmd.Process.Kill()
 	cmd.Wait()
-	c, err := runtime.FindContainer("cli3")
+	c, err := discovery.FindContainer("cli3")
 	if err != nil {
 		t.Fatalf("container died with its client: %v", err)
 	}
@@ -214,7 +216,7 @@ func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
 	rootfs := setup(t)
 	bin := testutil.Binary(t)
 	killByName(t, "tm")
-	tm := newTmux(t, fmt.Sprintf("env BOXTUI_RUN_DIR=%s PS1='outer> ' bash --norc --noprofile", runtime.RunDir()))
+	tm := newTmux(t, fmt.Sprintf("env BOXTUI_RUN_DIR=%s PS1='outer> ' bash --norc --noprofile", state.RunDir()))
 	tm.waitFor("outer>")
 	tm.send(fmt.Sprintf("%s run --name tm --rootfs %s -e 'PS1=I$((40+2))# ' -- /bin/bash --norc --noprofile", bin, rootfs), "Enter")
 	tm.waitFor("I42#") // not in the typed command line: the shell computed it
@@ -233,7 +235,7 @@ func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
 	}
 	unix.Kill(client, unix.SIGKILL)
 	testutil.WaitFor(t, 5*time.Second, func() bool { return childOf(shell) == 0 }, "the client to die")
-	if _, err := runtime.FindContainer("tm"); err != nil {
+	if _, err := discovery.FindContainer("tm"); err != nil {
 		t.Fatalf("container died with its client: %v", err)
 	}
 	// The dead client left the terminal raw; the outer shell's readline
@@ -247,7 +249,7 @@ func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
 	tm.send("C-p")
 	tm.send("C-q")
 	tm.waitFor("detached from tm")
-	if _, err := runtime.FindContainer("tm"); err != nil {
+	if _, err := discovery.FindContainer("tm"); err != nil {
 		t.Fatalf("container gone after detach: %v", err)
 	}
 	// Attach again and end the shell: attach returns with its exit code.

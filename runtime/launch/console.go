@@ -1,6 +1,9 @@
 package launch
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,8 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"boxtui/runtime"
 )
 
 // ErrConsoleLost is returned when a container's holder is gone: the
@@ -66,7 +67,7 @@ type Console struct {
 
 // DialConsole connects to the console of the boxtui container name.
 func DialConsole(name string) (*Console, error) {
-	if err := runtime.ValidateName(name); err != nil {
+	if err := state.ValidateName(name); err != nil {
 		return nil, err
 	}
 	conn, err := dialHolder(name)
@@ -78,7 +79,7 @@ func DialConsole(name string) (*Console, error) {
 
 // dialHolder connects to the holder of name and waits to be registered.
 func dialHolder(name string) (*net.UnixConn, error) {
-	path := runtime.ConsoleSocket(name)
+	path := state.ConsoleSocket(name)
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, errConnRefused) {
@@ -107,30 +108,17 @@ func dialHolder(name string) (*net.UnixConn, error) {
 // state and its holder process: the container exited, its holder is gone
 // (the console is lost), or the holder runs and cause is what went wrong.
 func whyNoConsole(name string, cause error) error {
-	st, err := runtime.LoadState(name)
+	st, err := state.Load(name)
 	switch {
 	case err != nil:
 		return fmt.Errorf("attach %q: %w", name, err)
-	case st.Status == runtime.StatusExited:
-		return fmt.Errorf("container %q: %w (it exited; `boxtui rm %s` removes it)", name, runtime.ErrNotRunning, name)
+	case st.Status == state.StatusExited:
+		return fmt.Errorf("container %q: %w (it exited; `boxtui rm %s` removes it)", name, discovery.ErrNotRunning, name)
 	case !holderAlive(st):
+		noteHolderLost(st)
 		return fmt.Errorf("attach %q: %w", name, ErrConsoleLost)
 	}
 	return fmt.Errorf("attach %q: %w (its holder, pid %d, still runs)", name, cause, st.HolderPID)
-}
-
-// holderAlive says whether the holder a state names still runs: the same
-// start time, and not a zombie.
-func holderAlive(st runtime.State) bool {
-	if st.HolderPID <= 0 {
-		return false
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.HolderPID))
-	if err != nil {
-		return false
-	}
-	ps, err := runtime.ParseStat(data)
-	return err == nil && ps.State != 'Z' && ps.StartTime == st.HolderStart
 }
 
 // consoleFromPrefork makes a Console of the connection prefork.c made
@@ -225,11 +213,11 @@ func (c *Console) broken(err error) error {
 	if !c.redial {
 		return ErrConsoleLost
 	}
-	st, serr := runtime.LoadState(c.name)
+	st, serr := state.Load(c.name)
 	switch {
 	case serr != nil:
 		return ErrConsoleLost
-	case st.Status == runtime.StatusExited:
+	case st.Status == state.StatusExited:
 		c.status = exitOf(st)
 		return io.EOF
 	case !holderAlive(st):
@@ -272,11 +260,11 @@ func (c *Console) broken(err error) error {
 			}
 			return nil
 		}
-		st, serr := runtime.LoadState(c.name)
+		st, serr := state.Load(c.name)
 		switch {
 		case serr != nil:
 			return ErrConsoleLost
-		case st.Status == runtime.StatusExited:
+		case st.Status == state.StatusExited:
 			c.status = exitOf(st)
 			return io.EOF
 		case !holderAlive(st):
@@ -289,12 +277,12 @@ func (c *Console) broken(err error) error {
 }
 
 // exitOf reads how a container ended from its state.
-func exitOf(st runtime.State) *ExitStatus {
+func exitOf(st state.State) *ExitStatus {
 	s := &ExitStatus{Signal: st.ExitSignal}
 	if st.ExitCode != nil {
 		s.Code = *st.ExitCode
 	} else if st.ExitSignal != "" {
-		if sig, err := runtime.ParseSignal(st.ExitSignal); err == nil {
+		if sig, err := signals.Parse(st.ExitSignal); err == nil {
 			s.Code = 128 + int(sig)
 		}
 	}

@@ -16,8 +16,11 @@ import (
 	"time"
 
 	boxpty "boxtui/pty"
-	"boxtui/runtime"
+	"boxtui/runtime/events"
 	"boxtui/runtime/launch/stage0"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -115,7 +118,7 @@ func (h *holder) send(r holderReport) {
 func (h *holder) fail(err error) int {
 	log.Print(err)
 	h.close()
-	runtime.RemoveClaimedState(h.cfg.Name, h.cfg.ClientPID, h.cfg.ClientStart)
+	state.RemoveClaimed(h.cfg.Name, h.cfg.ClientPID, h.cfg.ClientStart)
 	h.send(holderReport{Error: err.Error()})
 	return 1
 }
@@ -138,7 +141,7 @@ func (h *holder) run(early *stage0.Holder) int {
 	h.master = early.Master
 	initPID, pidfd, readyR := early.InitPID, early.PidFD, early.ReadyR
 	defer unix.Close(pidfd)
-	initStart, err := runtime.ProcessStartTime(initPID)
+	initStart, err := procfs.StartTime(initPID)
 	if err != nil {
 		log.Printf("read start time of init %d: %v", initPID, err)
 	}
@@ -196,18 +199,18 @@ func (h *holder) run(early *stage0.Holder) int {
 	// The state says running from here: the init exists in its namespaces
 	// and can be listed and killed; if the launch is abandoned the state
 	// goes away again.
-	holderStart, _ := runtime.ProcessStartTime(os.Getpid())
-	err = runtime.UpdateState(name, func(st *runtime.State) error {
+	holderStart, _ := procfs.StartTime(os.Getpid())
+	err = state.Update(name, func(st *state.State) error {
 		if !st.ClaimedBy(h.cfg.ClientPID, h.cfg.ClientStart) {
 			return fmt.Errorf("the name was claimed again: this launch's client died before it ran")
 		}
-		st.Status = runtime.StatusRunning
+		st.Status = state.StatusRunning
 		st.InitPID, st.InitStart = initPID, initStart
 		st.HolderPID, st.HolderStart = os.Getpid(), holderStart
 		return nil
 	})
 	if err != nil {
-		runtime.Signal(initPID, initStart, unix.SIGKILL)
+		signals.Send(initPID, initStart, unix.SIGKILL)
 		readyR.Close()
 		<-waitDone
 		return h.fail(fmt.Errorf("record the launch of %s: %w", name, err))
@@ -232,8 +235,8 @@ func (h *holder) run(early *stage0.Holder) int {
 	}
 	// The started event first: a client told "running" (run -d returns)
 	// may at once exec, whose fast path reads the history, or show it.
-	if err := runtime.RecordStarted(name, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), initPID, initStart); err != nil {
-		log.Printf("record %s event: %v", runtime.EventStarted, err)
+	if err := events.RecordStarted(name, fmt.Sprintf("init pid %d: %s", initPID, strings.Join(h.cfg.Command, " ")), initPID, initStart); err != nil {
+		log.Printf("record %s event: %v", events.Started, err)
 	}
 	h.send(holderReport{Running: true})
 	h.report.Close()
@@ -254,7 +257,7 @@ func (h *holder) run(early *stage0.Holder) int {
 // recordEvent adds to a container's history; history is informative, and
 // failing to write it never fails the launch or the holder.
 func recordEvent(name, kind, detail, by string) {
-	if err := runtime.RecordEventKey(name, kind, detail, by); err != nil {
+	if err := events.RecordKey(name, kind, detail, by); err != nil {
 		log.Printf("record %s event: %v", kind, err)
 	}
 }
@@ -264,15 +267,15 @@ func recordEvent(name, kind, detail, by string) {
 // client died (SIGKILL) before it recorded their end are closed first:
 // every process of the container has ended with it.
 func recordExit(name string, status ExitStatus) {
-	evs, _ := runtime.EventsAsWritten(name)
-	announced := len(evs) > 0 && evs[len(evs)-1].Kind == runtime.EventKilled
-	for _, e := range runtime.OrphanedExecs(evs) {
+	evs, _ := events.ReadAsWritten(name)
+	announced := len(evs) > 0 && evs[len(evs)-1].Kind == events.Killed
+	for _, e := range events.OrphanedExecs(evs) {
 		recordEvent(name, e.Kind, e.Detail, "boxtui run")
 	}
 	if status.Signal != "" && !announced {
-		recordEvent(name, runtime.EventKilled, "SIG"+status.Signal+" to the init", "other")
+		recordEvent(name, events.Killed, "SIG"+status.Signal+" to the init", "other")
 	}
-	recordEvent(name, runtime.EventExited, status.String(), "")
+	recordEvent(name, events.Exited, status.String(), "")
 }
 
 // finish records how the container ended, tells every client, and removes
@@ -281,13 +284,13 @@ func (h *holder) finish(status ExitStatus) {
 	name := h.cfg.Name
 	h.ln.Close()
 	if h.cfg.Remove {
-		if err := runtime.RemoveClaimedState(name, h.cfg.ClientPID, h.cfg.ClientStart); err != nil {
+		if err := state.RemoveClaimed(name, h.cfg.ClientPID, h.cfg.ClientStart); err != nil {
 			log.Printf("remove state: %v", err)
 		}
 	} else {
 		recordExit(name, status)
-		err := runtime.UpdateState(name, func(st *runtime.State) error {
-			st.Status = runtime.StatusExited
+		err := state.Update(name, func(st *state.State) error {
+			st.Status = state.StatusExited
 			st.Exited = time.Now()
 			code := status.Code
 			st.ExitCode = nil
@@ -300,7 +303,7 @@ func (h *holder) finish(status ExitStatus) {
 		if err != nil {
 			log.Printf("record exit: %v", err)
 		}
-		os.Remove(runtime.ConsoleSocket(name))
+		os.Remove(state.ConsoleSocket(name))
 	}
 	h.mu.Lock()
 	h.exited = true
@@ -349,7 +352,7 @@ func exitStatusOf(ws syscall.WaitStatus, err error) ExitStatus {
 	case err != nil:
 		return ExitStatus{Code: 255, Signal: "unknown"}
 	case ws.Signaled():
-		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: runtime.SignalName(unix.Signal(ws.Signal()))}
+		return ExitStatus{Code: 128 + int(ws.Signal()), Signal: signals.Name(unix.Signal(ws.Signal()))}
 	}
 	return ExitStatus{Code: ws.ExitStatus()}
 }
@@ -624,7 +627,7 @@ func (h *holder) resizeLocked(c *consoleClient, rows, cols int) {
 // directory (0700, root's); the socket itself is 0600 and every peer is
 // checked for uid 0, so the mode is a second fence, not the only one.
 func listenConsole(name string) (*net.UnixListener, error) {
-	path := runtime.ConsoleSocket(name)
+	path := state.ConsoleSocket(name)
 	os.Remove(path)
 	old := unix.Umask(0o177)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})

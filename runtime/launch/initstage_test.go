@@ -1,13 +1,12 @@
 package launch
 
 import (
+	"boxtui/runtime/signals"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"boxtui/runtime"
 )
 
 // threadsOf reads the Threads: line of pid's status.
@@ -60,7 +59,7 @@ func TestInitStagesBuildTheSameContainer(t *testing.T) {
 		case mode == "go" && threads == "1":
 			t.Errorf("BOXTUI_INIT_STAGE=go: the init ran 1 thread, want a Go runtime's several")
 		}
-		runtime.WaitGone(c.InitPID, c.InitStart, 10*time.Second)
+		signals.WaitGone(c.InitPID, c.InitStart, 10*time.Second)
 	}
 	if outputs[""] != outputs["go"] {
 		t.Fatalf("the C and Go inits differ:\nC:\n%s\nGo:\n%s", outputs[""], outputs["go"])

@@ -30,9 +30,13 @@ import (
 	"syscall"
 	"time"
 
-	"boxtui/runtime"
 	"boxtui/runtime/launch/stage0"
+	"boxtui/runtime/privilege"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
 	"boxtui/runtime/rootfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -52,8 +56,8 @@ const (
 )
 
 func init() {
-	runtime.RegisterStage(holderStage, holderMain)
-	runtime.RegisterStage(initStage, stage0.RunInit)
+	reexec.Register(holderStage, holderMain)
+	reexec.Register(initStage, stage0.RunInit)
 }
 
 // Options describes a container to launch.
@@ -75,7 +79,7 @@ type Options struct {
 	Remove bool
 	// Mounts are recorded in the state as the container's bind mounts. Run
 	// does not make them: Prepare does.
-	Mounts []runtime.MountRecord
+	Mounts []state.MountRecord
 	// Prepare, if set, is called with the host PID of the container's init
 	// once its namespaces, mounts and root are in place but before it execs
 	// the command, so mounts added into its mount namespace are there from
@@ -102,7 +106,7 @@ type Container struct {
 	Rootfs      string
 	Command     []string
 	InitPID     int    // host PID of the command, PID 1 inside
-	InitStart   uint64 // its start time, for runtime.Signal
+	InitStart   uint64 // its start time, for signals.Send
 	HolderPID   int
 	HolderStart uint64
 	// Console is the console connection when Options.Console was set.
@@ -129,31 +133,31 @@ type holderReport struct {
 // Run launches a container and returns once its command runs (or failed to
 // start). On any failure nothing is left behind: no state, process or mount.
 func Run(opts Options) (*Container, error) {
-	if err := runtime.RequireRoot("run"); err != nil {
+	if err := privilege.RequireRoot("run"); err != nil {
 		return nil, err
 	}
 	cfg, err := resolveOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	st := runtime.State{
+	st := state.State{
 		Rootfs:   cfg.Rootfs,
 		Command:  cfg.Command,
 		Hostname: cfg.Hostname,
 		Net:      cfg.Net,
 		Remove:   cfg.Remove,
-		Status:   runtime.StatusCreating,
+		Status:   state.StatusCreating,
 		Created:  time.Now(),
 		Mounts:   opts.Mounts,
 	}
 	st.ClaimPID = os.Getpid()
-	st.ClaimStart, _ = runtime.ProcessStartTime(st.ClaimPID)
+	st.ClaimStart, _ = procfs.StartTime(st.ClaimPID)
 	if opts.Name != "" {
-		if err := runtime.ValidateName(opts.Name); err != nil {
+		if err := state.ValidateName(opts.Name); err != nil {
 			return nil, err
 		}
 		st.Name = opts.Name
-		if err := runtime.CreateState(st); err != nil {
+		if err := state.Create(st); err != nil {
 			return nil, err
 		}
 	} else if st.Name, err = claimGeneratedName(st); err != nil {
@@ -281,7 +285,7 @@ var nouns = []string{
 
 // claimGeneratedName picks a short memorable name and claims it; after a few
 // collisions it falls back to random hex, which does not collide in practice.
-func claimGeneratedName(st runtime.State) (string, error) {
+func claimGeneratedName(st state.State) (string, error) {
 	var b [4]byte
 	for i := 0; i < 16; i++ {
 		rand.Read(b[:])
@@ -290,11 +294,11 @@ func claimGeneratedName(st runtime.State) (string, error) {
 		} else {
 			st.Name = "box-" + hex.EncodeToString(b[:])
 		}
-		err := runtime.CreateState(st)
+		err := state.Create(st)
 		if err == nil {
 			return st.Name, nil
 		}
-		if !errors.Is(err, runtime.ErrNameTaken) {
+		if !errors.Is(err, state.ErrNameTaken) {
 			return "", err
 		}
 	}
@@ -308,7 +312,7 @@ func claimGeneratedName(st runtime.State) (string, error) {
 func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 	name := cfg.Name
 	abandon := func(e error) error {
-		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
+		state.RemoveClaimed(name, cfg.ClientPID, cfg.ClientStart)
 		return e
 	}
 	sp, err := spawnHolder(&cfg, opts.Console && opts.Prepare == nil)
@@ -339,7 +343,7 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 		}()
 		holderDone = done
 	}
-	holderStart, _ := runtime.ProcessStartTime(holderPID)
+	holderStart, _ := procfs.StartTime(holderPID)
 	c = &Container{Name: name, Rootfs: cfg.Rootfs, Command: cfg.Command, HolderPID: holderPID, HolderStart: holderStart}
 
 	reports := bufio.NewReader(reportR)
@@ -371,10 +375,10 @@ func startHolder(cfg holderConfig, opts Options) (c *Container, err error) {
 			// given the go byte already: a container nobody holds must not
 			// run on, so kill it, and wait so its mounts are gone with its
 			// mount namespace before the name is free.
-			runtime.Signal(c.InitPID, c.InitStart, unix.SIGKILL)
-			runtime.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
+			signals.Send(c.InitPID, c.InitStart, unix.SIGKILL)
+			signals.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
 		}
-		runtime.RemoveClaimedState(name, cfg.ClientPID, cfg.ClientStart)
+		state.RemoveClaimed(name, cfg.ClientPID, cfg.ClientStart)
 		return nil, fmt.Errorf("launch %s: the holder process died: %w", name, e)
 	}
 
@@ -454,7 +458,7 @@ type spawned struct {
 // its container is built, whether or not the holder's Go part is up yet
 // (the console keeps its output until then).
 func spawnHolder(cfg *holderConfig, goNow bool) (sp spawned, err error) {
-	logPath := runtime.StateDir(cfg.Name) + "/holder.log"
+	logPath := state.Dir(cfg.Name) + "/holder.log"
 	if o := stage0.TakeOwnHolder(); o != nil {
 		cfg.Log = logPath
 		return startOwnHolder(cfg, o, goNow)
@@ -546,7 +550,7 @@ func spawn(path string, argv, env []string, files []*os.File, sys *syscall.SysPr
 	// ForkExec passes on every fd not marked close-on-exec, and the holder
 	// lives as long as the container: none that our caller left open may
 	// reach it (prefork.c's holder closes them the same way).
-	runtime.CloseOnExecFrom(3)
+	reexec.CloseOnExecFrom(3)
 	fds := make([]uintptr, len(files))
 	for i, f := range files {
 		fds[i] = f.Fd()

@@ -17,8 +17,13 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
 	"boxtui/runtime/rootfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -27,8 +32,8 @@ import (
 // TestMain lets the test binary be the holder and init stages too: Run
 // re-executes /proc/self/exe, which here is this binary.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
-		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
+	if len(os.Args) > 1 && reexec.Is(os.Args[1]) {
+		os.Exit(reexec.Run(os.Args[1], os.Args[2:]))
 	}
 	if sock := os.Getenv("BOXTUI_TEST_DIAL"); sock != "" {
 		os.Exit(dialAsClient(sock))
@@ -68,9 +73,9 @@ func launch(t *testing.T, opts Options) *Container {
 		if c.Console != nil {
 			c.Console.Close()
 		}
-		runtime.Signal(c.InitPID, c.InitStart, unix.SIGKILL)
-		runtime.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
-		runtime.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
+		signals.Send(c.InitPID, c.InitStart, unix.SIGKILL)
+		signals.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
+		signals.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
 	})
 	return c
 }
@@ -99,7 +104,7 @@ func readConsole(t *testing.T, con *Console, timeout time.Duration) (string, err
 
 func stateNames(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir(runtime.RunDir())
+	entries, err := os.ReadDir(state.RunDir())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
@@ -158,11 +163,11 @@ func TestContainerViewOfTheWorld(t *testing.T) {
 func TestDetachedContainerIsListedStoppedAndRemoved(t *testing.T) {
 	rootfs := setup(t)
 	c := launch(t, Options{Name: "web1", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"}})
-	found, err := runtime.FindContainer("web1")
+	found, err := discovery.FindContainer("web1")
 	if err != nil {
 		t.Fatalf("find web1: %v", err)
 	}
-	if found.PID != c.InitPID || found.Origin != runtime.OriginBoxtui || found.HolderPID != c.HolderPID {
+	if found.PID != c.InitPID || found.Origin != discovery.OriginBoxtui || found.HolderPID != c.HolderPID {
 		t.Fatalf("found %+v, want init %d, origin boxtui, holder %d", found, c.InitPID, c.HolderPID)
 	}
 	if err := Remove("web1", false, time.Second); !errors.Is(err, ErrStillRunning) {
@@ -176,14 +181,14 @@ func TestDetachedContainerIsListedStoppedAndRemoved(t *testing.T) {
 	if took := time.Since(began); took > 2*time.Second {
 		t.Errorf("stop took %v: it waited out the grace time for a SIGTERM the kernel drops", took)
 	}
-	st, err := runtime.LoadState("web1")
+	st, err := state.Load("web1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Status != runtime.StatusExited || st.ExitSignal != "KILL" {
+	if st.Status != state.StatusExited || st.ExitSignal != "KILL" {
 		t.Errorf("state after stop: status %s signal %q, want exited by KILL", st.Status, st.ExitSignal)
 	}
-	if err := Stop(found, time.Second); !errors.Is(err, runtime.ErrNoProcess) {
+	if err := Stop(found, time.Second); !errors.Is(err, procfs.ErrNoProcess) {
 		t.Errorf("stop of a gone container: %v, want ErrNoProcess", err)
 	}
 	if err := Remove("web1", false, time.Second); err != nil {
@@ -207,11 +212,11 @@ func TestStopUsesSIGTERMWhenTheInitHandlesIt(t *testing.T) {
 		}
 		out.Write(buf[:n])
 	}
-	snap, err := runtime.Scan(runtime.ScanOptions{})
+	snap, err := discovery.Scan(discovery.ScanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var target runtime.Container
+	var target discovery.Container
 	for _, sc := range snap.Containers {
 		if sc.PID == c.InitPID {
 			target = sc
@@ -229,9 +234,9 @@ func TestStopUsesSIGTERMWhenTheInitHandlesIt(t *testing.T) {
 func TestSignalProcessByInnerPID(t *testing.T) {
 	rootfs := setup(t)
 	c := launch(t, Options{Name: "sig", Rootfs: rootfs, Command: []string{"/bin/sh", "-c", "sleep 1000 & wait; echo waited; sleep 1000"}})
-	var target runtime.Container
+	var target discovery.Container
 	testutil.WaitFor(t, 5*time.Second, func() bool {
-		found, err := runtime.FindContainer("sig")
+		found, err := discovery.FindContainer("sig")
 		target = found
 		return err == nil && len(found.Procs) == 2
 	}, "the container's second process")
@@ -243,10 +248,10 @@ func TestSignalProcessByInnerPID(t *testing.T) {
 		_, err := os.Stat(fmt.Sprintf("/proc/%d", child.PID))
 		return err != nil
 	}, "the signalled process to be reaped")
-	if _, err := runtime.ProcessStartTime(c.InitPID); err != nil {
+	if _, err := procfs.StartTime(c.InitPID); err != nil {
 		t.Fatalf("the init died with its child: %v", err)
 	}
-	if err := SignalProcess(target, child.InnerPID, unix.SIGKILL); !errors.Is(err, runtime.ErrNoProcess) {
+	if err := SignalProcess(target, child.InnerPID, unix.SIGKILL); !errors.Is(err, procfs.ErrNoProcess) {
 		t.Errorf("signal a process that exited meanwhile: %v, want ErrNoProcess", err)
 	}
 	if err := SignalProcess(target, 999, unix.SIGKILL); err == nil {
@@ -267,7 +272,7 @@ func TestBadInputLeavesNothing(t *testing.T) {
 		{"missing rootfs", Options{Rootfs: filepath.Join(empty, "nope")}, ErrNoRootfs, "boxtui rootfs create"},
 		{"rootfs without the command", Options{Rootfs: empty}, ErrNoCommand, "/bin/sh"},
 		{"command not in rootfs", Options{Rootfs: rootfs, Command: []string{"/bin/nope"}}, ErrNoCommand, "/bin/nope"},
-		{"name taken", Options{Name: "taken", Rootfs: rootfs}, runtime.ErrNameTaken, "taken"},
+		{"name taken", Options{Name: "taken", Rootfs: rootfs}, state.ErrNameTaken, "taken"},
 		{"invalid name", Options{Name: "../x", Rootfs: rootfs}, nil, "invalid name"},
 		{"bad env", Options{Rootfs: rootfs, Env: []string{"NOEQUALS"}}, nil, "KEY=VALUE"},
 	}
@@ -345,11 +350,11 @@ func TestHolderDeathDuringLaunchLeavesNothing(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			st, err := runtime.ParseStat(data) // the init's parent is the holder
+			st, err := procfs.ParseStat(data) // the init's parent is the holder
 			if err != nil {
 				return err
 			}
-			return runtime.Signal(st.PPid, 0, unix.SIGKILL)
+			return signals.Send(st.PPid, 0, unix.SIGKILL)
 		}})
 	if err == nil {
 		t.Fatal("Run succeeded without its holder")
@@ -363,21 +368,52 @@ func TestHolderDeathDuringLaunchLeavesNothing(t *testing.T) {
 func TestHolderKilledContainerSurvives(t *testing.T) {
 	rootfs := setup(t)
 	c := launch(t, Options{Name: "survivor", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"}})
-	if err := runtime.Signal(c.HolderPID, c.HolderStart, unix.SIGKILL); err != nil {
+	if err := signals.Send(c.HolderPID, c.HolderStart, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := runtime.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second); !ok {
+	if ok, _ := signals.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second); !ok {
 		t.Fatal("holder did not die")
 	}
-	found, err := runtime.FindContainer("survivor")
+	found, err := discovery.FindContainer("survivor")
 	if err != nil {
 		t.Fatalf("container lost with its holder: %v", err)
 	}
 	if found.HolderPID != 0 {
 		t.Errorf("holder pid %d still reported", found.HolderPID)
 	}
-	if _, err := DialConsole("survivor"); !errors.Is(err, ErrConsoleLost) {
-		t.Errorf("dial a holderless console: %v, want ErrConsoleLost", err)
+	// A scan only reads: the state still names the dead holder and no
+	// event was written.
+	if st, err := state.Load("survivor"); err != nil || st.HolderPID != c.HolderPID {
+		t.Errorf("a scan changed the state: holder %d (%v), want %d", st.HolderPID, err, c.HolderPID)
+	}
+	holderLost := func() int {
+		evs, err := events.Read("survivor")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Kind == events.HolderLost {
+				n++
+			}
+		}
+		return n
+	}
+	if n := holderLost(); n != 0 {
+		t.Errorf("a scan recorded %d holder-lost events", n)
+	}
+	// The console is wanted: now the loss is found, said and recorded,
+	// once however often it is found.
+	for range 2 {
+		if _, err := DialConsole("survivor"); !errors.Is(err, ErrConsoleLost) {
+			t.Errorf("dial a holderless console: %v, want ErrConsoleLost", err)
+		}
+	}
+	if n := holderLost(); n != 1 {
+		t.Errorf("%d holder-lost events, want 1", n)
+	}
+	if st, err := state.Load("survivor"); err != nil || st.HolderPID != 0 {
+		t.Errorf("state still names holder %d (%v)", st.HolderPID, err)
 	}
 	if err := Stop(found, time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
@@ -407,10 +443,10 @@ func TestTwoRunsForOneNameOneWins(t *testing.T) {
 			wins++
 			c := containers[i]
 			t.Cleanup(func() {
-				runtime.Signal(c.InitPID, c.InitStart, unix.SIGKILL)
-				runtime.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
+				signals.Send(c.InitPID, c.InitStart, unix.SIGKILL)
+				signals.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
 			})
-		} else if !errors.Is(err, runtime.ErrNameTaken) {
+		} else if !errors.Is(err, state.ErrNameTaken) {
 			t.Errorf("loser: %v, want ErrNameTaken", err)
 		}
 	}
@@ -433,7 +469,7 @@ func TestManyCyclesLeaveNoMountOrZombie(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cycle %d: %v", i, err)
 		}
-		if err := Stop(runtime.Container{Name: name, PID: c.InitPID, StartTime: c.InitStart}, time.Second); err != nil {
+		if err := Stop(discovery.Container{Name: name, PID: c.InitPID, StartTime: c.InitStart}, time.Second); err != nil {
 			t.Fatalf("cycle %d: stop: %v", i, err)
 		}
 		if err := Remove(name, false, time.Second); err != nil {
@@ -491,7 +527,7 @@ func zombieChildren() []int {
 		if err != nil {
 			continue
 		}
-		st, err := runtime.ParseStat(data)
+		st, err := procfs.ParseStat(data)
 		if err == nil && st.State == 'Z' && st.PPid == me {
 			out = append(out, pid)
 		}
@@ -505,7 +541,7 @@ func exists(pid int) bool {
 	if err != nil {
 		return false
 	}
-	st, err := runtime.ParseStat(data)
+	st, err := procfs.ParseStat(data)
 	return err == nil && st.State != 'Z' && st.State != 'X'
 }
 
@@ -552,8 +588,8 @@ func dialAsClient(sock string) int {
 func TestConsoleIsRootOnly(t *testing.T) {
 	rootfs := setup(t)
 	c := launch(t, Options{Name: "priv", Rootfs: rootfs, Command: []string{"/bin/sh", "-c", "echo secret; sleep 1000"}})
-	sock := runtime.ConsoleSocket("priv")
-	for path, want := range map[string]os.FileMode{sock: 0o600, runtime.StateDir("priv"): 0o700} {
+	sock := state.ConsoleSocket("priv")
+	for path, want := range map[string]os.FileMode{sock: 0o600, state.Dir("priv"): 0o700} {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -563,10 +599,10 @@ func TestConsoleIsRootOnly(t *testing.T) {
 		}
 	}
 	// Open the fences on purpose: the holder's peer check must still refuse.
-	for d := runtime.RunDir(); d != "/tmp" && d != "/"; d = filepath.Dir(d) {
+	for d := state.RunDir(); d != "/tmp" && d != "/"; d = filepath.Dir(d) {
 		os.Chmod(d, 0o711) // the test's temp dirs, up to /tmp
 	}
-	os.Chmod(runtime.StateDir("priv"), 0o711)
+	os.Chmod(state.Dir("priv"), 0o711)
 	os.Chmod(sock, 0o666)
 	cmd := exec.Command(publicTestBinary(t))
 	cmd.Dir = "/"
@@ -615,7 +651,7 @@ func TestRootfsUnderSharedMountDoesNotLeak(t *testing.T) {
 	if err != nil || len(inside) != 4 {
 		t.Fatalf("container mount table: %d entries, %v; want rootfs, proc, dev, dev/pts", len(inside), err)
 	}
-	if err := Stop(runtime.Container{PID: c.InitPID, StartTime: c.InitStart}, time.Second); err != nil {
+	if err := Stop(discovery.Container{PID: c.InitPID, StartTime: c.InitStart}, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if ms, _ := testutil.MountsUnder(dir); len(ms) != 1 {
@@ -668,7 +704,7 @@ func TestHostileRootfsSymlinks(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(root2, hostDir)); err == nil {
 		t.Errorf("created %s inside the rootfs through the symlink", hostDir)
 	}
-	if _, err := runtime.LoadState("hostile"); !errors.Is(err, runtime.ErrNoState) {
+	if _, err := state.Load("hostile"); !errors.Is(err, state.ErrNoState) {
 		t.Errorf("state left: %v", err)
 	}
 }
@@ -723,7 +759,7 @@ func TestClientKilledHalfwayLeavesNothing(t *testing.T) {
 		_, err := os.Stat(fmt.Sprintf("/proc/%d", initPID))
 		return err != nil
 	}, "the init to be gone")
-	snap, err := runtime.Scan(runtime.ScanOptions{})
+	snap, err := discovery.Scan(discovery.ScanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -754,7 +790,7 @@ func TestInstantExitStatusIsNeverLost(t *testing.T) {
 		if st := c.Console.ExitStatus(); st == nil || st.Code != 3 {
 			t.Fatalf("launch %d: exit status %v, want 3", i, st)
 		}
-		runtime.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
+		signals.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
 	}
 	if names := stateNames(t); len(names) != 0 {
 		t.Errorf("--rm left %v", names)

@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"boxtui/runtime"
 	"boxtui/runtime/launch/stage0"
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )
@@ -197,7 +197,7 @@ func processEnded(pid int, start uint64) bool {
 	if err != nil {
 		return true
 	}
-	ps, err := runtime.ParseStat(data)
+	ps, err := procfs.ParseStat(data)
 	return err != nil || ps.StartTime != start || ps.State == 'Z' || ps.State == 'X'
 }
 

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 )
 
 // ppidOf reads the parent PID from /proc/PID/stat.
@@ -19,7 +22,7 @@ func ppidOf(pid int) int {
 	if err != nil {
 		return -1
 	}
-	st, err := runtime.ParseStat(data)
+	st, err := procfs.ParseStat(data)
 	if err != nil {
 		return -1
 	}
@@ -54,7 +57,7 @@ func TestOwnHolderOutlivesTheKilledCaller(t *testing.T) {
 	if _, err := io.ReadFull(stdout, buf); err != nil || string(buf) != "up\n" {
 		t.Fatalf("first output %q, %v", buf, err)
 	}
-	st, err := runtime.LoadState(name)
+	st, err := state.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +91,7 @@ func TestOwnHolderOutlivesTheKilledCaller(t *testing.T) {
 	if s := con.ExitStatus(); s == nil || s.Code != 0 {
 		t.Fatalf("exit status %v", s)
 	}
-	if gone, _ := runtime.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
+	if gone, _ := signals.WaitGone(st.HolderPID, st.HolderStart, 10*time.Second); !gone {
 		t.Fatalf("holder %d still there after its container exited", st.HolderPID)
 	}
 }
@@ -102,7 +105,7 @@ func TestOwnHolderMatchesHolderProcess(t *testing.T) {
 		name := "own-" + map[string]string{"": "self", "0": "proc"}[mode]
 		out, errOut, code := testutil.RunBinaryEnv(t, []string{"BOXTUI_OWN_HOLDER=" + mode}, "some input\n",
 			"run", "--name", name, "--rootfs", rootfs, "-e", "A=b", "--", "/bin/sh", "-c", `read x; echo "$x $A"; echo err >&2; exit 4`)
-		events, err := runtime.Events(name)
+		events, err := events.Read(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +113,7 @@ func TestOwnHolderMatchesHolderProcess(t *testing.T) {
 		for _, ev := range events {
 			kinds = append(kinds, ev.Kind)
 		}
-		st, err := runtime.LoadState(name)
+		st, err := state.Load(name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/state"
 
 	"golang.org/x/sys/unix"
 )
@@ -101,7 +101,7 @@ func TestRunUsesPreforkedHolder(t *testing.T) {
 			}
 			t.Fatalf("run -d %s: exit %d: %s", tc.name, code, errOut)
 		}
-		st, err := runtime.LoadState(tc.name)
+		st, err := state.Load(tc.name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,11 @@
 package launch
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"boxtui/runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -41,7 +44,7 @@ type Stopped struct {
 }
 
 func (s Stopped) String() string {
-	name := "SIG" + runtime.SignalName(s.Signal)
+	name := "SIG" + signals.Name(s.Signal)
 	switch {
 	case s.Signal == unix.SIGKILL:
 		return "sent SIGKILL: " + s.Why
@@ -70,7 +73,7 @@ func seconds(d time.Duration) string {
 }
 
 // Stop stops any container (boxtui's or not) by its init; see StopReport.
-func Stop(c runtime.Container, grace time.Duration) error {
+func Stop(c discovery.Container, grace time.Duration) error {
 	_, err := StopReport(c, grace)
 	return err
 }
@@ -82,21 +85,21 @@ func Stop(c runtime.Container, grace time.Duration) error {
 // receive it goes straight to SIGKILL (see StopSignal). The init is named
 // by the host PID and start time the scan saw, so a recycled PID is never
 // signalled. A target gone before the first signal is an error wrapping
-// runtime.ErrNoProcess. The history records what was sent and why.
-func StopReport(c runtime.Container, grace time.Duration) (Stopped, error) {
+// procfs.ErrNoProcess. The history records what was sent and why.
+func StopReport(c discovery.Container, grace time.Duration) (Stopped, error) {
 	pid, start := c.PID, c.StartTime
 	if processGone(pid, start) {
-		return Stopped{}, stopError(c, fmt.Errorf("process %d: %w", pid, runtime.ErrNoProcess))
+		return Stopped{}, stopError(c, fmt.Errorf("process %d: %w", pid, procfs.ErrNoProcess))
 	}
 	sig, why := StopSignal(pid)
 	res := Stopped{Signal: sig, Why: why, Grace: grace}
 	if sig != unix.SIGKILL {
-		_ = runtime.RecordEvent(c, runtime.EventKilled, fmt.Sprintf("sent SIG%s (%s), SIGKILL after %s", runtime.SignalName(sig), why, seconds(grace)), "boxtui")
+		_ = events.Record(c, events.Killed, fmt.Sprintf("sent SIG%s (%s), SIGKILL after %s", signals.Name(sig), why, seconds(grace)), "boxtui")
 		sent := time.Now()
-		if err := runtime.Signal(pid, start, sig); err != nil {
+		if err := signals.Send(pid, start, sig); err != nil {
 			return res, stopError(c, err)
 		}
-		gone, err := runtime.WaitGone(pid, start, grace)
+		gone, err := signals.WaitGone(pid, start, grace)
 		if err != nil {
 			return res, fmt.Errorf("stop %s: %w", describe(c), err)
 		}
@@ -106,12 +109,12 @@ func StopReport(c runtime.Container, grace time.Duration) (Stopped, error) {
 			return res, nil
 		}
 		res.Killed = true
-		_ = runtime.RecordEvent(c, runtime.EventKilled, fmt.Sprintf("sent SIGKILL: still running %s after SIG%s", seconds(grace), runtime.SignalName(sig)), "boxtui")
+		_ = events.Record(c, events.Killed, fmt.Sprintf("sent SIGKILL: still running %s after SIG%s", seconds(grace), signals.Name(sig)), "boxtui")
 	} else {
-		_ = runtime.RecordEvent(c, runtime.EventKilled, res.String(), "boxtui")
+		_ = events.Record(c, events.Killed, res.String(), "boxtui")
 	}
-	if err := runtime.Signal(pid, start, unix.SIGKILL); err != nil {
-		if errors.Is(err, runtime.ErrNoProcess) {
+	if err := signals.Send(pid, start, unix.SIGKILL); err != nil {
+		if errors.Is(err, procfs.ErrNoProcess) {
 			// It exited during the grace time after all.
 			res.Killed, res.Exited, res.After = false, true, grace
 			waitHolder(c)
@@ -119,7 +122,7 @@ func StopReport(c runtime.Container, grace time.Duration) (Stopped, error) {
 		}
 		return res, stopError(c, err)
 	}
-	gone, err := runtime.WaitGone(pid, start, killWait)
+	gone, err := signals.WaitGone(pid, start, killWait)
 	if err != nil {
 		return res, fmt.Errorf("stop %s: %w", describe(c), err)
 	}
@@ -130,14 +133,14 @@ func StopReport(c runtime.Container, grace time.Duration) (Stopped, error) {
 	return res, nil
 }
 
-func stopError(c runtime.Container, err error) error {
-	if errors.Is(err, runtime.ErrNoProcess) {
-		return fmt.Errorf("stop %s: %w (it exited meanwhile)", describe(c), runtime.ErrNoProcess)
+func stopError(c discovery.Container, err error) error {
+	if errors.Is(err, procfs.ErrNoProcess) {
+		return fmt.Errorf("stop %s: %w (it exited meanwhile)", describe(c), procfs.ErrNoProcess)
 	}
 	return fmt.Errorf("stop %s: %w", describe(c), err)
 }
 
-func describe(c runtime.Container) string {
+func describe(c discovery.Container) string {
 	if c.Name != "" {
 		return fmt.Sprintf("container %q", c.Name)
 	}
@@ -148,7 +151,7 @@ func describe(c runtime.Container) string {
 // drops a signal sent to a PID namespace's init unless the init catches it
 // (a handler: SigCgt) or blocks it (to read it with signalfd, as systemd
 // does: SigBlk; or waits for it in sigwaitinfo, which hides it from SigBlk
-// for the wait: see runtime.SigwaitMask), so only then is a stop signal
+// for the wait: see signals.SigwaitMask), so only then is a stop signal
 // worth its grace time; otherwise SIGKILL at once. A systemd init gets
 // systemd's own stop signal, SIGRTMIN+3 (SIGTERM makes systemd
 // re-execute, not stop). A status that cannot be read counts as handling
@@ -158,13 +161,13 @@ func StopSignal(pid int) (unix.Signal, string) {
 	if err != nil {
 		return unix.SIGTERM, "its signal handlers could not be read"
 	}
-	st, err := runtime.ParseStatus(bytes.NewReader(data))
+	st, err := procfs.ParseStatus(bytes.NewReader(data))
 	if err != nil {
 		return unix.SIGTERM, "its signal handlers could not be read"
 	}
 	// An init waiting in sigwaitinfo has the signals it waits for
 	// unblocked for the wait, not in SigBlk: add them back.
-	if mask, ok := runtime.SigwaitMask(pid); ok {
+	if mask, ok := signals.SigwaitMask(pid); ok {
 		st.SigBlk |= mask
 	}
 	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
@@ -173,9 +176,9 @@ func StopSignal(pid int) (unix.Signal, string) {
 
 // chooseStopSignal is StopSignal on an init's parsed status and the
 // target of its /proc/PID/exe link.
-func chooseStopSignal(st runtime.Status, exe string) (unix.Signal, string) {
-	if isSystemd(st.Name, exe) && st.HandlesSignal(int(runtime.SigSystemdStop)) {
-		return runtime.SigSystemdStop, "systemd's stop signal"
+func chooseStopSignal(st procfs.Status, exe string) (unix.Signal, string) {
+	if isSystemd(st.Name, exe) && st.HandlesSignal(int(signals.SystemdStop)) {
+		return signals.SystemdStop, "systemd's stop signal"
 	}
 	switch {
 	case st.CatchesSignal(int(unix.SIGTERM)):
@@ -197,54 +200,54 @@ func isSystemd(comm, exe string) bool {
 
 // waitHolder gives a boxtui container's holder a moment to record the exit,
 // so that `ls -a` or `rm` right after a kill see it as exited.
-func waitHolder(c runtime.Container) {
+func waitHolder(c discovery.Container) {
 	if c.Name == "" {
 		return
 	}
-	st, err := runtime.LoadState(c.Name)
+	st, err := state.Load(c.Name)
 	if err != nil || st.HolderPID == 0 {
 		return
 	}
-	runtime.WaitGone(st.HolderPID, st.HolderStart, 2*time.Second)
+	signals.WaitGone(st.HolderPID, st.HolderStart, 2*time.Second)
 }
 
 // SignalInit sends sig to the init of c (by the host PID and start time
 // the scan saw), and nothing else: `boxtui kill -s SIG`.
-func SignalInit(c runtime.Container, sig unix.Signal) error {
-	if err := runtime.Signal(c.PID, c.StartTime, sig); err != nil {
+func SignalInit(c discovery.Container, sig unix.Signal) error {
+	if err := signals.Send(c.PID, c.StartTime, sig); err != nil {
 		return stopError(c, err)
 	}
-	_ = runtime.RecordEvent(c, runtime.EventKilled, "sent SIG"+runtime.SignalName(sig)+" to the init (asked for)", "boxtui")
+	_ = events.Record(c, events.Killed, "sent SIG"+signals.Name(sig)+" to the init (asked for)", "boxtui")
 	return nil
 }
 
 // processGone reports whether pid is no longer the process that started at
 // start.
 func processGone(pid int, start uint64) bool {
-	got, err := runtime.ProcessStartTime(pid)
+	got, err := procfs.StartTime(pid)
 	return err != nil || got != start
 }
 
 // SignalProcess sends sig to the process of c whose PID inside the
 // container is innerPID (the seed's `kill 6`), checked against the start
 // time the scan saw.
-func SignalProcess(c runtime.Container, innerPID int, sig unix.Signal) error {
+func SignalProcess(c discovery.Container, innerPID int, sig unix.Signal) error {
 	for _, p := range c.Procs {
 		if p.InnerPID == innerPID {
-			if err := runtime.Signal(p.PID, p.StartTime, sig); err != nil {
-				if errors.Is(err, runtime.ErrNoProcess) {
-					return fmt.Errorf("signal process %d of %s: %w (it exited meanwhile)", innerPID, describe(c), runtime.ErrNoProcess)
+			if err := signals.Send(p.PID, p.StartTime, sig); err != nil {
+				if errors.Is(err, procfs.ErrNoProcess) {
+					return fmt.Errorf("signal process %d of %s: %w (it exited meanwhile)", innerPID, describe(c), procfs.ErrNoProcess)
 				}
 				return err
 			}
-			_ = runtime.RecordEvent(c, runtime.EventKilled, fmt.Sprintf("SIG%s to process %d inside (host pid %d, %s)", runtime.SignalName(sig), innerPID, p.PID, p.Comm), "boxtui")
+			_ = events.Record(c, events.Killed, fmt.Sprintf("SIG%s to process %d inside (host pid %d, %s)", signals.Name(sig), innerPID, p.PID, p.Comm), "boxtui")
 			return nil
 		}
 	}
 	return fmt.Errorf("%s has no process %d (see `boxtui ps %s`)", describe(c), innerPID, target(c))
 }
 
-func target(c runtime.Container) string {
+func target(c discovery.Container) string {
 	if c.Name != "" {
 		return c.Name
 	}
@@ -267,10 +270,10 @@ var ErrStillRunning = errors.New("container is still running")
 // once everything found under it has ended; without, a state that cannot
 // be read is refused.
 func Remove(name string, force bool, grace time.Duration) error {
-	if err := runtime.ValidateName(name); err != nil {
+	if err := state.ValidateName(name); err != nil {
 		return err
 	}
-	st, stErr := runtime.LoadState(name)
+	st, stErr := state.Load(name)
 	if stErr != nil && !stateDirExists(name) {
 		return stErr
 	}
@@ -282,8 +285,8 @@ func Remove(name string, force bool, grace time.Duration) error {
 			}
 			return fmt.Errorf("remove %q: %w (stop it with `boxtui kill %s`, or use rm -f)", name, ErrStillRunning, name)
 		}
-		c := runtime.Container{Name: name, PID: init.PID, StartTime: init.start}
-		if err := Stop(c, grace); err != nil && !errors.Is(err, runtime.ErrNoProcess) {
+		c := discovery.Container{Name: name, PID: init.PID, StartTime: init.start}
+		if err := Stop(c, grace); err != nil && !errors.Is(err, procfs.ErrNoProcess) {
 			return err
 		}
 	} else if stErr != nil && !force {
@@ -297,17 +300,17 @@ func Remove(name string, force bool, grace time.Duration) error {
 	// holder without an init) is ended: nothing may run on under a name
 	// that is free again.
 	if holder.PID != 0 {
-		if gone, _ := runtime.WaitGone(holder.PID, holder.start, 2*time.Second); !gone {
-			if err := runtime.Signal(holder.PID, holder.start, unix.SIGKILL); err != nil && !errors.Is(err, runtime.ErrNoProcess) {
+		if gone, _ := signals.WaitGone(holder.PID, holder.start, 2*time.Second); !gone {
+			if err := signals.Send(holder.PID, holder.start, unix.SIGKILL); err != nil && !errors.Is(err, procfs.ErrNoProcess) {
 				return fmt.Errorf("remove %q: end its holder (pid %d): %w", name, holder.PID, err)
 			}
-			if gone, _ := runtime.WaitGone(holder.PID, holder.start, killWait); !gone {
+			if gone, _ := signals.WaitGone(holder.PID, holder.start, killWait); !gone {
 				return fmt.Errorf("remove %q: its holder (pid %d) is still there %s after SIGKILL", name, holder.PID, killWait)
 			}
 		}
 	}
-	if err := runtime.RemoveState(name); err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, runtime.ErrNoState) {
+	if err := state.Remove(name); err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, state.ErrNoState) {
 			return nil // --rm, or another rm, was quicker
 		}
 		return err
@@ -319,7 +322,7 @@ func Remove(name string, force bool, grace time.Duration) error {
 // state that cannot be read (corrupt, truncated, its file missing) still
 // holds the name, and rm must be able to free it.
 func stateDirExists(name string) bool {
-	fi, err := os.Lstat(runtime.StateDir(name))
+	fi, err := os.Lstat(state.Dir(name))
 	return err == nil && fi.IsDir()
 }
 
@@ -333,7 +336,7 @@ type proc struct {
 // the state names (if it could be read) while their start times match,
 // else those the kernel shows — the console socket's listener, and its
 // child that is PID 1 of a PID namespace of its own.
-func findRunning(name string, st runtime.State, stateOK bool) (holder, init proc) {
+func findRunning(name string, st state.State, stateOK bool) (holder, init proc) {
 	if stateOK {
 		if st.HolderPID > 0 && !processEnded(st.HolderPID, st.HolderStart) {
 			holder = proc{st.HolderPID, st.HolderStart}
@@ -359,13 +362,13 @@ func findRunning(name string, st runtime.State, stateOK bool) (holder, init proc
 // of a PID namespace of its own: the second record of the init, for a
 // broken state whose holder is gone too.
 func startedInit(name string) proc {
-	evs, err := runtime.EventsAsWritten(name)
+	evs, err := events.ReadAsWritten(name)
 	if err != nil {
 		return proc{}
 	}
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
-		if e.Kind != runtime.EventStarted {
+		if e.Kind != events.Started {
 			continue
 		}
 		if e.InitPID <= 0 || processEnded(e.InitPID, e.InitStart) {
@@ -375,7 +378,7 @@ func startedInit(name string) proc {
 		if err != nil {
 			return proc{}
 		}
-		ps, err := runtime.ParseStatus(f)
+		ps, err := procfs.ParseStatus(f)
 		f.Close()
 		if err != nil || len(ps.NSpid) < 2 || ps.InnerPID() != 1 {
 			return proc{}
@@ -395,14 +398,14 @@ func consoleListener(name string) proc {
 		return proc{}
 	}
 	defer unix.Close(fd)
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: runtime.ConsoleSocket(name)}); err != nil && err != unix.EAGAIN && err != unix.EINPROGRESS {
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: state.ConsoleSocket(name)}); err != nil && err != unix.EAGAIN && err != unix.EINPROGRESS {
 		return proc{}
 	}
 	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
 	if err != nil || cred.Pid <= 0 || cred.Uid != 0 {
 		return proc{}
 	}
-	start, err := runtime.ProcessStartTime(int(cred.Pid))
+	start, err := procfs.StartTime(int(cred.Pid))
 	if err != nil || processEnded(int(cred.Pid), start) {
 		return proc{}
 	}
@@ -426,12 +429,12 @@ func initChildOf(holder proc) proc {
 		if err != nil {
 			continue
 		}
-		ps, err := runtime.ParseStatus(f)
+		ps, err := procfs.ParseStatus(f)
 		f.Close()
 		if err != nil || len(ps.NSpid) < 2 || ps.InnerPID() != 1 || ps.PPid != holder.PID {
 			continue
 		}
-		start, err := runtime.ProcessStartTime(pid)
+		start, err := procfs.StartTime(pid)
 		if err != nil || processEnded(pid, start) {
 			continue
 		}
@@ -445,15 +448,15 @@ func initChildOf(holder proc) proc {
 }
 
 // initAlive reports whether the init a state names still runs.
-func initAlive(st runtime.State) bool {
-	if st.Status == runtime.StatusExited || st.InitPID == 0 {
+func initAlive(st state.State) bool {
+	if st.Status == state.StatusExited || st.InitPID == 0 {
 		return false
 	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.InitPID))
 	if err != nil {
 		return false
 	}
-	ps, err := runtime.ParseStat(data)
+	ps, err := procfs.ParseStat(data)
 	// A zombie init (whose holder died, waiting for the host's init to reap
 	// it) has exited: its namespace and mounts are gone.
 	return err == nil && ps.StartTime == st.InitStart && ps.State != 'Z' && ps.State != 'X'

@@ -1,24 +1,24 @@
 package launch
 
 import (
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"boxtui/runtime"
-
 	"golang.org/x/sys/unix"
 )
 
-func sampleStatus(t *testing.T, name string) runtime.Status {
+func sampleStatus(t *testing.T, name string) procfs.Status {
 	t.Helper()
 	f, err := os.Open("../testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	st, err := runtime.ParseStatus(f)
+	st, err := procfs.ParseStatus(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,18 +33,18 @@ func TestChooseStopSignal(t *testing.T) {
 	notSystemd := systemd
 	notSystemd.Name = "init"
 	noRT := systemd
-	noRT.SigBlk &^= 1 << (runtime.SigSystemdStop - 1)
+	noRT.SigBlk &^= 1 << (signals.SystemdStop - 1)
 	catcher := sampleStatus(t, "status-container.txt")
 	catcher.SigCgt = 1 << (unix.SIGTERM - 1)
 	for _, c := range []struct {
 		what string
-		st   runtime.Status
+		st   procfs.Status
 		exe  string
 		sig  unix.Signal
 		why  string
 	}{
-		{"systemd", systemd, "/usr/lib/systemd/systemd", runtime.SigSystemdStop, "systemd's stop signal"},
-		{"systemd replaced by an upgrade", systemd, "/usr/lib/systemd/systemd (deleted)", runtime.SigSystemdStop, "systemd's stop signal"},
+		{"systemd", systemd, "/usr/lib/systemd/systemd", signals.SystemdStop, "systemd's stop signal"},
+		{"systemd replaced by an upgrade", systemd, "/usr/lib/systemd/systemd (deleted)", signals.SystemdStop, "systemd's stop signal"},
 		{"a process only called systemd", systemd, "/bin/myinit", unix.SIGTERM, "blocked"},
 		{"systemd's file under another command name", notSystemd, "/usr/lib/systemd/systemd", unix.SIGTERM, "blocked"},
 		{"systemd that does not take SIGRTMIN+3", noRT, "/usr/lib/systemd/systemd", unix.SIGTERM, "blocked"},
@@ -54,7 +54,7 @@ func TestChooseStopSignal(t *testing.T) {
 	} {
 		sig, why := chooseStopSignal(c.st, c.exe)
 		if sig != c.sig || why != c.why {
-			t.Errorf("%s: SIG%s (%s), want SIG%s (%s)", c.what, runtime.SignalName(sig), why, runtime.SignalName(c.sig), c.why)
+			t.Errorf("%s: SIG%s (%s), want SIG%s (%s)", c.what, signals.Name(sig), why, signals.Name(c.sig), c.why)
 		}
 	}
 }
@@ -64,7 +64,7 @@ func TestStoppedLine(t *testing.T) {
 		s    Stopped
 		want string
 	}{
-		{Stopped{Signal: runtime.SigSystemdStop, Why: "systemd's stop signal", Exited: true, After: 123 * time.Millisecond, Grace: 5 * time.Second},
+		{Stopped{Signal: signals.SystemdStop, Why: "systemd's stop signal", Exited: true, After: 123 * time.Millisecond, Grace: 5 * time.Second},
 			"sent SIGRTMIN+3 (systemd's stop signal), exited after 0.1 s"},
 		{Stopped{Signal: unix.SIGTERM, Why: "caught", Exited: true, After: 37 * time.Millisecond},
 			"sent SIGTERM (caught), exited after 0.04 s"},

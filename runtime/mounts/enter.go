@@ -1,11 +1,10 @@
 package mounts
 
 import (
+	"boxtui/runtime/procfs"
 	"errors"
 	"fmt"
 	"strings"
-
-	"boxtui/runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,7 +35,7 @@ const procSuperMagic = 0x9fa0
 // what fn does happens in the host's mount table at the root's path, as the
 // seed's `mount --bind` does.
 //
-// This is runtime.OpenEntry + Entry.Do cut down to the mount namespace and
+// This is nsjoin.Open + Entry.Do cut down to the mount namespace and
 // the root: the general entry reads every namespace link of the target and
 // of boxtui, and the process's start time twice, and starts a fresh thread;
 // on a small VM that cost about 0.5 ms, half the budget of an attach+detach. Here the identity
@@ -53,7 +52,7 @@ func enterProcess(pid int, startTime uint64, hostRootOK bool, fn func(in inside)
 	if pid <= 0 {
 		return fmt.Errorf("invalid container init pid %d", pid)
 	}
-	gone := func() error { return fmt.Errorf("container %d: %w (it exited)", pid, runtime.ErrNoProcess) }
+	gone := func() error { return fmt.Errorf("container %d: %w (it exited)", pid, procfs.ErrNoProcess) }
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
@@ -63,7 +62,7 @@ func enterProcess(pid int, startTime uint64, hostRootOK bool, fn func(in inside)
 	}
 	defer closeFD(pidfd)
 	if startTime != 0 {
-		if st, err := runtime.ProcessStartTime(pid); err != nil || st != startTime {
+		if st, err := procfs.StartTime(pid); err != nil || st != startTime {
 			return gone()
 		}
 	}
@@ -105,7 +104,7 @@ func enterProcess(pid int, startTime uint64, hostRootOK bool, fn func(in inside)
 
 func openErr(pid int, what string, err error) error {
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("container %d: %w (it exited)", pid, runtime.ErrNoProcess)
+		return fmt.Errorf("container %d: %w (it exited)", pid, procfs.ErrNoProcess)
 	}
 	return fmt.Errorf("container %d: open %s: %w", pid, what, err)
 }

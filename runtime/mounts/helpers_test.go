@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -24,7 +24,7 @@ type box struct {
 	t      *testing.T
 	rootfs string
 	pid    int
-	c      runtime.Container
+	c      discovery.Container
 	// hostBefore is the test process's mount table when the box started,
 	// for leak checks.
 	hostBefore []*mountinfo.Info
@@ -58,9 +58,9 @@ func newBox(t *testing.T, ownNS bool) *box {
 	return b
 }
 
-func (b *box) find(target string) runtime.Container {
+func (b *box) find(target string) discovery.Container {
 	b.t.Helper()
-	c, err := runtime.FindContainer(target)
+	c, err := discovery.FindContainer(target)
 	if err != nil {
 		b.t.Fatalf("find container %s: %v", target, err)
 	}

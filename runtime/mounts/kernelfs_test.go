@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/state"
 
 	"golang.org/x/sys/unix"
 )
@@ -172,8 +172,8 @@ func (b *box) attachUnchecked(hostPath, target string) {
 // record adds a record as Add would, whether or not the mount is there.
 func (b *box) record(hostPath, target string) {
 	b.t.Helper()
-	err := updateRecords(b.c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return pushRecord(recs, runtime.MountRecord{Source: hostPath, Target: target})
+	err := updateRecords(b.c, func(recs []state.MountRecord) []state.MountRecord {
+		return pushRecord(recs, state.MountRecord{Source: hostPath, Target: target})
 	})
 	if err != nil {
 		b.t.Fatal(err)

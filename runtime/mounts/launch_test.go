@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/launch"
 	"boxtui/runtime/mounts"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -27,10 +29,10 @@ func TestBoxtuiContainer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "hello"), []byte("hi\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	vol := runtime.MountRecord{Source: src, Target: "/mnt/vol", ReadOnly: true}
+	vol := state.MountRecord{Source: src, Target: "/mnt/vol", ReadOnly: true}
 	c, err := launch.Run(launch.Options{
 		Name: "mnt", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"},
-		Mounts: []runtime.MountRecord{vol},
+		Mounts: []state.MountRecord{vol},
 		Prepare: func(pid int) error {
 			return mounts.AddToProcess(pid, 0, vol.Source, vol.Target, mounts.AddOptions{ReadOnly: vol.ReadOnly, Mkdir: true})
 		},
@@ -39,12 +41,12 @@ func TestBoxtuiContainer(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	t.Cleanup(func() {
-		runtime.Signal(c.InitPID, c.InitStart, unix.SIGKILL)
-		runtime.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
-		runtime.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
+		signals.Send(c.InitPID, c.InitStart, unix.SIGKILL)
+		signals.WaitGone(c.InitPID, c.InitStart, 5*time.Second)
+		signals.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
 	})
 
-	ctr, err := runtime.FindContainer("mnt")
+	ctr, err := discovery.FindContainer("mnt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +70,13 @@ func TestBoxtuiContainer(t *testing.T) {
 	if err := mounts.Remount(ctr, "/mnt/vol", false); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := runtime.LoadState("mnt"); len(st.Mounts) != 1 || st.Mounts[0].ReadOnly {
+	if st, _ := state.Load("mnt"); len(st.Mounts) != 1 || st.Mounts[0].ReadOnly {
 		t.Fatalf("state after remount rw: %+v", st.Mounts)
 	}
 	if err := mounts.Remove(ctr, "/mnt/vol"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := runtime.LoadState("mnt"); len(st.Mounts) != 0 {
+	if st, _ := state.Load("mnt"); len(st.Mounts) != 0 {
 		t.Fatalf("state after umount: %+v", st.Mounts)
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", c.InitPID))

@@ -2,25 +2,25 @@ package mounts
 
 import (
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"testing"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/reexec"
 )
 
 func init() {
 	// As cmd/boxtui does: keep the main goroutine on the main thread, so the
 	// runtime never parks a thread that entered a container in its place
 	// (the main thread cannot exit; a tainted one would stay around).
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 }
 
 // TestMain also lets the test binary be launch's holder and init stages:
 // launch.Run re-executes /proc/self/exe, which here is this binary.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && runtime.IsStage(os.Args[1]) {
-		os.Exit(runtime.RunStage(os.Args[1], os.Args[2:]))
+	if len(os.Args) > 1 && reexec.Is(os.Args[1]) {
+		os.Exit(reexec.Run(os.Args[1], os.Args[2:]))
 	}
 	testutil.Main(m)
 }
@@ -31,6 +31,6 @@ func TestMain(m *testing.M) {
 // without the pin, that thread may later be taken by one of the engine's
 // throwaway goroutines and exit with it, killing the container mid-test.
 func pinThread(t *testing.T) {
-	goruntime.LockOSThread()
-	t.Cleanup(goruntime.UnlockOSThread)
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
 }

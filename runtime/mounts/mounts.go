@@ -1,13 +1,15 @@
 package mounts
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"boxtui/runtime"
 
 	"github.com/moby/sys/mountinfo"
 )
@@ -31,7 +33,7 @@ type Mount struct {
 // Add bind-mounts hostPath at ctrPath inside the running container c (see
 // AddToProcess) and records it as managed. If the record cannot be written
 // the mount is removed again, so the two never disagree.
-func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
+func Add(c discovery.Container, hostPath, ctrPath string, opts AddOptions) error {
 	target, err := CleanTarget("mount over", ctrPath)
 	if err != nil {
 		return err
@@ -54,8 +56,8 @@ func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
 	if err != nil {
 		return err
 	}
-	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
-		return pushRecord(recs, runtime.MountRecord{Source: src, Target: landed, ReadOnly: opts.ReadOnly, MntNS: ns})
+	err = updateRecords(c, func(recs []state.MountRecord) []state.MountRecord {
+		return pushRecord(recs, state.MountRecord{Source: src, Target: landed, ReadOnly: opts.ReadOnly, MntNS: ns})
 	})
 	if err != nil {
 		if uerr := RemoveFromProcess(ep.PID, ep.StartTime, landed); uerr != nil {
@@ -63,14 +65,14 @@ func Add(c runtime.Container, hostPath, ctrPath string, opts AddOptions) error {
 		}
 		return fmt.Errorf("record mount of %s at %s: %w (the mount was removed again)", src, target, err)
 	}
-	recordEvent(c, runtime.EventMountAdded, fmt.Sprintf("%s at %s (%s)", src, landed, modeWord(opts.ReadOnly)))
+	recordEvent(c, events.MountAdded, fmt.Sprintf("%s at %s (%s)", src, landed, modeWord(opts.ReadOnly)))
 	return nil
 }
 
 // recordEvent adds to c's history. History is informative: failing to
 // write it never fails the mount operation itself.
-func recordEvent(c runtime.Container, kind, detail string) {
-	_ = runtime.RecordEvent(c, kind, detail, "boxtui")
+func recordEvent(c discovery.Container, kind, detail string) {
+	_ = events.Record(c, kind, detail, "boxtui")
 }
 
 func modeWord(readOnly bool) string {
@@ -84,7 +86,7 @@ func modeWord(readOnly bool) string {
 // read-write (see RemountInProcess) and updates its record, if boxtui added
 // it. Any mount may be flipped except those CleanTarget protects; a mount
 // boxtui added may be flipped wherever it is.
-func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
+func Remount(c discovery.Container, ctrPath string, readOnly bool) error {
 	target, managed, ns, err := cleanManagedTarget(c, "remount", ctrPath)
 	if err != nil {
 		return err
@@ -94,7 +96,7 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 	if err != nil {
 		return err
 	}
-	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
+	err = updateRecords(c, func(recs []state.MountRecord) []state.MountRecord {
 		return setRecordModeIn(recs, resolved, readOnly, ns)
 	})
 	if err != nil {
@@ -103,7 +105,7 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 		}
 		return fmt.Errorf("record remount of %s: %w (it was flipped back)", target, err)
 	}
-	recordEvent(c, runtime.EventMountFlipped, fmt.Sprintf("%s now %s", resolved, modeWord(readOnly)))
+	recordEvent(c, events.MountFlipped, fmt.Sprintf("%s now %s", resolved, modeWord(readOnly)))
 	return nil
 }
 
@@ -119,7 +121,7 @@ func Remount(c runtime.Container, ctrPath string, readOnly bool) error {
 // names the path it is at and its root is the recorded source (same device
 // and inode): after a record's mount was unmounted from inside, the
 // container's own mount that its path may reveal stays protected.
-func Remove(c runtime.Container, ctrPath string) error {
+func Remove(c discovery.Container, ctrPath string) error {
 	target, managed, ns, err := cleanManagedTarget(c, "unmount", ctrPath)
 	if err != nil {
 		return err
@@ -132,13 +134,13 @@ func Remove(c runtime.Container, ctrPath string) error {
 	if resolved == "" {
 		resolved = target
 	}
-	err = updateRecords(c, func(recs []runtime.MountRecord) []runtime.MountRecord {
+	err = updateRecords(c, func(recs []state.MountRecord) []state.MountRecord {
 		return popRecordIn(recs, resolved, ns)
 	})
 	if rmErr != nil {
 		return rmErr
 	}
-	recordEvent(c, runtime.EventMountRemoved, resolved)
+	recordEvent(c, events.MountRemoved, resolved)
 	if err != nil {
 		return fmt.Errorf("unmounted %s, but dropping its record failed: %w", target, err)
 	}
@@ -149,7 +151,7 @@ func Remove(c runtime.Container, ctrPath string) error {
 // protected path passes when a record names it (the engine then checks the
 // mount really is the recorded one). It also returns c's managed mounts in
 // the mount namespace acted in, and that namespace's record key (recordNS).
-func cleanManagedTarget(c runtime.Container, action, ctrPath string) (string, []managedMount, uint64, error) {
+func cleanManagedTarget(c discovery.Container, action, ctrPath string) (string, []managedMount, uint64, error) {
 	target, err := cleanPath(ctrPath)
 	if err != nil {
 		return "", nil, 0, err
@@ -171,7 +173,7 @@ func cleanManagedTarget(c runtime.Container, action, ctrPath string) (string, []
 // points are relative to its root, and mounts outside its root (a chroot
 // container's host mounts) are left out. Only the records of mounts made in
 // that process's mount namespace mark entries managed.
-func List(c runtime.Container) ([]Mount, error) {
+func List(c discovery.Container) ([]Mount, error) {
 	ep := c.EntryProcess()
 	ns, err := recordNS(c)
 	if err != nil {
@@ -180,7 +182,7 @@ func List(c runtime.Container) ([]Mount, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", ep.PID))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, procfs.ErrNoProcess)
 		}
 		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
 	}
@@ -190,11 +192,11 @@ func List(c runtime.Container) ([]Mount, error) {
 		return nil, fmt.Errorf("list mounts of container %d: %w", c.PID, err)
 	}
 	if ep.StartTime != 0 {
-		if st, err := runtime.ProcessStartTime(ep.PID); err != nil || st != ep.StartTime {
+		if st, err := procfs.StartTime(ep.PID); err != nil || st != ep.StartTime {
 			if ep.PID != c.PID {
-				return nil, fmt.Errorf("list mounts of process %d: %w (it exited)", ep.PID, runtime.ErrNoProcess)
+				return nil, fmt.Errorf("list mounts of process %d: %w (it exited)", ep.PID, procfs.ErrNoProcess)
 			}
-			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
+			return nil, fmt.Errorf("list mounts of container %d: %w (it exited)", c.PID, procfs.ErrNoProcess)
 		}
 	}
 	recs, err := loadRecords(c)
@@ -208,8 +210,8 @@ func List(c runtime.Container) ([]Mount, error) {
 // recorded k times marks the last k mounts at that mount point managed
 // (later lines of mountinfo sit on top of earlier ones), and pairs them with
 // the records from the top down.
-func buildList(infos []*mountinfo.Info, recs []runtime.MountRecord) []Mount {
-	byTarget := map[string][]runtime.MountRecord{}
+func buildList(infos []*mountinfo.Info, recs []state.MountRecord) []Mount {
+	byTarget := map[string][]state.MountRecord{}
 	for _, r := range recs {
 		byTarget[r.Target] = append(byTarget[r.Target], r)
 	}

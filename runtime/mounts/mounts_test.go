@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"github.com/moby/sys/mountinfo"
 )
@@ -81,7 +84,7 @@ func TestAddFlipRemoveOwnNamespace(t *testing.T) {
 		t.Errorf("write after Remove reached the host directory")
 	}
 	b.checkRecords()
-	if _, err := os.Stat(recordPath(b.c.Namespaces[runtime.NSPID])); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(recordPath(b.c.Namespaces[namespace.PID])); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("record file left after the last mount was removed: %v", err)
 	}
 	if after := testutil.MountPoints(b.table()); strings.Join(after, " ") != strings.Join(before, " ") {
@@ -348,23 +351,23 @@ func TestAddFile(t *testing.T) {
 }
 
 // A container whose init has exited: a clear error wrapping
-// runtime.ErrNoProcess, and no clone of the host path left anywhere.
+// procfs.ErrNoProcess, and no clone of the host path left anywhere.
 func TestContainerGone(t *testing.T) {
 	b := newBox(t, true)
 	src := srcDir(t)
-	if err := runtime.Signal(b.pid, b.c.StartTime, 9); err != nil {
+	if err := signals.Send(b.pid, b.c.StartTime, 9); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		_, err := runtime.ProcessStartTime(b.pid)
+		_, err := procfs.StartTime(b.pid)
 		return err != nil
 	}, "the container to exit")
-	wantErr(t, Add(b.c, src, "/var/x", AddOptions{ReadOnly: true}), runtime.ErrNoProcess, "Add to a gone container")
-	wantErr(t, Remount(b.c, "/var/x", true), runtime.ErrNoProcess, "Remount in a gone container")
-	wantErr(t, Remove(b.c, "/var/x"), runtime.ErrNoProcess, "Remove from a gone container")
+	wantErr(t, Add(b.c, src, "/var/x", AddOptions{ReadOnly: true}), procfs.ErrNoProcess, "Add to a gone container")
+	wantErr(t, Remount(b.c, "/var/x", true), procfs.ErrNoProcess, "Remount in a gone container")
+	wantErr(t, Remove(b.c, "/var/x"), procfs.ErrNoProcess, "Remove from a gone container")
 	_, err := List(b.c)
-	wantErr(t, err, runtime.ErrNoProcess, "List of a gone container")
-	if _, err := os.Stat(recordPath(b.c.Namespaces[runtime.NSPID])); !errors.Is(err, os.ErrNotExist) {
+	wantErr(t, err, procfs.ErrNoProcess, "List of a gone container")
+	if _, err := os.Stat(recordPath(b.c.Namespaces[namespace.PID])); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a record was written for a gone container")
 	}
 	b.checkHostUnchanged(src)
@@ -375,7 +378,7 @@ func TestContainerGone(t *testing.T) {
 // seed's host-side `mount --bind` does, read-only from the start.
 func TestSharedNamespaceContainer(t *testing.T) {
 	b := newBox(t, false)
-	if b.c.Namespaces[runtime.NSMnt] != runtime.HostNamespaces()[runtime.NSMnt] {
+	if b.c.Namespaces[namespace.Mnt] != namespace.Host()[namespace.Mnt] {
 		t.Fatalf("the box has a mount namespace of its own")
 	}
 	src := srcDir(t)
@@ -500,9 +503,9 @@ func TestListAndStackedRecords(t *testing.T) {
 // For a boxtui container the records live in its state.
 func TestRecordsInBoxtuiState(t *testing.T) {
 	b := newBox(t, true)
-	err := runtime.CreateState(runtime.State{
+	err := state.Create(state.State{
 		Name: "rec", Rootfs: b.rootfs, Command: []string{"/bin/sleep", "1000"},
-		Status: runtime.StatusRunning, Created: time.Now(), InitPID: b.pid, InitStart: b.c.StartTime,
+		Status: state.StatusRunning, Created: time.Now(), InitPID: b.pid, InitStart: b.c.StartTime,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -515,14 +518,14 @@ func TestRecordsInBoxtuiState(t *testing.T) {
 	if err := Add(c, src, "/var/x", AddOptions{ReadOnly: true}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := runtime.LoadState("rec")
-	if err != nil || len(st.Mounts) != 1 || st.Mounts[0] != (runtime.MountRecord{Source: src, Target: "/var/x", ReadOnly: true}) {
+	st, err := state.Load("rec")
+	if err != nil || len(st.Mounts) != 1 || st.Mounts[0] != (state.MountRecord{Source: src, Target: "/var/x", ReadOnly: true}) {
 		t.Fatalf("state mounts = %+v, %v", st.Mounts, err)
 	}
 	if err := Remount(c, "/var/x", false); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := runtime.LoadState("rec"); len(st.Mounts) != 1 || st.Mounts[0].ReadOnly {
+	if st, _ := state.Load("rec"); len(st.Mounts) != 1 || st.Mounts[0].ReadOnly {
 		t.Fatalf("state after remount rw = %+v", st.Mounts)
 	}
 	list, err := List(c)
@@ -547,7 +550,7 @@ func TestRecordsInBoxtuiState(t *testing.T) {
 	if err := Remove(c, "/var/x"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := runtime.LoadState("rec"); len(st.Mounts) != 0 {
+	if st, _ := state.Load("rec"); len(st.Mounts) != 0 {
 		t.Fatalf("state after Remove = %+v", st.Mounts)
 	}
 	b.checkHostUnchanged(src)

@@ -1,6 +1,10 @@
 package mounts
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,17 +13,15 @@ import (
 	"path/filepath"
 	"strings"
 
-	"boxtui/runtime"
-
 	"golang.org/x/sys/unix"
 )
 
 // Which mounts boxtui added is recorded per container, as a list of
-// runtime.MountRecord in the order they were added (a stack per target: a
+// state.MountRecord in the order they were added (a stack per target: a
 // mount added over an earlier one at the same path is popped first).
 //
 //   - A boxtui container keeps them in its state (State.Mounts), changed
-//     under the state's lock with runtime.UpdateState.
+//     under the state's lock with state.Update.
 //   - Any other container gets RunDir()/mounts/pidns-INODE.json, named after
 //     its PID namespace and holding its init's PID and start time. PID
 //     namespace inodes are reused once a namespace dies, so a file whose init
@@ -32,22 +34,22 @@ import (
 
 // foreignRecords is the file kept for a container boxtui did not launch;
 // its format belongs to runtime, whose scans read it too.
-type foreignRecords = runtime.ForeignMountRecords
+type foreignRecords = state.ForeignMountRecords
 
-func recordDir() string { return runtime.MountRecordDir() }
+func recordDir() string { return state.MountRecordDir() }
 
-func recordPath(pidNS uint64) string { return runtime.MountRecordPath(pidNS) }
+func recordPath(pidNS uint64) string { return state.MountRecordPath(pidNS) }
 
 // loadRecords returns the mounts boxtui recorded for c.
-func loadRecords(c runtime.Container) ([]runtime.MountRecord, error) {
+func loadRecords(c discovery.Container) ([]state.MountRecord, error) {
 	if c.Name != "" {
-		st, err := runtime.LoadState(c.Name)
+		st, err := state.Load(c.Name)
 		if err != nil {
 			return nil, err
 		}
 		return st.Mounts, nil
 	}
-	fr, err := readForeign(recordPath(c.Namespaces[runtime.NSPID]))
+	fr, err := readForeign(recordPath(c.Namespaces[namespace.PID]))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
@@ -61,14 +63,14 @@ func loadRecords(c runtime.Container) ([]runtime.MountRecord, error) {
 }
 
 // updateRecords changes c's records with fn, under a lock.
-func updateRecords(c runtime.Container, fn func([]runtime.MountRecord) []runtime.MountRecord) error {
+func updateRecords(c discovery.Container, fn func([]state.MountRecord) []state.MountRecord) error {
 	if c.Name != "" {
-		return runtime.UpdateState(c.Name, func(st *runtime.State) error {
+		return state.Update(c.Name, func(st *state.State) error {
 			st.Mounts = fn(st.Mounts)
 			return nil
 		})
 	}
-	pidNS := c.Namespaces[runtime.NSPID]
+	pidNS := c.Namespaces[namespace.PID]
 	if pidNS == 0 {
 		return fmt.Errorf("record mounts of container %d: its pid namespace is unknown", c.PID)
 	}
@@ -113,11 +115,11 @@ func lockRecords() (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-func readForeign(path string) (foreignRecords, error) { return runtime.ReadMountRecords(path) }
+func readForeign(path string) (foreignRecords, error) { return state.ReadMountRecords(path) }
 
 // decodeForeign parses a record file, refusing truncated or nonsensical
 // ones.
-func decodeForeign(r io.Reader) (foreignRecords, error) { return runtime.DecodeMountRecords(r) }
+func decodeForeign(r io.Reader) (foreignRecords, error) { return state.DecodeMountRecords(r) }
 
 func writeForeign(path string, fr foreignRecords) error {
 	data, err := json.MarshalIndent(fr, "", "  ")
@@ -165,7 +167,7 @@ func pruneStale(keep string) {
 		if err != nil {
 			continue // unreadable: leave it for a person to look at
 		}
-		if st, err := runtime.ProcessStartTime(fr.InitPID); err != nil || st != fr.InitStart {
+		if st, err := procfs.StartTime(fr.InitPID); err != nil || st != fr.InitStart {
 			os.Remove(path)
 		}
 	}
@@ -173,17 +175,17 @@ func pruneStale(keep string) {
 
 // pushRecord adds a record on top; popRecord removes the topmost one for
 // target; setRecordMode changes the topmost one's mode.
-func pushRecord(recs []runtime.MountRecord, r runtime.MountRecord) []runtime.MountRecord {
+func pushRecord(recs []state.MountRecord, r state.MountRecord) []state.MountRecord {
 	return append(recs, r)
 }
 
-func popRecord(recs []runtime.MountRecord, target string) []runtime.MountRecord {
+func popRecord(recs []state.MountRecord, target string) []state.MountRecord {
 	return popRecordIn(recs, target, 0)
 }
 
 // popRecordIn is popRecord among the records of mount namespace ns (0: the
-// init's, see runtime.MountRecord.MntNS).
-func popRecordIn(recs []runtime.MountRecord, target string, ns uint64) []runtime.MountRecord {
+// init's, see state.MountRecord.MntNS).
+func popRecordIn(recs []state.MountRecord, target string, ns uint64) []state.MountRecord {
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Target == target && recs[i].MntNS == ns {
 			return append(recs[:i:i], recs[i+1:]...)
@@ -192,15 +194,15 @@ func popRecordIn(recs []runtime.MountRecord, target string, ns uint64) []runtime
 	return recs
 }
 
-func setRecordMode(recs []runtime.MountRecord, target string, readOnly bool) []runtime.MountRecord {
+func setRecordMode(recs []state.MountRecord, target string, readOnly bool) []state.MountRecord {
 	return setRecordModeIn(recs, target, readOnly, 0)
 }
 
 // setRecordModeIn is setRecordMode among the records of mount namespace ns.
-func setRecordModeIn(recs []runtime.MountRecord, target string, readOnly bool, ns uint64) []runtime.MountRecord {
+func setRecordModeIn(recs []state.MountRecord, target string, readOnly bool, ns uint64) []state.MountRecord {
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Target == target && recs[i].MntNS == ns {
-			out := append([]runtime.MountRecord(nil), recs...)
+			out := append([]state.MountRecord(nil), recs...)
 			out[i].ReadOnly = readOnly
 			return out
 		}
@@ -221,7 +223,7 @@ type managedMount struct {
 
 // managedMounts returns c's records whose source still exists on the host,
 // with its identity. A source that is gone identifies nothing.
-func managedMounts(c runtime.Container, ns uint64) []managedMount {
+func managedMounts(c discovery.Container, ns uint64) []managedMount {
 	recs, err := loadRecords(c)
 	if err != nil {
 		return nil
@@ -264,8 +266,8 @@ func isManaged(ms []managedMount, resolved string, st statFD) bool {
 // own keeps one list of records; each mount table is matched only against
 // its own namespace's, so a mount at the same path in another namespace is
 // never taken for boxtui's.
-func recordsIn(recs []runtime.MountRecord, ns uint64) []runtime.MountRecord {
-	var out []runtime.MountRecord
+func recordsIn(recs []state.MountRecord, ns uint64) []state.MountRecord {
+	var out []state.MountRecord
 	for _, r := range recs {
 		if r.MntNS == ns {
 			out = append(out, r)
@@ -277,17 +279,17 @@ func recordsIn(recs []runtime.MountRecord, ns uint64) []runtime.MountRecord {
 // recordNS is the namespace key of records for mounts made through
 // c.EntryProcess(): 0 when its mount namespace is the init's, else the
 // inode of its own.
-func recordNS(c runtime.Container) (uint64, error) {
+func recordNS(c discovery.Container) (uint64, error) {
 	ep := c.EntryProcess()
 	if ep.PID == c.PID {
 		return 0, nil
 	}
 	var mine, theirs unix.Stat_t
 	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/mnt", ep.PID), &mine); err != nil {
-		return 0, fmt.Errorf("process %d: %w (it exited)", ep.PID, runtime.ErrNoProcess)
+		return 0, fmt.Errorf("process %d: %w (it exited)", ep.PID, procfs.ErrNoProcess)
 	}
 	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/mnt", c.PID), &theirs); err != nil {
-		return 0, fmt.Errorf("container %d: %w (it exited)", c.PID, runtime.ErrNoProcess)
+		return 0, fmt.Errorf("container %d: %w (it exited)", c.PID, procfs.ErrNoProcess)
 	}
 	if mine.Ino == theirs.Ino {
 		return 0, nil

@@ -1,6 +1,7 @@
 package mounts
 
 import (
+	"boxtui/runtime/state"
 	"encoding/json"
 	"errors"
 	"os"
@@ -9,8 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"boxtui/runtime"
 
 	"github.com/moby/sys/mountinfo"
 )
@@ -108,7 +107,7 @@ func TestBuildList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := []runtime.MountRecord{
+	recs := []state.MountRecord{
 		{Source: "/srv/a", Target: "/data", ReadOnly: true},
 		{Source: "/srv/b", Target: "/data"},
 		{Source: "/gone", Target: "/nowhere"}, // stale: no mount there
@@ -139,11 +138,11 @@ func TestBuildList(t *testing.T) {
 }
 
 func TestRecordStack(t *testing.T) {
-	var recs []runtime.MountRecord
-	recs = pushRecord(recs, runtime.MountRecord{Source: "/a", Target: "/x", ReadOnly: true})
-	recs = pushRecord(recs, runtime.MountRecord{Source: "/b", Target: "/y"})
-	recs = pushRecord(recs, runtime.MountRecord{Source: "/c", Target: "/x"})
-	orig := append([]runtime.MountRecord(nil), recs...)
+	var recs []state.MountRecord
+	recs = pushRecord(recs, state.MountRecord{Source: "/a", Target: "/x", ReadOnly: true})
+	recs = pushRecord(recs, state.MountRecord{Source: "/b", Target: "/y"})
+	recs = pushRecord(recs, state.MountRecord{Source: "/c", Target: "/x"})
+	orig := append([]state.MountRecord(nil), recs...)
 	flipped := setRecordMode(recs, "/x", true)
 	if !flipped[2].ReadOnly || flipped[0] != orig[0] || recs[2].ReadOnly {
 		t.Fatalf("setRecordMode changed the wrong record or its input: %+v / %+v", flipped, recs)
@@ -206,12 +205,12 @@ func TestParseVolume(t *testing.T) {
 	}
 	for _, c := range []struct {
 		in   string
-		want runtime.MountRecord
+		want state.MountRecord
 	}{
-		{"/srv/data:/data", runtime.MountRecord{Source: "/srv/data", Target: "/data"}},
-		{"/srv/data:/data:ro", runtime.MountRecord{Source: "/srv/data", Target: "/data", ReadOnly: true}},
-		{"/srv/data:/data/:rw", runtime.MountRecord{Source: "/srv/data", Target: "/data"}},
-		{"gojek:/var/gojek:ro", runtime.MountRecord{Source: wd + "/gojek", Target: "/var/gojek", ReadOnly: true}},
+		{"/srv/data:/data", state.MountRecord{Source: "/srv/data", Target: "/data"}},
+		{"/srv/data:/data:ro", state.MountRecord{Source: "/srv/data", Target: "/data", ReadOnly: true}},
+		{"/srv/data:/data/:rw", state.MountRecord{Source: "/srv/data", Target: "/data"}},
+		{"gojek:/var/gojek:ro", state.MountRecord{Source: wd + "/gojek", Target: "/var/gojek", ReadOnly: true}},
 	} {
 		got, err := ParseVolume(c.in)
 		if err != nil || got != c.want {

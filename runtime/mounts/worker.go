@@ -2,7 +2,7 @@ package mounts
 
 import (
 	"fmt"
-	goruntime "runtime"
+	"runtime"
 	"sync"
 	"time"
 
@@ -87,7 +87,7 @@ type home struct {
 }
 
 func (w *worker) loop(ready chan<- error) {
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 	// Never unlocked: when loop returns, the thread is destroyed with it.
 	defer close(w.dead)
 	h, err := leaveHome()

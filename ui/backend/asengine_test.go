@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
 	"boxtui/runtime/asengine/enginetest"
+	"boxtui/runtime/discovery"
 )
 
 // TestExecAsEngineShellPane: the UI's exec-as-engine pane is a shell on
@@ -17,7 +17,7 @@ import (
 func TestExecAsEngineShellPane(t *testing.T) {
 	testutil.RequireRoot(t, "enters a container")
 	pid := enginetest.Docker(t, "ui", nil, "sleep", "1d")
-	c, err := runtime.FindInit(strconv.Itoa(pid))
+	c, err := discovery.FindInit(strconv.Itoa(pid))
 	if err != nil {
 		t.Fatal(err)
 	}

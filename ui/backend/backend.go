@@ -13,13 +13,16 @@ import (
 	"time"
 
 	"boxtui/pty"
-	"boxtui/runtime"
 	"boxtui/runtime/actionlog"
 	"boxtui/runtime/debug"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter"
+	"boxtui/runtime/events"
 	"boxtui/runtime/launch"
 	"boxtui/runtime/mounts"
 	"boxtui/runtime/rootfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 	"boxtui/ui"
 
 	"golang.org/x/sys/unix"
@@ -28,10 +31,10 @@ import (
 // Runtime is the real backend.
 type Runtime struct {
 	mu      sync.Mutex
-	scanner *runtime.Scanner // reused: it caches what does not change
+	scanner *discovery.Scanner // reused: it caches what does not change
 	// meter turns each scan's stat lines into usage; one for the life of
 	// the UI, since CPU use is the difference between two scans.
-	meter  *runtime.UsageMeter
+	meter  *discovery.UsageMeter
 	users  map[int]string
 	rootfs string
 
@@ -43,7 +46,7 @@ type Runtime struct {
 type eventsEntry struct {
 	size   int64
 	mtime  time.Time
-	events []runtime.Event
+	events []events.Event
 }
 
 // Option configures the backend.
@@ -62,7 +65,7 @@ func WithDefaultRootfs(dir string) Option {
 // New returns the real backend.
 func New(opts ...Option) *Runtime {
 	r := &Runtime{
-		scanner: runtime.NewScanner(), meter: runtime.NewUsageMeter(), users: map[int]string{},
+		scanner: discovery.NewScanner(), meter: discovery.NewUsageMeter(), users: map[int]string{},
 		rootfs: launch.DefaultRootfs, evCache: map[string]eventsEntry{},
 	}
 	for _, o := range opts {
@@ -75,10 +78,10 @@ var _ ui.Backend = (*Runtime)(nil)
 
 // Scan runs one discovery pass with every process's namespaces and feeds
 // it to the usage meter.
-func (r *Runtime) Scan() (runtime.Snapshot, map[int]runtime.Usage, error) {
+func (r *Runtime) Scan() (discovery.Snapshot, map[int]discovery.Usage, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	snap, err := r.scanner.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+	snap, err := r.scanner.Scan(discovery.ScanOptions{ProcessNamespaces: true})
 	if err != nil {
 		return snap, nil, err
 	}
@@ -87,15 +90,15 @@ func (r *Runtime) Scan() (runtime.Snapshot, map[int]runtime.Usage, error) {
 
 // NamespaceTree nests the snapshot's PID namespaces (NS_GET_PARENT,
 // NS_GET_USERNS on each container's init).
-func (r *Runtime) NamespaceTree(snap runtime.Snapshot) *runtime.PIDNamespaceNode {
-	return runtime.NamespaceTree(snap)
+func (r *Runtime) NamespaceTree(snap discovery.Snapshot) *discovery.PIDNamespaceNode {
+	return discovery.NamespaceTree(snap)
 }
 
 // Events reads a container's history, or answers from the last read when
 // a stat of the file shows the same size and mtime: the UI asks every
 // second while the history is on screen, and the file only ever grows by
 // appends (or is rewritten whole when trimmed, which changes both).
-func (r *Runtime) Events(key string) ([]runtime.Event, error) {
+func (r *Runtime) Events(key string) ([]events.Event, error) {
 	path := eventsPath(key)
 	var fi os.FileInfo
 	if path != "" {
@@ -108,8 +111,8 @@ func (r *Runtime) Events(key string) ([]runtime.Event, error) {
 	defer r.evMu.Unlock()
 	// The file as written is cached; an exec whose client died is shown
 	// closed from /proc each time, since that changes no file.
-	withOrphans := func(evs []runtime.Event) []runtime.Event {
-		if orphans := runtime.OrphanedExecs(evs); len(orphans) > 0 {
+	withOrphans := func(evs []events.Event) []events.Event {
+		if orphans := events.OrphanedExecs(evs); len(orphans) > 0 {
 			return append(evs[:len(evs):len(evs)], orphans...)
 		}
 		return evs
@@ -117,7 +120,7 @@ func (r *Runtime) Events(key string) ([]runtime.Event, error) {
 	if e, ok := r.evCache[key]; ok && fi != nil && e.size == fi.Size() && e.mtime.Equal(fi.ModTime()) {
 		return withOrphans(e.events), nil
 	}
-	evs, err := runtime.EventsAsWritten(key)
+	evs, err := events.ReadAsWritten(key)
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +133,10 @@ func (r *Runtime) Events(key string) ([]runtime.Event, error) {
 }
 
 // eventsPath is where runtime keeps the history of key (see
-// runtime.EventKey), for the stat that decides whether to re-read it; ""
+// events.Key), for the stat that decides whether to re-read it; ""
 // when it cannot tell, and the history is then read every time.
 func eventsPath(key string) string {
-	path, err := runtime.EventsPath(key)
+	path, err := events.Path(key)
 	if err != nil {
 		return ""
 	}
@@ -199,7 +202,7 @@ func (r *Runtime) Launch(req ui.LaunchRequest) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		opts.Mounts = append(opts.Mounts, runtime.MountRecord{Source: m.Source, Target: target, ReadOnly: m.ReadOnly})
+		opts.Mounts = append(opts.Mounts, state.MountRecord{Source: m.Source, Target: target, ReadOnly: m.ReadOnly})
 	}
 	if len(opts.Mounts) > 0 {
 		opts.Prepare = mounts.AtLaunch(opts.Mounts)
@@ -279,16 +282,16 @@ func (t *consoleTerminal) Err() error {
 }
 
 // Exec starts a shell in c's namespaces on a PTY the pane owns.
-func (r *Runtime) Exec(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+func (r *Runtime) Exec(c discovery.Container, cols, rows int) (ui.Terminal, error) {
 	return r.exec(c, cols, rows, false)
 }
 
 // ExecAsEngine is Exec as the container's engine would (exec --as-engine).
-func (r *Runtime) ExecAsEngine(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+func (r *Runtime) ExecAsEngine(c discovery.Container, cols, rows int) (ui.Terminal, error) {
 	return r.exec(c, cols, rows, true)
 }
 
-func (r *Runtime) exec(c runtime.Container, cols, rows int, asEngine bool) (ui.Terminal, error) {
+func (r *Runtime) exec(c discovery.Container, cols, rows int, asEngine bool) (ui.Terminal, error) {
 	p, err := enter.Start(c, enter.Options{
 		TTY:      true,
 		Rows:     uint16(rows),
@@ -344,7 +347,7 @@ type shellProcess interface {
 // Debug starts a shell in c's namespaces, with c's files at /target
 // (boxtui debug), on a PTY the pane owns. Its toolbox is the rootfs the
 // launch form offers: boxtui's default rootfs unless the config names one.
-func (r *Runtime) Debug(c runtime.Container, cols, rows int) (ui.Terminal, error) {
+func (r *Runtime) Debug(c discovery.Container, cols, rows int) (ui.Terminal, error) {
 	p, err := debug.Start(c, debug.Options{
 		Tools: r.rootfs,
 		TTY:   true,
@@ -390,12 +393,12 @@ func (t *execTerminal) Close() error {
 
 // Kill signals a process named by PID and start time.
 func (r *Runtime) Kill(pid int, startTime uint64, sig syscall.Signal) error {
-	return logged("signal", "pid:"+strconv.Itoa(pid)+" "+runtime.SignalName(sig), runtime.Signal(pid, startTime, sig))
+	return logged("signal", "pid:"+strconv.Itoa(pid)+" "+signals.Name(sig), signals.Send(pid, startTime, sig))
 }
 
 // Stop stops a container: its stop signal, grace, SIGKILL; it returns the
 // stop line.
-func (r *Runtime) Stop(c runtime.Container, grace time.Duration) (string, error) {
+func (r *Runtime) Stop(c discovery.Container, grace time.Duration) (string, error) {
 	res, err := launch.StopReport(c, grace)
 	if err != nil {
 		return "", logged("stop", c.Target(), err)
@@ -404,7 +407,7 @@ func (r *Runtime) Stop(c runtime.Container, grace time.Duration) (string, error)
 }
 
 // Mounts lists c's mounts from its own mountinfo.
-func (r *Runtime) Mounts(c runtime.Container) ([]ui.Mount, error) {
+func (r *Runtime) Mounts(c discovery.Container) ([]ui.Mount, error) {
 	ms, err := mounts.List(c)
 	if err != nil {
 		return nil, err
@@ -417,18 +420,18 @@ func (r *Runtime) Mounts(c runtime.Container) ([]ui.Mount, error) {
 }
 
 // AddMount binds source onto target inside c, creating a missing target.
-func (r *Runtime) AddMount(c runtime.Container, source, target string, readOnly bool) error {
+func (r *Runtime) AddMount(c discovery.Container, source, target string, readOnly bool) error {
 	err := mounts.Add(c, source, target, mounts.AddOptions{ReadOnly: readOnly, Mkdir: true})
 	return logged("mount.add", c.Target()+" "+source+" -> "+target+" "+roOrRW(readOnly), err)
 }
 
 // SetMountReadOnly flips a mount between ro and rw.
-func (r *Runtime) SetMountReadOnly(c runtime.Container, target string, readOnly bool) error {
+func (r *Runtime) SetMountReadOnly(c discovery.Container, target string, readOnly bool) error {
 	return logged("mount.flip", c.Target()+" "+target+" "+roOrRW(readOnly), mounts.Remount(c, target, readOnly))
 }
 
 // RemoveMount unmounts target inside c.
-func (r *Runtime) RemoveMount(c runtime.Container, target string) error {
+func (r *Runtime) RemoveMount(c discovery.Container, target string) error {
 	return logged("mount.remove", c.Target()+" "+target, mounts.Remove(c, target))
 }
 

@@ -1,6 +1,11 @@
 package backend
 
 import (
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,8 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"boxtui/runtime"
 )
 
 func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
@@ -20,19 +23,19 @@ func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
 		t.Fatalf("no history: %v %v", evs, err)
 	}
 	// A name's history lives in its state directory, which a claim makes.
-	if err := runtime.CreateState(runtime.State{Name: "web", Status: runtime.StatusRunning}); err != nil {
+	if err := state.Create(state.State{Name: "web", Status: state.StatusRunning}); err != nil {
 		t.Fatal(err)
 	}
-	if err := runtime.RecordEventKey("web", runtime.EventStarted, "/bin/sh", "boxtui"); err != nil {
+	if err := events.RecordKey("web", events.Started, "/bin/sh", "boxtui"); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := r.Events("web")
-	if err != nil || len(evs) != 1 || evs[0].Kind != runtime.EventStarted {
+	if err != nil || len(evs) != 1 || evs[0].Kind != events.Started {
 		t.Fatalf("first read: %v %v", evs, err)
 	}
 	// Same size and mtime: the cached history is answered, the file is not
 	// read again (proved by changing its bytes behind stat's back).
-	path := filepath.Join(runtime.StateDir("web"), "events.jsonl")
+	path := filepath.Join(state.Dir("web"), "events.jsonl")
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -46,17 +49,17 @@ func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
 	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := r.Events("web"); len(evs) != 1 || evs[0].Kind != runtime.EventStarted {
+	if evs, _ := r.Events("web"); len(evs) != 1 || evs[0].Kind != events.Started {
 		t.Fatalf("unchanged stat re-read the file: %v", evs)
 	}
 	// An appended event changes the size: it is read.
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := runtime.RecordEventKey("web", runtime.EventExited, "status 0", ""); err != nil {
+	if err := events.RecordKey("web", events.Exited, "status 0", ""); err != nil {
 		t.Fatal(err)
 	}
-	if evs, _ := r.Events("web"); len(evs) != 2 || evs[1].Kind != runtime.EventExited {
+	if evs, _ := r.Events("web"); len(evs) != 2 || evs[1].Kind != events.Exited {
 		t.Fatalf("after append: %v", evs)
 	}
 }
@@ -78,7 +81,7 @@ func startUnshare(t *testing.T, args ...string) *exec.Cmd {
 }
 
 // containerUnder finds the container whose init's parent is ppid.
-func containerUnder(snap runtime.Snapshot, ppid int) (runtime.Container, bool) {
+func containerUnder(snap discovery.Snapshot, ppid int) (discovery.Container, bool) {
 	for _, c := range snap.Containers {
 		for _, p := range c.Procs {
 			if p.PID == c.PID && p.PPID == ppid {
@@ -86,7 +89,7 @@ func containerUnder(snap runtime.Snapshot, ppid int) (runtime.Container, bool) {
 			}
 		}
 	}
-	return runtime.Container{}, false
+	return discovery.Container{}, false
 }
 
 // TestScanMeasuresBusyLoopAndTreeNestsContainer checks the UI's figures
@@ -101,7 +104,7 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	var best float64
 	var rss int64
-	var busy runtime.Container
+	var busy discovery.Container
 	for time.Now().Before(deadline) {
 		snap, usage, err := r.Scan()
 		if err != nil {
@@ -135,8 +138,8 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 		t.Fatalf("no resident memory measured for the busy container %d", busy.PID)
 	}
 
-	var tree *runtime.PIDNamespaceNode
-	var inner runtime.Container
+	var tree *discovery.PIDNamespaceNode
+	var inner discovery.Container
 	for time.Now().Before(deadline.Add(5 * time.Second)) {
 		snap, _, err := r.Scan()
 		if err != nil {
@@ -155,7 +158,7 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 	if tree == nil {
 		t.Fatal("the nested container never showed up")
 	}
-	parent := findNode(tree, busy.Namespaces[runtime.NSPID])
+	parent := findNode(tree, busy.Namespaces[namespace.PID])
 	if parent == nil || parent.Container != busy.PID {
 		t.Fatalf("busy container's namespace not in the tree: %+v", parent)
 	}
@@ -168,7 +171,7 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 }
 
 // findInner finds the container started from inside outer's PID namespace.
-func findInner(snap runtime.Snapshot, outer runtime.Container) (runtime.Container, bool) {
+func findInner(snap discovery.Snapshot, outer discovery.Container) (discovery.Container, bool) {
 	for _, c := range snap.Containers {
 		if c.PID == outer.PID {
 			continue
@@ -185,10 +188,10 @@ func findInner(snap runtime.Snapshot, outer runtime.Container) (runtime.Containe
 			}
 		}
 	}
-	return runtime.Container{}, false
+	return discovery.Container{}, false
 }
 
-func findNode(n *runtime.PIDNamespaceNode, ino uint64) *runtime.PIDNamespaceNode {
+func findNode(n *discovery.PIDNamespaceNode, ino uint64) *discovery.PIDNamespaceNode {
 	if n.Inode == ino {
 		return n
 	}
@@ -204,7 +207,7 @@ func findNode(n *runtime.PIDNamespaceNode, ino uint64) *runtime.PIDNamespaceNode
 // has not changed since the last read.
 func TestEventsShowsExecOfGoneClientClosedFromCache(t *testing.T) {
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	if err := runtime.CreateState(runtime.State{Name: "web", Status: runtime.StatusRunning}); err != nil {
+	if err := state.Create(state.State{Name: "web", Status: state.StatusRunning}); err != nil {
 		t.Fatal(err)
 	}
 	client := exec.Command("sleep", "100")
@@ -212,12 +215,12 @@ func TestEventsShowsExecOfGoneClientClosedFromCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Process.Kill(); client.Wait() })
-	start, err := runtime.ProcessStartTime(client.Process.Pid)
+	start, err := procfs.StartTime(client.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	line := fmt.Sprintf(`{"time":"2026-01-01T00:00:00Z","container":"web","kind":"exec-opened","detail":"host pid 42: sh","by":"boxtui exec","client_pid":%d,"client_start":%d}`+"\n", client.Process.Pid, start)
-	if err := os.WriteFile(filepath.Join(runtime.StateDir("web"), "events.jsonl"), []byte(line), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(state.Dir("web"), "events.jsonl"), []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := New()
@@ -227,7 +230,7 @@ func TestEventsShowsExecOfGoneClientClosedFromCache(t *testing.T) {
 	client.Process.Kill()
 	client.Wait()
 	evs, _ := r.Events("web")
-	if len(evs) != 2 || evs[1].Kind != runtime.EventExecClosed || !strings.HasSuffix(evs[1].Detail, runtime.ExecClientGone) {
+	if len(evs) != 2 || evs[1].Kind != events.ExecClosed || !strings.HasSuffix(evs[1].Detail, events.ExecClientGone) {
 		t.Fatalf("after the client died: %v", evs)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 
 	uv "github.com/charmbracelet/ultraviolet"
 )
@@ -19,9 +19,9 @@ import (
 func TestDebugPaneRunsAShellInTheTarget(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
 	unshare := startUnshare(t, "--mount-proc", "sleep", "100000")
-	var c runtime.Container
+	var c discovery.Container
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		snap, err := runtime.Scan(runtime.ScanOptions{ProcessNamespaces: true})
+		snap, err := discovery.Scan(discovery.ScanOptions{ProcessNamespaces: true})
 		if err != nil {
 			return false
 		}

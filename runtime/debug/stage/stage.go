@@ -15,7 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path"
-	goruntime "runtime"
+	"runtime"
 	"strings"
 
 	"boxtui/internal/openat2"
@@ -64,7 +64,7 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "boxtui: "+Name+" is internal to boxtui debug")
 		return 2
 	}
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 	status := os.NewFile(StatusFD, "status")
 	fail := func(kind, format string, a ...any) int {
 		fmt.Fprintf(status, kind+format, a...)

@@ -24,8 +24,10 @@ import (
 	"strings"
 	"syscall"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter"
+	"boxtui/runtime/exitstatus"
+	"boxtui/runtime/privilege"
 
 	// The plain `exec PID -- CMD` never reaches Go: see package fastexec.
 	_ "boxtui/runtime/enter/fastexec"
@@ -160,16 +162,16 @@ func Parse(args []string) (Flags, error) {
 
 // Run enters the container and runs the command, wired to the given
 // streams (the process's own in the CLI). A non-zero exit of the command
-// comes back as *runtime.ExitError with its code (128+N for signal N).
+// comes back as *exitstatus.Error with its code (128+N for signal N).
 func Run(f Flags, stdin io.Reader, stdout, stderr io.Writer) error {
-	if err := runtime.RequireRoot("exec"); err != nil {
+	if err := privilege.RequireRoot("exec"); err != nil {
 		return err
 	}
 	nss, err := enter.ParseNamespaces(f.NS)
 	if err != nil {
 		return err
 	}
-	c, err := runtime.FindInit(f.Target)
+	c, err := discovery.FindInit(f.Target)
 	if err != nil {
 		return err
 	}
@@ -218,5 +220,5 @@ func init() {
 	if err != nil || f.Config != "" {
 		return // help, a usage error or a config file to check: the cobra command does it
 	}
-	os.Exit(runtime.ExitCode(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
+	os.Exit(exitstatus.Report(Run(f, os.Stdin, os.Stdout, os.Stderr), os.Stderr))
 }

@@ -6,8 +6,8 @@ import (
 	"syscall"
 	"time"
 
-	"boxtui/runtime"
 	"boxtui/runtime/enter"
+	"boxtui/runtime/exitstatus"
 
 	"github.com/charmbracelet/x/term"
 	"golang.org/x/sys/unix"
@@ -26,7 +26,7 @@ type Session interface {
 // started: with a PTY (master non-nil) the local terminal goes raw and is
 // copied both ways (stdin only when it is a terminal or interactive is
 // set); the signals arriving on sigs are forwarded (SIGWINCH resizes the
-// PTY); and the command's exit comes back as *runtime.ExitError with its
+// PTY); and the command's exit comes back as *exitstatus.Error with its
 // code (128+N for signal N), nil for 0.
 func Relay(p Session, master *os.File, stdin io.Reader, stdout io.Writer, interactive bool, sigs <-chan os.Signal) error {
 	inFile, _ := stdin.(*os.File)
@@ -76,7 +76,7 @@ func Relay(p Session, master *os.File, stdin io.Reader, stdout io.Writer, intera
 		return err
 	}
 	if code := status.ShellCode(); code != 0 {
-		return &runtime.ExitError{Code: code}
+		return &exitstatus.Error{Code: code}
 	}
 	return nil
 }

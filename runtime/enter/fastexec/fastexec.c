@@ -51,7 +51,7 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_ANCESTORS 64
 #define MAX_ENV 256
-// runtime.RecordEvent trims a history once it passes maxEvents*400 bytes;
+// events.Record trims a history once it passes maxEvents*400 bytes;
 // leave room below that for our two lines, and let Go do any trimming.
 #define EVENTS_TRIM_SIZE (500 * 400)
 #define EVENTS_HEADROOM 16384
@@ -126,7 +126,7 @@ static void fail(const char *fmt, ...) {
 }
 
 // not_found is fail for a command that is not in the container: exit 127,
-// as a shell, nsenter and the Go path (runtime.CommandNotFoundCode) say it.
+// as a shell, nsenter and the Go path (exitstatus.CommandNotFound) say it.
 static void not_found(const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
@@ -574,7 +574,7 @@ static size_t json_str(char *buf, size_t off, size_t size, const char *s) {
 // host's (before any setns or chroot): exec-opened names this process.
 static unsigned long long self_start;
 
-// event_line builds one history line as runtime.RecordEvent marshals an
+// event_line builds one history line as events.Record marshals an
 // Event, into a buffer of its own size (never cut short: the Go path
 // records any command line whole, and so must this one). NULL if out of
 // memory. tail ends the object (the "by" field and what follows).
@@ -604,7 +604,7 @@ static char *event_line(const char *stamp, const char *key, const char *kind, co
 }
 
 // record appends one event line with a single write to the O_APPEND fd, as
-// runtime.RecordEvent does. History is informative: failures are ignored,
+// events.Record does. History is informative: failures are ignored,
 // but reported (-1) so that no exec-closed follows a lost exec-opened.
 static int record(int fd, const char *key, const char *kind, const char *detail) {
 	if (fd < 0)

@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 )
 
 func TestMain(m *testing.M) { testutil.Main(m) }
@@ -163,7 +164,7 @@ func TestFastPathMatchesGoPath(t *testing.T) {
 }
 
 // TestFastPathRecordsHistory: the C path writes the same events the Go
-// path does, in a form runtime.Events reads.
+// path does, in a form events.Read reads.
 func TestFastPathRecordsHistory(t *testing.T) {
 	testutil.RequireRoot(t, "enters namespaces")
 	runDir := t.TempDir()
@@ -171,11 +172,11 @@ func TestFastPathRecordsHistory(t *testing.T) {
 	initPID, _ := container(t, runDir)
 	pid := strconv.Itoa(initPID)
 	t.Setenv("BOXTUI_RUN_DIR", runDir)
-	c, err := runtime.FindInit(pid)
+	c, err := discovery.FindInit(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := runtime.Events(runtime.EventKey(c))
+	before, err := events.Read(events.Key(c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,18 +184,18 @@ func TestFastPathRecordsHistory(t *testing.T) {
 	boxtui(t, runDir, "require", "", "exec", pid, "--", "sh", "-c", "exit 3")
 	boxtui(t, runDir, "require", "", "exec", pid, "--", "sh", "-c", "echo '<a&b> \"q\"'; kill -KILL $$")
 	boxtui(t, runDir, "require", "", "exec", pid)
-	after, err := runtime.Events(runtime.EventKey(c))
+	after, err := events.Read(events.Key(c))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := after[len(before):]
 	want := []struct{ kind, detail string }{
-		{runtime.EventExecOpened, "sh -c exit 3"},
-		{runtime.EventExecClosed, "exited with status 3"},
-		{runtime.EventExecOpened, `sh -c echo '<a&b> "q"'; kill -KILL $$`},
-		{runtime.EventExecClosed, "killed by signal KILL"},
-		{runtime.EventExecOpened, "the container's shell"},
-		{runtime.EventExecClosed, "exited with status 0"},
+		{events.ExecOpened, "sh -c exit 3"},
+		{events.ExecClosed, "exited with status 3"},
+		{events.ExecOpened, `sh -c echo '<a&b> "q"'; kill -KILL $$`},
+		{events.ExecClosed, "killed by signal KILL"},
+		{events.ExecOpened, "the container's shell"},
+		{events.ExecClosed, "exited with status 0"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d new events, want %d: %+v", len(got), len(want), got)
@@ -203,11 +204,11 @@ func TestFastPathRecordsHistory(t *testing.T) {
 	// By name, the history is the container's own, keyed by its name.
 	named(t, runDir, "fx-history")
 	boxtui(t, runDir, "require", "", "exec", "fx-history", "--", "sh", "-c", "exit 4")
-	evs, err := runtime.Events("fx-history")
+	evs, err := events.Read("fx-history")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(evs); n < 2 || evs[n-2].Kind != runtime.EventExecOpened || evs[n-1].Kind != runtime.EventExecClosed ||
+	if n := len(evs); n < 2 || evs[n-2].Kind != events.ExecOpened || evs[n-1].Kind != events.ExecClosed ||
 		!strings.HasSuffix(evs[n-1].Detail, "exited with status 4") || evs[n-1].Container != "fx-history" {
 		t.Errorf("history of fx-history ends with %+v", evs)
 	}
@@ -215,7 +216,7 @@ func TestFastPathRecordsHistory(t *testing.T) {
 		e := got[i]
 		_, detail, _ := strings.Cut(e.Detail, ": ")
 		if e.Kind != w.kind || detail != w.detail || !strings.HasPrefix(e.Detail, "host pid ") ||
-			e.By != "boxtui exec" || e.Container != runtime.EventKey(c) ||
+			e.By != "boxtui exec" || e.Container != events.Key(c) ||
 			e.Time.Before(start) || e.Time.After(time.Now().Add(time.Second)) {
 			t.Errorf("event %d = %+v, want kind %s detail %q", i, e, w.kind, w.detail)
 		}
@@ -343,8 +344,8 @@ func TestFastPathMatchesGoPathInUserAndTimeNamespaces(t *testing.T) {
 			args := append(append([]string{}, flags...), "--pid", "--fork", "--kill-child", "/bin/sleep", "100000")
 			cmd := exec.Command("unshare", args...)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-			goruntime.LockOSThread() // Pdeathsig follows the forking thread
-			t.Cleanup(goruntime.UnlockOSThread)
+			runtime.LockOSThread() // Pdeathsig follows the forking thread
+			t.Cleanup(runtime.UnlockOSThread)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 )
 
 // TestNoCallerFDReachesCommand: an fd boxtui was started with (here a
@@ -106,11 +107,11 @@ func startChrootedInit(t *testing.T, marker string) int {
 func makeHistory(t *testing.T, runDir string, initPID int) {
 	t.Helper()
 	t.Setenv("BOXTUI_RUN_DIR", runDir)
-	c, err := runtime.FindInit(strconv.Itoa(initPID))
+	c, err := discovery.FindInit(strconv.Itoa(initPID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := runtime.EventsPath(runtime.EventKey(c))
+	p, err := events.Path(events.Key(c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,11 +175,11 @@ func TestLongCommandLineHistory(t *testing.T) {
 	requireFastPath(t, runDir)
 	initPID, _ := container(t, runDir)
 	t.Setenv("BOXTUI_RUN_DIR", runDir)
-	c, err := runtime.FindInit(strconv.Itoa(initPID))
+	c, err := discovery.FindInit(strconv.Itoa(initPID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, err := runtime.EventsPath(runtime.EventKey(c))
+	path, err := events.Path(events.Key(c))
 	if err != nil {
 		t.Fatal(err)
 	}

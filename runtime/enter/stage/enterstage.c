@@ -6,7 +6,7 @@
 // every exec that Go starts (a terminal, -t, --new-mount-proc, the UI's
 // pane) goes through this stage: boxtui opens the target's namespaces,
 // root and working directory from the host and checks them against the
-// target's pidfd and start time (runtime.OpenEntry), joins only the PID
+// target's pidfd and start time (nsjoin.Open), joins only the PID
 // namespace on a throwaway thread (setns(pid) applies to children only),
 // and starts its own sealed binary with argv[1] = "__boxtui-enter", the
 // handles as inherited descriptors and a config block on fd 3. The stage,

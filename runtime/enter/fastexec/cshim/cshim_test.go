@@ -11,11 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"boxtui/runtime"
 	"boxtui/runtime/enter/execcmd"
+	"boxtui/runtime/events"
 )
 
-// goJSON is how runtime.RecordEvent encodes a string: encoding/json's
+// goJSON is how events.Record encodes a string: encoding/json's
 // Marshal, HTML escaping on.
 func goJSON(t testing.TB, s string) string {
 	b, err := json.Marshal(s)
@@ -81,7 +81,7 @@ func FuzzJSONString(f *testing.F) {
 	})
 }
 
-// TestEventLineMatchesGo: the C history line is runtime.RecordEvent's,
+// TestEventLineMatchesGo: the C history line is events.Record's,
 // byte for byte, however long the detail (a command line over 8 KiB used
 // to be left out).
 func TestEventLineMatchesGo(t *testing.T) {
@@ -96,7 +96,7 @@ func TestEventLineMatchesGo(t *testing.T) {
 			if d == "" {
 				continue // never a detail of exec's ("host pid N: ..."); Go omits an empty one
 			}
-			ev := runtime.Event{Time: tm, Container: "pidns:4026532000@12345", Kind: runtime.EventExecOpened, Detail: d, By: "boxtui exec"}
+			ev := events.Event{Time: tm, Container: "pidns:4026532000@12345", Kind: events.ExecOpened, Detail: d, By: "boxtui exec"}
 			want, err := json.Marshal(ev)
 			if err != nil {
 				t.Fatal(err)
