@@ -5,9 +5,7 @@ import (
 	"boxtui/runtime/procfs"
 	"boxtui/runtime/state"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 )
 
 // FindInit resolves a TARGET like FindContainer, but without scanning all of
@@ -90,45 +88,19 @@ func initOf(pid int, hostPID uint64) (Container, bool) {
 }
 
 // describeInit describes the container whose init is pid, or fails if pid
-// is not a namespace init outside boxtui's own PID namespace.
+// is not a namespace init outside boxtui's own PID namespace. It reads the
+// init as a scan does (Scanner.details and Scanner.describeInit): the
+// short way and the scan describe a container with one piece of code.
 func describeInit(pid int, hostPID uint64) (Container, bool) {
-	base := fmt.Sprintf("/proc/%d", pid)
-	if ns := namespace.ReadLink(base + "/ns/pid"); ns == 0 || ns == hostPID {
+	ns := namespace.ReadLink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if ns == 0 || ns == hostPID {
 		return Container{}, false
 	}
-	status, ok := procfs.ReadStatus(pid)
-	if !ok || status.InnerPID() != 1 {
+	s := newOneShotScanner("/proc")
+	buf := make([]byte, 0, 4096)
+	init := rawProc{pid: pid, pidNS: ns}
+	if !s.details(&init, &buf) || init.cache.status.InnerPID() != 1 {
 		return Container{}, false
 	}
-	data, err := os.ReadFile(base + "/stat")
-	if err != nil {
-		return Container{}, false
-	}
-	stat, err := procfs.ParseStat(data)
-	if err != nil || stat.State == 'Z' {
-		return Container{}, false
-	}
-	c := Container{
-		PID:        pid,
-		Comm:       stat.Comm,
-		Command:    stat.Comm,
-		StartTime:  stat.StartTime,
-		Started:    procfs.BootTime().Add(procfs.TicksToDuration(stat.StartTime)),
-		Namespaces: namespace.ReadSet(base+"/ns", namespace.All()),
-		Status:     state.StatusRunning,
-		Origin:     OriginUnshare,
-	}
-	if data, err := os.ReadFile(base + "/cgroup"); err == nil {
-		var buf []byte
-		c.Origin = originOf("/proc", data, stat.PPid, stat.StartTime, &buf)
-	}
-	if data, err := os.ReadFile(base + "/cmdline"); err == nil {
-		if args := procfs.ParseCmdline(data); len(args) > 0 {
-			c.Command = strings.Join(args, " ")
-		}
-	}
-	if root, err := os.Readlink(base + "/root"); err == nil {
-		c.Root = root
-	}
-	return c, true
+	return s.describeInit(init, 0, procfs.BootTime(), &buf)
 }

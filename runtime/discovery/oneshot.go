@@ -25,7 +25,7 @@ import (
 func ListContainers(exited bool) (Snapshot, error) {
 	began := time.Now()
 	const proc = "/proc"
-	snap := Snapshot{Host: namespace.SetOf(proc + "/self")}
+	snap := Snapshot{Host: namespace.ReadSet(proc + "/self")}
 	hostPID := snap.Host[namespace.PID]
 	if hostPID == 0 {
 		return snap, fmt.Errorf("read boxtui's own pid namespace from %s/self/ns/pid: is /proc mounted?", proc)
@@ -131,7 +131,7 @@ func ListContainers(exited bool) (Snapshot, error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			s := &Scanner{proc: proc, cache: map[int]procCache{}, oneShot: true}
+			s := newOneShotScanner(proc)
 			buf := make([]byte, 0, 4096)
 			for i := w; i < len(inos); i += workers {
 				ino, g := inos[i], groups[inos[i]]
@@ -190,7 +190,7 @@ func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]b
 		Command:    init.cache.command,
 		Comm:       init.stat.Comm,
 		Processes:  procs,
-		Namespaces: namespace.SetOf(base),
+		Namespaces: namespace.ReadSet(base),
 		StartTime:  init.stat.StartTime,
 		Started:    boot.Add(procfs.TicksToDuration(init.stat.StartTime)),
 		Status:     state.StatusRunning,

@@ -106,11 +106,15 @@ func NewScanner() *Scanner {
 	return &Scanner{proc: "/proc", cache: map[int]procCache{}, pidNS: map[int]pidNSCache{}, lastPID: -1}
 }
 
+// newOneShotScanner returns a scanner of proc used once: it keeps nothing
+// for a next pass.
+func newOneShotScanner(proc string) *Scanner {
+	return &Scanner{proc: proc, cache: map[int]procCache{}, pidNS: map[int]pidNSCache{}, lastPID: -1, oneShot: true}
+}
+
 // Scan does one pass over /proc.
 func Scan(opts ScanOptions) (Snapshot, error) {
-	s := NewScanner()
-	s.oneShot = true
-	return s.Scan(opts)
+	return newOneShotScanner("/proc").Scan(opts)
 }
 
 type rawProc struct {
@@ -126,7 +130,7 @@ func (s *Scanner) Scan(opts ScanOptions) (Snapshot, error) {
 	began := time.Now()
 	snap := Snapshot{Host: s.host}
 	if snap.Host[namespace.PID] == 0 {
-		snap.Host = namespace.ReadSet(s.proc+"/self/ns", namespace.All())
+		snap.Host = namespace.ReadSet(s.proc + "/self")
 		if !s.oneShot {
 			s.host = snap.Host
 		}
@@ -413,7 +417,7 @@ func (s *Scanner) processNS(p *rawProc) namespace.Set {
 	if p.cache.ns[namespace.PID] != 0 {
 		return p.cache.ns
 	}
-	ns := namespace.ReadSet(s.proc+"/"+strconv.Itoa(p.pid)+"/ns", namespace.All())
+	ns := namespace.ReadSet(s.proc + "/" + strconv.Itoa(p.pid))
 	if ns[namespace.PID] != 0 && p.cache.start != 0 {
 		p.cache.ns = ns
 		s.cache[p.pid] = p.cache

@@ -13,7 +13,7 @@ import (
 
 func sampleStatus(t *testing.T, name string) procfs.Status {
 	t.Helper()
-	f, err := os.Open("../testdata/" + name)
+	f, err := os.Open("../signals/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

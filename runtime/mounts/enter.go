@@ -53,19 +53,13 @@ func enterProcess(pid int, startTime uint64, hostRootOK bool, fn func(in inside)
 		return fmt.Errorf("invalid container init pid %d", pid)
 	}
 	gone := func() error { return fmt.Errorf("container %d: %w (it exited)", pid, procfs.ErrNoProcess) }
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		if errors.Is(err, unix.ESRCH) {
-			return gone()
-		}
-		return fmt.Errorf("container %d: open pidfd: %w", pid, err)
+	pidfd, err := procfs.OpenPidfd(pid, startTime)
+	if errors.Is(err, procfs.ErrNoProcess) {
+		return gone()
+	} else if err != nil {
+		return fmt.Errorf("container %d: %w", pid, err)
 	}
 	defer closeFD(pidfd)
-	if startTime != 0 {
-		if st, err := procfs.StartTime(pid); err != nil || st != startTime {
-			return gone()
-		}
-	}
 	proc, err := openHostProc()
 	if err != nil {
 		return err

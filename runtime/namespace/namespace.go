@@ -103,20 +103,15 @@ func (s *Set) UnmarshalJSON(data []byte) error {
 }
 
 // ParseLink parses the target of a /proc/PID/ns link, such as
-// "pid:[4026532152]", and checks that its kind is want.
+// "pid:[4026532152]", and checks that its kind is want (for
+// pid_for_children, "pid").
 func ParseLink(link, want string) (uint64, error) {
-	kind, rest, ok := strings.Cut(link, ":[")
-	if !ok || !strings.HasSuffix(rest, "]") {
+	kind, ino, ok := splitLink(link)
+	if !ok {
 		return 0, fmt.Errorf("parse namespace link %q: not of the form kind:[inode]", link)
 	}
-	// pid_for_children points at a "pid:[...]" link, time_for_children at "time:[...]".
-	base := strings.TrimSuffix(want, "_for_children")
-	if kind != base {
+	if base := linkKind(want); kind != base {
 		return 0, fmt.Errorf("parse namespace link %q: kind %q, want %q", link, kind, base)
-	}
-	ino, err := strconv.ParseUint(rest[:len(rest)-1], 10, 64)
-	if err != nil || ino == 0 {
-		return 0, fmt.Errorf("parse namespace link %q: bad inode", link)
 	}
 	return ino, nil
 }

@@ -2,6 +2,8 @@ package namespace
 
 import (
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -82,6 +84,57 @@ func FuzzParseNSLink(f *testing.F) {
 		ino, err := ParseLink(link, want)
 		if err == nil && ino == 0 {
 			t.Fatalf("accepted inode 0 from %q", link)
+		}
+	})
+}
+
+// TestReadSetMatchesReadlink: the raw, allocation-free reader gives every
+// link's inode exactly as os.Readlink and ParseLink read it.
+func TestReadSetMatchesReadlink(t *testing.T) {
+	set := ReadSet("/proc/self")
+	for _, typ := range All() {
+		path := "/proc/self/ns/" + typ.String()
+		link, err := os.Readlink(path)
+		if err != nil {
+			t.Skipf("%s: %v", path, err) // a kernel without this namespace type
+		}
+		want, err := ParseLink(link, typ.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set[typ] != want || ReadLink(path) != want {
+			t.Errorf("%s: ReadSet %d, ReadLink %d, readlink says %q", typ, set[typ], ReadLink(path), link)
+		}
+	}
+	if ReadLink("/proc/self/ns/nonesuch") != 0 || ReadSet("/proc/0")[PID] != 0 {
+		t.Error("a missing link read as an inode")
+	}
+}
+
+// FuzzSplitLink: the parser reads bytes and strings alike, and accepts
+// exactly kind:[decimal inode > 0 that fits 64 bits].
+func FuzzSplitLink(f *testing.F) {
+	for _, s := range []string{"pid:[4026532152]", "mnt:[1]", "pid:[0]", "pid:[18446744073709551615]",
+		"pid:[18446744073709551616]", ":[1]", "pid[1]", "pid:[]", "pid:[1", "a:b:[1]", "pid:[+1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k1, i1, ok1 := splitLink(s)
+		k2, i2, ok2 := splitLink([]byte(s))
+		if k1 != string(k2) || i1 != i2 || ok1 != ok2 {
+			t.Fatalf("%q: string (%q %d %v), bytes (%q %d %v)", s, k1, i1, ok1, k2, i2, ok2)
+		}
+		kind, rest, cut := strings.Cut(s, ":[")
+		wantOK := cut && kind != "" && !strings.Contains(kind, ":") && strings.HasSuffix(rest, "]")
+		var want uint64
+		if wantOK {
+			digits := rest[:len(rest)-1]
+			n, err := strconv.ParseUint(digits, 10, 64)
+			wantOK = err == nil && n != 0 && digits != "" && strings.Trim(digits, "0123456789") == ""
+			want = n
+		}
+		if ok1 != wantOK || (ok1 && (i1 != want || k1 != kind)) {
+			t.Fatalf("%q: got (%q %d %v), want (%q %d %v)", s, k1, i1, ok1, kind, want, wantOK)
 		}
 	})
 }
