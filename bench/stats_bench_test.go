@@ -1,12 +1,13 @@
 package bench
 
 import (
-	"boxtui/runtime/discovery"
 	"fmt"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
 )
 
 // BenchmarkStats50Containers measures what live usage adds to a refresh

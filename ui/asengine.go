@@ -1,8 +1,9 @@
 package ui
 
 import (
-	"boxtui/runtime/discovery"
 	"fmt"
+
+	"boxtui/runtime/discovery"
 
 	tea "charm.land/bubbletea/v2"
 )

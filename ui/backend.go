@@ -1,10 +1,11 @@
 package ui
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
 	"syscall"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 
 	uv "github.com/charmbracelet/ultraviolet"
 )

@@ -1,16 +1,17 @@
 package ui
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 
 	uv "github.com/charmbracelet/ultraviolet"
 )

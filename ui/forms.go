@@ -1,12 +1,13 @@
 package ui
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"

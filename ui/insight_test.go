@@ -1,12 +1,13 @@
 package ui
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
 )
 
 func TestMarkTwoProcessesDiffsTheirNamespaces(t *testing.T) {

@@ -1,9 +1,10 @@
 package ui
 
 import (
+	"testing"
+
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/state"
-	"testing"
 )
 
 // TestListShowsAndFindsEngineNames: the list's NAME column shows boxtui's

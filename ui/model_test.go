@@ -1,12 +1,13 @@
 package ui
 
 import (
-	"boxtui/runtime/discovery"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
 
 	tea "charm.land/bubbletea/v2"
 )

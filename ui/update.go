@@ -1,11 +1,12 @@
 package ui
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"slices"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"

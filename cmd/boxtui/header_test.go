@@ -1,11 +1,12 @@
 package main
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/namespace"
 	"bytes"
 	"strings"
 	"testing"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 )
 
 // ps names the PID namespace's column PIDNS, not PID a second time.

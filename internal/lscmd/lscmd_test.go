@@ -1,12 +1,13 @@
 package lscmd
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/state"
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 )
 
 func TestParse(t *testing.T) {

@@ -1,12 +1,13 @@
 package discovery
 
 import (
-	"boxtui/runtime/engines"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/state"
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"boxtui/runtime/engines"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 )
 
 // Process is one process of a container, seen from the host.

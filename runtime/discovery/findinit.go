@@ -1,11 +1,12 @@
 package discovery
 
 import (
+	"fmt"
+	"strconv"
+
 	"boxtui/runtime/namespace"
 	"boxtui/runtime/procfs"
 	"boxtui/runtime/state"
-	"fmt"
-	"strconv"
 )
 
 // FindInit resolves a TARGET like FindContainer, but without scanning all of

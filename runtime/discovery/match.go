@@ -1,14 +1,15 @@
 package discovery
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 )
 
 // finishSnapshot ends every scan the same way: boxtui's states matched to

@@ -1,10 +1,11 @@
 package discovery
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/state"
 	"fmt"
 	"sort"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 )
 
 // PIDNamespaceNode is one PID namespace in the nesting tree.

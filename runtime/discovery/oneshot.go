@@ -1,9 +1,6 @@
 package discovery
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"bytes"
 	"fmt"
 	"os"
@@ -11,6 +8,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
 )
 
 // ListContainers is Scan for `boxtui ls`, which runs once and prints only the
@@ -176,35 +176,4 @@ func ListContainers(exited bool) (Snapshot, error) {
 
 	finishSnapshot(&snap, exited, began)
 	return snap, nil
-}
-
-// describeInit is buildContainer without the process list: the container
-// whose init is init (its details read) and which has procs processes.
-func (s *Scanner) describeInit(init rawProc, procs int, boot time.Time, buf *[]byte) (c Container, ok bool) {
-	if init.hasStat && init.stat.State == 'Z' {
-		return Container{}, false // see buildContainer
-	}
-	base := s.proc + "/" + strconv.Itoa(init.pid)
-	c = Container{
-		PID:        init.pid,
-		Command:    init.cache.command,
-		Comm:       init.stat.Comm,
-		Processes:  procs,
-		Namespaces: namespace.ReadSet(base),
-		StartTime:  init.stat.StartTime,
-		Started:    boot.Add(procfs.TicksToDuration(init.stat.StartTime)),
-		Status:     state.StatusRunning,
-		Origin:     OriginUnshare,
-	}
-	if c.Command == "" {
-		c.Command = init.stat.Comm
-	}
-	if root, err := os.Readlink(base + "/root"); err == nil {
-		c.Root = root
-	}
-	if data, err := procfs.ReadFileInto(base+"/cgroup", buf); err == nil {
-		c.Origin, c.engine = originAndEngine(s.proc, data, init.stat.PPid, init.stat.StartTime, buf)
-		c.engine.PID = c.PID
-	}
-	return c, true
 }

@@ -1,11 +1,12 @@
 package discovery_test
 
 import (
-	"boxtui/runtime/discovery"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
 
 	"boxtui/internal/testutil"
 )

@@ -1,10 +1,11 @@
 package discovery
 
 import (
-	"boxtui/runtime/procfs"
 	"bytes"
 	"os"
 	"strconv"
+
+	"boxtui/runtime/procfs"
 )
 
 // maxQuiet bounds how many passes in a row skip the /proc listing, so even

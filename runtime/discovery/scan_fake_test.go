@@ -1,11 +1,12 @@
 package discovery
 
 import (
-	"boxtui/runtime/namespace"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"boxtui/runtime/namespace"
 )
 
 // fakeProc builds a /proc-like tree: boxtui's own namespaces under self/ns,

@@ -1,7 +1,6 @@
 package discovery_test
 
 import (
-	"boxtui/runtime/discovery"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
 
 	"boxtui/internal/testutil"
 	"boxtui/runtime/namespace"

@@ -1,14 +1,15 @@
 package discovery
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 )
 
 // ErrNotInContainer is returned for a PID that runs in boxtui's own PID

@@ -1,11 +1,12 @@
 package discovery
 
 import (
-	"boxtui/runtime/state"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+
+	"boxtui/runtime/state"
 )
 
 // namedSnapshot is a host with containers of several engines, two of which

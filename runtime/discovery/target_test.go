@@ -1,9 +1,10 @@
 package discovery_test
 
 import (
-	"boxtui/runtime/discovery"
 	"strconv"
 	"testing"
+
+	"boxtui/runtime/discovery"
 
 	"boxtui/internal/testutil"
 	"boxtui/runtime/procfs"

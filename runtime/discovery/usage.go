@@ -1,9 +1,10 @@
 package discovery
 
 import (
+	"time"
+
 	"boxtui/runtime/procfs"
 	"boxtui/runtime/state"
-	"time"
 )
 
 // Usage is what a container consumed over the last interval between two

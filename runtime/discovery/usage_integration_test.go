@@ -1,12 +1,13 @@
 package discovery_test
 
 import (
-	"boxtui/runtime/discovery"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
 
 	"boxtui/internal/testutil"
 	"boxtui/runtime/namespace"

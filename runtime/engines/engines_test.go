@@ -1,7 +1,6 @@
 package engines
 
 import (
-	"boxtui/internal/testutil"
 	"bytes"
 	"encoding/json"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"boxtui/internal/testutil"
 )
 
 const (

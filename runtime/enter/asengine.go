@@ -11,6 +11,7 @@ import (
 	"boxtui/runtime/asengine"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/procfs"
+
 	// The C that applies the profile in the enter stage: its hooks
 	// (capply/hook.c) replace the stage's weak ones.
 	_ "boxtui/runtime/asengine/capply"

@@ -1,14 +1,6 @@
 package enter
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
-	"boxtui/runtime/exitstatus"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/nsjoin"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/reexec"
-	"boxtui/runtime/signals"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +10,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/exitstatus"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
+	"boxtui/runtime/signals"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"

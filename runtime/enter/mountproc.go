@@ -1,17 +1,18 @@
 package enter
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/nsjoin"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/reexec"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strings"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/nsjoin"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/reexec"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,12 +1,13 @@
 package enter
 
 import (
-	"boxtui/runtime/namespace"
 	"errors"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
+
+	"boxtui/runtime/namespace"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,10 +1,6 @@
 package events
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -17,6 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,16 +1,17 @@
 package events
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 )
 
 func TestEventsRecordReadTrim(t *testing.T) {

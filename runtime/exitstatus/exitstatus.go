@@ -1,10 +1,11 @@
 package exitstatus
 
 import (
-	"boxtui/internal/termsafe"
 	"errors"
 	"fmt"
 	"io"
+
+	"boxtui/internal/termsafe"
 )
 
 // ExitError carries a child's exit code through to boxtui's own exit code

@@ -1,9 +1,6 @@
 package launch
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/signals"
-	"boxtui/runtime/state"
 	"bytes"
 	"errors"
 	"fmt"
@@ -13,6 +10,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 )
 
 // ErrConsoleLost is returned when a container's holder is gone: the

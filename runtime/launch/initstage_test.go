@@ -1,12 +1,13 @@
 package launch
 
 import (
-	"boxtui/runtime/signals"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/runtime/signals"
 )
 
 // threadsOf reads the Threads: line of pid's status.

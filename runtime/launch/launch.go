@@ -15,7 +15,6 @@
 package launch
 
 import (
-	"boxtui/pty"
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"boxtui/pty"
 
 	"boxtui/runtime/launch/stage0"
 	"boxtui/runtime/privilege"

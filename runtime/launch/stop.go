@@ -1,11 +1,6 @@
 package launch
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/signals"
-	"boxtui/runtime/state"
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
+	"boxtui/runtime/state"
 
 	"golang.org/x/sys/unix"
 )

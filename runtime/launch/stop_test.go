@@ -1,12 +1,13 @@
 package launch
 
 import (
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/signals"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/signals"
 
 	"golang.org/x/sys/unix"
 )

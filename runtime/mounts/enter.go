@@ -1,10 +1,11 @@
 package mounts
 
 import (
-	"boxtui/runtime/procfs"
 	"errors"
 	"fmt"
 	"strings"
+
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,15 +1,16 @@
 package mounts
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 
 	"github.com/moby/sys/mountinfo"
 )

@@ -1,7 +1,6 @@
 package mounts
 
 import (
-	"boxtui/runtime/state"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"boxtui/runtime/state"
 
 	"github.com/moby/sys/mountinfo"
 )

@@ -1,10 +1,11 @@
 package mounts
 
 import (
-	"boxtui/runtime/state"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"boxtui/runtime/state"
 )
 
 // ParseVolume parses a `run -v` argument, HOST:CTR[:ro|:rw], into the

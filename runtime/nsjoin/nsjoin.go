@@ -1,11 +1,12 @@
 package nsjoin
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
 	"errors"
 	"fmt"
 	"runtime"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,8 +1,6 @@
 package nsjoin
 
 import (
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
 )
 
 // TestOpenEntryRefusesAPartialJoin: when one namespace link of the target

@@ -1,7 +1,6 @@
 package signals
 
 import (
-	"boxtui/runtime/procfs"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,10 +1,11 @@
 package signals
 
 import (
-	"boxtui/runtime/procfs"
 	"os"
 	"strings"
 	"testing"
+
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )

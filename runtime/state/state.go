@@ -1,7 +1,6 @@
 package state
 
 import (
-	"boxtui/runtime/procfs"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"boxtui/runtime/procfs"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,11 +1,6 @@
 package backend
 
 import (
-	"boxtui/runtime/discovery"
-	"boxtui/runtime/events"
-	"boxtui/runtime/namespace"
-	"boxtui/runtime/procfs"
-	"boxtui/runtime/state"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +9,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/events"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 )
 
 func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
