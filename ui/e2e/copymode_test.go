@@ -139,8 +139,17 @@ func TestCopyModeScrollSearchCopy(t *testing.T) {
 		}
 	}
 	s.Wait("copied 3 character(s) on 1 line(s)", 5*time.Second)
-	if out := s.tmux("show-buffer"); out != "L42" {
-		t.Fatalf("a drag copied %q, want L42", out)
+	// The status line and the OSC 52 that sets tmux's buffer leave in one
+	// frame, but tmux may draw the one before it stores the other: poll.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		out := s.tmux("show-buffer")
+		if out == "L42" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a drag copied %q, want L42", out)
+		}
+		time.Sleep(PollInterval)
 	}
 
 	// The wheel up over the pane scrolls back three lines; q leaves.
