@@ -14,7 +14,7 @@
 // that initialises late makes this init late too. That holds for the
 // standard library as well: Go initialises packages in the order of their
 // import paths as far as their dependencies allow, so a package sorting
-// after github.com that boxtui/runtime does not already import (such as
+// after github.com that boxtui/runtime/discovery does not already import (such as
 // text/tabwriter or runtime/debug) waits for every third-party package
 // that is ready before it, and this init with it.
 package lscmd
@@ -107,6 +107,8 @@ func Parse(args []string) (Flags, error) {
 // Run scans the host and prints its containers to stdout, as a table or as
 // JSON; scan warnings go to stderr, one line each.
 func Run(f Flags, stdout, stderr io.Writer) error {
+	// The scan only reads; ls is where boxtui's own leftovers are swept.
+	state.SweepAbandoned()
 	snap, err := discovery.ListContainers(f.All)
 	if err != nil {
 		return err

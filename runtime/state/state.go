@@ -308,17 +308,35 @@ func List() (states []State, errs []error) {
 			continue
 		}
 		// A launch whose client died before it ran leaves a claim nobody
-		// will finish: sweep it (root only; others just do not list it).
+		// will finish: it is not listed. List only reads (every scan calls
+		// it); SweepAbandoned and Create remove such claims.
 		if st.abandoned() {
-			if os.Geteuid() == 0 {
-				removeAbandoned(st.Name)
-			}
 			continue
 		}
 		states = append(states, st)
 	}
 	sort.Slice(states, func(i, j int) bool { return states[i].Name < states[j].Name })
 	return states, errs
+}
+
+// SweepAbandoned removes the claims of launches whose client died before
+// the container ran (see List), and the hidden directories of killed
+// boxtui processes: `boxtui ls` calls it, as root, so that a name nobody
+// will finish is freed without waiting for a `run` of the same name.
+func SweepAbandoned() {
+	if os.Geteuid() != 0 {
+		return
+	}
+	removeStaleTemps()
+	entries, _ := os.ReadDir(RunDir())
+	for _, e := range entries {
+		if !e.IsDir() || ValidateName(e.Name()) != nil {
+			continue
+		}
+		if st, err := Load(e.Name()); err == nil && st.abandoned() {
+			removeAbandoned(st.Name)
+		}
+	}
 }
 
 // Update changes name's state under its lock: fn sees the current

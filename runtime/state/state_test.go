@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,4 +123,46 @@ func FuzzDecodeState(f *testing.F) {
 			t.Fatalf("accepted %+v", st)
 		}
 	})
+}
+
+// TestListOnlyReadsAbandonedClaims: every scan calls List, so it must not
+// write; an abandoned claim is hidden by List and removed by
+// SweepAbandoned (what `boxtui ls` calls) or a new Create of its name.
+func TestListOnlyReadsAbandonedClaims(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("sweeping claims is root's: run as root")
+	}
+	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
+	// A claimant that has exited: its PID names no process with its
+	// start time any more.
+	dead := exec.Command("/bin/true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ghost", "ghost2"} {
+		st := State{Name: name, Status: StatusCreating, Created: time.Now(), ClaimPID: dead.Process.Pid, ClaimStart: 1}
+		if err := Create(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	states, errs := List()
+	if len(states) != 0 || len(errs) != 0 {
+		t.Fatalf("List showed abandoned claims: %+v %v", states, errs)
+	}
+	for _, name := range []string{"ghost", "ghost2"} {
+		if _, err := os.Stat(Dir(name)); err != nil {
+			t.Fatalf("List removed %s: %v", name, err)
+		}
+	}
+	// A new launch of the name frees it.
+	if err := Create(State{Name: "ghost", Status: StatusCreating, Created: time.Now()}); err != nil {
+		t.Fatalf("create over an abandoned claim: %v", err)
+	}
+	SweepAbandoned()
+	if _, err := os.Stat(Dir("ghost2")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("SweepAbandoned left ghost2: %v", err)
+	}
+	if _, err := Load("ghost"); err != nil {
+		t.Errorf("SweepAbandoned removed a live claim: %v", err)
+	}
 }
