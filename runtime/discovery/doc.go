@@ -1,12 +1,16 @@
-// Package runtime is boxtui's engine: it discovers containers from /proc,
-// launches and holds them, enters their namespaces, signals their processes
-// and changes their mounts.
+// Package discovery finds the containers on the host: every group of
+// processes in a PID namespace other than boxtui's own, whoever made it.
 //
-// It is the only package (with pty) that makes system calls. It must never
-// import bubbletea, lipgloss or anything else of the UI: the CLI, the UI and
-// the tests all drive the same functions here.
+// A container is found, its init picked and described by one piece of
+// code (describe.go), reached three ways, each for a caller's budget:
+//   - Scanner.Scan (scanner.go): the UI's once-a-second scan, with caches
+//     and the quiet-pass shortcut (quiet.go) and every process listed;
+//   - ListContainers (oneshot.go): `boxtui ls`, once, no process lists;
+//   - FindInit (findinit.go): one TARGET, by walking a PID's parents or
+//     reading a name's state, before falling back to a scan.
 //
-// Parsers (status, stat, namespace links, cgroup, state files) take an
-// io.Reader or a string and are tested without root on captured samples; the
-// code that opens /proc is kept apart from them.
+// (The fourth, fastexec.c, finds the init in C before Go starts; its tests
+// compare it with FindInit.) Scans only read: boxtui's state is matched
+// to what was found (match.go) but never written; a holder found gone is
+// recorded by runtime/launch where the console is needed.
 package discovery
