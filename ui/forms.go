@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
+	"runtime"
 	"strings"
 
 	"boxtui/runtime/discovery"
@@ -54,6 +56,7 @@ func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	fs := m.form
 	_, cmd := fs.form.Update(msg)
+	cmd = settleForm(fs.form, cmd)
 	switch fs.form.State {
 	case huh.StateCompleted:
 		m.form = nil
@@ -64,6 +67,84 @@ func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	return m, cmd
+}
+
+// settleForm runs, at once and in order, the steps huh takes through
+// commands: moving to the next or previous field or group (and submitting
+// after the last). huh returns them as commands whose messages would come
+// back after any key already queued, so keys typed or pasted in one burst
+// with Enter landed in the field just left ("/srv/data" Enter "/var/x"
+// gave "/srv/data/var/x" and ""). These steps are pure functions that
+// return a message at once; every other command (cursor blinks, the
+// caller's) is returned to run as usual.
+func settleForm(form *huh.Form, cmd tea.Cmd) tea.Cmd {
+	var rest []tea.Cmd
+	queue := []tea.Cmd{cmd}
+	for steps := 0; len(queue) > 0; steps++ {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		if steps > 64 { // a form that steps forever: leave it to the runtime
+			rest = append(rest, c)
+			continue
+		}
+		switch formCmdKind(c) {
+		case formStep:
+			_, next := form.Update(c())
+			queue = append(queue, next)
+		case formBatch:
+			msg := c()
+			if batch, ok := msg.(tea.BatchMsg); ok {
+				queue = append(queue, batch...)
+			} else { // a sequence: keep its order, let the runtime run it
+				rest = append(rest, func() tea.Msg { return msg })
+			}
+		default:
+			rest = append(rest, c)
+		}
+	}
+	return tea.Batch(rest...)
+}
+
+type formCmd int
+
+const (
+	formOther formCmd = iota
+	formStep          // huh's NextField, PrevField, nextGroup, prevGroup
+	formBatch         // tea.Batch's (or tea.Sequence's) closure
+)
+
+// formStepFuncs are huh's step commands, by function name: two of them are
+// unexported, so they are known by name rather than by value.
+var formStepFuncs = map[string]bool{
+	"charm.land/huh/v2.NextField": true,
+	"charm.land/huh/v2.PrevField": true,
+	"charm.land/huh/v2.nextGroup": true,
+	"charm.land/huh/v2.prevGroup": true,
+}
+
+// batchFunc is the name of the closure tea.Batch returns for two or more
+// commands.
+var batchFunc = funcName(tea.Batch(func() tea.Msg { return nil }, func() tea.Msg { return nil }))
+
+func funcName(c tea.Cmd) string {
+	f := runtime.FuncForPC(reflect.ValueOf(c).Pointer())
+	if f == nil {
+		return ""
+	}
+	return f.Name()
+}
+
+func formCmdKind(c tea.Cmd) formCmd {
+	switch name := funcName(c); {
+	case formStepFuncs[name]:
+		return formStep
+	case name == batchFunc:
+		return formBatch
+	}
+	return formOther
 }
 
 // openLaunchForm asks for what `boxtui run` takes.

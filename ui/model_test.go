@@ -635,3 +635,43 @@ func TestContainerTextCannotDriveTheScreen(t *testing.T) {
 		t.Fatalf("the status line carries raw control characters: %q", d.m.status)
 	}
 }
+
+// TestFormKeysRightAfterEnterGoToTheNextField: keys typed (or pasted) in
+// one burst with Enter reach the fields they were typed for. huh moves to
+// the next field through a command whose message would arrive after the
+// burst's keys; the burst here is sent before any command runs, as a fast
+// typist's or a paste's keys reach Update.
+func TestFormKeysRightAfterEnterGoToTheNextField(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("m", "a")
+	var cmds []tea.Cmd
+	burst := func(keys ...string) {
+		for _, k := range keys {
+			mod, cmd := d.m.Update(keyPress(k))
+			d.m = mod.(Model)
+			cmds = append(cmds, cmd)
+		}
+	}
+	for _, r := range "/srv/data" {
+		burst(string(r))
+	}
+	burst("enter")
+	for _, r := range "/var/x" {
+		burst(string(r))
+	}
+	if d.m.form == nil {
+		t.Fatal("the form closed")
+	}
+	if d.m.form.source != "/srv/data" || d.m.form.target != "/var/x" {
+		t.Fatalf("host path %q, inside path %q: want /srv/data and /var/x", d.m.form.source, d.m.form.target)
+	}
+	for _, c := range cmds {
+		d.run(c)
+	}
+	// The last field's Enter submits at once too: a key right after it is
+	// the list's, not the form's.
+	burst("enter", "enter")
+	if d.m.form != nil {
+		t.Fatalf("form still open after the last field's enter")
+	}
+}
