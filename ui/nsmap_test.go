@@ -255,4 +255,3 @@ func TestNSMapFollowsItsRowAcrossScans(t *testing.T) {
 		t.Fatalf("after the scan the cursor is on %d/%d", r.initPID, r.pid)
 	}
 }
-
