@@ -9,6 +9,8 @@ import (
 	"boxtui/runtime"
 	"boxtui/ui/styles"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -65,6 +67,8 @@ func TestNSMapViews(t *testing.T) {
 		// web folded: its processes hidden, the cursor kept on it.
 		{"map_folded", Options{}, false, func(d *driver) { d.keys("N", "down", "enter") }},
 		{"map_filter", Options{}, false, func(d *driver) { d.keys("N", "/"); d.typeText("ng") }},
+		// With a pane open the map takes what the list and panel had.
+		{"map_pane", Options{}, false, func(d *driver) { d.keys("e", "ctrl+]", "N") }},
 	}
 	for _, c := range cases {
 		for _, sz := range [][2]int{{80, 24}, {160, 40}} {
@@ -253,5 +257,59 @@ func TestNSMapFollowsItsRowAcrossScans(t *testing.T) {
 	rows := d.m.mapRows()
 	if r := rows[d.m.nsmap.mapCursor(rows)]; r.pid != 4300 {
 		t.Fatalf("after the scan the cursor is on %d/%d", r.initPID, r.pid)
+	}
+}
+
+// TestNSMapShowsRowPosition: when rows are hidden the title says which
+// are shown, and the cursor's row is always among them.
+func TestNSMapShowsRowPosition(t *testing.T) {
+	d := newMapDriver(t, 80, 24, Options{})
+	d.b.mu.Lock()
+	for i := 0; i < 30; i++ {
+		ns := sleeperN
+		ns[runtime.NSMnt] = 4026533000 + uint64(i)
+		d.b.snap.Containers = append(d.b.snap.Containers, runtime.Container{PID: 7000 + i, Comm: "many", StartTime: uint64(1000 + i),
+			Namespaces: ns, Procs: []runtime.Process{{PID: 7000 + i, Namespaces: ns}}})
+	}
+	d.b.mu.Unlock()
+	d.rescans(1)
+	d.keys("N")
+	if scr := d.screen(); !strings.Contains(scr, "rows 1-16 of 38") {
+		t.Fatalf("no position in the title:\n%s", scr)
+	}
+	for i := 0; i < 40; i++ {
+		d.keys("down")
+	}
+	scr := d.screen()
+	if !strings.Contains(scr, "rows 23-38 of 38") || !strings.Contains(scr, "7029 many") {
+		t.Fatalf("at the bottom the last row is not shown, or the position is wrong:\n%s", scr)
+	}
+	if !strings.Contains(scr, "pid B = pid:[4026532301]") {
+		t.Fatalf("the cursor line is not about the last row:\n%s", scr)
+	}
+}
+
+// TestNSMapClickPicksACell: a click on a cell puts the cursor there, and a
+// click on the map never moves the hidden list under it.
+func TestNSMapClickPicksACell(t *testing.T) {
+	d := newMapDriver(t, 160, 40, Options{})
+	d.keys("N")
+	g := d.m.mapGeometry(160, 37)
+	// Row 3 of the table (4300, web's second shell), the mnt column.
+	x := g.labelW + 1 + int(runtime.NSMnt)*(g.cellW+1) + 2
+	d.send(tea.MouseClickMsg{X: x, Y: 1 + 2 + 2, Button: tea.MouseLeft})
+	if d.m.nsmap.rowPID != 4300 || mapCols[d.m.nsmap.col] != runtime.NSMnt {
+		t.Fatalf("cursor on %d/%d column %d", d.m.nsmap.rowInit, d.m.nsmap.rowPID, d.m.nsmap.col)
+	}
+	if !strings.Contains(d.screen(), "mnt B = mnt:[4026532210], shared by 1 container, 2 processes (web)") {
+		t.Fatalf("cursor line:\n%s", d.screen())
+	}
+	// Below the table: nothing moves.
+	d.send(tea.MouseClickMsg{X: 5, Y: 35, Button: tea.MouseLeft})
+	if d.m.nsmap.rowPID != 4300 {
+		t.Fatal("a click below the rows moved the cursor")
+	}
+	if c, _ := d.m.selected(); c.PID != 4242 {
+		t.Fatalf("the list's selection moved to %d", c.PID)
 	}
 }
