@@ -430,6 +430,9 @@ func mapRowLabel(r mapRow) string {
 // renderMap draws the namespace map in width x height.
 func (m Model) renderMap(width, height int) string {
 	st := m.st
+	if !m.scanned {
+		return st.Section.Render(table.Fit("namespace map", width, false)) + "\n" + st.Muted.Render(table.Fit("scanning /proc…", width, false))
+	}
 	g := m.mapGeometry(width, height)
 	rows := m.mapRows()
 	cur := m.nsmap.mapCursor(rows)

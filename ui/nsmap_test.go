@@ -313,3 +313,20 @@ func TestNSMapClickPicksACell(t *testing.T) {
 		t.Fatalf("the list's selection moved to %d", c.PID)
 	}
 }
+
+// TestNSMapBeforeTheFirstScan: the map opened before anything was scanned
+// says so, and fills its rows once the scan is in.
+func TestNSMapBeforeTheFirstScan(t *testing.T) {
+	b := newFakeBackend()
+	m := New(b, Options{Now: func() time.Time { return fakeNow }})
+	mod, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	mod, _ = mod.(Model).Update(keyPress("N"))
+	if got := ansi.Strip(mod.(Model).View().Content); !strings.Contains(got, "scanning /proc") {
+		t.Fatalf("before a scan:\n%s", got)
+	}
+	snap, usage, _ := b.Scan()
+	mod, _ = mod.(Model).Update(scanMsg{snap: snap, usage: usage, at: fakeNow})
+	if got := ansi.Strip(mod.(Model).View().Content); !strings.Contains(got, "└ 4301 top") {
+		t.Fatalf("after the scan:\n%s", got)
+	}
+}
