@@ -395,8 +395,9 @@ func mapCellText(ino uint64, slot int, host bool, w int, mark string) string {
 }
 
 // mapRowLabel is a row's first column: "host", "▾ web 4242 bash" for a
-// container (▸ folded, ▾ expanded), "  └ 4300 top" for a process.
-func mapRowLabel(r mapRow) string {
+// container (▸ folded, ▾ expanded), "  └ 4300 top" for a process; with
+// room (long), the whole command line rather than the command's name.
+func mapRowLabel(r mapRow, long bool) string {
 	switch r.kind {
 	case mapHost:
 		return "host (boxtui's own)"
@@ -409,10 +410,14 @@ func mapRowLabel(r mapRow) string {
 			}
 		}
 		c := r.c
-		if n := c.DisplayName(); n != "" {
-			return fmt.Sprintf("%s %s %d %s", mark, termsafe.String(n), c.PID, termsafe.String(c.Comm))
+		cmd := c.Comm
+		if long && c.Command != "" {
+			cmd = c.Command
 		}
-		return fmt.Sprintf("%s %d %s", mark, c.PID, termsafe.String(c.Comm))
+		if n := c.DisplayName(); n != "" {
+			return fmt.Sprintf("%s %s %d %s", mark, termsafe.String(n), c.PID, termsafe.String(cmd))
+		}
+		return fmt.Sprintf("%s %d %s", mark, c.PID, termsafe.String(cmd))
 	}
 	branch := "├"
 	if r.last {
@@ -422,6 +427,9 @@ func mapRowLabel(r mapRow) string {
 	for _, p := range r.c.Procs {
 		if p.PID == r.pid {
 			comm = p.Comm
+			if long && p.Command != "" {
+				comm = p.Command
+			}
 		}
 	}
 	return fmt.Sprintf("  %s %d %s", branch, r.pid, termsafe.String(comm))
@@ -480,7 +488,7 @@ func (m Model) renderMap(width, height int) string {
 		if i == cur {
 			ls = st.Selected
 		}
-		b.WriteString(ls.Render(table.Fit(mapRowLabel(r), g.labelW, false)))
+		b.WriteString(ls.Render(table.Fit(mapRowLabel(r, g.labelW >= 40), g.labelW, false)))
 		for j, t := range mapCols {
 			b.WriteByte(' ')
 			ino := r.ns[t]

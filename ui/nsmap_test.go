@@ -86,8 +86,8 @@ func TestNSMapViews(t *testing.T) {
 }
 
 // TestNSMapFitsEveryWidth draws the map from 80 to 250 columns: every line
-// is the screen's width, the header names every column, and from 160 on
-// the cursor's inode is written whole in its cell.
+// is the screen's width, the header names every column, from 160 on the
+// inodes are written whole, and wider still the labels have the commands.
 func TestNSMapFitsEveryWidth(t *testing.T) {
 	for w := 80; w <= 250; w += 7 {
 		d := newMapDriver(t, w, 24, Options{})
@@ -107,6 +107,10 @@ func TestNSMapFitsEveryWidth(t *testing.T) {
 		}
 		if w >= 160 && !strings.Contains(scr, "A 4026532202") {
 			t.Fatalf("width %d: no whole inode in the cells:\n%s", w, scr)
+		}
+		// The room left over goes to the command lines.
+		if w >= 200 && !strings.Contains(scr, "6200 nginx: master process") {
+			t.Fatalf("width %d: no command line in the labels:\n%s", w, scr)
 		}
 	}
 }
