@@ -295,6 +295,34 @@ func (m Model) mapKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	return m, nil, true
 }
 
+// renderMapTop is the screen above the panes while the map is open: the
+// map, and the filter line under it while there is one.
+func (m Model) renderMapTop(top int) []string {
+	if m.focus == focusFilter || m.filter.Value() != "" {
+		mp := padLines(m.renderMap(m.width, top-1), m.width, top-1)
+		return append(strings.Split(mp, "\n"), m.st.Filter.Render(table.Fit(m.filter.View(), m.width, false)))
+	}
+	return strings.Split(padLines(m.renderMap(m.width, top), m.width, top), "\n")
+}
+
+// mapMouse takes the clicks on the map (ok): a click on a cell puts the
+// cursor there, and no click reaches the list the map is drawn over. The
+// panes' clicks and every other mouse event are left to the UI's.
+func (m Model) mapMouse(msg tea.MouseMsg) (Model, bool) {
+	click, ok := msg.(tea.MouseClickMsg)
+	if !ok || m.detail != detailMap || m.form != nil || m.confirm != nil || m.showHelp {
+		return m, false
+	}
+	if _, p, _, _, _ := m.paneAt(click.X, click.Y); p != nil {
+		return m, false
+	}
+	if mm, ok := m.mapClick(click.X, click.Y); ok {
+		mm.focus = focusDetail
+		return mm, true
+	}
+	return m, true
+}
+
 // mapClick puts the cursor on the cell clicked, when the click is on one.
 func (m Model) mapClick(x, y int) (Model, bool) {
 	l := m.layout()

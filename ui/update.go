@@ -163,14 +163,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.paneDone(msg)
 
 	case tea.MouseMsg:
-		if click, ok := msg.(tea.MouseClickMsg); ok && m.detail == detailMap && m.form == nil && m.confirm == nil && !m.showHelp {
-			if _, p, _, _, _ := m.paneAt(click.X, click.Y); p == nil {
-				if mm, ok := m.mapClick(click.X, click.Y); ok {
-					mm.focus = focusDetail
-					return mm, nil
-				}
-				return m, nil // the map covers the list: no click there selects
-			}
+		if mm, ok := m.mapMouse(msg); ok {
+			return mm, nil
 		}
 		return m.mouse(msg)
 

@@ -221,14 +221,7 @@ func (m Model) renderTop(l layout) []string {
 		top = l.panes[0].y - l.body.y
 	}
 	if m.detail == detailMap {
-		// The map is a list of its own: it takes the list's place too.
-		// The map is a list of its own: it takes the list's place too,
-		// and the filter line, while there is one, goes under it.
-		if m.focus == focusFilter || m.filter.Value() != "" {
-			mp := padLines(m.renderMap(m.width, top-1), m.width, top-1)
-			return append(strings.Split(mp, "\n"), m.st.Filter.Render(table.Fit(m.filter.View(), m.width, false)))
-		}
-		return strings.Split(padLines(m.renderMap(m.width, top), m.width, top), "\n")
+		return m.renderMapTop(top) // the map takes the list's place too
 	}
 	lines = append(lines, strings.Split(m.renderList(l.list), "\n")...)
 	filterLine := strings.Repeat(" ", m.width)
