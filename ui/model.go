@@ -61,6 +61,7 @@ const (
 	detailMounts
 	detailTree
 	detailEvents
+	detailMap // the namespace map (nsmap.go): drawn over the list
 )
 
 // Model is the whole UI. Settings are exported through Options; state is not.
@@ -114,6 +115,9 @@ type Model struct {
 	events    []events.Event
 	eventsOf  string
 	eventsOff int
+
+	// nsmap is the namespace map's cursor, expansions and colour slots.
+	nsmap nsMapState
 
 	// lastLaunch is the launch form as last submitted, until a launch
 	// succeeds: reopening the form after a failure starts from it.

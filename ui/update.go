@@ -62,6 +62,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m.snap, m.snapAt, m.users, m.scanned = msg.snap, msg.at, msg.users, true
 			m.recordUsage(msg.usage) // first: the list may be sorted by it
+			m.nsmap.slots = assignSlots(m.nsmap.slots, m.snap)
 			m.applyRows()
 			m.followProc()
 			m.pruneMarks()
@@ -163,6 +164,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.paneDone(msg)
 
 	case tea.MouseMsg:
+		if mm, ok := m.mapMouse(msg); ok {
+			return mm, nil
+		}
 		return m.mouse(msg)
 
 	case tea.PasteMsg:
@@ -235,6 +239,13 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.detail == detailMap && m.focus != focusPane {
+		// The map covers the list: its keys are the map's.
+		m.focus = focusDetail
+		if mod, cmd, ok := m.mapKey(msg); ok {
+			return mod, cmd
+		}
+	}
 	if m.focus == focusDetail {
 		if mod, cmd, ok := m.detailKey(msg); ok {
 			return mod, cmd
@@ -287,6 +298,8 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		// a fresh one is read.
 		m.placeTreeCursor()
 		return m, m.treeCmd()
+	case key.Matches(msg, k.Map):
+		return m.openMap()
 	case key.Matches(msg, k.Events):
 		if !haveSel {
 			return m, nil
@@ -345,6 +358,9 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Filter.Accept):
 		m.filter.Blur()
 		m.focus = focusList
+		if m.detail == detailMap {
+			m.focus = focusDetail // the map covers the list
+		}
 		m.applyRows()
 		m.layoutPanes()
 		if len(m.rows) > 0 {
@@ -355,6 +371,9 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.filter.Blur()
 		m.filter.SetValue("")
 		m.focus = focusList
+		if m.detail == detailMap {
+			m.focus = focusDetail // the map covers the list
+		}
 		m.applyRows()
 		m.layoutPanes()
 		return m, nil

@@ -216,6 +216,13 @@ func (m Model) headerLine() string {
 // body's height.
 func (m Model) renderTop(l layout) []string {
 	lines := make([]string, 0, l.body.h)
+	top := l.body.h
+	if len(l.panes) > 0 {
+		top = l.panes[0].y - l.body.y
+	}
+	if m.detail == detailMap {
+		return m.renderMapTop(top) // the map takes the list's place too
+	}
 	lines = append(lines, strings.Split(m.renderList(l.list), "\n")...)
 	filterLine := strings.Repeat(" ", m.width)
 	if m.focus == focusFilter || m.filter.Value() != "" {
@@ -224,10 +231,6 @@ func (m Model) renderTop(l layout) []string {
 	lines = append(lines, filterLine)
 	if l.detail.h > 0 {
 		lines = append(lines, strings.Split(m.renderDetail(l.detail), "\n")...)
-	}
-	top := l.body.h
-	if len(l.panes) > 0 {
-		top = l.panes[0].y - l.body.y
 	}
 	for len(lines) < top {
 		lines = append(lines, strings.Repeat(" ", m.width))
@@ -367,6 +370,8 @@ func (m Model) helpBar() string {
 		km = m.keys.Tree
 	case m.focus == focusDetail && m.detail == detailEvents:
 		km = m.keys.Events
+	case m.focus == focusDetail && m.detail == detailMap:
+		km = m.keys.Map
 	}
 	h := m.help
 	h.SetWidth(m.width)

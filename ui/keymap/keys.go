@@ -18,6 +18,7 @@ type List struct {
 	Processes   key.Binding
 	Mounts      key.Binding
 	Tree        key.Binding
+	Map         key.Binding
 	Events      key.Binding
 	Filter      key.Binding
 	Sort        key.Binding
@@ -39,7 +40,7 @@ func (k List) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Filter, k.Sort, k.SortReverse},
 		{k.Launch, k.Attach, k.Exec, k.ExecEngine, k.Debug, k.Kill},
-		{k.Processes, k.Mounts, k.Tree, k.Events},
+		{k.Processes, k.Mounts, k.Tree, k.Map, k.Events},
 		{k.FocusPane, k.ClosePane, k.CopyMode, k.Help, k.Quit},
 	}
 }
@@ -94,6 +95,27 @@ func (k Tree) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down, k.S
 
 // FullHelp lists every namespace tree key.
 func (k Tree) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// Map are the keys of the namespace map: every container (and, expanded,
+// its processes) against every namespace type, a cursor on one cell.
+type Map struct {
+	Up    key.Binding
+	Down  key.Binding
+	Left  key.Binding
+	Right key.Binding
+	// Expand shows or hides the processes of the container under the
+	// cursor.
+	Expand key.Binding
+	Back   key.Binding
+}
+
+// ShortHelp is the help bar of the namespace map.
+func (k Map) ShortHelp() []key.Binding { return []key.Binding{k.Left, k.Right, k.Expand, k.Back} }
+
+// FullHelp lists every namespace map key.
+func (k Map) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Left, k.Right, k.Expand, k.Back}}
+}
 
 // Events are the keys of the event history panel.
 type Events struct {
@@ -235,6 +257,7 @@ type KeyMap struct {
 	Processes Processes
 	Mounts    Mounts
 	Tree      Tree
+	Map       Map
 	Events    Events
 	Pane      Pane
 	CopyMode  CopyMode
@@ -260,6 +283,7 @@ func DefaultKeyMap() KeyMap {
 			Processes:   key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "processes")),
 			Mounts:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mounts")),
 			Tree:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "namespace tree")),
+			Map:         key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "namespace map")),
 			Events:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "event history")),
 			Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 			Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
@@ -295,6 +319,14 @@ func DefaultKeyMap() KeyMap {
 			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 			Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select container")),
 			Back:   key.NewBinding(key.WithKeys("esc", "t"), key.WithHelp("esc", "back")),
+		},
+		Map: Map{
+			Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			Left:   key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "namespace left")),
+			Right:  key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "namespace right")),
+			Expand: key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("enter", "show processes")),
+			Back:   key.NewBinding(key.WithKeys("esc", "N"), key.WithHelp("esc", "back")),
 		},
 		Events: Events{
 			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "older")),
@@ -367,6 +399,7 @@ func (k KeyMap) Sections() []Section {
 		{"Processes (p)", "processes", flat(k.Processes.FullHelp()), nil},
 		{"Mount panel (m)", "mounts", flat(k.Mounts.FullHelp()), nil},
 		{"Namespace tree (t)", "tree", flat(k.Tree.FullHelp()), nil},
+		{"Namespace map (N)", "map", flat(k.Map.FullHelp()), nil},
 		{"Event history (v)", "events", flat(k.Events.FullHelp()), nil},
 		{"Terminal pane", "pane", flat(k.Pane.FullHelp()), nil},
 		{"Copy mode (scrollback)", "copy_mode", flat(k.CopyMode.FullHelp()), k.CopyMode.MoreHelp()},

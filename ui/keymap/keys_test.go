@@ -53,6 +53,7 @@ func TestNoKeyBoundTwiceOnAScreen(t *testing.T) {
 		"processes": k.Processes.FullHelp(),
 		"mounts":    k.Mounts.FullHelp(),
 		"tree":      k.Tree.FullHelp(),
+		"map":       k.Map.FullHelp(),
 		"events":    k.Events.FullHelp(),
 		"confirm":   k.Confirm.FullHelp(),
 		"form":      k.Form.FullHelp(),

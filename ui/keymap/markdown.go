@@ -68,6 +68,8 @@ var longHelp = map[string]string{
 	"Container list/kill":                        "kill the selected container: asks y/n; the signal can be chosen (default: stop = its stop signal (TERM, RTMIN+3 for systemd), wait, KILL)",
 	"Container list/processes":                   "show the container's processes: host PID, PID inside, user, namespace set, command",
 	"Container list/mounts":                      "open the mount panel of the selected container",
+	"Container list/namespace map":               "the namespace map: every container (and its processes) against every namespace type, each namespace of a column with its own colour and letter, the host's grey; the cursor's namespace is highlighted wherever it is shared",
+	"Namespace map (N)/show processes":           "show or hide the processes of the container under the cursor (a container whose processes differ in a namespace shows them from the start)",
 	"Container list/focus pane N":                "give the keyboard to pane N",
 	"Container list/close pane":                  "close the last focused pane (an exec or debug shell is hung up, after asking, as q asks; a console only disconnects)",
 	"Container list/quit":                        "quit; containers keep running, open exec shells are closed after a question",
