@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"boxtui/internal/termsafe"
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/key"
@@ -25,35 +26,35 @@ import (
 // highlighted.
 
 // mapCols are the map's columns: every namespace link a process has.
-var mapCols = runtime.AllNSTypes()
+var mapCols = namespace.All()
 
 // mapGroup is the column whose slots t shares: pid_for_children holds a
 // PID namespace, so it is lettered with pid (and time_for_children with
 // time); the same namespace reads the same in both.
-func mapGroup(t runtime.NSType) runtime.NSType {
+func mapGroup(t namespace.Type) namespace.Type {
 	switch t {
-	case runtime.NSPIDForChildren:
-		return runtime.NSPID
-	case runtime.NSTimeForChildren:
-		return runtime.NSTime
+	case namespace.PIDForChildren:
+		return namespace.PID
+	case namespace.TimeForChildren:
+		return namespace.Time
 	}
 	return t
 }
 
 // nsSlots are the slots of the namespaces of each column group, by inode.
-type nsSlots map[runtime.NSType]map[uint64]int
+type nsSlots map[namespace.Type]map[uint64]int
 
 // procNS is p's namespaces; a process whose links could not be read is
 // taken to share its container's init's.
-func procNS(c runtime.Container, p runtime.Process) runtime.NSSet {
-	if p.Namespaces == (runtime.NSSet{}) {
+func procNS(c discovery.Container, p discovery.Process) namespace.Set {
+	if p.Namespaces == (namespace.Set{}) {
 		return c.Namespaces
 	}
 	return p.Namespaces
 }
 
 // hostInodes are the host's namespaces (boxtui's own), of every column.
-func hostInodes(host runtime.NSSet) map[uint64]bool {
+func hostInodes(host namespace.Set) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, ino := range host {
 		if ino != 0 {
@@ -68,11 +69,11 @@ func hostInodes(host runtime.NSSet) map[uint64]bool {
 // new ones take the lowest free slots, in order of first appearance
 // (containers in discovery order, each init before its processes). So
 // slots are unique within a group, and stable while their namespaces live.
-func assignSlots(prev nsSlots, snap runtime.Snapshot) nsSlots {
+func assignSlots(prev nsSlots, snap discovery.Snapshot) nsSlots {
 	host := hostInodes(snap.Host)
-	order := map[runtime.NSType][]uint64{}
-	seen := map[runtime.NSType]map[uint64]bool{}
-	add := func(s runtime.NSSet) {
+	order := map[namespace.Type][]uint64{}
+	seen := map[namespace.Type]map[uint64]bool{}
+	add := func(s namespace.Set) {
 		for _, t := range mapCols {
 			g, ino := mapGroup(t), s[t]
 			if ino == 0 || host[ino] {
@@ -153,17 +154,17 @@ const (
 // mapRow is one row of the map.
 type mapRow struct {
 	kind     mapRowKind
-	c        *runtime.Container
+	c        *discovery.Container
 	initPID  int
 	pid      int // the process's PID (0 for host and container rows)
-	ns       runtime.NSSet
+	ns       namespace.Set
 	expanded bool // a container row whose processes are shown
 	canOpen  bool // a container row with processes besides its init
 	last     bool // the last process row of its container
 }
 
 // multiSet reports whether c's processes differ in any namespace.
-func multiSet(c runtime.Container) bool {
+func multiSet(c discovery.Container) bool {
 	for _, p := range c.Procs {
 		if procNS(c, p) != c.Namespaces {
 			return true
@@ -172,7 +173,7 @@ func multiSet(c runtime.Container) bool {
 	return false
 }
 
-func (s nsMapState) expanded(c runtime.Container) bool {
+func (s nsMapState) expanded(c discovery.Container) bool {
 	if v, ok := s.toggled[c.PID]; ok {
 		return v
 	}
@@ -241,7 +242,7 @@ func (m Model) openMap() (tea.Model, tea.Cmd) {
 	m.detail, m.focus = detailMap, focusDetail
 	m.nsmap.slots = assignSlots(m.nsmap.slots, m.snap)
 	if m.nsmap.col == 0 && m.nsmap.rowInit == 0 && m.nsmap.rowPID == 0 {
-		m.nsmap.col = int(runtime.NSPID) // first time: the column that makes a container
+		m.nsmap.col = int(namespace.PID) // first time: the column that makes a container
 	}
 	m.nsmap.rowInit, m.nsmap.rowPID = 0, 0
 	if c, ok := m.selected(); ok {
@@ -374,20 +375,20 @@ func (m Model) mapGeometry(width, height int) mapGeometry {
 
 // mapHeaders are each column's titles, longest first: the header takes the
 // longest that fits.
-var mapHeaders = map[runtime.NSType][]string{
-	runtime.NSCgroup:          {"cgroup", "cgrp", "cg"},
-	runtime.NSIPC:             {"ipc"},
-	runtime.NSMnt:             {"mnt"},
-	runtime.NSNet:             {"net"},
-	runtime.NSPID:             {"pid"},
-	runtime.NSPIDForChildren:  {"pid_for_children", "pid/child", "pid/ch", "pid/c", "p/c"},
-	runtime.NSTime:            {"time", "tim", "t"},
-	runtime.NSTimeForChildren: {"time_for_children", "time/child", "time/ch", "tim/c", "t/c"},
-	runtime.NSUser:            {"user", "usr", "u"},
-	runtime.NSUTS:             {"uts"},
+var mapHeaders = map[namespace.Type][]string{
+	namespace.Cgroup:          {"cgroup", "cgrp", "cg"},
+	namespace.IPC:             {"ipc"},
+	namespace.Mnt:             {"mnt"},
+	namespace.Net:             {"net"},
+	namespace.PID:             {"pid"},
+	namespace.PIDForChildren:  {"pid_for_children", "pid/child", "pid/ch", "pid/c", "p/c"},
+	namespace.Time:            {"time", "tim", "t"},
+	namespace.TimeForChildren: {"time_for_children", "time/child", "time/ch", "tim/c", "t/c"},
+	namespace.User:            {"user", "usr", "u"},
+	namespace.UTS:             {"uts"},
 }
 
-func mapHeader(t runtime.NSType, w int) string {
+func mapHeader(t namespace.Type, w int) string {
 	hs := mapHeaders[t]
 	for _, h := range hs {
 		if len(h) <= w {
@@ -478,7 +479,7 @@ func (m Model) renderMap(width, height int) string {
 	if cur < len(rows) {
 		selIno = rows[cur].ns[mapCols[col]]
 	}
-	slotOf := func(t runtime.NSType, ino uint64) int {
+	slotOf := func(t namespace.Type, ino uint64) int {
 		if n, ok := m.nsmap.slots[mapGroup(t)][ino]; ok {
 			return n
 		}
@@ -627,7 +628,7 @@ func (m Model) mapCursorLine(rows []mapRow, cur, col int) string {
 }
 
 // inSet reports whether ino is one of s's namespaces.
-func inSet(s runtime.NSSet, ino uint64) bool {
+func inSet(s namespace.Set, ino uint64) bool {
 	for _, x := range s {
 		if x == ino {
 			return true
@@ -645,7 +646,7 @@ func plural(n int, one, many string) string {
 
 // mapColumnKey keys the cursor column's letters to their inodes, each in
 // its colour: "mnt: A 4026532199 · B 4026532210 · host 4026531841".
-func (m Model) mapColumnKey(t runtime.NSType, width int) string {
+func (m Model) mapColumnKey(t namespace.Type, width int) string {
 	slots := m.nsmap.slots[mapGroup(t)]
 	byslot := make(map[int]uint64, len(slots))
 	for ino, n := range slots {

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"boxtui/runtime"
+	"boxtui/runtime/discovery"
+	"boxtui/runtime/namespace"
+	"boxtui/runtime/state"
 	"boxtui/ui/styles"
 
 	tea "charm.land/bubbletea/v2"
@@ -17,14 +19,14 @@ import (
 // mapSnapshot is the fake's snapshot with a pod: "sidecar" runs in the
 // network namespace of the nginx container (docker's --net container:,
 // a Kubernetes pod), with its own everything else.
-func mapSnapshot() runtime.Snapshot {
+func mapSnapshot() discovery.Snapshot {
 	snap := fakeSnapshot()
-	sideNS := makeNS(4026532500, 4026532501, 4026532502, nginxNS[runtime.NSNet], 4026532504, 4026531834, 4026531837, 4026532505)
-	snap.Containers = append(snap.Containers, runtime.Container{
-		EngineName: "sidecar", PID: 6300, Origin: runtime.OriginDocker, Command: "envoy", Comm: "envoy",
+	sideNS := makeNS(4026532500, 4026532501, 4026532502, nginxNS[namespace.Net], 4026532504, 4026531834, 4026531837, 4026532505)
+	snap.Containers = append(snap.Containers, discovery.Container{
+		EngineName: "sidecar", PID: 6300, Origin: discovery.OriginDocker, Command: "envoy", Comm: "envoy",
 		Processes: 1, Namespaces: sideNS, StartTime: 320, Started: fakeNow.Add(-49 * time.Hour),
-		Status: runtime.StatusRunning,
-		Procs:  []runtime.Process{{PID: 6300, InnerPID: 1, Comm: "envoy", Command: "envoy", StartTime: 320, Namespaces: sideNS}},
+		Status: state.StatusRunning,
+		Procs:  []discovery.Process{{PID: 6300, InnerPID: 1, Comm: "envoy", Command: "envoy", StartTime: 320, Namespaces: sideNS}},
 	})
 	return snap
 }
@@ -130,7 +132,7 @@ func TestNSMapSlotsAreUniqueAndStable(t *testing.T) {
 			seen[n] = ino
 		}
 	}
-	mnt := s[runtime.NSMnt]
+	mnt := s[namespace.Mnt]
 	// First appearance: web's init, web's second shell, the sleeper...
 	want := []uint64{4026532199, 4026532210, 4026532300, 4026532311, 4026532402, 4026532502}
 	for i, ino := range want {
@@ -138,30 +140,30 @@ func TestNSMapSlotsAreUniqueAndStable(t *testing.T) {
 			t.Fatalf("mnt %d has slot %d, want %d (all: %v)", ino, mnt[ino], i, mnt)
 		}
 	}
-	if _, ok := mnt[fakeHost[runtime.NSMnt]]; ok {
+	if _, ok := mnt[fakeHost[namespace.Mnt]]; ok {
 		t.Fatal("the host's mnt namespace got a slot")
 	}
 	// pid_for_children is lettered with pid.
-	if _, ok := s[runtime.NSPIDForChildren]; ok {
+	if _, ok := s[namespace.PIDForChildren]; ok {
 		t.Fatal("pid_for_children has slots of its own")
 	}
 	// The sleeper goes: the others keep theirs, and a new namespace takes
 	// the freed slot, not one of theirs.
 	gone := snap
-	gone.Containers = append([]runtime.Container(nil), snap.Containers[0])
+	gone.Containers = append([]discovery.Container(nil), snap.Containers[0])
 	gone.Containers = append(gone.Containers, snap.Containers[2:]...)
 	s2 := assignSlots(s, gone)
-	for ino, n := range s2[runtime.NSMnt] {
-		if s[runtime.NSMnt][ino] != n {
-			t.Fatalf("mnt %d moved from slot %d to %d", ino, s[runtime.NSMnt][ino], n)
+	for ino, n := range s2[namespace.Mnt] {
+		if s[namespace.Mnt][ino] != n {
+			t.Fatalf("mnt %d moved from slot %d to %d", ino, s[namespace.Mnt][ino], n)
 		}
 	}
 	born := gone
 	newNS := makeNS(4026539000, 4026539001, 4026539002, 4026539003, 4026539004, 4026531834, 4026531837, 4026539005)
-	born.Containers = append(append([]runtime.Container(nil), gone.Containers...), runtime.Container{PID: 9000, Namespaces: newNS,
-		Procs: []runtime.Process{{PID: 9000, Namespaces: newNS}}})
+	born.Containers = append(append([]discovery.Container(nil), gone.Containers...), discovery.Container{PID: 9000, Namespaces: newNS,
+		Procs: []discovery.Process{{PID: 9000, Namespaces: newNS}}})
 	s3 := assignSlots(s2, born)
-	if got := s3[runtime.NSMnt][4026539002]; got != 2 {
+	if got := s3[namespace.Mnt][4026539002]; got != 2 {
 		t.Fatalf("the new mnt namespace has slot %d, want the freed 2", got)
 	}
 }
@@ -192,12 +194,12 @@ func TestNSMapColoursDiffer(t *testing.T) {
 	snap.Containers = nil
 	for i := 0; i < 60; i++ {
 		ns := fakeHost
-		ns[runtime.NSNet] = 4026540000 + uint64(i)
-		snap.Containers = append(snap.Containers, runtime.Container{PID: 10000 + i, Namespaces: ns})
+		ns[namespace.Net] = 4026540000 + uint64(i)
+		snap.Containers = append(snap.Containers, discovery.Container{PID: 10000 + i, Namespaces: ns})
 	}
 	st := styles.New(false)
 	colours := map[string]uint64{}
-	for ino, n := range assignSlots(nil, snap)[runtime.NSNet] {
+	for ino, n := range assignSlots(nil, snap)[namespace.Net] {
 		sgr := st.MapSlot(n).Render("x")
 		if other, dup := colours[sgr]; dup {
 			t.Fatalf("net %d and %d look alike: %q", ino, other, sgr)
@@ -254,8 +256,8 @@ func TestNSMapFollowsItsRowAcrossScans(t *testing.T) {
 		t.Fatalf("cursor on %d/%d", d.m.nsmap.rowInit, d.m.nsmap.rowPID)
 	}
 	d.b.mu.Lock()
-	early := runtime.Container{PID: 100, Namespaces: sleeperN, Procs: []runtime.Process{{PID: 100, Namespaces: sleeperN}}}
-	d.b.snap.Containers = append([]runtime.Container{early}, d.b.snap.Containers...)
+	early := discovery.Container{PID: 100, Namespaces: sleeperN, Procs: []discovery.Process{{PID: 100, Namespaces: sleeperN}}}
+	d.b.snap.Containers = append([]discovery.Container{early}, d.b.snap.Containers...)
 	d.b.mu.Unlock()
 	d.rescans(1)
 	rows := d.m.mapRows()
@@ -271,9 +273,9 @@ func TestNSMapShowsRowPosition(t *testing.T) {
 	d.b.mu.Lock()
 	for i := 0; i < 30; i++ {
 		ns := sleeperN
-		ns[runtime.NSMnt] = 4026533000 + uint64(i)
-		d.b.snap.Containers = append(d.b.snap.Containers, runtime.Container{PID: 7000 + i, Comm: "many", StartTime: uint64(1000 + i),
-			Namespaces: ns, Procs: []runtime.Process{{PID: 7000 + i, Namespaces: ns}}})
+		ns[namespace.Mnt] = 4026533000 + uint64(i)
+		d.b.snap.Containers = append(d.b.snap.Containers, discovery.Container{PID: 7000 + i, Comm: "many", StartTime: uint64(1000 + i),
+			Namespaces: ns, Procs: []discovery.Process{{PID: 7000 + i, Namespaces: ns}}})
 	}
 	d.b.mu.Unlock()
 	d.rescans(1)
@@ -300,9 +302,9 @@ func TestNSMapClickPicksACell(t *testing.T) {
 	d.keys("N")
 	g := d.m.mapGeometry(160, 37)
 	// Row 3 of the table (4300, web's second shell), the mnt column.
-	x := g.labelW + 1 + int(runtime.NSMnt)*(g.cellW+1) + 2
+	x := g.labelW + 1 + int(namespace.Mnt)*(g.cellW+1) + 2
 	d.send(tea.MouseClickMsg{X: x, Y: 1 + 2 + 2, Button: tea.MouseLeft})
-	if d.m.nsmap.rowPID != 4300 || mapCols[d.m.nsmap.col] != runtime.NSMnt {
+	if d.m.nsmap.rowPID != 4300 || mapCols[d.m.nsmap.col] != namespace.Mnt {
 		t.Fatalf("cursor on %d/%d column %d", d.m.nsmap.rowInit, d.m.nsmap.rowPID, d.m.nsmap.col)
 	}
 	if !strings.Contains(d.screen(), "mnt B = mnt:[4026532210], shared by 1 container, 2 processes (web)") {

@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"boxtui/internal/testutil"
 	"bytes"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/internal/testutil"
 )
 
 // PollInterval is how often Wait re-reads the screen.
