@@ -52,6 +52,9 @@ type frameClock struct {
 	soon      bool          // a tick was moved and no frame written since
 	lastWrite time.Time     // when the renderer last wrote output
 	giveUp    *time.Timer   // puts the period back if the tick drew nothing
+	// giveUpAfter is giveUpAfter; tests lengthen it, so that a loaded
+	// machine's slow scheduling is not taken for a frame not drawn.
+	giveUpAfter time.Duration
 	// urgent says the message being handled is one a person waits on the
 	// answer to (input, a pane's output): only its view is drawn at once.
 	// The rest (the list's refresh) keeps the ticker's pace, which costs
@@ -65,7 +68,7 @@ type frameClock struct {
 }
 
 func newFrameClock(fps int) *frameClock {
-	fc := &frameClock{period: time.Second / time.Duration(fps)}
+	fc := &frameClock{period: time.Second / time.Duration(fps), giveUpAfter: giveUpAfter}
 	fc.giveUp = time.AfterFunc(time.Hour, fc.restore)
 	fc.giveUp.Stop()
 	return fc
@@ -139,7 +142,7 @@ func (fc *frameClock) viewed(v *tea.View) {
 	}
 	fc.soon = true
 	fc.ticker.Reset(delay)
-	fc.giveUp.Reset(delay + giveUpAfter)
+	fc.giveUp.Reset(delay + fc.giveUpAfter)
 }
 
 // wrote is told of every write of the renderer: the frame asked for is out,

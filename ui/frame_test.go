@@ -69,6 +69,9 @@ func TestFrameClockDrawsAChangedViewAtOnce(t *testing.T) {
 		}
 	}()
 	fc := newFrameClock(1)
+	// However slowly a loaded machine schedules the renderer, the moved
+	// tick stays moved until it draws.
+	fc.giveUpAfter = time.Minute
 	p := newProgram(clockModel{fc: fc}, fc, w, nil, tea.WithInput(nil), tea.WithWindowSize(40, 5))
 	done := make(chan error, 1)
 	go func() {
@@ -98,6 +101,17 @@ func TestFrameClockDrawsAChangedViewAtOnce(t *testing.T) {
 	if _, ok := wait(frameText(0), 5*time.Second); !ok {
 		t.Fatalf("no first frame:\n%q", out.String())
 	}
+	// From now on the renderer's own tick comes once an hour: a change
+	// drawn within the seconds the test waits was drawn by a moved tick,
+	// however slowly a loaded machine runs the renderer.
+	fc.mu.Lock()
+	if fc.ticker == nil {
+		fc.mu.Unlock()
+		t.Fatal("the frame clock did not find the renderer's ticker")
+	}
+	fc.period = time.Hour
+	fc.ticker.Reset(fc.period)
+	fc.mu.Unlock()
 	for i := 1; i <= 5; i++ {
 		// Let the frame the last change asked for go out, and land the
 		// change anywhere in the renderer's second.
@@ -107,9 +121,11 @@ func TestFrameClockDrawsAChangedViewAtOnce(t *testing.T) {
 		if _, ok := wait(frameText(i), 5*time.Second); !ok {
 			t.Fatalf("change %d never drawn:\n%q", i, out.String())
 		}
-		if d := time.Since(start); d > 250*time.Millisecond {
-			t.Fatalf("change %d drawn after %v: waited for the renderer's tick (ticker found: %v)", i, d, fc.ticker != nil)
-		}
+		// bubbletea alone would draw it at its next tick, an hour away;
+		// how long the machine took to run the renderer is not the test
+		// (it is logged).
+		d := time.Since(start)
+		t.Logf("change %d drawn after %v", i, d)
 	}
 	p.Quit()
 	if err := <-done; err != nil {
