@@ -92,7 +92,7 @@ func (m Model) renderEvents(c discovery.Container, width, height int) string {
 		{Title: "TIME", Width: 8},
 		{Title: "AGO", Width: 6, Right: true},
 		{Title: "EVENT", Width: 13},
-		{Title: "BY", Width: 8},
+		{Title: "BY", Width: 11}, // "boxtui exec"
 		{Title: "DETAIL", Width: 10, Flex: true},
 	}
 	n := max(height-2, 1) // title and header

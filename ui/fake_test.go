@@ -62,15 +62,16 @@ func fakeUsage(n int) map[int]discovery.Usage {
 	}
 }
 
-// fakeEvents is the history of web, as runtime would record it.
+// fakeEvents is the history of web, in the words boxtui records (compare
+// `boxtui events` of a real container).
 func fakeEvents() map[string][]events.Event {
 	at := func(d time.Duration) time.Time { return fakeNow.Add(-d) }
 	return map[string][]events.Event{
 		"web": {
-			{Time: at(3*time.Minute + 12*time.Second), Container: "web", Kind: events.Started, Detail: "/bin/bash (holder 4241)", By: "boxtui"},
-			{Time: at(2*time.Minute + 30*time.Second), Container: "web", Kind: events.MountAdded, Detail: "/srv/data -> /data ro", By: "boxtui"},
-			{Time: at(2 * time.Minute), Container: "web", Kind: events.ExecOpened, Detail: "PID 4300 /bin/bash", By: "boxtui"},
-			{Time: at(40 * time.Second), Container: "web", Kind: events.Killed, Detail: "PID 4302 top SIGTERM", By: "other"},
+			{Time: at(3*time.Minute + 12*time.Second), Container: "web", Kind: events.Started, Detail: "init pid 4242: /bin/bash", By: "boxtui run"},
+			{Time: at(2*time.Minute + 30*time.Second), Container: "web", Kind: events.MountAdded, Detail: "/srv/data at /data (ro)", By: "boxtui"},
+			{Time: at(2 * time.Minute), Container: "web", Kind: events.ExecOpened, Detail: "host pid 4300: /bin/bash", By: "boxtui exec"},
+			{Time: at(40 * time.Second), Container: "web", Kind: events.Killed, Detail: "SIGTERM to process 3 inside (host pid 4302, top)", By: "boxtui"},
 		},
 	}
 }
