@@ -317,9 +317,8 @@ func TestKillWhileTargetExits(t *testing.T) {
 		if alive(ct.PID) {
 			t.Fatalf("kill refused while init %d still runs", ct.PID)
 		}
-		got, _ := find(c.ls(true), name)
-		if got.ExitCode == nil || *got.ExitCode != 3 {
-			t.Errorf("%s: exit code %v, want 3 (signalled %d times, refused %d)", name, got.ExitCode, signalled, refused)
+		if code := c.exitCode(name); code != 3 {
+			t.Errorf("%s: exit code %v, want 3 (signalled %d times, refused %d)", name, code, signalled, refused)
 		}
 	}
 }

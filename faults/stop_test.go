@@ -133,8 +133,10 @@ func (c *cli) exitCode(name string) int {
 	testutil.WaitFor(c.t, 10*time.Second, func() bool {
 		var ok bool
 		got, ok = find(c.ls(true), name)
-		return ok && got.Status == state.StatusExited
-	}, name+" to be listed as exited")
+		// Exited, and how recorded: the init dies a moment before its
+		// holder writes its status.
+		return ok && got.Status == state.StatusExited && (got.ExitCode != nil || got.ExitSignal != "")
+	}, name+" to be listed as exited, with its status")
 	if got.ExitCode == nil {
 		c.t.Logf("%s ended by signal %q", name, got.ExitSignal) // says which, when a test fails on it
 		return -1

@@ -74,7 +74,12 @@ func matchStates(snap *Snapshot, states []state.State, exited bool) {
 			StartTime:  st.InitStart,
 			Mounts:     st.Mounts,
 		}
-		if c.ExitCode == nil && c.ExitSignal == "" {
+		// A state that still says running is of an init that just died:
+		// while its holder lives it is recording how (both stay empty);
+		// a holder that died first never will.
+		recording := st.Status == state.StatusRunning && st.HolderPID > 0 &&
+			procfs.LiveStartTime(st.HolderPID) == st.HolderStart
+		if c.ExitCode == nil && c.ExitSignal == "" && !recording {
 			c.ExitSignal = "unknown" // the holder died before it could record it
 		}
 		snap.Containers = append(snap.Containers, c)

@@ -3,10 +3,13 @@ package discovery
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"boxtui/runtime/namespace"
+	"boxtui/runtime/procfs"
+	"boxtui/runtime/state"
 )
 
 // fakeProc builds a /proc-like tree: boxtui's own namespaces under self/ns,
@@ -70,5 +73,36 @@ func TestScannerDoesNotCacheAHalfExecedCommandLine(t *testing.T) {
 	}
 	if c := snap.Containers[0]; c.PID != 4242 || c.Namespaces[namespace.PID] != 4026532999 {
 		t.Errorf("container %+v", c)
+	}
+}
+
+// TestJustExitedContainerIsNotCalledUnknown: between its init's death and
+// its holder's record of how, a container is listed as exited with no
+// status yet, not "unknown"; with its holder gone too, it is unknown.
+func TestJustExitedContainerIsNotCalledUnknown(t *testing.T) {
+	self := os.Getpid()
+	selfStart := procfs.LiveStartTime(self)
+	if selfStart == 0 {
+		t.Fatal("no start time for this process")
+	}
+	dead := exec.Command("/bin/true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	st := state.State{Name: "web", Status: state.StatusRunning, InitPID: dead.Process.Pid, InitStart: 1,
+		HolderPID: self, HolderStart: selfStart}
+	var snap Snapshot
+	matchStates(&snap, []state.State{st}, true)
+	if len(snap.Containers) != 1 {
+		t.Fatalf("%d containers", len(snap.Containers))
+	}
+	if c := snap.Containers[0]; c.Status != state.StatusExited || c.ExitCode != nil || c.ExitSignal != "" {
+		t.Errorf("holder alive: status %q, code %v, signal %q; want exited with no status yet", c.Status, c.ExitCode, c.ExitSignal)
+	}
+	st.HolderPID = dead.Process.Pid
+	snap = Snapshot{}
+	matchStates(&snap, []state.State{st}, true)
+	if c := snap.Containers[0]; c.ExitSignal != "unknown" {
+		t.Errorf("holder gone: signal %q, want unknown", c.ExitSignal)
 	}
 }
