@@ -8,7 +8,8 @@
 # charmbracelet/freeze, which embeds its own font so the picture does not
 # depend on the fonts installed here.
 #
-# Usage: sudo scripts/screenshot.sh [OUT.png]     (default docs/images/boxtui.png)
+# Usage: sudo scripts/screenshot.sh [OUT.png]     (default docs/images/boxtui.png;
+# the namespace map goes beside it, as OUT-map.png)
 # Needs: root (it launches containers), tmux, perl, go (freeze is run from the
 # module proxy), a built bin/boxtui (`make build`) or BOXTUI_BIN.
 # Everything it starts (containers, tmux server, temp rootfs) is removed on
@@ -121,7 +122,7 @@ keys Enter
 wait_for "┃ Own network"
 keys Enter
 wait_for "┃ Bind mounts"
-type_text "$work/gojek:/var/gojek"
+type_text "$work/gojek:/var/gojek:ro"
 keys Enter
 wait_for "1 $name console"
 wait_prompts 1
@@ -156,14 +157,28 @@ grep -q "Read-only file system" "$work/screen.ansi" || die "captured screen lack
 if ! head -n 1 "$work/screen.ansi" | grep -q " 2 container(s)"; then
 	echo "screenshot.sh: warning: other containers on this host are in the picture too" >&2
 fi
-perl -p scripts/screenshot-sgr.pl "$work/screen.ansi" >"$work/screen.sgr"
 
-# freeze's width and height in pixels for cols x rows at 14px (its glyphs are
-# 14/1.68 px wide, lines 1.2 x 14 px), plus the 20px padding on each side.
-w=$(awk -v c="$cols" 'BEGIN { printf "%d", (c + 1) * 14 / 1.68 + 40 }')
-h=$(awk -v r="$rows" 'BEGIN { printf "%d", r * 14 * 1.2 + 56 }')
-mkdir -p "$(dirname "$out")"
-go run "$freeze" --language ansi --output "$out" --font.size 14 --line-height 1.2 \
-	--padding 20 --margin 0 --width "$w" --height "$h" "$work/screen.sgr" >/dev/null
-chmod 0644 "$out"
-echo "wrote $out (${w}x${h})"
+# The namespace map of the same moment: N from the list, the cursor moved to
+# the mnt column, where the demo container and the seed's differ.
+keys N
+wait_for "namespace map"
+keys Right Right
+wait_for "mnt "
+sleep 0.5
+t capture-pane -e -p -t ui >"$work/map.ansi"
+
+# render ANSI PNG: freeze's width and height in pixels for cols x rows at
+# 14px (its glyphs are 14/1.68 px wide, lines 1.2 x 14 px), plus the 20px
+# padding on each side.
+render() {
+	perl -p scripts/screenshot-sgr.pl "$1" >"$1.sgr"
+	w=$(awk -v c="$cols" 'BEGIN { printf "%d", (c + 1) * 14 / 1.68 + 40 }')
+	h=$(awk -v r="$rows" 'BEGIN { printf "%d", r * 14 * 1.2 + 56 }')
+	mkdir -p "$(dirname "$2")"
+	go run "$freeze" --language ansi --output "$2" --font.size 14 --line-height 1.2 \
+		--padding 20 --margin 0 --width "$w" --height "$h" "$1.sgr" >/dev/null
+	chmod 0644 "$2"
+	echo "wrote $2 (${w}x${h})"
+}
+render "$work/screen.ansi" "$out"
+render "$work/map.ansi" "${out%.png}-map.png"
