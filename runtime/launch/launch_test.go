@@ -5,14 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,11 +16,9 @@ import (
 	"boxtui/runtime/events"
 	"boxtui/runtime/procfs"
 	"boxtui/runtime/reexec"
-	"boxtui/runtime/rootfs"
 	"boxtui/runtime/signals"
 	"boxtui/runtime/state"
 
-	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,6 +93,16 @@ func readConsole(t *testing.T, con *Console, timeout time.Duration) (string, err
 		t.Fatalf("console did not end within %v", timeout)
 		return "", nil
 	}
+}
+
+// exists reports whether pid is a process that has not been reaped.
+func exists(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	st, err := procfs.ParseStat(data)
+	return err == nil && st.State != 'Z' && st.State != 'X'
 }
 
 func stateNames(t *testing.T) []string {
@@ -259,112 +262,6 @@ func TestSignalProcessByInnerPID(t *testing.T) {
 	}
 }
 
-func TestBadInputLeavesNothing(t *testing.T) {
-	rootfs := setup(t)
-	launch(t, Options{Name: "taken", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"}})
-	empty := t.TempDir()
-	cases := []struct {
-		name string
-		opts Options
-		want error
-		text string
-	}{
-		{"missing rootfs", Options{Rootfs: filepath.Join(empty, "nope")}, ErrNoRootfs, "boxtui rootfs create"},
-		{"rootfs without the command", Options{Rootfs: empty}, ErrNoCommand, "/bin/sh"},
-		{"command not in rootfs", Options{Rootfs: rootfs, Command: []string{"/bin/nope"}}, ErrNoCommand, "/bin/nope"},
-		{"name taken", Options{Name: "taken", Rootfs: rootfs}, state.ErrNameTaken, "taken"},
-		{"invalid name", Options{Name: "../x", Rootfs: rootfs}, nil, "invalid name"},
-		{"bad env", Options{Rootfs: rootfs, Env: []string{"NOEQUALS"}}, nil, "KEY=VALUE"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Run(tc.opts)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if tc.want != nil && !errors.Is(err, tc.want) {
-				t.Errorf("error %v, want %v", err, tc.want)
-			}
-			if !strings.Contains(err.Error(), tc.text) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q: want one line mentioning %q", err, tc.text)
-			}
-			if names := stateNames(t); len(names) != 1 || names[0] != "taken" {
-				t.Errorf("state left behind: %v", names)
-			}
-		})
-	}
-}
-
-func TestRunRefusesNonRoot(t *testing.T) {
-	if os.Geteuid() == 0 {
-		// Run the check as another user in a child of this test binary.
-		testutil.RequireRoot(t)
-		// The go test binary sits in a 0700 directory: copy it out.
-		cmd := exec.Command(publicTestBinary(t), "-test.run=^TestRunRefusesNonRoot$")
-		cmd.Dir = "/"
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		cmd.Env = append(os.Environ(), "BOXTUI_RUN_DIR="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("as nobody: %v\n%s", err, out)
-		}
-		return
-	}
-	_, err := Run(Options{Rootfs: "/"})
-	if err == nil || !strings.Contains(err.Error(), "sudo") {
-		t.Fatalf("Run as non-root: %v, want an error naming sudo", err)
-	}
-}
-
-// A failing Prepare aborts the launch: the init never runs the command, and
-// state, process and mounts are gone when Run returns.
-func TestPrepareFailureLeavesNothing(t *testing.T) {
-	rootfs := setup(t)
-	before, _ := testutil.HostMounts()
-	var initPID int
-	_, err := Run(Options{Name: "prep", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"},
-		Prepare: func(pid int) error {
-			initPID = pid
-			return errors.New("no such volume")
-		}})
-	if err == nil || !strings.Contains(err.Error(), "no such volume") {
-		t.Fatalf("Run: %v, want the prepare error", err)
-	}
-	testutil.WaitFor(t, 5*time.Second, func() bool { return !exists(initPID) }, "the init to be gone")
-	if names := stateNames(t); len(names) != 0 {
-		t.Errorf("state left behind: %v", names)
-	}
-	after, _ := testutil.HostMounts()
-	assertNoNewMounts(t, before, after, rootfs)
-}
-
-// The holder dies during the launch: the client kills the init and removes
-// the state itself.
-func TestHolderDeathDuringLaunchLeavesNothing(t *testing.T) {
-	rootfs := setup(t)
-	var initPID int
-	_, err := Run(Options{Name: "orphan", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"},
-		Prepare: func(pid int) error {
-			initPID = pid
-			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-			if err != nil {
-				return err
-			}
-			st, err := procfs.ParseStat(data) // the init's parent is the holder
-			if err != nil {
-				return err
-			}
-			return signals.Send(st.PPid, 0, unix.SIGKILL)
-		}})
-	if err == nil {
-		t.Fatal("Run succeeded without its holder")
-	}
-	testutil.WaitFor(t, 5*time.Second, func() bool { return !exists(initPID) }, "the init to be gone")
-	if names := stateNames(t); len(names) != 0 {
-		t.Errorf("state left behind: %v", names)
-	}
-}
-
 func TestHolderKilledContainerSurvives(t *testing.T) {
 	rootfs := setup(t)
 	c := launch(t, Options{Name: "survivor", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"}})
@@ -423,292 +320,6 @@ func TestHolderKilledContainerSurvives(t *testing.T) {
 	}
 }
 
-func TestTwoRunsForOneNameOneWins(t *testing.T) {
-	rootfs := setup(t)
-	const racers = 4
-	var wg sync.WaitGroup
-	results := make([]error, racers)
-	containers := make([]*Container, racers)
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			containers[i], results[i] = Run(Options{Name: "race", Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"}})
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for i, err := range results {
-		if err == nil {
-			wins++
-			c := containers[i]
-			t.Cleanup(func() {
-				signals.Send(c.InitPID, c.InitStart, unix.SIGKILL)
-				signals.WaitGone(c.HolderPID, c.HolderStart, 5*time.Second)
-			})
-		} else if !errors.Is(err, state.ErrNameTaken) {
-			t.Errorf("loser: %v, want ErrNameTaken", err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d runs won the name, want exactly 1", wins)
-	}
-}
-
-// Forty launch/stop/remove cycles: the host mount table is unchanged and
-// no zombie is left behind.
-func TestManyCyclesLeaveNoMountOrZombie(t *testing.T) {
-	rootfs := setup(t)
-	before, err := testutil.HostMounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 40 {
-		name := fmt.Sprintf("cycle%d", i)
-		c, err := Run(Options{Name: name, Rootfs: rootfs, Command: []string{"/bin/sleep", "1000"}})
-		if err != nil {
-			t.Fatalf("cycle %d: %v", i, err)
-		}
-		if err := Stop(discovery.Container{Name: name, PID: c.InitPID, StartTime: c.InitStart}, time.Second); err != nil {
-			t.Fatalf("cycle %d: stop: %v", i, err)
-		}
-		if err := Remove(name, false, time.Second); err != nil {
-			t.Fatalf("cycle %d: rm: %v", i, err)
-		}
-	}
-	after, err := testutil.HostMounts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertNoNewMounts(t, before, after, rootfs)
-	testutil.WaitFor(t, 5*time.Second, func() bool { return len(zombieChildren()) == 0 },
-		"no zombie children of the test")
-	if names := stateNames(t); len(names) != 0 {
-		t.Errorf("state left: %v", names)
-	}
-}
-
-// assertNoNewMounts fails on any mount that appeared in the host's table.
-// Other packages' tests may mount things meanwhile on a shared machine, so
-// only mounts of the kinds a launch makes, or under the rootfs, count.
-func assertNoNewMounts(t *testing.T, before, after []*mountinfo.Info, rootfs string) {
-	t.Helper()
-	if before == nil || after == nil {
-		t.Fatal("no mount table snapshot")
-	}
-	fresh := testutil.NewMounts(before, after)
-	if len(fresh) > 0 {
-		t.Logf("new host mounts (maybe another package's tests): %v", fresh)
-	}
-	for _, m := range after {
-		if m.Mountpoint == rootfs || strings.HasPrefix(m.Mountpoint, rootfs+"/") {
-			t.Errorf("mount leaked into the host: %s (%s)", m.Mountpoint, m.FSType)
-		}
-	}
-	for _, p := range fresh {
-		for _, m := range after {
-			if m.Mountpoint == p && (m.FSType == "proc" || m.FSType == "devpts") {
-				t.Errorf("%s mount leaked into the host at %s", m.FSType, p)
-			}
-		}
-	}
-}
-
-func zombieChildren() []int {
-	var out []int
-	entries, _ := os.ReadDir("/proc")
-	me := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		st, err := procfs.ParseStat(data)
-		if err == nil && st.State == 'Z' && st.PPid == me {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// exists reports whether pid is a process that has not been reaped.
-func exists(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	st, err := procfs.ParseStat(data)
-	return err == nil && st.State != 'Z' && st.State != 'X'
-}
-
-// publicTestBinary copies this test binary where another user can run it
-// (go test keeps it in a 0700 directory).
-func publicTestBinary(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "boxtui-nonroot-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "launch.test")
-	data, err := os.ReadFile("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-// dialAsClient is the test binary acting as a console client (run as
-// another user by TestConsoleIsRootOnly): it prints the first frame it gets.
-func dialAsClient(sock string) int {
-	conn, err := net.Dial("unix", sock)
-	if err != nil {
-		fmt.Println("dial:", err)
-		return 1
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	typ, p, err := readFrame(conn, nil)
-	if err != nil {
-		fmt.Println("read:", err)
-		return 1
-	}
-	fmt.Printf("frame %c: %s\n", typ, p)
-	return 0
-}
-
-func TestConsoleIsRootOnly(t *testing.T) {
-	rootfs := setup(t)
-	c := launch(t, Options{Name: "priv", Rootfs: rootfs, Command: []string{"/bin/sh", "-c", "echo secret; sleep 1000"}})
-	sock := state.ConsoleSocket("priv")
-	for path, want := range map[string]os.FileMode{sock: 0o600, state.Dir("priv"): 0o700} {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
-		}
-	}
-	// Open the fences on purpose: the holder's peer check must still refuse.
-	for d := state.RunDir(); d != "/tmp" && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o711) // the test's temp dirs, up to /tmp
-	}
-	os.Chmod(state.Dir("priv"), 0o711)
-	os.Chmod(sock, 0o666)
-	cmd := exec.Command(publicTestBinary(t))
-	cmd.Dir = "/"
-	cmd.Env = append(os.Environ(), "BOXTUI_TEST_DIAL="+sock)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, _ := cmd.CombinedOutput()
-	if !strings.Contains(string(out), "frame e:") || strings.Contains(string(out), "secret") {
-		t.Fatalf("a non-root peer got: %q, want a refusal frame", out)
-	}
-	// Root still gets the console, with the replay.
-	con, err := DialConsole("priv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer con.Close()
-	buf := make([]byte, 100)
-	n, err := con.Read(buf)
-	if err != nil || !strings.Contains(string(buf[:n]), "secret") {
-		t.Fatalf("root read %q, %v", buf[:n], err)
-	}
-	_ = c
-}
-
-// On systemd hosts / is a shared mount: without making / private first, the
-// container's proc and dev would appear in the host's table. A shared bind
-// around the rootfs reproduces that here.
-func TestRootfsUnderSharedMountDoesNotLeak(t *testing.T) {
-	setup(t)
-	dir := t.TempDir()
-	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	if err := unix.Mount("", dir, "", unix.MS_SHARED, ""); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(dir, "rootfs")
-	if _, err := rootfs.Create(root, rootfs.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	c := launch(t, Options{Rootfs: root, Command: []string{"/bin/sleep", "1000"}})
-	if ms, _ := testutil.MountsUnder(dir); len(ms) != 1 {
-		t.Fatalf("mounts under the shared dir while the container runs: %v, want only %s", ms, dir)
-	}
-	inside, err := testutil.MountTableOf(c.InitPID)
-	if err != nil || len(inside) != 4 {
-		t.Fatalf("container mount table: %d entries, %v; want rootfs, proc, dev, dev/pts", len(inside), err)
-	}
-	if err := Stop(discovery.Container{PID: c.InitPID, StartTime: c.InitStart}, time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if ms, _ := testutil.MountsUnder(dir); len(ms) != 1 {
-		t.Fatalf("mounts under the shared dir after the container: %v", ms)
-	}
-}
-
-// A hostile rootfs aims /proc and /dev elsewhere: the mounts land inside
-// the rootfs or the launch fails, and nothing is mounted or made on the host.
-func TestHostileRootfsSymlinks(t *testing.T) {
-	setup(t)
-	root := testutil.FreshRootfs(t)
-	os.RemoveAll(filepath.Join(root, "proc"))
-	if err := os.Symlink("/etc", filepath.Join(root, "proc")); err != nil {
-		t.Fatal(err)
-	}
-	hostEtc, _ := testutil.MountsUnder("/etc")
-	c := launch(t, Options{Rootfs: root, Command: []string{"/bin/sleep", "1000"}})
-	if ms, _ := testutil.MountsUnder("/etc"); len(ms) != len(hostEtc) {
-		t.Fatalf("mounts under the host's /etc changed: %v -> %v", hostEtc, ms)
-	}
-	// Inside, the symlink was followed within the rootfs: proc sits on the
-	// container's own /etc.
-	inside, _ := testutil.MountTableOf(c.InitPID)
-	var procAt string
-	for _, m := range inside {
-		if m.FSType == "proc" {
-			procAt = m.Mountpoint
-		}
-	}
-	if procAt != "/etc" {
-		t.Errorf("proc inside at %q, want the in-root /etc", procAt)
-	}
-
-	// /dev -> a host directory the rootfs lacks: the launch fails, and the
-	// host directory is untouched.
-	root2 := testutil.FreshRootfs(t)
-	hostDir := t.TempDir()
-	os.RemoveAll(filepath.Join(root2, "dev"))
-	if err := os.Symlink(hostDir, filepath.Join(root2, "dev")); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Run(Options{Name: "hostile", Rootfs: root2, Command: []string{"/bin/sleep", "1000"}})
-	if err == nil || !strings.Contains(err.Error(), "/dev") {
-		t.Fatalf("launch with /dev -> %s: %v, want an error about /dev", hostDir, err)
-	}
-	if ms, _ := testutil.MountsUnder(hostDir); len(ms) != 0 {
-		t.Errorf("mounted onto the host's %s: %v", hostDir, ms)
-	}
-	if _, err := os.Lstat(filepath.Join(root2, hostDir)); err == nil {
-		t.Errorf("created %s inside the rootfs through the symlink", hostDir)
-	}
-	if _, err := state.Load("hostile"); !errors.Is(err, state.ErrNoState) {
-		t.Errorf("state left: %v", err)
-	}
-}
-
 // Two clients on one console: output goes to both, and the window size is
 // whichever client resized last.
 func TestTwoClientsLatestSizeWins(t *testing.T) {
@@ -741,37 +352,6 @@ func TestTwoClientsLatestSizeWins(t *testing.T) {
 	}, "the first client to get the same output")
 }
 
-// The client is SIGKILLed half way through a launch (after the init is set
-// up, before the command runs): the init gives up, the holder removes the
-// state, and no process or mount is left.
-func TestClientKilledHalfwayLeavesNothing(t *testing.T) {
-	rootfs := setup(t)
-	before, _ := testutil.HostMounts()
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Env = append(os.Environ(), "BOXTUI_TEST_DIE_IN_PREPARE="+rootfs)
-	out, _ := cmd.Output()
-	initPID, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil {
-		t.Fatalf("the child did not get to Prepare: %q", out)
-	}
-	testutil.WaitFor(t, 10*time.Second, func() bool { return len(stateNames(t)) == 0 }, "the holder to remove the state")
-	testutil.WaitFor(t, 5*time.Second, func() bool {
-		_, err := os.Stat(fmt.Sprintf("/proc/%d", initPID))
-		return err != nil
-	}, "the init to be gone")
-	snap, err := discovery.Scan(discovery.ScanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range snap.Containers {
-		if c.PID == initPID {
-			t.Errorf("container %d still listed", initPID)
-		}
-	}
-	after, _ := testutil.HostMounts()
-	assertNoNewMounts(t, before, after, rootfs)
-}
-
 // A command that exits at once must still hand its exit status to the
 // client that launched it (the holder greets a client only once it is
 // registered).
@@ -794,22 +374,5 @@ func TestInstantExitStatusIsNeverLost(t *testing.T) {
 	}
 	if names := stateNames(t); len(names) != 0 {
 		t.Errorf("--rm left %v", names)
-	}
-}
-
-// The init stage remounts / and pivots the root; started by hand on the
-// host it must refuse before touching anything.
-func TestInitStageRefusesToRunOnTheHost(t *testing.T) {
-	testutil.RequireRoot(t, "would otherwise be refused for lack of rights, not by the guard")
-	before, _ := testutil.HostMounts()
-	cmd := exec.Command("/proc/self/exe", "__boxtui-init", `{"rootfs":"/tmp","command":["/bin/true"]}`)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "internal") {
-		t.Fatalf("init stage on the host: %v %q, want exit 2 and a refusal", err, out)
-	}
-	after, _ := testutil.HostMounts()
-	if fresh := testutil.NewMounts(before, after); len(fresh) > 0 {
-		t.Errorf("the refused init stage left mounts on the host: %v", fresh)
 	}
 }

@@ -1,0 +1,114 @@
+// Checking a launch's options and filling in their defaults before anything
+// is created: the rootfs, the command (found as the container will find it),
+// the environment.
+
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"boxtui/pty"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+)
+
+// resolveOptions fills in defaults and checks what can be checked before
+// anything is created.
+func resolveOptions(opts Options) (holderConfig, error) {
+	cfg := holderConfig{
+		Rootfs:   opts.Rootfs,
+		Command:  opts.Command,
+		Hostname: opts.Hostname,
+		Net:      opts.Net,
+		Remove:   opts.Remove,
+		Rows:     opts.Rows,
+		Cols:     opts.Cols,
+		Raw:      opts.Raw,
+	}
+	if cfg.Rootfs == "" {
+		cfg.Rootfs = DefaultRootfs
+	}
+	if cfg.Hostname != "" {
+		if len(cfg.Hostname) > 64 || strings.ContainsAny(cfg.Hostname, "/\x00 ") {
+			return cfg, fmt.Errorf("invalid hostname %q: at most 64 characters, no spaces or '/'", cfg.Hostname)
+		}
+	}
+	fi, err := os.Stat(cfg.Rootfs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if opts.Rootfs == "" {
+			return cfg, fmt.Errorf("%w: the default rootfs %s does not exist (create it with `sudo boxtui rootfs create`, or pass --rootfs DIR)", ErrNoRootfs, cfg.Rootfs)
+		}
+		return cfg, fmt.Errorf("%w: %s does not exist (create one with `sudo boxtui rootfs create %s`)", ErrNoRootfs, cfg.Rootfs, cfg.Rootfs)
+	case err != nil:
+		return cfg, fmt.Errorf("open rootfs %s: %w", cfg.Rootfs, err)
+	case !fi.IsDir():
+		return cfg, fmt.Errorf("rootfs %s is not a directory", cfg.Rootfs)
+	}
+	if cfg.Rootfs, err = absClean(cfg.Rootfs); err != nil {
+		return cfg, err
+	}
+	if len(cfg.Command) == 0 {
+		cfg.Command = []string{"/bin/sh"}
+		if _, err := findInRootfs(cfg.Rootfs, "/bin/bash"); err == nil {
+			cfg.Command = []string{"/bin/bash"}
+		}
+	}
+	if _, err := findInRootfs(cfg.Rootfs, cfg.Command[0]); err != nil {
+		return cfg, err
+	}
+	env := []string{"PATH=" + containerPath, "HOME=/root", "TERM=" + termName()}
+	cfg.Env = append(env, opts.Env...)
+	for _, kv := range opts.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return cfg, fmt.Errorf("invalid environment variable %q: write KEY=VALUE", kv)
+		}
+	}
+	return cfg, nil
+}
+
+func absClean(dir string) (string, error) {
+	if path.IsAbs(dir) {
+		return path.Clean(dir), nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("resolve rootfs %s: %w", dir, err)
+	}
+	return path.Join(wd, dir), nil
+}
+
+// termName is the console's TERM: the one the emulator that draws every
+// console implements (the holder's, a pane's), not the caller's.
+func termName() string { return pty.TERM }
+
+// findInRootfs resolves a command as the container will: an absolute (or
+// relative with a slash) path inside the rootfs, or a bare name in its PATH.
+// Symlinks are followed inside the rootfs only (securejoin), so a hostile
+// rootfs cannot make us look at host files.
+func findInRootfs(rootfs, unsafeCommand string) (string, error) {
+	var candidates []string
+	if strings.Contains(unsafeCommand, "/") {
+		candidates = []string{path.Join("/", unsafeCommand)}
+	} else {
+		for _, dir := range strings.Split(containerPath, ":") {
+			candidates = append(candidates, path.Join(dir, unsafeCommand))
+		}
+	}
+	for _, c := range candidates {
+		p, err := securejoin.SecureJoin(rootfs, c)
+		if err != nil {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q is not an executable file in %s (pass a command the rootfs has, e.g. -- /bin/sh)", ErrNoCommand, unsafeCommand, rootfs)
+}
