@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"boxtui/runtime"
+	"boxtui/runtime/containerenv"
 	"boxtui/runtime/debug/stage"
 	"boxtui/runtime/enter"
 	"boxtui/runtime/mounts"
@@ -85,7 +86,7 @@ type Options struct {
 	Command []string
 	// Dir is the working directory in the debug root; empty means "/".
 	Dir string
-	// Env entries (KEY=VALUE) override PATH=enter.DefaultPath, HOME=/root
+	// Env entries (KEY=VALUE) override PATH=containerenv.Path, HOME=/root
 	// and, with TTY, TERM=xterm.
 	Env []string
 	// TTY runs the command on a new PTY as session leader;
@@ -263,7 +264,7 @@ func (s *starter) process(c runtime.Container, tools string) *Process {
 }
 
 func buildEnv(user []string, tty bool) ([]string, error) {
-	env := []string{"PATH=" + enter.DefaultPath, "HOME=/root"}
+	env := []string{"PATH=" + containerenv.Path, "HOME=/root"}
 	if tty {
 		env = append(env, "TERM=xterm")
 	}

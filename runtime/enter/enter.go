@@ -12,14 +12,11 @@ import (
 	"time"
 
 	"boxtui/runtime"
+	"boxtui/runtime/containerenv"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 )
-
-// DefaultPath is the PATH a command gets unless Options.Env sets one; the
-// container's own environment is not read (nsenter does not either).
-const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // ErrCommandNotFound matches (errors.Is) the error Start returns when the
 // command does not exist, or is not executable, inside the container.
@@ -60,7 +57,7 @@ type Options struct {
 	// Dir is the working directory inside the container; empty keeps the
 	// init's (with NewMountProc: "/").
 	Dir string
-	// Env entries (KEY=VALUE) override the defaults PATH=DefaultPath,
+	// Env entries (KEY=VALUE) override the defaults PATH=containerenv.Path,
 	// HOME=/root and, with TTY, TERM=xterm.
 	Env []string
 	// TTY runs the command on a new PTY, as session leader with the PTY as
@@ -367,7 +364,7 @@ func (s *starter) startJoined(c runtime.Container) error {
 	return entry.Do(func() error {
 		// Everything below resolves inside the container: this thread is
 		// chrooted into its root and sits in its working directory.
-		path, args, err := lookCommand(s.opts.Command, envPath(s.env), statInRoot)
+		path, args, err := lookCommand(s.opts.Command, containerenv.EnvPath(s.env), statInRoot)
 		if err != nil {
 			return err
 		}
@@ -484,7 +481,8 @@ func statusOf(ps *os.ProcessState) ExitStatus {
 
 // buildEnv lays user entries over the defaults; a later entry wins.
 func buildEnv(user []string, tty bool) ([]string, error) {
-	env := []string{"PATH=" + DefaultPath, "HOME=/root"}
+	// The container's own environment is not read (nsenter does not either).
+	env := []string{"PATH=" + containerenv.Path, "HOME=/root"}
 	if tty {
 		env = append(env, "TERM=xterm")
 	}
@@ -507,15 +505,6 @@ func setEnv(env []string, kv string) []string {
 		}
 	}
 	return append(env, kv)
-}
-
-func envPath(env []string) string {
-	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			return v
-		}
-	}
-	return DefaultPath
 }
 
 // ParseNamespaces reads a --ns list ("pid,mnt,uts"; "all" or "" means the

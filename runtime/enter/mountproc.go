@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"boxtui/runtime"
+	"boxtui/runtime/containerenv"
 
 	"golang.org/x/sys/unix"
 )
@@ -170,7 +171,7 @@ func newMountProcStage(args []string) int {
 		return fail(stageFailed, "working directory %s not found in the container", dir)
 	}
 	env := os.Environ()
-	path, argv, err := lookCommand(argv, envPath(env), statInRoot)
+	path, argv, err := lookCommand(argv, containerenv.EnvPath(env), statInRoot)
 	if err != nil {
 		var nf *CommandNotFoundError
 		if errors.As(err, &nf) {

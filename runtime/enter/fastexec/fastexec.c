@@ -44,11 +44,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "join.h" // runtime/enter/stage: bx_join, bx_setid
+#include "containerenv.h" // runtime/containerenv: the PATH and its lookup
+#include "join.h"         // runtime/enter/stage: bx_join, bx_setid
 
-// Keep in step with runtime/enter (DefaultPath, lookCommand) and runtime
-// (joinOrder, maxEvents, maxAncestors, event keys and paths).
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// Keep in step with runtime (joinOrder, maxEvents, maxAncestors, event
+// keys and paths).
 #define MAX_ANCESTORS 64
 #define MAX_ENV 256
 // runtime.RecordEvent trims a history once it passes maxEvents*400 bytes;
@@ -420,11 +420,6 @@ static int state_init(const char *rundir, const char *name, int *pid, unsigned l
 		return -1;
 	*pid = (int)p;
 	return 0;
-}
-
-static int executable(const char *path) {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
 // cloexec_from marks every fd from `from` up close-on-exec, so that no fd
@@ -890,7 +885,7 @@ static int run(int argc, char **argv) {
 	// The environment: defaults, then -e entries (a later one wins).
 	char *env[MAX_ENV + 3];
 	int nenv = 0;
-	env[nenv++] = "PATH=" DEFAULT_PATH;
+	env[nenv++] = "PATH=" BX_CONTAINER_PATH;
 	env[nenv++] = "HOME=/root";
 	for (int i = 0; i < r.nenv; i++) {
 		size_t klen = (size_t)(strchr(r.env[i], '=') - r.env[i]) + 1;
@@ -903,7 +898,7 @@ static int run(int argc, char **argv) {
 			nenv++;
 	}
 	env[nenv] = NULL;
-	const char *pathenv = DEFAULT_PATH;
+	const char *pathenv = BX_CONTAINER_PATH;
 	for (int k = 0; k < nenv; k++)
 		if (!strncmp(env[k], "PATH=", 5))
 			pathenv = env[k] + 5;
@@ -914,40 +909,15 @@ static int run(int argc, char **argv) {
 	char **cargv = r.cmd;
 	const char *exe;
 	if (r.ncmd == 0) {
-		if (executable("/bin/bash"))
-			exe = "/bin/bash";
-		else if (executable("/bin/sh"))
-			exe = "/bin/sh";
-		else
+		exe = bx_shell();
+		if (!exe)
 			fail("no shell in the container (neither /bin/bash nor /bin/sh): give a command after --");
 		defargv[0] = (char *)exe;
 		cargv = defargv;
 	} else if (r.cmd[0][0] == 0) {
 		not_found("command \"\" not found in the container");
-	} else if (strchr(r.cmd[0], '/')) {
-		if (!executable(r.cmd[0]))
-			not_found("command %s not found in the container", r.cmd[0]);
-		exe = r.cmd[0];
-	} else {
-		exe = NULL;
-		const char *p = pathenv;
-		for (;;) {
-			const char *end = strchrnul(p, ':');
-			int n = (int)(end - p);
-			if (n == 0)
-				snprintf(resolved, sizeof(resolved), "%s", r.cmd[0]);
-			else
-				snprintf(resolved, sizeof(resolved), "%.*s/%s", n, p, r.cmd[0]);
-			if (executable(resolved)) {
-				exe = resolved;
-				break;
-			}
-			if (!*end)
-				break;
-			p = end + 1;
-		}
-		if (!exe)
-			not_found("command %s not found in the container", r.cmd[0]);
+	} else if (!(exe = bx_look_path(r.cmd[0], pathenv, resolved, sizeof(resolved)))) {
+		not_found("command %s not found in the container", r.cmd[0]);
 	}
 	if (r.dir) {
 		struct stat st;

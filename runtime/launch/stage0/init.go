@@ -3,10 +3,10 @@ package stage0
 import (
 	"fmt"
 	"os"
-	"path"
 	"strings"
 
 	"boxtui/internal/openat2"
+	"boxtui/runtime/containerenv"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,7 +56,7 @@ func initMain(args []string) int {
 		return 1
 	}
 	unix.Close(4)
-	argv0, err := lookPathInside(cfg.Command[0])
+	argv0, err := lookPathInside(cfg.Command[0], containerenv.Stat)
 	if err != nil {
 		return fail(err)
 	}
@@ -250,16 +250,14 @@ func mountDev(rootfd int) error {
 }
 
 // lookPathInside finds the command in the container (after pivot_root) as
-// a shell would.
-func lookPathInside(command string) (string, error) {
+// a shell would, in containerenv.Path (the command's environment does not
+// choose where it is found); a name with a slash is taken as it is.
+func lookPathInside(command string, stat containerenv.StatFunc) (string, error) {
 	if strings.Contains(command, "/") {
 		return command, nil
 	}
-	for _, dir := range strings.Split(ContainerPath, ":") {
-		p := path.Join(dir, command)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
+	if p, ok := containerenv.LookPath(command, containerenv.Path, stat); ok {
+		return p, nil
 	}
 	return "", fmt.Errorf("command not found: %+q is not in the container's PATH", command) // %+q: as initstage.c
 }

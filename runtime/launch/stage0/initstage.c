@@ -29,9 +29,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "containerenv.h" // runtime/containerenv: the PATH and its lookup
 #include "stage0.h"
-
-#define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // utf8_decode decodes the UTF-8 sequence at p as Go's utf8.DecodeRune
 // does: its length and rune, or 0 for an invalid one (a stray or missing
@@ -310,11 +309,6 @@ static void setup_container(const char *rootfs, const char *hostname) {
 	close(rootfd);
 }
 
-static int executable_file(const char *path) {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
 // boxtui_run_init is the init's work once it runs as PID 1 of its new
 // namespaces with its fds in place: build the container, report ready,
 // wait for the go byte, exec the command. It never returns. Both ways an
@@ -338,26 +332,12 @@ void boxtui_run_init(const char *rootfs, const char *hostname, long nenv, char *
 	}
 	close(4);
 
-	// Look the command up inside, as a shell would.
+	// Look the command up inside, as a shell would (in the container's
+	// PATH: the command's environment does not choose where it is found).
 	const char *exe = cmd[0];
 	char found[4096];
-	if (!strchr(exe, '/')) {
-		const char *p = CONTAINER_PATH;
-		exe = NULL;
-		for (;;) {
-			const char *colon = strchrnul(p, ':');
-			snprintf(found, sizeof(found), "%.*s/%s", (int)(colon - p), p, cmd[0]);
-			if (executable_file(found)) {
-				exe = found;
-				break;
-			}
-			if (!*colon)
-				break;
-			p = colon + 1;
-		}
-		if (!exe)
-			fail("command not found: %s is not in the container's PATH", quoted(cmd[0]));
-	}
+	if (!strchr(exe, '/') && !(exe = bx_look_path(cmd[0], BX_CONTAINER_PATH, found, sizeof(found))))
+		fail("command not found: %s is not in the container's PATH", quoted(cmd[0]));
 	umask(022);
 	char **env = calloc((size_t)nenv + 2, sizeof(char *));
 	if (!env)

@@ -40,10 +40,6 @@ const (
 	InitError = 'E' // followed by the error text
 )
 
-// ContainerPath is the PATH commands are looked up in inside a container
-// (and given to them), as in most distributions' root shells.
-const ContainerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // Config is what the client hands the holder, and the holder the init, as
 // the JSON argument after the stage name.
 type Config struct {

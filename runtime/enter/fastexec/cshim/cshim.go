@@ -10,7 +10,7 @@
 // binary's own arguments (-test.*) never are.
 package cshim
 
-// #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter -DBOXTUI_TEST_HOOKS -I${SRCDIR}/../../stage
+// #cgo CFLAGS: -O2 -Wall -Wextra -Wno-unused-parameter -DBOXTUI_TEST_HOOKS
 // #include <stdlib.h>
 // size_t boxtui_shim_json_str(char *buf, size_t size, const char *s);
 // int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen);
