@@ -37,10 +37,10 @@ func initMain(args []string) int {
 	unix.CloseOnExec(3)
 	unix.CloseOnExec(4)
 	fail := func(err error) int {
-		ready.Write(append([]byte{InitError}, err.Error()...))
+		ready.Write(initMessage(err))
 		return 1
 	}
-	cfg, err := parseInitArgs(args)
+	cfg, err := ParseInitArgs(args)
 	if err != nil {
 		return fail(err)
 	}
@@ -64,6 +64,17 @@ func initMain(args []string) int {
 	env := append([]string{"HOSTNAME=" + cfg.Hostname}, cfg.Env...)
 	err = unix.Exec(argv0, cfg.Command, env)
 	return fail(fmt.Errorf("exec %s: %w", cfg.Command[0], err))
+}
+
+// maxInitMessage is the most the holder reads of an init's error, in one
+// read: 'E' and the message, cut to fit. initstage.c's fail cuts at the
+// same length (MAX_INIT_MESSAGE), so both inits write the same bytes.
+const maxInitMessage = 4096
+
+// initMessage is the error message the init writes on its ready pipe.
+func initMessage(err error) []byte {
+	msg := append([]byte{InitError}, err.Error()...)
+	return msg[:min(len(msg), maxInitMessage)]
 }
 
 // setupContainer builds the container's view of the world, in an order that

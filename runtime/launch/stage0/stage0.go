@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -231,14 +232,19 @@ func InitArgs(cfg Config) []string {
 	return append(args, cfg.Command...)
 }
 
-// parseInitArgs reads InitArgs's form back (without the first two).
-func parseInitArgs(args []string) (Config, error) {
+// ParseInitArgs reads InitArgs's form back (without the first two): the
+// init stage's argv, checked as initstage.c checks it (its cshim holds
+// the two equal).
+func ParseInitArgs(args []string) (Config, error) {
 	var cfg Config
 	if len(args) < 4 {
 		return cfg, errors.New("init stage: want ROOTFS HOSTNAME NENV ENV... CMD")
 	}
+	// NENV is plain digits (as strconv.Itoa writes it: no sign, no
+	// space), compared with what args leaves, never added to: a huge one
+	// must not wrap around. initstage.c's init_args checks the same way.
 	n, err := strconv.Atoi(args[2])
-	if err != nil || n < 0 || 3+n >= len(args) {
+	if err != nil || strings.TrimLeft(args[2], "0123456789") != "" || n > len(args)-4 {
 		return cfg, fmt.Errorf("init stage: bad environment count %q", args[2])
 	}
 	cfg.Rootfs, cfg.Hostname = args[0], args[1]
