@@ -410,6 +410,9 @@ func (s *starter) startCmd(c runtime.Container, path string) error {
 		case errors.Is(err, unix.ENOMEM):
 			// fork into a PID namespace whose init has exited.
 			return fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, runtime.ErrNoProcess)
+		case errors.As(err, &pathErr) && pathErr.Op == "fork/exec":
+			// As the enter stage and fastexec.c say it.
+			return fmt.Errorf("exec %s: %w", path, pathErr.Err)
 		}
 		return fmt.Errorf("start %s in container %d: %w", path, c.PID, err)
 	}

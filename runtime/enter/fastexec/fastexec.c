@@ -108,6 +108,16 @@ static int decline(const char *why) {
 	return -1;
 }
 
+// errstr is strerror in lower case, as Go prints errnos (enterstage.c's
+// errstr: the two stages' messages must be equal).
+static const char *errstr(int e) {
+	static char buf[128];
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
 // fail reports an error after the point of no return, the way the Go CLI
 // would: one line on stderr, exit 1.
 static void vfail(int code, const char *fmt, va_list ap) {
@@ -674,11 +684,30 @@ static void forward(int sig) {
 		kill(child_pid, sig);
 }
 
+// signame names sig as runtime.SignalName does (x/sys's names without
+// "SIG"; realtime ones from SIGRTMIN, 34, as RTMIN+n up to the middle and
+// RTMAX-n after it; any other by number): exec-closed says "killed by
+// signal NAME" the same on both paths. glibc's sigabbrev_np differs (POLL
+// for 29, no realtime names).
 static const char *signame(int sig, char *buf, size_t size) {
-	const char *n = sigabbrev_np(sig);
-	if (n)
-		return n;
-	snprintf(buf, size, "%d", sig);
+	static const char *const names[] = {
+		NULL,   "HUP",  "INT",  "QUIT", "ILL",    "TRAP",  "ABRT",   "BUS",  "FPE",   "KILL", "USR1",
+		"SEGV", "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",  "CONT", "STOP",  "TSTP", "TTIN",
+		"TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",  "WINCH", "IO",   "PWR",   "SYS",
+	};
+	enum { RTMIN = 34, RTMAX = 64, MID = RTMIN + (RTMAX - RTMIN) / 2 };
+	if (sig > 0 && sig < (int)(sizeof(names) / sizeof(names[0])))
+		return names[sig];
+	if (sig == RTMIN)
+		return "RTMIN";
+	if (sig > RTMIN && sig <= MID)
+		snprintf(buf, size, "RTMIN+%d", sig - RTMIN);
+	else if (sig > MID && sig < RTMAX)
+		snprintf(buf, size, "RTMAX-%d", RTMAX - sig);
+	else if (sig == RTMAX)
+		return "RTMAX";
+	else
+		snprintf(buf, size, "%d", sig);
 	return buf;
 }
 
@@ -872,13 +901,13 @@ static int run(int argc, char **argv) {
 	const char *failed;
 	if (bx_join(join, (int)NJOIN, &failed)) {
 		if (!strcmp(failed, "dumpable"))
-			fail("enter process %d: make boxtui non-dumpable: %s", epid, strerror(errno));
-		fail("enter process %d: join %s namespace: %s", epid, failed, strerror(errno));
+			fail("enter process %d: make boxtui non-dumpable: %s", epid, errstr(errno));
+		fail("enter process %d: join %s namespace: %s", epid, failed, errstr(errno));
 	}
 	if (fchdir(rootfd) || chroot(".") || chdir("/"))
-		fail("enter process %d: chroot to its root: %s", epid, strerror(errno));
+		fail("enter process %d: chroot to its root: %s", epid, errstr(errno));
 	if (fchdir(cwdfd))
-		fail("enter process %d: change to its working directory: %s", epid, strerror(errno));
+		fail("enter process %d: change to its working directory: %s", epid, errstr(errno));
 	close(rootfd);
 	close(cwdfd);
 
@@ -951,16 +980,21 @@ static int run(int argc, char **argv) {
 
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC))
-		fail("start %s in container %d: %s", exe, pid, strerror(errno));
+		fail("start %s in container %d: %s", exe, pid, errstr(errno));
 	// vfork: the child only resets signals, sets up stdin and execs, and
 	// copying the page tables for a fork costs ~0.4 ms here, as much as
 	// the rest of the start together. The child shares our memory until
 	// its execve, so it only makes system calls and never returns.
 	pid_t c = vfork();
 	if (c < 0) {
-		if (errno == ENOMEM) // fork into a PID namespace whose init is gone
+		if (errno == ENOMEM) { // fork into a PID namespace whose init is gone
+			// As runtime/enter's Start says it: the process a host PID
+			// named, else the container.
+			if (!by_name && epid != pid)
+				fail("process %d: no such process (it exited while being entered)", epid);
 			fail("container %d: no such process (its init exited while being entered)", pid);
-		fail("start %s in container %d: %s", exe, pid, strerror(errno));
+		}
+		fail("start %s in container %d: %s", exe, pid, errstr(errno));
 	}
 	if (c == 0) {
 		// Its own process group: a ^C on our terminal reaches it once,
@@ -1001,10 +1035,10 @@ static int run(int argc, char **argv) {
 			;
 		if (childerrs[1]) // as the enter stage says it
 			fail("enter process %d: %s 0 inside its user namespace: %s", epid,
-			     childerrs[1] == 2 ? "setuid" : "setgid", strerror(childerr));
+			     childerrs[1] == 2 ? "setuid" : "setgid", errstr(childerr));
 		if (childerr == ENOENT)
 			not_found("command %s not found in the container", exe);
-		fail("start %s in container %d: fork/exec %s: %s", exe, pid, exe, strerror(childerr));
+		fail("exec %s: %s", exe, errstr(childerr)); // as the enter stage says it
 	}
 
 	// The detail is "host pid N: " and the command line joined by spaces,
@@ -1030,7 +1064,7 @@ static int run(int argc, char **argv) {
 	int status;
 	while (waitpid(c, &status, 0) < 0) {
 		if (errno != EINTR)
-			fail("wait for process %d: %s", c, strerror(errno));
+			fail("wait for process %d: %s", c, errstr(errno));
 	}
 	int code;
 	char sigbuf[16];
@@ -1100,6 +1134,8 @@ int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen) {
 	*outlen = n;
 	return 0;
 }
+
+const char *boxtui_shim_signame(int sig, char *buf, size_t size) { return signame(sig, buf, size); }
 
 char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
 	return event_line(stamp, key, kind, detail, ",\"by\":\"boxtui exec\"}\n", len);

@@ -14,6 +14,7 @@ package cshim
 // #include <stdlib.h>
 // size_t boxtui_shim_json_str(char *buf, size_t size, const char *s);
 // int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen);
+// const char *boxtui_shim_signame(int sig, char *buf, size_t size);
 // char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len);
 import "C"
 
@@ -77,3 +78,10 @@ func Parse(args []string) (fields []string, ok bool) {
 
 // HasNUL reports whether s cannot pass through a C string.
 func HasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// SignalName is fastexec.c's name of sig in exec-closed's "killed by
+// signal NAME".
+func SignalName(sig int) string {
+	var buf [32]C.char
+	return C.GoString(C.boxtui_shim_signame(C.int(sig), &buf[0], C.size_t(len(buf))))
+}

@@ -13,6 +13,8 @@ import (
 
 	"boxtui/runtime"
 	"boxtui/runtime/enter/execcmd"
+
+	"golang.org/x/sys/unix"
 )
 
 // goJSON is how runtime.RecordEvent encodes a string: encoding/json's
@@ -164,4 +166,15 @@ func FuzzParse(f *testing.F) {
 		}
 		checkParse(t, args)
 	})
+}
+
+// TestSignalNameMatchesGo: exec-closed names the signal that ended the
+// command as runtime.SignalName does, for every number (the C path used
+// glibc's names: POLL for 29, numbers for the realtime signals).
+func TestSignalNameMatchesGo(t *testing.T) {
+	for sig := -1; sig <= 70; sig++ {
+		if got, want := SignalName(sig), runtime.SignalName(unix.Signal(sig)); got != want {
+			t.Errorf("signal %d: C names it %q, Go %q", sig, got, want)
+		}
+	}
 }
