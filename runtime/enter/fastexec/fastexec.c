@@ -46,6 +46,7 @@
 
 #include "containerenv.h" // runtime/containerenv: the PATH and its lookup
 #include "join.h"         // runtime/enter/stage: bx_join, bx_setid
+#include "statefile.h"    // bx_valid_name, bx_state_init
 
 // Keep in step with runtime (joinOrder, maxEvents, maxAncestors, event
 // keys and paths).
@@ -354,82 +355,6 @@ static int all_digits(const char *s) {
 		if (!isdigit((unsigned char)*s))
 			return 0;
 	return 1;
-}
-
-// valid_name is runtime.ValidateName: 1-64 of letters, digits, '-', '_'
-// and '.', starting with a letter or digit.
-static int valid_name(const char *s) {
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!isalnum(c) && !(i > 0 && (c == '-' || c == '_' || c == '.')))
-			return 0;
-	}
-	return 1;
-}
-
-// json_uint finds the one top-level "key": NUMBER in a state file that
-// runtime wrote. A quote inside a JSON string is always escaped, so an
-// unescaped "key" is a key; a second one means something is off.
-static int json_uint(const char *doc, const char *key, unsigned long long *out) {
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	const char *p = strstr(doc, pat);
-	if (!p || strstr(p + 1, pat))
-		return -1;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	if (*p++ != ':')
-		return -1;
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	*out = strtoull(p, NULL, 10);
-	return 0;
-}
-
-// state_init reads the init's PID and start time from NAME's state, if it
-// says the container runs.
-static int state_init(const char *rundir, const char *name, int *pid, unsigned long long *start) {
-	char path[PATH_MAX], doc[65536];
-	int n = snprintf(path, sizeof(path), "%s/%s/state.json", rundir, name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	size_t off = 0;
-	for (;;) {
-		ssize_t got = read(fd, doc + off, sizeof(doc) - 1 - off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		off += (size_t)got;
-		if (off == sizeof(doc) - 1)
-			break;
-	}
-	close(fd);
-	doc[off] = 0;
-	if (off == 0 || off == sizeof(doc) - 1)
-		return -1;
-	const char *st = strstr(doc, "\"status\"");
-	if (!st || strstr(st + 1, "\"status\""))
-		return -1;
-	st += strlen("\"status\"");
-	while (*st == ' ' || *st == ':')
-		st++;
-	if (strncmp(st, "\"running\"", 9))
-		return -1;
-	unsigned long long p;
-	if (json_uint(doc, "init_pid", &p) || json_uint(doc, "init_start", start) || p == 0 || p > 1u << 30)
-		return -1;
-	*pid = (int)p;
-	return 0;
 }
 
 // cloexec_from marks every fd from `from` up close-on-exec, so that no fd
@@ -742,9 +667,13 @@ static int run(int argc, char **argv) {
 	unsigned long long name_start = 0;
 	int pid;
 	if (by_name) {
-		if (!valid_name(r.target))
+		// runtime reads any number strconv.Atoi takes as a PID, not a
+		// name: a long one is left to it.
+		if (r.target[strspn(r.target, "0123456789")] == 0)
+			return decline("a number too long for a PID");
+		if (!bx_valid_name(r.target))
 			return decline("not a valid name");
-		if (state_init(rundir, r.target, &pid, &name_start))
+		if (bx_state_init(rundir, r.target, &pid, &name_start))
 			return decline("no running state for the name");
 	} else {
 		pid = atoi(r.target);
@@ -1136,6 +1065,16 @@ int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen) {
 }
 
 const char *boxtui_shim_signame(int sig, char *buf, size_t size) { return signame(sig, buf, size); }
+
+int boxtui_shim_valid_name(const char *s) { return bx_valid_name(s); }
+
+int boxtui_shim_state_doc(const char *doc, size_t len, const char *name, int *pid, unsigned long long *start) {
+	return bx_state_doc(doc, len, name, pid, start);
+}
+
+int boxtui_shim_state_init(const char *rundir, const char *name, int *pid, unsigned long long *start) {
+	return bx_state_init(rundir, name, pid, start);
+}
 
 char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {
 	return event_line(stamp, key, kind, detail, ",\"by\":\"boxtui exec\"}\n", len);

@@ -15,6 +15,9 @@ package cshim
 // size_t boxtui_shim_json_str(char *buf, size_t size, const char *s);
 // int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen);
 // const char *boxtui_shim_signame(int sig, char *buf, size_t size);
+// int boxtui_shim_valid_name(const char *s);
+// int boxtui_shim_state_doc(const char *doc, size_t len, const char *name, int *pid, unsigned long long *start);
+// int boxtui_shim_state_init(const char *rundir, const char *name, int *pid, unsigned long long *start);
 // char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len);
 import "C"
 
@@ -84,4 +87,40 @@ func HasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 func SignalName(sig int) string {
 	var buf [32]C.char
 	return C.GoString(C.boxtui_shim_signame(C.int(sig), &buf[0], C.size_t(len(buf))))
+}
+
+// ValidName is statefile.h's bx_valid_name (s must hold no NUL).
+func ValidName(s string) bool {
+	cs := C.CString(s)
+	defer C.free(unsafe.Pointer(cs))
+	return C.boxtui_shim_valid_name(cs) != 0
+}
+
+// StateDoc is statefile.h's reading of a state document for the
+// container name: the init's PID and start time, or ok false when the C
+// path would leave the name to Go.
+func StateDoc(doc []byte, name string) (pid int, start uint64, ok bool) {
+	cdoc := C.CBytes(doc) // len(doc) may be 0: C.CBytes still allocates
+	defer C.free(cdoc)
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var cpid C.int
+	var cstart C.ulonglong
+	if C.boxtui_shim_state_doc((*C.char)(cdoc), C.size_t(len(doc)), cname, &cpid, &cstart) != 0 {
+		return 0, 0, false
+	}
+	return int(cpid), uint64(cstart), true
+}
+
+// StateInit is statefile.h's reading of RUNDIR/NAME/state.json.
+func StateInit(runDir, name string) (pid int, start uint64, ok bool) {
+	cdir, cname := C.CString(runDir), C.CString(name)
+	defer C.free(unsafe.Pointer(cdir))
+	defer C.free(unsafe.Pointer(cname))
+	var cpid C.int
+	var cstart C.ulonglong
+	if C.boxtui_shim_state_init(cdir, cname, &cpid, &cstart) != 0 {
+		return 0, 0, false
+	}
+	return int(cpid), uint64(cstart), true
 }
