@@ -84,7 +84,7 @@ func states(t testing.TB) map[string][]byte {
 			Mounts: []runtime.MountRecord{{Source: "/a", Target: "/b", ReadOnly: true, MntNS: 4026531840}, {Source: "/c", Target: "/d"}}},
 		"exited": {Name: "web", Rootfs: "/r", Status: runtime.StatusExited, Created: created, Exited: created.Add(time.Hour),
 			InitPID: 1234, InitStart: 5, ExitCode: exitCode(0)},
-		"creating": {Name: "web", Rootfs: "/r", Status: runtime.StatusCreating, Created: created, ClaimPID: 9, ClaimStart: 9},
+		"creating":     {Name: "web", Rootfs: "/r", Status: runtime.StatusCreating, Created: created, ClaimPID: 9, ClaimStart: 9},
 		"another name": {Name: "webb", Rootfs: "/r", Status: runtime.StatusRunning, Created: created, InitPID: 5, InitStart: 5},
 		"no start":     {Name: "web", Rootfs: "/r", Status: runtime.StatusRunning, Created: created, InitPID: 5},
 	} {
@@ -100,21 +100,21 @@ func states(t testing.TB) map[string][]byte {
 // hostileStates are state documents no boxtui writes, each read one way
 // by encoding/json and another by a reader that looks for keys.
 var hostileStates = []string{
-	`{"name":"web","status":"running","init_pid":5,"init_start":7`,                            // cut short
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"Status":"exited"}`,          // Go matches keys in any case
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"ſtatus":"exited"}`,         // and folds ſ to s
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"st\u0061tus":"exited"}`,    // and unescapes keys
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"status":"exited"}`,         // the last one wins
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"init_pid":6}`,              // again
-	`{"name":"other","status":"running","init_pid":5,"init_start":7}`,                         // another container's
-	`{"name":"web","status":"running","init_pid":"5","init_start":7}`,                         // a string
-	`{"name":"web","status":"running","init_pid":5.0,"init_start":7}`,                         // a fraction
-	`{"name":"web","status":"running","init_pid":5e0,"init_start":7}`,                         // an exponent
-	`{"name":"web","status":"running","init_pid":5,"init_start":-7}`,                          // a negative uint64
-	`{"name":"web","status":"running","init_pid":5,"init_start":-0}`,                          // even -0
-	`{"name":"web","status":"running","init_pid":5,"init_start":18446744073709551616}`,        // past uint64
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"holder_pid":-1}`,           // refused by DecodeState
-	`{"name":"web","status":"running","init_pid":5,"init_start":7,"net":"yes"}`,               // a field of another type
+	`{"name":"web","status":"running","init_pid":5,"init_start":7`,                         // cut short
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"Status":"exited"}`,      // Go matches keys in any case
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"ſtatus":"exited"}`,      // and folds ſ to s
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"st\u0061tus":"exited"}`, // and unescapes keys
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"status":"exited"}`,      // the last one wins
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"init_pid":6}`,           // again
+	`{"name":"other","status":"running","init_pid":5,"init_start":7}`,                      // another container's
+	`{"name":"web","status":"running","init_pid":"5","init_start":7}`,                      // a string
+	`{"name":"web","status":"running","init_pid":5.0,"init_start":7}`,                      // a fraction
+	`{"name":"web","status":"running","init_pid":5e0,"init_start":7}`,                      // an exponent
+	`{"name":"web","status":"running","init_pid":5,"init_start":-7}`,                       // a negative uint64
+	`{"name":"web","status":"running","init_pid":5,"init_start":-0}`,                       // even -0
+	`{"name":"web","status":"running","init_pid":5,"init_start":18446744073709551616}`,     // past uint64
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"holder_pid":-1}`,        // refused by DecodeState
+	`{"name":"web","status":"running","init_pid":5,"init_start":7,"net":"yes"}`,            // a field of another type
 	`{"name":"web","status":"running","init_pid":5,"init_start":7,"created":"2026-02-30T00:00:00Z"}`,
 	`{"name":"web","status":"running","init_pid":5,"init_start":7,"created":"2026-12-07 06:00:00Z"}`,
 	`{"name":"web","status":"running","init_pid":5,"init_start":7,"created":"2026-12-07T06:00:00"}`,

@@ -155,4 +155,3 @@ func FuzzParseStat(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text []byte) { checkStat(t, text) })
 }
-
