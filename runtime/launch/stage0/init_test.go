@@ -275,6 +275,15 @@ func TestInitStagesAgree(t *testing.T) {
 	}
 	rootfs := testutil.Rootfs(t)
 	long := strings.Repeat("x", 5000) // its message passes what one read of the holder takes
+	// Roots that fail the mounts: /proc a file; /dev a link to nowhere;
+	// nothing at all (proc and dev are made, then no command is found).
+	procFile, devLink, empty := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(procFile, "proc"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nonexistent-boxtui-dev", filepath.Join(devLink, "dev")); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name  string
 		cfg   Config
@@ -294,6 +303,12 @@ func TestInitStagesAgree(t *testing.T) {
 		{"no rootfs", Config{Rootfs: "/nonexistent-boxtui-rootfs", Hostname: "h", Command: []string{"true"}},
 			"Ebind rootfs onto itself /nonexistent-boxtui-rootfs: no such file or directory"},
 		{"abandoned", Config{Rootfs: rootfs, Hostname: "h", Command: []string{"true"}}, "RA"},
+		{"/proc is a file", Config{Rootfs: procFile, Hostname: "h", Command: []string{"true"}},
+			"Eopen /proc in the rootfs: not a directory"},
+		{"/dev leads nowhere", Config{Rootfs: devLink, Hostname: "h", Command: []string{"true"}},
+			"Eopen /dev in the rootfs: no such file or directory"},
+		{"an empty root", Config{Rootfs: empty, Hostname: "h", Command: []string{"sh"}},
+			`RE` + `command not found: "sh" is not in the container's PATH`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,6 +335,9 @@ func TestInitStagesAgree(t *testing.T) {
 				t.Errorf("a long message: %d bytes on the ready pipe, want the 4096 the holder reads", len(c.ready))
 			}
 		})
+	}
+	if _, err := os.Lstat("/nonexistent-boxtui-dev"); !os.IsNotExist(err) {
+		t.Errorf("a rootfs's /dev link made /nonexistent-boxtui-dev on the host (%v)", err)
 	}
 }
 
