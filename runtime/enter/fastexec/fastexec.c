@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -682,6 +683,23 @@ static int find_init(unsigned long long pidns) {
 	return found;
 }
 
+#ifdef BOXTUI_TEST_HOOKS
+// kill_init ends the init (host PID pid) and waits until it has exited:
+// a fork into its PID namespace then fails (ENOMEM), as when a container
+// ends while it is entered.
+static void kill_init(int pid) {
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 || syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
+		_exit(124);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+#else
+#define kill_init(pid) ((void)0)
+#endif
+
 static volatile pid_t child_pid;
 
 static void forward(int sig) {
@@ -989,6 +1007,8 @@ static int run(int argc, char **argv) {
 	// copying the page tables for a fork costs ~0.4 ms here, as much as
 	// the rest of the start together. The child shares our memory until
 	// its execve, so it only makes system calls and never returns.
+	if (hook("BOXTUI_TEST_KILL_INIT_AT_FORK"))
+		kill_init(pid); // the moment the container could end
 	pid_t c = vfork();
 	if (c < 0) {
 		if (errno == ENOMEM) { // fork into a PID namespace whose init is gone
