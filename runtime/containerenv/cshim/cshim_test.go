@@ -99,10 +99,17 @@ func FuzzLookPath(f *testing.F) {
 	for _, c := range lookCases(root) {
 		f.Add(c[0], c[1])
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, name, pathList string) {
-		if err := os.Chdir(root); err != nil { // fuzz workers cannot use t.Chdir
+		// An empty PATH entry is the working directory: the tree's. (A
+		// fuzz function cannot use t.Chdir; the next test gets wd back.)
+		if err := os.Chdir(root); err != nil {
 			t.Fatal(err)
 		}
+		defer os.Chdir(wd)
 		checkLook(t, name, pathList)
 	})
 }
