@@ -97,7 +97,7 @@ func candidates() []string {
 	default:
 		return []string{env}
 	}
-	runDir := os.Getenv("BOXTUI_RUN_DIR") // mirrors runtime.RunDir, which this package must not import
+	runDir := os.Getenv("BOXTUI_RUN_DIR") // mirrors state.RunDir, which this package must not import
 	if runDir == "" {
 		runDir = "/run/boxtui"
 	}

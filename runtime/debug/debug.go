@@ -45,6 +45,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"boxtui/runtime/containerenv"
 	"boxtui/runtime/debug/stage"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/enter"
@@ -90,7 +91,7 @@ type Options struct {
 	Command []string
 	// Dir is the working directory in the debug root; empty means "/".
 	Dir string
-	// Env entries (KEY=VALUE) override PATH=enter.DefaultPath, HOME=/root
+	// Env entries (KEY=VALUE) override PATH=containerenv.Path, HOME=/root
 	// and, with TTY, TERM=xterm.
 	Env []string
 	// TTY runs the command on a new PTY as session leader;
@@ -268,7 +269,7 @@ func (s *starter) process(c discovery.Container, tools string) *Process {
 }
 
 func buildEnv(user []string, tty bool) ([]string, error) {
-	env := []string{"PATH=" + enter.DefaultPath, "HOME=/root"}
+	env := []string{"PATH=" + containerenv.Path, "HOME=/root"}
 	if tty {
 		env = append(env, "TERM=xterm")
 	}

@@ -184,7 +184,7 @@ func RefFromCgroup(data []byte) Ref {
 }
 
 // RefFromCgroupPath returns the engine and key of a cgroup path. As for
-// the origin (runtime.OriginFromCgroup), the outermost component that
+// the origin (discovery.OriginFromCgroup), the outermost component that
 // names an engine decides, and the key is read at that component or the
 // one right below it: a container with a delegated subtree can only add
 // components further down, so it cannot pass itself off as another

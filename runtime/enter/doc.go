@@ -19,8 +19,8 @@
 // time included, takes the root and working directory, becomes root inside
 // a user namespace it joined (as nsenter -U) and executes the command in
 // place. A binary without cgo has no stage: it joins on a Go thread and
-// refuses user and time namespaces (runtime.ErrUserNamespace,
-// runtime.ErrTimeNamespace); BOXTUI_ENTER_STAGE=go takes that path too.
+// refuses user and time namespaces (nsjoin.ErrUserNamespace,
+// nsjoin.ErrTimeNamespace); BOXTUI_ENTER_STAGE=go takes that path too.
 //
 // The package must never import anything of the UI.
 package enter

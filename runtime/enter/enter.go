@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"boxtui/runtime/containerenv"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/events"
 	"boxtui/runtime/exitstatus"
@@ -23,10 +24,6 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 )
-
-// DefaultPath is the PATH a command gets unless Options.Env sets one; the
-// container's own environment is not read (nsenter does not either).
-const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // ErrCommandNotFound matches (errors.Is) the error Start returns when the
 // command does not exist, or is not executable, inside the container.
@@ -67,7 +64,7 @@ type Options struct {
 	// Dir is the working directory inside the container; empty keeps the
 	// init's (with NewMountProc: "/").
 	Dir string
-	// Env entries (KEY=VALUE) override the defaults PATH=DefaultPath,
+	// Env entries (KEY=VALUE) override the defaults PATH=containerenv.Path,
 	// HOME=/root and, with TTY, TERM=xterm.
 	Env []string
 	// TTY runs the command on a new PTY, as session leader with the PTY as
@@ -374,7 +371,7 @@ func (s *starter) startJoined(c discovery.Container) error {
 	return entry.Do(func() error {
 		// Everything below resolves inside the container: this thread is
 		// chrooted into its root and sits in its working directory.
-		path, args, err := lookCommand(s.opts.Command, envPath(s.env), statInRoot)
+		path, args, err := lookCommand(s.opts.Command, containerenv.EnvPath(s.env), statInRoot)
 		if err != nil {
 			return err
 		}
@@ -420,6 +417,9 @@ func (s *starter) startCmd(c discovery.Container, path string) error {
 		case errors.Is(err, unix.ENOMEM):
 			// fork into a PID namespace whose init has exited.
 			return fmt.Errorf("container %d: %w (it exited while being entered)", c.PID, procfs.ErrNoProcess)
+		case errors.As(err, &pathErr) && pathErr.Op == "fork/exec":
+			// As the enter stage and fastexec.c say it.
+			return fmt.Errorf("exec %s: %w", path, pathErr.Err)
 		}
 		return fmt.Errorf("start %s in container %d: %w", path, c.PID, err)
 	}
@@ -491,7 +491,8 @@ func statusOf(ps *os.ProcessState) ExitStatus {
 
 // buildEnv lays user entries over the defaults; a later entry wins.
 func buildEnv(user []string, tty bool) ([]string, error) {
-	env := []string{"PATH=" + DefaultPath, "HOME=/root"}
+	// The container's own environment is not read (nsenter does not either).
+	env := []string{"PATH=" + containerenv.Path, "HOME=/root"}
 	if tty {
 		env = append(env, "TERM=xterm")
 	}
@@ -514,15 +515,6 @@ func setEnv(env []string, kv string) []string {
 		}
 	}
 	return append(env, kv)
-}
-
-func envPath(env []string) string {
-	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			return v
-		}
-	}
-	return DefaultPath
 }
 
 // ParseNamespaces reads a --ns list ("pid,mnt,uts"; "all" or "" means the

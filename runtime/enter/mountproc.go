@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"boxtui/runtime/containerenv"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/namespace"
 	"boxtui/runtime/nsjoin"
@@ -174,7 +175,7 @@ func newMountProcStage(args []string) int {
 		return fail(stageFailed, "working directory %s not found in the container", dir)
 	}
 	env := os.Environ()
-	path, argv, err := lookCommand(argv, envPath(env), statInRoot)
+	path, argv, err := lookCommand(argv, containerenv.EnvPath(env), statInRoot)
 	if err != nil {
 		var nf *CommandNotFoundError
 		if errors.As(err, &nf) {

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"boxtui/runtime/containerenv"
 	"boxtui/runtime/namespace"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +39,7 @@ func TestParseNamespaces(t *testing.T) {
 	}
 }
 
-func fakeStat(files map[string]uint32) statFunc {
+func fakeStat(files map[string]uint32) containerenv.StatFunc {
 	return func(name string) (uint32, error) {
 		if m, ok := files[name]; ok {
 			return m, nil
@@ -107,8 +108,8 @@ func TestBuildEnv(t *testing.T) {
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("buildEnv = %q; want %q", env, want)
 	}
-	if envPath(env) != "/x" {
-		t.Errorf("envPath = %q", envPath(env))
+	if containerenv.EnvPath(env) != "/x" {
+		t.Errorf("envPath = %q", containerenv.EnvPath(env))
 	}
 	if env, _ := buildEnv(nil, false); strings.Contains(strings.Join(env, " "), "TERM=") {
 		t.Errorf("TERM set without a TTY: %q", env)

@@ -33,8 +33,6 @@ import (
 // `boxtui rootfs create` puts it.
 const DefaultRootfs = rootfs.DefaultDir
 
-const containerPath = stage0.ContainerPath
-
 // Stage names of the hidden re-exec entry points; their early parts run in
 // package stage0.
 const (

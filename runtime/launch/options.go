@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"boxtui/pty"
+	"boxtui/runtime/containerenv"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 )
@@ -62,7 +63,7 @@ func resolveOptions(opts Options) (holderConfig, error) {
 	if _, err := findInRootfs(cfg.Rootfs, cfg.Command[0]); err != nil {
 		return cfg, err
 	}
-	env := []string{"PATH=" + containerPath, "HOME=/root", "TERM=" + termName()}
+	env := []string{"PATH=" + containerenv.Path, "HOME=/root", "TERM=" + termName()}
 	cfg.Env = append(env, opts.Env...)
 	for _, kv := range opts.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
@@ -92,23 +93,21 @@ func termName() string { return pty.TERM }
 // Symlinks are followed inside the rootfs only (securejoin), so a hostile
 // rootfs cannot make us look at host files.
 func findInRootfs(rootfs, unsafeCommand string) (string, error) {
-	var candidates []string
-	if strings.Contains(unsafeCommand, "/") {
-		candidates = []string{path.Join("/", unsafeCommand)}
-	} else {
-		for _, dir := range strings.Split(containerPath, ":") {
-			candidates = append(candidates, path.Join(dir, unsafeCommand))
-		}
+	// The init looks a bare name up in containerenv.Path and takes a name
+	// with a slash as it is, from /.
+	name := unsafeCommand
+	if strings.Contains(name, "/") {
+		name = path.Join("/", name)
 	}
-	for _, c := range candidates {
-		p, err := securejoin.SecureJoin(rootfs, c)
+	inRootfs := func(name string) (uint32, error) {
+		p, err := securejoin.SecureJoin(rootfs, name)
 		if err != nil {
-			continue
+			return 0, err
 		}
-		fi, err := os.Stat(p)
-		if err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return c, nil
-		}
+		return containerenv.Stat(p)
+	}
+	if c, ok := containerenv.LookPath(name, containerenv.Path, inRootfs); ok {
+		return c, nil
 	}
 	return "", fmt.Errorf("%w: %q is not an executable file in %s (pass a command the rootfs has, e.g. -- /bin/sh)", ErrNoCommand, unsafeCommand, rootfs)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Entering a container on a fresh OS thread each time (what
-// runtime.Entry.Do does) costs a thread creation and destruction, about
+// nsjoin.Entry.Do does) costs a thread creation and destruction, about
 // 0.2 ms on a small VM: with two entries per attach+detach, that alone
 // would be a third of the 1 ms budget. Instead one thread is kept for the
 // purpose: it has its own fs_struct (unshare CLONE_FS), is locked to its

@@ -16,16 +16,16 @@ import (
 	"os"
 	"path"
 	"runtime"
-	"strings"
 
 	"boxtui/internal/openat2"
+	"boxtui/runtime/containerenv"
 	"boxtui/runtime/launch/stage0"
 
 	"golang.org/x/sys/unix"
 )
 
 // Name is the stage's hidden first argument. It starts with
-// runtime.StagePrefix (not imported: this package stays small).
+// reexec.Prefix (not imported: this package stays small).
 const Name = "__boxtui-debug"
 
 // The stage's inherited descriptors (os/exec ExtraFiles start at 3).
@@ -45,8 +45,9 @@ const (
 // TargetDir is where the target's root shows in the debug namespace.
 const TargetDir = "target"
 
-// DefaultShells are tried in order when no command is given: the toolbox's.
-var DefaultShells = []string{"/bin/bash", "/bin/sh"}
+// DefaultShells are tried in order when no command is given: the
+// toolbox's (containerenv.Shells).
+var DefaultShells = containerenv.Shells
 
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == Name {
@@ -83,7 +84,7 @@ func Main(args []string) int {
 		return fail(StatusFailed, "working directory %s not found in the debug root", dir)
 	}
 	env := os.Environ()
-	p, argv, err := lookCommand(argv, envPath(env))
+	p, argv, err := lookCommand(argv, containerenv.EnvPath(env))
 	if err != nil {
 		var nf *notFound
 		if errors.As(err, &nf) {
@@ -356,48 +357,22 @@ type notFound struct{ command string }
 
 func (e *notFound) Error() string { return "command " + e.command + " not found in the toolbox" }
 
-// lookCommand resolves argv[0] in the debug root the way a shell would, or
-// picks the toolbox's shell when argv is empty.
+// lookCommand resolves argv[0] in the debug root the way a shell would
+// (containerenv.LookPath), or picks the toolbox's shell when argv is empty.
 func lookCommand(argv []string, pathEnv string) (string, []string, error) {
 	if len(argv) == 0 {
-		for _, sh := range DefaultShells {
-			if executable(sh) {
-				return sh, []string{sh}, nil
-			}
+		sh, ok := containerenv.Shell(containerenv.Stat)
+		if !ok {
+			return "", nil, errors.New("no shell")
 		}
-		return "", nil, errors.New("no shell")
+		return sh, []string{sh}, nil
 	}
-	name := argv[0]
-	if name == "" {
+	if argv[0] == "" {
 		return "", nil, &notFound{`""`}
 	}
-	if strings.Contains(name, "/") {
-		if !executable(name) {
-			return "", nil, &notFound{name}
-		}
-		return name, argv, nil
+	p, ok := containerenv.LookPath(argv[0], pathEnv, containerenv.Stat)
+	if !ok {
+		return "", nil, &notFound{argv[0]}
 	}
-	for _, d := range strings.Split(pathEnv, ":") {
-		if d == "" {
-			d = "."
-		}
-		if p := path.Join(d, name); executable(p) {
-			return p, argv, nil
-		}
-	}
-	return "", nil, &notFound{name}
-}
-
-func executable(name string) bool {
-	var st unix.Stat_t
-	return unix.Stat(name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o111 != 0
-}
-
-func envPath(env []string) string {
-	for _, e := range env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			return v
-		}
-	}
-	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	return p, argv, nil
 }

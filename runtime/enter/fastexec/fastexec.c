@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,11 +45,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "join.h" // runtime/enter/stage: bx_join, bx_setid
+#include "containerenv.h" // runtime/containerenv: the PATH and its lookup
+#include "join.h"         // runtime/enter/stage: bx_join, bx_setid
+#include "statefile.h"    // bx_valid_name, bx_state_init
 
-// Keep in step with runtime/enter (DefaultPath, lookCommand) and runtime
-// (joinOrder, maxEvents, maxAncestors, event keys and paths).
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// Keep in step with runtime (joinOrder, maxEvents, maxAncestors, event
+// keys and paths).
 #define MAX_ANCESTORS 64
 #define MAX_ENV 256
 // events.Record trims a history once it passes maxEvents*400 bytes;
@@ -106,6 +108,16 @@ static int decline(const char *why) {
 		_exit(125);
 	}
 	return -1;
+}
+
+// errstr is strerror in lower case, as Go prints errnos (enterstage.c's
+// errstr: the two stages' messages must be equal).
+static const char *errstr(int e) {
+	static char buf[128];
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
 }
 
 // fail reports an error after the point of no return, the way the Go CLI
@@ -286,145 +298,144 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 	return (ssize_t)off;
 }
 
+// digits reports whether s[0..n) is 1 to max decimal digits, optionally
+// after a '-' when sign is set.
+static int digits(const char *s, size_t n, size_t max, int sign) {
+	if (sign && n > 0 && *s == '-')
+		s++, n--;
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+// parse_status reads PPid and the innermost NSpid of a /proc/PID/status
+// text (len bytes) as procfs.ParseStatus reads them, for readStatusOf:
+// 0, or -1 for anything Go would refuse or read another way (the kernel's
+// text always passes). Go refuses the whole text for a bad PPid, NSpid,
+// Uid, SigCgt or SigBlk, so those are all checked; a text without its
+// final newline was cut short.
+static int parse_status(const char *buf, size_t len, long *ppid, long *inner) {
+	static const char *const keys[] = {"PPid:\t", "NSpid:\t", "Uid:\t", "SigCgt:\t", "SigBlk:\t"};
+	int seen[5] = {0};
+	if (len == 0 || buf[len - 1] != '\n' || memchr(buf, 0, len))
+		return -1;
+	*ppid = *inner = -1;
+	for (const char *line = buf, *end; line < buf + len; line = end + 1) {
+		end = memchr(line, '\n', (size_t)(buf + len - line));
+		for (int k = 0; k < 5; k++) {
+			size_t kl = strlen(keys[k]);
+			if ((size_t)(end - line) < kl - 1 || memcmp(line, keys[k], kl - 1))
+				continue;
+			if (seen[k]++ || (size_t)(end - line) < kl || line[kl - 1] != '\t')
+				return -1; // twice (Go takes the last), or not as the kernel writes it
+			const char *v = line + kl;
+			size_t vl = (size_t)(end - v);
+			if (k == 0) { // PPid: one number
+				if (!digits(v, vl, 9, 0))
+					return -1;
+				*ppid = strtol(v, NULL, 10);
+			} else if (k == 1) { // NSpid: tab-separated PIDs, each > 0
+				for (const char *t = v, *te; t <= end; t = te + 1) {
+					te = memchr(t, '\t', (size_t)(end - t));
+					if (!te)
+						te = end;
+					if (!digits(t, (size_t)(te - t), 9, 0) || (*inner = strtol(t, NULL, 10)) <= 0)
+						return -1;
+				}
+			} else if (k == 2) { // Uid: the first of its numbers
+				const char *te = memchr(v, '\t', vl);
+				if (!digits(v, te ? (size_t)(te - v) : vl, 10, 0))
+					return -1;
+			} else { // SigCgt, SigBlk: 64 bits in hex
+				if (vl == 0 || vl > 16)
+					return -1;
+				for (size_t i = 0; i < vl; i++)
+					if (!isxdigit((unsigned char)v[i]))
+						return -1;
+			}
+		}
+	}
+	return (*ppid >= 0 && *inner > 0) ? 0 : -1;
+}
+
+// parse_stat reads the state letter and start time (field 22) of a
+// /proc/PID/stat text as procfs.ParseStat does: the command name up to
+// the last ')', then the fields, which Go wants at least up to 24 and
+// numbers in 4, 14, 15, 22 and 24. 0, or -1 for anything Go would refuse
+// or read another way (the kernel's text always passes).
+static int parse_stat(const char *buf, size_t len, char *state, unsigned long long *start) {
+	if (len == 0 || memchr(buf, 0, len))
+		return -1;
+	const char *open = memchr(buf, '(', len), *close = memrchr(buf, ')', len);
+	if (!open || !close || close < open || open == buf || open[-1] != ' ' || !digits(buf, (size_t)(open - 1 - buf), 9, 0))
+		return -1;
+	const char *p = close + 1, *end = buf + len;
+	if (end[-1] == '\n')
+		end--;
+	if (p >= end || *p != ' ')
+		return -1;
+	int field = 3;
+	for (p++; p <= end; field++) {
+		const char *te = memchr(p, ' ', (size_t)(end - p));
+		if (!te)
+			te = end;
+		size_t n = (size_t)(te - p);
+		if (field == 3) {
+			if (n != 1 || !isalpha((unsigned char)*p))
+				return -1;
+			*state = *p;
+		} else if (field == 14 || field == 15 || field == 22 ? !digits(p, n, 19, 0) // uint64
+			   : field == 4 || field == 24		     ? !digits(p, n, 18, 1)   // int
+								     : !digits(p, n, 20, 1)) {
+			return -1; // every field after the state is a number
+		} else if (field == 22) {
+			errno = 0;
+			*start = strtoull(p, NULL, 10);
+			if (errno)
+				return -1;
+		}
+		p = te + 1;
+	}
+	return field > 24 ? 0 : -1;
+}
+
 // status_of reads PPid and the innermost NSpid of pid.
 static int status_of(int pid, long *ppid, long *inner) {
 	char path[64], buf[8192];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	*ppid = -1;
-	*inner = -1;
-	for (char *line = buf; line && *line; ) {
-		char *next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		if (!strncmp(line, "PPid:", 5)) {
-			*ppid = strtol(line + 5, NULL, 10);
-		} else if (!strncmp(line, "NSpid:", 6)) {
-			char *last = NULL;
-			for (char *p = line + 6; *p; p++)
-				if (isdigit((unsigned char)*p) && (p == line + 6 || isspace((unsigned char)p[-1])))
-					last = p;
-			if (last)
-				*inner = strtol(last, NULL, 10);
-		}
-		line = next;
-	}
-	return (*ppid >= 0 && *inner >= 0) ? 0 : -1;
+	ssize_t n = read_small(path, buf, sizeof(buf));
+	if (n <= 0 || (size_t)n == sizeof(buf) - 1)
+		return -1; // nothing, or perhaps cut short: left to Go
+	return parse_status(buf, (size_t)n, ppid, inner);
 }
 
 // stat_of reads the state letter and start time (field 22) of pid.
 static int stat_of(int pid, char *state, unsigned long long *start) {
 	char path[64], buf[2048];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	ssize_t n = read_small(path, buf, sizeof(buf));
+	if (n <= 0 || (size_t)n == sizeof(buf) - 1)
 		return -1;
-	char *p = strrchr(buf, ')'); // comm may hold spaces and parentheses
-	if (!p || p[1] != ' ')
-		return -1;
-	p += 2;
-	*state = *p;
-	// Fields after comm: 3 is state; start time is field 22.
-	int field = 3;
-	while (*p && field < 22) {
-		if (*p == ' ')
-			field++;
-		p++;
+	return parse_stat(buf, (size_t)n, state, start);
+}
+
+static int all_digits(const char *s) { return digits(s, strlen(s), 9, 0); }
+
+// target_kind says how discovery.FindInit reads a TARGET: 1 for a host PID
+// (in *pid), 0 for a name, -1 for what the fast path leaves to Go (a
+// number strconv.Atoi takes that is no PID here, anything else that is no
+// valid name).
+static int target_kind(const char *t, int *pid) {
+	if (all_digits(t)) {
+		*pid = atoi(t);
+		return *pid > 0 ? 1 : -1;
 	}
-	if (field != 22 || !isdigit((unsigned char)*p))
-		return -1;
-	*start = strtoull(p, NULL, 10);
-	return 0;
-}
-
-static int all_digits(const char *s) {
-	if (!*s || strlen(s) > 9)
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
-// valid_name is runtime.ValidateName: 1-64 of letters, digits, '-', '_'
-// and '.', starting with a letter or digit.
-static int valid_name(const char *s) {
-	size_t n = strlen(s);
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!isalnum(c) && !(i > 0 && (c == '-' || c == '_' || c == '.')))
-			return 0;
-	}
-	return 1;
-}
-
-// json_uint finds the one top-level "key": NUMBER in a state file that
-// runtime wrote. A quote inside a JSON string is always escaped, so an
-// unescaped "key" is a key; a second one means something is off.
-static int json_uint(const char *doc, const char *key, unsigned long long *out) {
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	const char *p = strstr(doc, pat);
-	if (!p || strstr(p + 1, pat))
-		return -1;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	if (*p++ != ':')
-		return -1;
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	*out = strtoull(p, NULL, 10);
-	return 0;
-}
-
-// state_init reads the init's PID and start time from NAME's state, if it
-// says the container runs.
-static int state_init(const char *rundir, const char *name, int *pid, unsigned long long *start) {
-	char path[PATH_MAX], doc[65536];
-	int n = snprintf(path, sizeof(path), "%s/%s/state.json", rundir, name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	size_t off = 0;
-	for (;;) {
-		ssize_t got = read(fd, doc + off, sizeof(doc) - 1 - off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		off += (size_t)got;
-		if (off == sizeof(doc) - 1)
-			break;
-	}
-	close(fd);
-	doc[off] = 0;
-	if (off == 0 || off == sizeof(doc) - 1)
-		return -1;
-	const char *st = strstr(doc, "\"status\"");
-	if (!st || strstr(st + 1, "\"status\""))
-		return -1;
-	st += strlen("\"status\"");
-	while (*st == ' ' || *st == ':')
-		st++;
-	if (strncmp(st, "\"running\"", 9))
-		return -1;
-	unsigned long long p;
-	if (json_uint(doc, "init_pid", &p) || json_uint(doc, "init_start", start) || p == 0 || p > 1u << 30)
-		return -1;
-	*pid = (int)p;
-	return 0;
-}
-
-static int executable(const char *path) {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	if (t[strspn(t, "0123456789")] == 0 || ((t[0] == '+' || t[0] == '-') && t[1] && !t[1 + strspn(t + 1, "0123456789")]))
+		return -1; // a number all the same, to Go
+	return bx_valid_name(t) ? 0 : -1;
 }
 
 // cloexec_from marks every fd from `from` up close-on-exec, so that no fd
@@ -672,6 +683,23 @@ static int find_init(unsigned long long pidns) {
 	return found;
 }
 
+#ifdef BOXTUI_TEST_HOOKS
+// kill_init ends the init (host PID pid) and waits until it has exited:
+// a fork into its PID namespace then fails (ENOMEM), as when a container
+// ends while it is entered.
+static void kill_init(int pid) {
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 || syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0))
+		_exit(124);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+#else
+#define kill_init(pid) ((void)0)
+#endif
+
 static volatile pid_t child_pid;
 
 static void forward(int sig) {
@@ -679,11 +707,30 @@ static void forward(int sig) {
 		kill(child_pid, sig);
 }
 
+// signame names sig as signals.Name does (x/sys's names without
+// "SIG"; realtime ones from SIGRTMIN, 34, as RTMIN+n up to the middle and
+// RTMAX-n after it; any other by number): exec-closed says "killed by
+// signal NAME" the same on both paths. glibc's sigabbrev_np differs (POLL
+// for 29, no realtime names).
 static const char *signame(int sig, char *buf, size_t size) {
-	const char *n = sigabbrev_np(sig);
-	if (n)
-		return n;
-	snprintf(buf, size, "%d", sig);
+	static const char *const names[] = {
+		NULL,   "HUP",  "INT",  "QUIT", "ILL",    "TRAP",  "ABRT",   "BUS",  "FPE",   "KILL", "USR1",
+		"SEGV", "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",  "CONT", "STOP",  "TSTP", "TTIN",
+		"TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",  "WINCH", "IO",   "PWR",   "SYS",
+	};
+	enum { RTMIN = 34, RTMAX = 64, MID = RTMIN + (RTMAX - RTMIN) / 2 };
+	if (sig > 0 && sig < (int)(sizeof(names) / sizeof(names[0])))
+		return names[sig];
+	if (sig == RTMIN)
+		return "RTMIN";
+	if (sig > RTMIN && sig <= MID)
+		snprintf(buf, size, "RTMIN+%d", sig - RTMIN);
+	else if (sig > MID && sig < RTMAX)
+		snprintf(buf, size, "RTMAX-%d", RTMAX - sig);
+	else if (sig == RTMAX)
+		return "RTMAX";
+	else
+		snprintf(buf, size, "%d", sig);
 	return buf;
 }
 
@@ -712,19 +759,18 @@ static int run(int argc, char **argv) {
 	const char *rundir = getenv("BOXTUI_RUN_DIR");
 	if (!rundir || !*rundir)
 		rundir = "/run/boxtui";
-	// A name is looked up in its state, as runtime.FindInit does: the
+	// A name is looked up in its state, as discovery.FindInit does: the
 	// init's PID and start time, while it says it runs.
-	int by_name = !all_digits(r.target);
+	int tpid = 0; // apart from pid, which must not have its address taken (vfork below)
+	int kind = target_kind(r.target, &tpid);
+	int pid = tpid;
+	if (kind < 0)
+		return decline("not a host PID nor a valid name");
+	int by_name = kind == 0;
 	unsigned long long name_start = 0;
-	int pid;
-	if (by_name) {
-		if (!valid_name(r.target))
-			return decline("not a valid name");
-		if (state_init(rundir, r.target, &pid, &name_start))
-			return decline("no running state for the name");
-	} else {
-		pid = atoi(r.target);
-	}
+	if (by_name && bx_state_init(rundir, r.target, &tpid, &name_start))
+		return decline("no running state for the name");
+	pid = tpid;
 
 	// The process entered (nsenter -t PID): the one a host PID names,
 	// else the init. Its start time is read before the walk, so that a
@@ -736,7 +782,7 @@ static int run(int argc, char **argv) {
 		return decline("target vanished");
 
 	// Walk from the target up to the PID 1 of its namespace, as
-	// runtime.FindInit does; for a process that joined from outside (the
+	// discovery.FindInit does; for a process that joined from outside (the
 	// seed's second shell: nsenter --pid then unshare --fork), find the
 	// init among the processes of its PID namespace.
 	unsigned long long host_pidns = proc_ns(0, "pid");
@@ -877,20 +923,20 @@ static int run(int argc, char **argv) {
 	const char *failed;
 	if (bx_join(join, (int)NJOIN, &failed)) {
 		if (!strcmp(failed, "dumpable"))
-			fail("enter process %d: make boxtui non-dumpable: %s", epid, strerror(errno));
-		fail("enter process %d: join %s namespace: %s", epid, failed, strerror(errno));
+			fail("enter process %d: make boxtui non-dumpable: %s", epid, errstr(errno));
+		fail("enter process %d: join %s namespace: %s", epid, failed, errstr(errno));
 	}
 	if (fchdir(rootfd) || chroot(".") || chdir("/"))
-		fail("enter process %d: chroot to its root: %s", epid, strerror(errno));
+		fail("enter process %d: chroot to its root: %s", epid, errstr(errno));
 	if (fchdir(cwdfd))
-		fail("enter process %d: change to its working directory: %s", epid, strerror(errno));
+		fail("enter process %d: change to its working directory: %s", epid, errstr(errno));
 	close(rootfd);
 	close(cwdfd);
 
 	// The environment: defaults, then -e entries (a later one wins).
 	char *env[MAX_ENV + 3];
 	int nenv = 0;
-	env[nenv++] = "PATH=" DEFAULT_PATH;
+	env[nenv++] = "PATH=" BX_CONTAINER_PATH;
 	env[nenv++] = "HOME=/root";
 	for (int i = 0; i < r.nenv; i++) {
 		size_t klen = (size_t)(strchr(r.env[i], '=') - r.env[i]) + 1;
@@ -903,7 +949,7 @@ static int run(int argc, char **argv) {
 			nenv++;
 	}
 	env[nenv] = NULL;
-	const char *pathenv = DEFAULT_PATH;
+	const char *pathenv = BX_CONTAINER_PATH;
 	for (int k = 0; k < nenv; k++)
 		if (!strncmp(env[k], "PATH=", 5))
 			pathenv = env[k] + 5;
@@ -914,40 +960,15 @@ static int run(int argc, char **argv) {
 	char **cargv = r.cmd;
 	const char *exe;
 	if (r.ncmd == 0) {
-		if (executable("/bin/bash"))
-			exe = "/bin/bash";
-		else if (executable("/bin/sh"))
-			exe = "/bin/sh";
-		else
+		exe = bx_shell();
+		if (!exe)
 			fail("no shell in the container (neither /bin/bash nor /bin/sh): give a command after --");
 		defargv[0] = (char *)exe;
 		cargv = defargv;
 	} else if (r.cmd[0][0] == 0) {
 		not_found("command \"\" not found in the container");
-	} else if (strchr(r.cmd[0], '/')) {
-		if (!executable(r.cmd[0]))
-			not_found("command %s not found in the container", r.cmd[0]);
-		exe = r.cmd[0];
-	} else {
-		exe = NULL;
-		const char *p = pathenv;
-		for (;;) {
-			const char *end = strchrnul(p, ':');
-			int n = (int)(end - p);
-			if (n == 0)
-				snprintf(resolved, sizeof(resolved), "%s", r.cmd[0]);
-			else
-				snprintf(resolved, sizeof(resolved), "%.*s/%s", n, p, r.cmd[0]);
-			if (executable(resolved)) {
-				exe = resolved;
-				break;
-			}
-			if (!*end)
-				break;
-			p = end + 1;
-		}
-		if (!exe)
-			not_found("command %s not found in the container", r.cmd[0]);
+	} else if (!(exe = bx_look_path(r.cmd[0], pathenv, resolved, sizeof(resolved)))) {
+		not_found("command %s not found in the container", r.cmd[0]);
 	}
 	if (r.dir) {
 		struct stat st;
@@ -981,16 +1002,23 @@ static int run(int argc, char **argv) {
 
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC))
-		fail("start %s in container %d: %s", exe, pid, strerror(errno));
+		fail("start %s in container %d: %s", exe, pid, errstr(errno));
 	// vfork: the child only resets signals, sets up stdin and execs, and
 	// copying the page tables for a fork costs ~0.4 ms here, as much as
 	// the rest of the start together. The child shares our memory until
 	// its execve, so it only makes system calls and never returns.
+	if (hook("BOXTUI_TEST_KILL_INIT_AT_FORK"))
+		kill_init(pid); // the moment the container could end
 	pid_t c = vfork();
 	if (c < 0) {
-		if (errno == ENOMEM) // fork into a PID namespace whose init is gone
+		if (errno == ENOMEM) { // fork into a PID namespace whose init is gone
+			// As runtime/enter's Start says it: the process a host PID
+			// named, else the container.
+			if (!by_name && epid != pid)
+				fail("process %d: no such process (it exited while being entered)", epid);
 			fail("container %d: no such process (its init exited while being entered)", pid);
-		fail("start %s in container %d: %s", exe, pid, strerror(errno));
+		}
+		fail("start %s in container %d: %s", exe, pid, errstr(errno));
 	}
 	if (c == 0) {
 		// Its own process group: a ^C on our terminal reaches it once,
@@ -1031,10 +1059,10 @@ static int run(int argc, char **argv) {
 			;
 		if (childerrs[1]) // as the enter stage says it
 			fail("enter process %d: %s 0 inside its user namespace: %s", epid,
-			     childerrs[1] == 2 ? "setuid" : "setgid", strerror(childerr));
+			     childerrs[1] == 2 ? "setuid" : "setgid", errstr(childerr));
 		if (childerr == ENOENT)
 			not_found("command %s not found in the container", exe);
-		fail("start %s in container %d: fork/exec %s: %s", exe, pid, exe, strerror(childerr));
+		fail("exec %s: %s", exe, errstr(childerr)); // as the enter stage says it
 	}
 
 	// The detail is "host pid N: " and the command line joined by spaces,
@@ -1060,7 +1088,7 @@ static int run(int argc, char **argv) {
 	int status;
 	while (waitpid(c, &status, 0) < 0) {
 		if (errno != EINTR)
-			fail("wait for process %d: %s", c, strerror(errno));
+			fail("wait for process %d: %s", c, errstr(errno));
 	}
 	int code;
 	char sigbuf[16];
@@ -1129,6 +1157,28 @@ int boxtui_shim_parse(int argc, char **argv, char **out, size_t *outlen) {
 	*out = o;
 	*outlen = n;
 	return 0;
+}
+
+const char *boxtui_shim_signame(int sig, char *buf, size_t size) { return signame(sig, buf, size); }
+
+int boxtui_shim_valid_name(const char *s) { return bx_valid_name(s); }
+
+int boxtui_shim_target_kind(const char *t, int *pid) { return target_kind(t, pid); }
+
+int boxtui_shim_parse_status(const char *buf, size_t len, long *ppid, long *inner) {
+	return parse_status(buf, len, ppid, inner);
+}
+
+int boxtui_shim_parse_stat(const char *buf, size_t len, char *state, unsigned long long *start) {
+	return parse_stat(buf, len, state, start);
+}
+
+int boxtui_shim_state_doc(const char *doc, size_t len, const char *name, int *pid, unsigned long long *start) {
+	return bx_state_doc(doc, len, name, pid, start);
+}
+
+int boxtui_shim_state_init(const char *rundir, const char *name, int *pid, unsigned long long *start) {
+	return bx_state_init(rundir, name, pid, start);
 }
 
 char *boxtui_shim_event_line(const char *stamp, const char *key, const char *kind, const char *detail, size_t *len) {

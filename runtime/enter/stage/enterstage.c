@@ -38,11 +38,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "containerenv.h" // runtime/containerenv: the PATH and its lookup
 #include "join.h"
 #include "stage.h"
 
-// Keep in step with runtime/enter (DefaultPath, errCwdOutside, errNoShell).
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// Keep in step with runtime/enter (errCwdOutside, errNoShell).
 #define CWD_OUTSIDE "working directory is outside the container's root: refusing to start there (a process there could reach the host's files)"
 #define NO_SHELL "no shell in the container (neither /bin/bash nor /bin/sh): give a command after --"
 // The block holds argv and environment: allow what execve could take.
@@ -255,11 +255,6 @@ const char *bx_parse(const unsigned char *b, size_t n, struct bx_stage *s) {
 	}
 }
 
-static int executable(const char *path) {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
 static int cwd_inside(void) {
 	char buf[PATH_MAX + 1];
 	long n = syscall(SYS_getcwd, buf, sizeof(buf));
@@ -271,7 +266,7 @@ static int cwd_inside(void) {
 static const char *lookup(struct bx_stage *s, char *resolved, size_t size) {
 	static char *shell[2];
 	if (s->nargv == 0) {
-		const char *sh = executable("/bin/bash") ? "/bin/bash" : executable("/bin/sh") ? "/bin/sh" : NULL;
+		const char *sh = bx_shell();
 		if (!sh)
 			bx_stage_fail("%s", NO_SHELL);
 		shell[0] = (char *)sh;
@@ -282,26 +277,14 @@ static const char *lookup(struct bx_stage *s, char *resolved, size_t size) {
 	const char *name = s->argv[0];
 	if (!*name)
 		not_found("\"\"");
-	if (strchr(name, '/')) {
-		if (!executable(name))
-			not_found(name);
-		return name;
-	}
-	const char *path = DEFAULT_PATH;
+	const char *path = BX_CONTAINER_PATH;
 	for (int i = 0; i < s->nenv; i++)
 		if (!strncmp(s->env[i], "PATH=", 5))
 			path = s->env[i] + 5; // the last one: as a lookup of the environment would find it
-	for (;;) {
-		const char *end = strchrnul(path, ':');
-		int n = (int)(end - path);
-		int w = n == 0 ? snprintf(resolved, size, "%s", name) : snprintf(resolved, size, "%.*s/%s", n, path, name);
-		if (w > 0 && (size_t)w < size && executable(resolved))
-			return resolved;
-		if (!*end)
-			break;
-		path = end + 1;
-	}
-	not_found(name);
+	const char *exe = bx_look_path(name, path, resolved, size);
+	if (!exe)
+		not_found(name);
+	return exe;
 }
 
 // mount_proc gives the stage a mount namespace of its own, a copy of the

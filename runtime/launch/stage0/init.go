@@ -3,10 +3,10 @@ package stage0
 import (
 	"fmt"
 	"os"
-	"path"
 	"strings"
 
 	"boxtui/internal/openat2"
+	"boxtui/runtime/containerenv"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,10 +37,10 @@ func initMain(args []string) int {
 	unix.CloseOnExec(3)
 	unix.CloseOnExec(4)
 	fail := func(err error) int {
-		ready.Write(append([]byte{InitError}, err.Error()...))
+		ready.Write(initMessage(err))
 		return 1
 	}
-	cfg, err := parseInitArgs(args)
+	cfg, err := ParseInitArgs(args)
 	if err != nil {
 		return fail(err)
 	}
@@ -56,7 +56,7 @@ func initMain(args []string) int {
 		return 1
 	}
 	unix.Close(4)
-	argv0, err := lookPathInside(cfg.Command[0])
+	argv0, err := lookPathInside(cfg.Command[0], containerenv.Stat)
 	if err != nil {
 		return fail(err)
 	}
@@ -64,6 +64,17 @@ func initMain(args []string) int {
 	env := append([]string{"HOSTNAME=" + cfg.Hostname}, cfg.Env...)
 	err = unix.Exec(argv0, cfg.Command, env)
 	return fail(fmt.Errorf("exec %s: %w", cfg.Command[0], err))
+}
+
+// maxInitMessage is the most the holder reads of an init's error, in one
+// read: 'E' and the message, cut to fit. initstage.c's fail cuts at the
+// same length (MAX_INIT_MESSAGE), so both inits write the same bytes.
+const maxInitMessage = 4096
+
+// initMessage is the error message the init writes on its ready pipe.
+func initMessage(err error) []byte {
+	msg := append([]byte{InitError}, err.Error()...)
+	return msg[:min(len(msg), maxInitMessage)]
 }
 
 // setupContainer builds the container's view of the world, in an order that
@@ -250,16 +261,14 @@ func mountDev(rootfd int) error {
 }
 
 // lookPathInside finds the command in the container (after pivot_root) as
-// a shell would.
-func lookPathInside(command string) (string, error) {
+// a shell would, in containerenv.Path (the command's environment does not
+// choose where it is found); a name with a slash is taken as it is.
+func lookPathInside(command string, stat containerenv.StatFunc) (string, error) {
 	if strings.Contains(command, "/") {
 		return command, nil
 	}
-	for _, dir := range strings.Split(ContainerPath, ":") {
-		p := path.Join(dir, command)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
+	if p, ok := containerenv.LookPath(command, containerenv.Path, stat); ok {
+		return p, nil
 	}
 	return "", fmt.Errorf("command not found: %+q is not in the container's PATH", command) // %+q: as initstage.c
 }

@@ -29,9 +29,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "containerenv.h" // runtime/containerenv: the PATH and its lookup
 #include "stage0.h"
-
-#define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // utf8_decode decodes the UTF-8 sequence at p as Go's utf8.DecodeRune
 // does: its length and rune, or 0 for an invalid one (a stray or missing
@@ -75,11 +74,12 @@ static const char *errstr(int e, char *buf, size_t size) {
 }
 
 // fail writes 'E' and the message on the ready pipe, as init.go's fail.
-// The holder reads the message with one read of 4096 bytes: a longer one
-// (a command name of kilobytes) reaches it cut there, whichever init wrote
-// it, so cutting it here too keeps the two equal.
+// The holder reads the message with one read of 4096 bytes: both inits
+// cut a longer one (a command name of kilobytes) to those 4096 bytes
+// (init.go's maxInitMessage), so that they write the same.
+#define MAX_INIT_MESSAGE 4096
 __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...) {
-	char msg[4096];
+	char msg[MAX_INIT_MESSAGE + 1]; // and vsnprintf's NUL
 	msg[0] = 'E';
 	va_list ap;
 	va_start(ap, fmt);
@@ -310,11 +310,6 @@ static void setup_container(const char *rootfs, const char *hostname) {
 	close(rootfd);
 }
 
-static int executable_file(const char *path) {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
 // boxtui_run_init is the init's work once it runs as PID 1 of its new
 // namespaces with its fds in place: build the container, report ready,
 // wait for the go byte, exec the command. It never returns. Both ways an
@@ -338,26 +333,12 @@ void boxtui_run_init(const char *rootfs, const char *hostname, long nenv, char *
 	}
 	close(4);
 
-	// Look the command up inside, as a shell would.
+	// Look the command up inside, as a shell would (in the container's
+	// PATH: the command's environment does not choose where it is found).
 	const char *exe = cmd[0];
 	char found[4096];
-	if (!strchr(exe, '/')) {
-		const char *p = CONTAINER_PATH;
-		exe = NULL;
-		for (;;) {
-			const char *colon = strchrnul(p, ':');
-			snprintf(found, sizeof(found), "%.*s/%s", (int)(colon - p), p, cmd[0]);
-			if (executable_file(found)) {
-				exe = found;
-				break;
-			}
-			if (!*colon)
-				break;
-			p = colon + 1;
-		}
-		if (!exe)
-			fail("command not found: %s is not in the container's PATH", quoted(cmd[0]));
-	}
+	if (!strchr(exe, '/') && !(exe = bx_look_path(cmd[0], BX_CONTAINER_PATH, found, sizeof(found))))
+		fail("command not found: %s is not in the container's PATH", quoted(cmd[0]));
 	umask(022);
 	char **env = calloc((size_t)nenv + 2, sizeof(char *));
 	if (!env)
@@ -372,6 +353,27 @@ void boxtui_run_init(const char *rootfs, const char *hostname, long nenv, char *
 	fail("exec %s: %s", cmd[0], errstr(errno, eb, sizeof(eb)));
 }
 
+// init_args checks the init's argv as init.go's parseInitArgs does (the
+// cshim holds the two equal): NENV plain decimal digits, at least one
+// command word after the environment. It returns NENV, or -1.
+static long init_args(int argc, char **argv) {
+	if (argc < 6)
+		return -1;
+	const char *count = argv[4];
+	if (!*count)
+		return -1;
+	for (const char *p = count; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	errno = 0;
+	long nenv = strtol(count, NULL, 10);
+	// nenv is compared with what argc leaves, never added to: a huge one
+	// must not wrap around.
+	if (errno || nenv > (long)argc - 6)
+		return -1;
+	return nenv;
+}
+
 static void init_stage(int argc, char **argv) {
 	const char *mode = getenv("BOXTUI_INIT_STAGE");
 	if (mode && !strcmp(mode, "go"))
@@ -380,14 +382,9 @@ static void init_stage(int argc, char **argv) {
 	// init.go refuses it with the message.
 	if (getpid() != 1 || !boxtui_is_pipe(3) || !boxtui_is_pipe(4))
 		return;
-	if (argc < 6)
+	long nenv = init_args(argc, argv);
+	if (nenv < 0)
 		return; // malformed: let init.go say so
-	char *end;
-	long nenv = strtol(argv[4], &end, 10);
-	// nenv is compared with what argc leaves, never added to: a huge one
-	// must not wrap around.
-	if (*end || end == argv[4] || nenv < 0 || nenv > (long)argc - 6)
-		return;
 	boxtui_run_init(argv[2], argv[3], nenv, argv + 5, argv + 5 + nenv);
 }
 
@@ -401,6 +398,8 @@ __attribute__((constructor)) static void boxtui_init_stage(int argc, char **argv
 #ifdef BOXTUI_TEST_HOOKS
 // What the test shim (stage0/cshim) calls.
 const char *boxtui_shim_quote(char *buf, size_t size, const char *s) { return quote_ascii(buf, size, s); }
+
+long boxtui_shim_init_args(int argc, char **argv) { return init_args(argc, argv); }
 
 // boxtui_shim_open_in_root is open_dir_in_root's lookup (without its
 // mkdir and its fail) after `eagains` EAGAINs: the fd, or -errno.

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -40,10 +41,6 @@ const (
 	InitError = 'E' // followed by the error text
 )
 
-// ContainerPath is the PATH commands are looked up in inside a container
-// (and given to them), as in most distributions' root shells.
-const ContainerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // Config is what the client hands the holder, and the holder the init, as
 // the JSON argument after the stage name.
 type Config struct {
@@ -58,7 +55,7 @@ type Config struct {
 	Cols     int      `json:"cols"`
 	Raw      bool     `json:"raw,omitempty"`
 	// ClientPID and ClientStart are the claim of the launch (see
-	// runtime.State.ClaimPID): the holder writes the state only while it is
+	// state.State.ClaimPID): the holder writes the state only while it is
 	// still this launch's.
 	ClientPID   int    `json:"client_pid"`
 	ClientStart uint64 `json:"client_start"`
@@ -235,14 +232,19 @@ func InitArgs(cfg Config) []string {
 	return append(args, cfg.Command...)
 }
 
-// parseInitArgs reads InitArgs's form back (without the first two).
-func parseInitArgs(args []string) (Config, error) {
+// ParseInitArgs reads InitArgs's form back (without the first two): the
+// init stage's argv, checked as initstage.c checks it (its cshim holds
+// the two equal).
+func ParseInitArgs(args []string) (Config, error) {
 	var cfg Config
 	if len(args) < 4 {
 		return cfg, errors.New("init stage: want ROOTFS HOSTNAME NENV ENV... CMD")
 	}
+	// NENV is plain digits (as strconv.Itoa writes it: no sign, no
+	// space), compared with what args leaves, never added to: a huge one
+	// must not wrap around. initstage.c's init_args checks the same way.
 	n, err := strconv.Atoi(args[2])
-	if err != nil || n < 0 || 3+n >= len(args) {
+	if err != nil || strings.TrimLeft(args[2], "0123456789") != "" || n > len(args)-4 {
 		return cfg, fmt.Errorf("init stage: bad environment count %q", args[2])
 	}
 	cfg.Rootfs, cfg.Hostname = args[0], args[1]

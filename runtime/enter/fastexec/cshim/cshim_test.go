@@ -13,6 +13,9 @@ import (
 
 	"boxtui/runtime/enter/execcmd"
 	"boxtui/runtime/events"
+	"boxtui/runtime/signals"
+
+	"golang.org/x/sys/unix"
 )
 
 // goJSON is how events.Record encodes a string: encoding/json's
@@ -164,4 +167,15 @@ func FuzzParse(f *testing.F) {
 		}
 		checkParse(t, args)
 	})
+}
+
+// TestSignalNameMatchesGo: exec-closed names the signal that ended the
+// command as signals.Name does, for every number (the C path used
+// glibc's names: POLL for 29, numbers for the realtime signals).
+func TestSignalNameMatchesGo(t *testing.T) {
+	for sig := -1; sig <= 70; sig++ {
+		if got, want := SignalName(sig), signals.Name(unix.Signal(sig)); got != want {
+			t.Errorf("signal %d: C names it %q, Go %q", sig, got, want)
+		}
+	}
 }

@@ -118,3 +118,46 @@ func TestCloseRangeFallback(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerEndsWhileEntered: a container whose init exits after the
+// C path has joined it (the hook kills it just before the fork) is
+// reported as runtime/enter's Start reports it: for the process a host
+// PID named, else for the container.
+func TestContainerEndsWhileEntered(t *testing.T) {
+	testutil.RequireRoot(t, "enters namespaces")
+	runDir := t.TempDir()
+	hook := []string{"BOXTUI_TEST_KILL_INIT_AT_FORK=1"}
+	// The init named by its host PID: the container's end.
+	initPID := testutil.StartUnshare(t, testutil.Rootfs(t), "/bin/sleep", "100000")
+	makeHistory(t, runDir, initPID)
+	_, errOut, code := hooked(t, runDir, hook, 20*time.Second, strconv.Itoa(initPID), "--", "/bin/true")
+	if want := "boxtui: container " + strconv.Itoa(initPID) + ": no such process (its init exited while being entered)\n"; code != 1 || errOut != want {
+		t.Errorf("init %d ended while entered: exit %d, %q; want 1, %q", initPID, code, errOut, want)
+	}
+	// Another process of a container, by its host PID: that process's.
+	initPID = testutil.StartUnshare(t, testutil.Rootfs(t), "/bin/sh", "-c", "/bin/sleep 100000 & wait")
+	makeHistory(t, runDir, initPID)
+	var child int
+	testutil.WaitFor(t, 10*time.Second, func() bool {
+		data, _ := os.ReadFile("/proc/" + strconv.Itoa(initPID) + "/task/" + strconv.Itoa(initPID) + "/children")
+		f := strings.Fields(string(data))
+		if len(f) > 0 {
+			child, _ = strconv.Atoi(f[0])
+		}
+		return child > 0
+	}, "the container's sleep")
+	_, errOut, code = hooked(t, runDir, hook, 20*time.Second, strconv.Itoa(child), "--", "/bin/true")
+	if want := "boxtui: process " + strconv.Itoa(child) + ": no such process (it exited while being entered)\n"; code != 1 || errOut != want {
+		t.Errorf("process %d's container ended while entered: exit %d, %q; want 1, %q", child, code, errOut, want)
+	}
+}
+
+// makeHistory makes the history of the container whose init is initPID
+// through the boxtui binary's Go path (the fast path only appends to one).
+func makeHistory(t *testing.T, runDir string, initPID int) {
+	t.Helper()
+	out, errOut, code := testutil.RunBinaryEnv(t, []string{"BOXTUI_RUN_DIR=" + runDir, "BOXTUI_FASTEXEC=0"}, "", "exec", strconv.Itoa(initPID), "--", "/bin/true")
+	if code != 0 {
+		t.Fatalf("first exec (Go path): %d %q %q", code, out, errOut)
+	}
+}

@@ -24,6 +24,7 @@ package cshim
 // int boxtui_shim_parse_block(const char *msg, size_t len, char **out, size_t *outlen);
 // int boxtui_shim_open_in_root(int rootfd, const char *name, int eagains);
 // int boxtui_shim_close_fds_in_child(int from, const int *keep, int n, int out);
+// long boxtui_shim_init_args(int argc, char **argv);
 import "C"
 
 import (
@@ -76,4 +77,20 @@ func CloseFDsInChild(from int, keep []int, out int) int {
 		ck[i] = C.int(k)
 	}
 	return int(C.boxtui_shim_close_fds_in_child(C.int(from), &ck[0], C.int(len(keep)), C.int(out)))
+}
+
+// InitArgs is initstage.c's check of the init's argv (InitArgs's form):
+// its NENV, or -1 when the C init leaves the argv to init.go (which
+// refuses it).
+func InitArgs(args []string) int {
+	argv := make([]*C.char, len(args)+1)
+	for i, a := range args {
+		argv[i] = C.CString(a)
+	}
+	defer func() {
+		for _, a := range argv[:len(args)] {
+			C.free(unsafe.Pointer(a))
+		}
+	}()
+	return int(C.boxtui_shim_init_args(C.int(len(args)), &argv[0]))
 }

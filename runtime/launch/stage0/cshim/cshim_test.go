@@ -307,3 +307,55 @@ func readAll(fd int) (string, error) {
 		}
 	}
 }
+
+var initArgSeeds = [][]string{
+	{}, {"/r"}, {"/r", "h", "0"}, {"/r", "h", "0", "sh"}, {"/r", "h", "1", "A=1", "sh"}, {"/r", "h", "1", "A=1"},
+	{"/r", "h", "2", "A=1", "sh"}, {"/r", "h", "x", "sh"}, {"/r", "h", "-1", "sh"}, {"/r", "h", "+1", "A", "sh"},
+	{"/r", "h", " 1", "A", "sh"}, {"/r", "h", "1 ", "A", "sh"}, {"/r", "h", "", "sh"}, {"/r", "h", "-0", "sh"},
+	{"/r", "h", "00", "sh"}, {"/r", "h", "0x1", "A", "sh"}, {"/r", "h", "9223372036854775807", "sh"},
+	{"/r", "h", "9223372036854775808", "sh"}, {"/r", "h", "18446744073709551617", "sh"}, {"/r", "h", "99999999999999999999", "sh"},
+	{"", "", "0", ""}, {"/r", "h", "3", "a", "b", "c", "d"},
+}
+
+// checkInitArgs: the C init runs exactly the argvs init.go would accept,
+// with the same environment count, so that no argv is read one way by
+// one init and another way (or refused) by the other.
+func checkInitArgs(t *testing.T, args []string) {
+	t.Helper()
+	for _, a := range args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return // argv cannot hold one
+		}
+	}
+	cfg, err := stage0.ParseInitArgs(args)
+	argv := append([]string{"boxtui-init", stage0.InitStage}, args...)
+	n := InitArgs(argv)
+	if (err == nil) != (n >= 0) || (err == nil && n != len(cfg.Env)) {
+		t.Fatalf("init argv %q: C reads NENV %d, Go %d envs (%v)", args, n, len(cfg.Env), err)
+	}
+}
+
+func TestInitArgsMatchGo(t *testing.T) {
+	for _, args := range initArgSeeds {
+		checkInitArgs(t, args)
+	}
+	for _, cfg := range []stage0.Config{
+		{Rootfs: "/r", Hostname: "h", Command: []string{"sh"}},
+		{Rootfs: "/r", Hostname: "h", Env: make([]string, 1000), Command: []string{"1", "2"}},
+	} {
+		checkInitArgs(t, stage0.InitArgs(cfg)[2:])
+	}
+}
+
+func FuzzInitArgs(f *testing.F) {
+	for _, a := range initArgSeeds {
+		f.Add(strings.Join(a, "\x00"))
+	}
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		if joined == "" {
+			args = nil
+		}
+		checkInitArgs(t, args)
+	})
+}

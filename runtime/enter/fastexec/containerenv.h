@@ -1,0 +1,1 @@
+../../containerenv/containerenv.h

@@ -1,0 +1,1 @@
+../statefile.h

@@ -1,0 +1,5 @@
+//go:build cgo
+
+package stage0
+
+const cgoBuild = true
