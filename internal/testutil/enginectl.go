@@ -920,6 +920,9 @@ func initBelow(pid, depth int) int {
 // awaitCommand waits until the init or one of its children runs cmd
 // (its whole argv, or the end of an interpreter's for a script), then records the init's start
 // time and whether it has a user namespace of its own.
+// interpreters run a container's command when it is a script.
+var interpreters = map[string]bool{"sh": true, "bash": true, "dash": true, "busybox": true, "python3": true}
+
 func (c *EngineContainer) awaitCommand(t testing.TB, cmd []string) {
 	t.Helper()
 	WaitFor(t, 30*time.Second, func() bool {
@@ -931,9 +934,17 @@ func (c *EngineContainer) awaitCommand(t testing.TB, cmd []string) {
 		}
 		want := []byte(strings.Join(cmd, "\x00") + "\x00")
 		for _, pid := range append([]int{c.PID}, childrenOf(c.PID)...) {
-			// The command itself, or a script run by its interpreter.
+			// The command itself, or a script run by its interpreter. Not
+			// the engine's own process before it execs the command: its
+			// command line (systemd-nspawn ... /bin/sleep 1000, bwrap ...)
+			// ends with the command too, and its container is not set up
+			// yet (no hostname, no cgroup namespace).
 			data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if bytes.Equal(data, want) || bytes.HasSuffix(data, append([]byte{0}, want...)) {
+			if bytes.Equal(data, want) {
+				return true
+			}
+			argv0, _, _ := bytes.Cut(data, []byte{0})
+			if interpreters[filepath.Base(string(argv0))] && bytes.HasSuffix(data, append([]byte{0}, want...)) {
 				return true
 			}
 		}
