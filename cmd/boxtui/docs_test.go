@@ -3,13 +3,16 @@
 package main
 
 import (
-	"boxtui/internal/testutil"
 	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
+
+	"boxtui/internal/testutil"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -133,4 +136,77 @@ func TestManPages(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "boxtui-gen-docs.1")); err == nil {
 		t.Error("hidden gen-docs has a man page")
 	}
+}
+
+// TestDocsNameTestsThatExist: docs/ and the README cite tests as the
+// evidence of a claim (docs/security.md's tables above all); a cited test
+// that was renamed, moved or removed leaves a claim without evidence. Each
+// name must be a test, fuzz target or benchmark in the repository, and
+// when a package is given in parentheses right after it, in that package.
+func TestDocsNameTestsThatExist(t *testing.T) {
+	root := filepath.Join("..", "..")
+	defined := map[string]map[string]bool{} // name -> package dirs
+	decl := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)[A-Z]\w*)\(`)
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dir, _ := filepath.Rel(root, filepath.Dir(p))
+		for _, m := range decl.FindAllSubmatch(data, -1) {
+			if defined[string(m[1])] == nil {
+				defined[string(m[1])] = map[string]bool{}
+			}
+			defined[string(m[1])][filepath.ToSlash(dir)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append(docs, filepath.Join(root, "README.md"))
+	// A name, then optionally more names, then "(dir)".
+	cite := regexp.MustCompile(`\b((?:Test|Fuzz|Benchmark)[A-Z]\w*)\b`)
+	group := regexp.MustCompile(`((?:(?:Test|Fuzz|Benchmark)[A-Z]\w*(?:, | and )?)+) \(([a-z0-9_/]+)\)`)
+	for _, doc := range docs {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range cite.FindAllSubmatch(data, -1) {
+			if defined[string(m[1])] == nil {
+				t.Errorf("%s cites %s, which is not a test in the repository", filepath.Base(doc), m[1])
+			}
+		}
+		for _, m := range group.FindAllSubmatch(data, -1) {
+			dir := string(m[2])
+			if _, err := os.Stat(filepath.Join(root, dir)); err != nil {
+				continue // not a package path: a parenthesised remark
+			}
+			for _, name := range cite.FindAll(m[1], -1) {
+				if dirs := defined[string(name)]; dirs != nil && !dirs[dir] {
+					t.Errorf("%s cites %s in %s; it is in %v", filepath.Base(doc), name, dir, keys(dirs))
+				}
+			}
+		}
+	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
