@@ -159,10 +159,10 @@ if ! head -n 1 "$work/screen.ansi" | grep -q " 2 container(s)"; then
 fi
 
 # The namespace map of the same moment: N from the list, the cursor moved to
-# the mnt column, where the demo container and the seed's differ.
+# the mnt column (it opens on pid), where the demo container and the seed's differ.
 keys N
 wait_for "namespace map"
-keys Right Right
+keys Left Left
 wait_for "mnt "
 sleep 0.5
 t capture-pane -e -p -t ui >"$work/map.ansi"
