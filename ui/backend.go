@@ -16,6 +16,7 @@ import (
 // runtime and pty packages.
 type Backend interface {
 	// Scan discovers the containers, with every process's namespaces, and
+	// boxtui's exited ones (Status exited, with their exit status), and
 	// measures each running container's usage since the previous Scan
 	// (keyed by init PID) from the same pass's stat lines: no second scan.
 	Scan() (discovery.Snapshot, map[int]discovery.Usage, error)
@@ -55,6 +56,10 @@ type Backend interface {
 	// happened in the words of `boxtui kill`'s stop line ("sent SIGTERM
 	// (handled), exited after 0.1 s").
 	Stop(c discovery.Container, grace time.Duration) (string, error)
+
+	// Remove removes an exited boxtui container: its state and history
+	// (boxtui rm NAME).
+	Remove(name string) error
 
 	// Mounts lists c's mounts, boxtui's own marked Managed.
 	Mounts(c discovery.Container) ([]Mount, error)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
 
@@ -121,6 +122,24 @@ func (m Model) askKillContainer(c discovery.Container) (tea.Model, tea.Cmd) {
 					return errMsg{fmt.Errorf("kill %s with SIG%s: %w", label, s.Name, err)}
 				}
 				return doneMsg{text: fmt.Sprintf("sent SIG%s to %s", s.Name, label), rescan: true}
+			}
+		},
+	}
+	return m, nil
+}
+
+// askRemoveContainer asks before removing an exited boxtui container: its
+// state and history go, and its name is free again.
+func (m Model) askRemoveContainer(c discovery.Container) (tea.Model, tea.Cmd) {
+	b, name := m.backend, c.Name
+	m.confirm = &confirmState{
+		prompt: fmt.Sprintf("Remove %s, which %s? Its history goes and its name is free again.", shortLabel(c), exitText(c)),
+		onYes: func(m *Model, _ signalChoice) tea.Cmd {
+			return func() tea.Msg {
+				if err := b.Remove(name); err != nil {
+					return errMsg{fmt.Errorf("remove %s: %w", termsafe.String(name), err)}
+				}
+				return doneMsg{text: "removed " + termsafe.String(name), rescan: true}
 			}
 		},
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -271,6 +272,30 @@ func (f *fakeBackend) Stop(c discovery.Container, grace time.Duration) (string, 
 	f.record("stop %d %s", c.PID, grace)
 	return "sent SIGTERM (handled), exited after 0.01 s", nil
 }
+func (f *fakeBackend) Remove(name string) error {
+	f.record("rm %s", name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snap.Containers = slices.DeleteFunc(slices.Clone(f.snap.Containers), func(c discovery.Container) bool {
+		return c.Name == name && c.Status == state.StatusExited
+	})
+	return nil
+}
+
+// withExited adds to the fake host an exited boxtui container, "old",
+// which ended with status 3 (as Scan lists it from its state).
+func (d *driver) withExited() {
+	code := 3
+	d.b.mu.Lock()
+	d.b.snap.Containers = append(slices.Clone(d.b.snap.Containers), discovery.Container{
+		Name: "old", PID: 3900, Origin: discovery.OriginBoxtui, Command: "/bin/sh -c exit 3",
+		Root: "/var/lib/boxtui/rootfs/default", Status: state.StatusExited, ExitCode: &code,
+		StartTime: 50, Started: fakeNow.Add(-3 * time.Hour),
+	})
+	d.b.mu.Unlock()
+	d.send(tickMsg{id: d.m.tickID})
+}
+
 func (f *fakeBackend) Mounts(c discovery.Container) ([]Mount, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

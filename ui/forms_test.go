@@ -199,3 +199,56 @@ func TestFormKeysRightAfterEnterGoToTheNextField(t *testing.T) {
 		t.Fatalf("form still open after the last field's enter")
 	}
 }
+
+// TestExitedContainersShowWithAAndXRemovesThem: exited boxtui containers
+// are hidden until `a` (as ls -a), listed with how they ended, refuse what
+// needs a running container with a line saying so, and x removes them
+// after a question; the name is then free.
+func TestExitedContainersShowWithAAndXRemovesThem(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.withExited()
+	if slices.Contains(d.rowPIDs(), 3900) {
+		t.Fatal("an exited container is listed before a")
+	}
+	if !strings.Contains(d.screen(), "1 exited (a shows)") {
+		t.Fatalf("the header does not say an exited container is hidden:\n%s", d.screen())
+	}
+	d.keys("a")
+	i := slices.Index(d.rowPIDs(), 3900)
+	if i < 0 {
+		t.Fatal("a did not show the exited container")
+	}
+	for range len(d.rowPIDs()) {
+		if d.selectedPID() == 3900 {
+			break
+		}
+		d.keys("up")
+	}
+	if d.selectedPID() != 3900 {
+		t.Fatalf("cannot select the exited container: rows %v", d.rowPIDs())
+	}
+	if !strings.Contains(d.screen(), "exited(3)") {
+		t.Fatalf("the row does not say how it ended:\n%s", d.screen())
+	}
+	for _, k := range []string{"e", "enter", "m", "p", "d"} {
+		d.keys(k)
+		if d.m.focus == focusPane || d.m.form != nil || !d.m.statusErr || !strings.Contains(d.m.status, "old has exited(3): nothing runs in it") {
+			t.Fatalf("%s on an exited container: status %q", k, d.m.status)
+		}
+	}
+	d.keys("x")
+	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "Remove old, which exited(3)?") {
+		t.Fatalf("x did not ask to remove: %+v", d.m.confirm)
+	}
+	d.keys("y")
+	if got := d.b.Calls(); !slices.Contains(got, "rm old") || slices.ContainsFunc(got, func(c string) bool { return strings.HasPrefix(c, "stop") || strings.HasPrefix(c, "kill") }) {
+		t.Fatalf("calls %v", got)
+	}
+	if slices.Contains(d.rowPIDs(), 3900) {
+		t.Fatal("the removed container is still listed")
+	}
+	d.keys("a")
+	if d.m.showExited || !strings.Contains(d.m.status, "exited containers hidden") {
+		t.Fatalf("a again: showExited %v, status %q", d.m.showExited, d.m.status)
+	}
+}

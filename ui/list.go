@@ -10,6 +10,7 @@ import (
 
 	"boxtui/internal/termsafe"
 	"boxtui/runtime/discovery"
+	"boxtui/runtime/state"
 	"boxtui/ui/components/table"
 )
 
@@ -69,11 +70,15 @@ func (m Model) listColumns() []table.Column {
 	}
 }
 
-// visibleContainers applies the filter and the sort to the snapshot.
-func visibleContainers(all []discovery.Container, filter string, col sortColumn, rev bool, usage map[int]discovery.Usage) []discovery.Container {
+// visibleContainers applies the filter and the sort to the snapshot; exited
+// containers only when showExited (the list's `a`, as `ls -a`).
+func visibleContainers(all []discovery.Container, filter string, col sortColumn, rev bool, usage map[int]discovery.Usage, showExited bool) []discovery.Container {
 	out := make([]discovery.Container, 0, len(all))
 	f := strings.ToLower(strings.TrimSpace(filter))
 	for _, c := range all {
+		if exited(c) && !showExited {
+			continue
+		}
 		if f == "" || matchesFilter(c, f) {
 			out = append(out, c)
 		}
@@ -125,6 +130,21 @@ func matchesFilter(c discovery.Container, f string) bool {
 	return false
 }
 
+// exited says whether c is a boxtui container that has exited (listed with
+// `a`, removed with x).
+func exited(c discovery.Container) bool { return c.Status == state.StatusExited }
+
+// exitText is how an exited container ended, as `boxtui ls -a` says it.
+func exitText(c discovery.Container) string {
+	switch {
+	case c.ExitCode != nil:
+		return fmt.Sprintf("exited(%d)", *c.ExitCode)
+	case c.ExitSignal != "":
+		return "exited(" + termsafe.String(c.ExitSignal) + ")"
+	}
+	return "exited"
+}
+
 // containerCells turns a container into the list's cells.
 func (m Model) containerCells(c discovery.Container, now time.Time) []table.Cell {
 	name := c.DisplayName() // boxtui's, else the engine's
@@ -138,6 +158,15 @@ func (m Model) containerCells(c discovery.Container, now time.Time) []table.Cell
 	up := "-"
 	if !c.Started.IsZero() && !now.IsZero() {
 		up = formatUptime(now.Sub(c.Started))
+	}
+	if exited(c) {
+		// Nothing runs: no processes, usage or uptime; dim, and how it
+		// ended before its command (the one column wide enough).
+		dim := func(s string) table.Cell { return table.Cell{Text: s, Style: &m.st.Muted} }
+		return []table.Cell{
+			dim(name), dim(strconv.Itoa(c.PID)), dim(string(c.Origin)), dim("-"), dim("-"), dim("-"),
+			dim(exitText(c) + "  " + c.Command), dim("-"), dim(mounts),
+		}
 	}
 	cpu, mem := m.usageCells(c)
 	return []table.Cell{

@@ -24,12 +24,12 @@ func TestListShowsAndFindsEngineNames(t *testing.T) {
 		}
 	}
 	for filter, want := range map[string]int{"web": 2, "0e0980": 2, "docker": 2, "box": 1} {
-		got := visibleContainers(cs, filter, sortName, false, nil)
+		got := visibleContainers(cs, filter, sortName, false, nil, false)
 		if len(got) != 1 || got[0].PID != want {
 			t.Errorf("filter %q: %d containers, want only pid %d", filter, len(got), want)
 		}
 	}
-	if got := visibleContainers(cs, "", sortName, false, nil); got[0].PID != 3 || got[1].PID != 1 || got[2].PID != 2 {
+	if got := visibleContainers(cs, "", sortName, false, nil, false); got[0].PID != 3 || got[1].PID != 1 || got[2].PID != 2 {
 		t.Errorf("sort by name: pids %d %d %d, want 3 1 2 (\"\" < box < web)", got[0].PID, got[1].PID, got[2].PID)
 	}
 	if got := containerLabel(cs[1]); got != "web (PID 2)" {

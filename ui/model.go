@@ -86,17 +86,19 @@ type Model struct {
 	selPID int // the selected container's init PID: selection survives refreshes
 	// selName, when set, selects the container of that name as soon as a
 	// scan shows it (the one just launched).
-	selName  string
-	filter   textinput.Model
-	sortCol  sortColumn
-	sortRev  bool
-	focus    focusArea
-	detail   detailMode
-	procCur  int
-	procPID  int
-	mounts   []Mount
-	mountsOf int // init PID the mounts belong to
-	mountCur int
+	selName string
+	filter  textinput.Model
+	// showExited lists boxtui's exited containers too (a, as ls -a).
+	showExited bool
+	sortCol    sortColumn
+	sortRev    bool
+	focus      focusArea
+	detail     detailMode
+	procCur    int
+	procPID    int
+	mounts     []Mount
+	mountsOf   int // init PID the mounts belong to
+	mountCur   int
 
 	// usage is the last scan's figures by init PID; history keeps the
 	// recent ones of each running container for the sparklines.
@@ -279,7 +281,7 @@ func (m Model) selected() (discovery.Container, bool) {
 // applyRows recomputes the visible rows and puts the cursor back on the
 // container it was on (by init PID), so a refresh never moves the selection.
 func (m *Model) applyRows() {
-	m.rows = visibleContainers(m.snap.Containers, m.filter.Value(), m.sortCol, m.sortRev, m.usage)
+	m.rows = visibleContainers(m.snap.Containers, m.filter.Value(), m.sortCol, m.sortRev, m.usage, m.showExited)
 	if m.selName != "" {
 		for _, c := range m.rows {
 			if c.Name == m.selName {

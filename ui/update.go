@@ -257,7 +257,31 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys.List
 	c, haveSel := m.selected()
+	if haveSel && exited(c) {
+		// Nothing runs in an exited container: only its history, the
+		// views of the whole host, and removing it apply.
+		for _, b := range []key.Binding{k.Attach, k.Exec, k.ExecEngine, k.Debug, k.Processes, k.Mounts} {
+			if key.Matches(msg, b) {
+				m.setStatus(fmt.Sprintf("%s has %s: nothing runs in it (%s shows its history, %s removes it)",
+					shortLabel(c), exitText(c), k.Events.Help().Key, k.Kill.Help().Key), true)
+				return m, nil
+			}
+		}
+		if key.Matches(msg, k.Kill) {
+			return m.askRemoveContainer(c)
+		}
+	}
 	switch {
+	case key.Matches(msg, k.ShowExited):
+		m.showExited = !m.showExited
+		m.applyRows()
+		m.layoutPanes()
+		if m.showExited {
+			m.setStatus(fmt.Sprintf("showing exited containers (%s removes one)", k.Kill.Help().Key), false)
+		} else {
+			m.setStatus("exited containers hidden", false)
+		}
+		return m, m.detailRefresh()
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):

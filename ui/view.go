@@ -197,9 +197,27 @@ func (m Model) headerLines() []string {
 
 func (m Model) headerLine() string {
 	left := m.st.Title.Render("boxtui")
-	n := len(m.snap.Containers)
+	n, gone := 0, 0
+	for _, c := range m.snap.Containers {
+		if exited(c) {
+			gone++
+		} else {
+			n++
+		}
+	}
 	info := fmt.Sprintf("  %d container(s)", n)
-	if len(m.rows) != n {
+	if gone > 0 {
+		if m.showExited {
+			info += fmt.Sprintf(" + %d exited", gone)
+		} else {
+			info += fmt.Sprintf(" · %d exited (%s shows)", gone, m.keys.List.ShowExited.Help().Key)
+		}
+	}
+	shown := n
+	if m.showExited {
+		shown += gone
+	}
+	if len(m.rows) != shown {
 		info += fmt.Sprintf(", %d shown", len(m.rows))
 	}
 	if len(m.panes) > 0 {
@@ -277,6 +295,11 @@ func (m Model) renderDetail(r rect) string {
 	c, ok := m.selected()
 	if !ok {
 		return emptyPanel(m.st, "namespaces", "select a container to see its namespaces", r.w, r.h)
+	}
+	if exited(c) && m.detail != detailEvents {
+		k := m.keys.List
+		return emptyPanel(m.st, "exited", fmt.Sprintf("%s has %s: no processes or namespaces left (%s: its history, %s: remove it)",
+			shortLabel(c), exitText(c), k.Events.Help().Key, k.Kill.Help().Key), r.w, r.h)
 	}
 	switch m.detail {
 	case detailProcesses:
@@ -399,7 +422,18 @@ func (m Model) renderHelp(width, height int) string {
 	flow := func(gap int) [][]string {
 		var columns [][]string
 		var col []string
+		var split []string
 		for _, b := range blocks {
+			// A block taller than the screen goes on in the next column,
+			// under its title again.
+			bl := strings.Split(b, "\n")
+			for len(bl) > height && height > 2 {
+				split = append(split, strings.Join(bl[:height], "\n"))
+				bl = append([]string{bl[0] + " (more)"}, bl[height:]...)
+			}
+			split = append(split, strings.Join(bl, "\n"))
+		}
+		for _, b := range split {
 			bl := strings.Split(b, "\n")
 			if len(col) > 0 && len(col)+gap+len(bl) > height {
 				columns, col = append(columns, col), nil

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,9 @@ func TestViews(t *testing.T) {
 	}{
 		{"list", Options{}, func(d *driver) {}},
 		{"list_second", Options{}, func(d *driver) { d.keys("down") }},
+		{"exited_hidden", Options{}, func(d *driver) { d.withExited() }},
+		{"exited_shown", Options{}, func(d *driver) { d.withExited(); d.keys("a") }},
+		{"exited_remove", Options{}, func(d *driver) { d.withExited(); d.keys("a", "up", "x") }},
 		{"nocolor", Options{NoColor: true}, func(d *driver) {}},
 		{"readonly", Options{ReadOnly: true}, func(d *driver) {}},
 		{"filter_typing", Options{}, func(d *driver) { d.keys("/"); d.typeText("dock") }},
@@ -66,4 +70,30 @@ func TestViews(t *testing.T) {
 func TestViewTooSmall(t *testing.T) {
 	d := newDriver(t, 70, 20, Options{})
 	golden(t, "screen", d.screen())
+}
+
+// TestHelpShowsEveryKey: the help overlay has every key of every screen,
+// at the smallest size the layout supports and a common one; a screen's
+// keys taller than the terminal go on in the next column.
+func TestHelpShowsEveryKey(t *testing.T) {
+	for _, size := range [][2]int{{MinWidth, MinHeight}, {100, 30}} {
+		d := newDriver(t, size[0], size[1], Options{})
+		d.keys("?")
+		screen := d.screen()
+		// Keys repeat across screens (esc, ↑/k): each must be there as
+		// many times as screens have it.
+		want := map[string]int{}
+		for _, s := range d.m.keys.Sections() {
+			for _, b := range s.Bindings {
+				if b.Enabled() {
+					want[b.Help().Key]++
+				}
+			}
+		}
+		for k, n := range want {
+			if got := strings.Count(screen, "  "+k+" "); got < n {
+				t.Errorf("%dx%d: help shows %q %d times, want %d (one per screen that has it)", size[0], size[1], k, got, n)
+			}
+		}
+	}
 }

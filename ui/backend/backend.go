@@ -81,7 +81,7 @@ var _ ui.Backend = (*Runtime)(nil)
 func (r *Runtime) Scan() (discovery.Snapshot, map[int]discovery.Usage, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	snap, err := r.scanner.Scan(discovery.ScanOptions{ProcessNamespaces: true})
+	snap, err := r.scanner.Scan(discovery.ScanOptions{ProcessNamespaces: true, Exited: true})
 	if err != nil {
 		return snap, nil, err
 	}
@@ -404,6 +404,12 @@ func (r *Runtime) Stop(c discovery.Container, grace time.Duration) (string, erro
 		return "", logged("stop", c.Target(), err)
 	}
 	return res.String(), logged("stop", c.Target(), nil)
+}
+
+// Remove removes an exited boxtui container, as `boxtui rm NAME` does: a
+// running one is refused (it is stopped with x first).
+func (r *Runtime) Remove(name string) error {
+	return logged("rm", name, launch.Remove(name, false, 0))
 }
 
 // Mounts lists c's mounts from its own mountinfo.

@@ -20,6 +20,7 @@ type List struct {
 	Tree        key.Binding
 	Map         key.Binding
 	Events      key.Binding
+	ShowExited  key.Binding
 	Filter      key.Binding
 	Sort        key.Binding
 	SortReverse key.Binding
@@ -40,7 +41,7 @@ func (k List) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Filter, k.Sort, k.SortReverse},
 		{k.Launch, k.Attach, k.Exec, k.ExecEngine, k.Debug, k.Kill},
-		{k.Processes, k.Mounts, k.Tree, k.Map, k.Events},
+		{k.Processes, k.Mounts, k.Tree, k.Map, k.Events, k.ShowExited},
 		{k.FocusPane, k.ClosePane, k.CopyMode, k.Help, k.Quit},
 	}
 }
@@ -285,6 +286,7 @@ func DefaultKeyMap() KeyMap {
 			Tree:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "namespace tree")),
 			Map:         key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "namespace map")),
 			Events:      key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "event history")),
+			ShowExited:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "show/hide exited (x removes one)")),
 			Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 			Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
 			SortReverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
