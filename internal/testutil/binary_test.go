@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -40,5 +41,35 @@ func TestBuiltWithCgo(t *testing.T) {
 	}
 	if _, err := builtWithCgo(src); err == nil {
 		t.Error("a source file read as a binary with build settings")
+	}
+}
+
+// TestBinaryForNobody: a binary under test in a directory only root can
+// enter is copied where nobody can run it.
+func TestBinaryForNobody(t *testing.T) {
+	RequireRoot(t, "runs a binary as nobody")
+	private := filepath.Join(t.TempDir(), "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(private, "boxtui")
+	if err := copyFile("/bin/true", bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BOXTUI_BIN", bin)
+	asNobody := func(path string) error {
+		c := exec.Command(path)
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		return c.Run()
+	}
+	if err := asNobody(bin); err == nil {
+		t.Fatalf("nobody ran %s in a 0700 directory: the test proves nothing", bin)
+	}
+	if err := othersCanEnter(private); err == nil {
+		t.Errorf("othersCanEnter(%s) = nil for a 0700 directory", private)
+	}
+	got := BinaryFor(t, 65534, 65534)
+	if err := asNobody(got); err != nil {
+		t.Fatalf("nobody cannot run the copy %s: %v", got, err)
 	}
 }
