@@ -14,8 +14,8 @@ import (
 func TestUsageBusyLoopShowsAboutOneCore(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	busy := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", "while :; do :; done")
-	idle := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sleep", "1005")
+	busy := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", "while :; do :; done")
+	idle := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sleep", "1005")
 	s := runtime.NewScanner()
 	m := runtime.NewUsageMeter()
 	var busyPID, idlePID int
@@ -103,7 +103,7 @@ func TestUsageBusyLoopShowsAboutOneCore(t *testing.T) {
 func TestNamespaceTreeNestsContainers(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	outer := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
+	outer := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
 		"unshare --pid --fork --mount-proc sleep 1007 & exec sleep 1006")
 	var snap runtime.Snapshot
 	var outerC, innerC runtime.Container
@@ -156,7 +156,7 @@ func TestDiffSeedShellsSharePIDDifferInMnt(t *testing.T) {
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	rootfs := testutil.Rootfs(t)
 	first := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1008")
-	second := startTree(t, "nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", first),
+	second := testutil.StartGroup(t, "nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", first),
 		"unshare", "--fork", "--mount-proc="+filepath.Join(rootfs, "proc"),
 		"chroot", rootfs, "/bin/sleep", "1009")
 	var secondPID int

@@ -1,11 +1,14 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestBuiltWithCgo builds one small program with cgo and one without, and
@@ -71,5 +74,34 @@ func TestBinaryForNobody(t *testing.T) {
 	got := BinaryFor(t, 65534, 65534)
 	if err := asNobody(got); err != nil {
 		t.Fatalf("nobody cannot run the copy %s: %v", got, err)
+	}
+}
+
+// TestStartGroupKillsTheWholeGroup: a command's background children die
+// with it at cleanup.
+func TestStartGroupKillsTheWholeGroup(t *testing.T) {
+	var pids []int
+	t.Run("group", func(t *testing.T) {
+		cmd := StartGroup(t, "sh", "-c", "sleep 1001 & exec sleep 1002")
+		// The shell execs the second sleep; its one child is the first.
+		var kids []int
+		WaitFor(t, time.Minute, func() bool {
+			kids = Children(cmd.Process.Pid)
+			return len(kids) == 1
+		}, "the shell's background sleep")
+		pids = []int{cmd.Process.Pid, kids[0]}
+	})
+	if len(pids) != 2 {
+		t.Fatal("the group did not start")
+	}
+	for _, pid := range pids {
+		WaitForState(t, time.Minute, fmt.Sprintf("process %d to die with its group", pid), func() (bool, string) {
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				return true, ""
+			}
+			f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+			return f[0] == "Z", "state " + f[0]
+		})
 	}
 }

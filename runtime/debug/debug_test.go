@@ -41,14 +41,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// pinThread keeps the test goroutine on its thread until cleanup: the
-// containers below are started with Pdeathsig, which is tied to the
-// forking thread.
-func pinThread(t *testing.T) {
-	goruntime.LockOSThread()
-	t.Cleanup(goruntime.UnlockOSThread)
-}
-
 var (
 	pauseOnce sync.Once
 	pauseDir  string
@@ -133,15 +125,6 @@ func run(t *testing.T, target int, opts Options) (string, enter.ExitStatus, erro
 	return out.String(), st, err
 }
 
-func nsLink(t *testing.T, pid int, ns string) string {
-	t.Helper()
-	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 func mountinfo(t *testing.T, pid int) string {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
@@ -173,7 +156,7 @@ func pidsIn(ns string) []int {
 // fresh /proc of its PID namespace, and its mount table untouched.
 func TestDebugContainerWithoutShell(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
@@ -191,12 +174,12 @@ echo "root $(stat -c %i /target/pause)"
 	}
 	lines := strings.Split(out, "\n")
 	for _, ns := range []string{"pid", "net", "ipc", "uts"} {
-		if want := "ns " + ns + " " + nsLink(t, init, ns); !slices.Contains(lines, want) {
+		if want := "ns " + ns + " " + testutil.NSLink(t, init, ns); !slices.Contains(lines, want) {
 			t.Errorf("the shell is not in the target's %s namespace: want %q in\n%s", ns, want, out)
 		}
 	}
 	for _, other := range []int{init, os.Getpid()} {
-		if bad := "ns mnt " + nsLink(t, other, "mnt"); slices.Contains(lines, bad) {
+		if bad := "ns mnt " + testutil.NSLink(t, other, "mnt"); slices.Contains(lines, bad) {
 			t.Errorf("the shell runs in the mount namespace of process %d, not its own:\n%s", other, out)
 		}
 	}
@@ -248,7 +231,7 @@ func leakedMounts(t *testing.T, dirs ...string) []string {
 // only and that no mount of the debug namespace is in boxtui's.
 func checkNothingLeft(t *testing.T, init int, dirs ...string) {
 	t.Helper()
-	ns := nsLink(t, init, "pid")
+	ns := testutil.NSLink(t, init, "pid")
 	testutil.WaitFor(t, 5*time.Second, func() bool { return len(pidsIn(ns)) == 1 },
 		"a process of the debug shell is left in the target's PID namespace")
 	if left := leakedMounts(t, dirs...); len(left) > 0 {
@@ -261,7 +244,7 @@ func checkNothingLeft(t *testing.T, init int, dirs ...string) {
 // debug namespace dies with the shell.
 func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root, tools := noShellRoot(t), testutil.Rootfs(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
@@ -285,7 +268,7 @@ func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	if during := mountinfo(t, init); during != before {
 		t.Errorf("the target's mount table changed while debugging:\nbefore:\n%s\nduring:\n%s", before, during)
 	}
-	debugNS := nsLink(t, p.Pid, "mnt")
+	debugNS := testutil.NSLink(t, p.Pid, "mnt")
 	table := mountinfo(t, p.Pid)
 	for _, want := range []string{" / / ", " /target ", " /proc ", " /dev "} {
 		if !strings.Contains(table, want) {
@@ -329,7 +312,7 @@ func processesIn(ns, link string) []int {
 // anywhere outside /target; the toolbox directory stays as it was.
 func TestToolboxIsNeverWritten(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	init := testutil.StartUnshare(t, noShellRoot(t), "/pause")
 	tools := testutil.FreshRootfs(t)
 	snapshot := func() string {
@@ -363,7 +346,7 @@ func TestToolboxIsNeverWritten(t *testing.T) {
 // mounts changing either way.
 func TestTargetIsWritableOrReadOnly(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
@@ -433,7 +416,7 @@ func startChroot(t *testing.T, root string, args ...string) int {
 // under /target back into the host's (and the container's) mount table.
 func TestMountsUnderTargetNeverPropagate(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	if err := os.Mkdir(filepath.Join(root, "mnt"), 0o755); err != nil {
 		t.Fatal(err)
@@ -464,7 +447,7 @@ func TestMountsUnderTargetNeverPropagate(t *testing.T) {
 // namespaces, as exec does.
 func TestHostPIDTargetsThatProcess(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	init := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1000")
 	second := testutil.StartSecondShell(t, init, rootfs, "second", "/bin/sleep", "1001")
@@ -481,7 +464,7 @@ func TestHostPIDTargetsThatProcess(t *testing.T) {
 // shell joins a user-namespaced container's other namespaces as host root.
 func TestUserNamespacedTarget(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	cmd := exec.Command("unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount",
 		"--uts", "--mount-proc="+filepath.Join(root, "proc"), "chroot", root, "/pause")
@@ -504,7 +487,7 @@ func TestUserNamespacedTarget(t *testing.T) {
 		init = pid
 		return string(c) == "/pause\x00"
 	}, "the user-namespaced container did not start")
-	if nsLink(t, init, "user") == nsLink(t, os.Getpid(), "user") {
+	if testutil.NSLink(t, init, "user") == testutil.NSLink(t, os.Getpid(), "user") {
 		t.Fatal("the container has no user namespace of its own")
 	}
 	out, st, err := run(t, init, Options{Tools: testutil.Rootfs(t), Command: []string{"sh", "-c", "ps -e -o pid=,comm= | head -1; ls /target"}})
@@ -520,7 +503,7 @@ func TestUserNamespacedTarget(t *testing.T) {
 // do; none leaves anything behind.
 func TestDebugErrors(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root, bare := noShellRoot(t), noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	// A toolbox without a shell.
@@ -543,7 +526,7 @@ func TestDebugErrors(t *testing.T) {
 // namespace, so the target's end ends it; no mount or process is left.
 func TestTargetEndingEndsTheShell(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	c, err := runtime.FindContainer(strconv.Itoa(init))
@@ -576,7 +559,7 @@ func TestTargetEndingEndsTheShell(t *testing.T) {
 // is not followed there: the toolbox's file stays.
 func TestNetworkFilesComeFromTheTarget(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	tools := testutil.Rootfs(t)
 	toolsHosts, err := os.ReadFile(filepath.Join(tools, "etc/hosts"))
 	if err != nil {
@@ -664,7 +647,7 @@ func TestNothingLeaksWhenRootIsShared(t *testing.T) {
 		}
 		return
 	}
-	pinThread(t)
+	testutil.PinThread(t)
 	if !strings.Contains(mountinfo(t, os.Getpid()), " shared:") {
 		t.Fatal("the test's mount namespace has no shared mount")
 	}

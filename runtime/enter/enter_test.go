@@ -25,7 +25,7 @@ var joinedTypes = []runtime.NSType{runtime.NSPID, runtime.NSMnt, runtime.NSUTS, 
 func unshareContainer(t *testing.T) (runtime.Container, string) {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and joins their namespaces")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1000")
@@ -42,7 +42,7 @@ func unshareContainer(t *testing.T) (runtime.Container, string) {
 func pivotContainer(t *testing.T) runtime.Container {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and joins their namespaces")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := startPivot(t, rootfs)
@@ -295,7 +295,7 @@ func startAndReap(t *testing.T) int {
 
 func TestFindContainerFastPath(t *testing.T) {
 	testutil.RequireRoot(t, "starts a container")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	init := testutil.StartUnshare(t, rootfs, "/bin/sh", "-c", "sleep 1000 & wait")
@@ -333,7 +333,7 @@ func TestFindContainerFastPath(t *testing.T) {
 // --new-mount-proc still gives a fresh /proc of the container's.
 func TestEnterChrootOnly(t *testing.T) {
 	testutil.RequireRoot(t, "starts a container")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := startChrootOnly(t, rootfs)

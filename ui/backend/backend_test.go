@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -62,22 +61,6 @@ func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
 	}
 }
 
-// startUnshare starts `unshare --pid --fork --kill-child` with args and
-// kills it at cleanup.
-func startUnshare(t *testing.T, args ...string) *exec.Cmd {
-	t.Helper()
-	c := exec.Command("unshare", append([]string{"--pid", "--fork", "--kill-child"}, args...)...)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-		c.Wait()
-	})
-	return c
-}
-
 // containerUnder finds the container whose init's parent is ppid.
 func containerUnder(snap runtime.Snapshot, ppid int) (runtime.Container, bool) {
 	for _, c := range snap.Containers {
@@ -104,7 +87,7 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: makes PID namespaces with unshare")
 	}
-	outer := startUnshare(t, "sh", "-c", "unshare --pid --fork --kill-child sleep 100000 & while :; do :; done")
+	outer := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--kill-child", "sh", "-c", "unshare --pid --fork --kill-child sleep 100000 & while :; do :; done")
 	r := New()
 	deadline := time.Now().Add(time.Minute)
 	// Wait for the container inside: from then on the busy container's
