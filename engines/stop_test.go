@@ -114,7 +114,7 @@ func TestStopSystemd(t *testing.T) {
 			// Stop a running system, not one still booting: journald
 			// runs once systemd has started its first services.
 			testutil.WaitFor(t, 60*time.Second, func() bool {
-				for _, p := range children(c.PID) {
+				for _, p := range testutil.Children(c.PID) {
 					if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p)); strings.TrimSpace(string(comm)) == "systemd-journal" {
 						return true
 					}
@@ -160,16 +160,4 @@ func waitSignals(t *testing.T, pid int, ok func(procfs.Status) bool, what string
 		}
 		return ok(st)
 	}, fmt.Sprintf("init %d to %s", pid, what))
-}
-
-// children returns the child PIDs of pid.
-func children(pid int) []int {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	var out []int
-	for _, f := range strings.Fields(string(data)) {
-		if n, err := strconv.Atoi(f); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }

@@ -195,22 +195,10 @@ func alive(pid int) bool {
 	return err == nil && st.State != 'Z'
 }
 
-// children returns the child PIDs of pid.
-func children(pid int) []int {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	var out []int
-	for _, f := range strings.Fields(string(data)) {
-		if n, err := strconv.Atoi(f); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // zombies lists zombie processes whose parent is ppid.
 func zombies(ppid int) []int {
 	var out []int
-	for _, pid := range children(ppid) {
+	for _, pid := range testutil.Children(ppid) {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
 			continue

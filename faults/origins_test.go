@@ -147,7 +147,7 @@ func startEngine(t *testing.T, what string, cgroups []string, path string, args 
 		default:
 		}
 		if init == 0 {
-			for _, pid := range children(cmd.Process.Pid) {
+			for _, pid := range testutil.Children(cmd.Process.Pid) {
 				if innerPIDOf(pid) == 1 {
 					init = pid
 					initProc, _ = os.FindProcess(pid)
@@ -158,7 +158,7 @@ func startEngine(t *testing.T, what string, cgroups []string, path string, args 
 			}
 		}
 		// The command runs as the init or as its child.
-		for _, pid := range append([]int{init}, children(init)...) {
+		for _, pid := range append([]int{init}, testutil.Children(init)...) {
 			if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.HasSuffix(data, []byte(mark+"\x00")) {
 				return true
 			}

@@ -66,7 +66,7 @@ func subreaperMain(spec string) int {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for _, pid := range children(os.Getpid()) {
+	for _, pid := range testutil.Children(os.Getpid()) {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if st, err := procfs.ParseStat(data); err == nil {
 			rep.Orphans = append(rep.Orphans, fmt.Sprintf("%d %s %c", pid, st.Comm, st.State))

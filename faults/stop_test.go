@@ -360,7 +360,7 @@ func TestStopNspawnBootedSystemd(t *testing.T) {
 	// Let systemd start its services (journald first): the point is
 	// stopping a running system, not one still booting.
 	testutil.WaitFor(t, 60*time.Second, func() bool {
-		return len(children(initPID)) > 0
+		return len(testutil.Children(initPID)) > 0
 	}, "systemd to start its services")
 	stdout, took := c.killTimed("kill", "--time", stopGrace, strconv.Itoa(initPID))
 	if want := fmt.Sprintf("pid:%d: sent SIGRTMIN+3 (systemd's stop signal), exited after ", initPID); !strings.HasPrefix(stdout, want) {

@@ -2,9 +2,12 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"boxtui/internal/testutil"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -42,7 +45,7 @@ func TestPaneExitClosesItAndSaysHow(t *testing.T) {
 	d.keys("e")
 	p := d.m.panes[0]
 	d.b.terms[0].exit(errors.New("exited with status 3"))
-	d.run(waitPane(p))
+	d.await(waitPane(p))
 	if len(d.m.panes) != 0 || d.m.focus != focusList {
 		t.Fatalf("pane still open (%d) or focus %v", len(d.m.panes), d.m.focus)
 	}
@@ -59,20 +62,13 @@ func TestResizeResizesEveryPane(t *testing.T) {
 		if p.cols != p.rect.w-2 || p.rows != p.rect.h-2 {
 			t.Fatalf("pane %d size %dx%d in rect %+v", i, p.cols, p.rows, p.rect)
 		}
-		deadline := time.Now().Add(5 * time.Second)
 		ft := d.b.terms[i]
-		for {
+		testutil.WaitForState(t, cmdDeadline, fmt.Sprintf("terminal %d to be %dx%d as its pane", i, p.cols, p.rows), func() (bool, string) {
 			ft.mu.Lock()
 			c, r := ft.cols, ft.rows
 			ft.mu.Unlock()
-			if c == p.cols && r == p.rows {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("terminal %d is %dx%d, pane %dx%d", i, c, r, p.cols, p.rows)
-			}
-			time.Sleep(time.Millisecond)
-		}
+			return c == p.cols && r == p.rows, fmt.Sprintf("%dx%d", c, r)
+		})
 	}
 }
 

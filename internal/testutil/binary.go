@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -102,4 +104,88 @@ func RunBinaryEnv(t testing.TB, env []string, stdin string, args ...string) (std
 		t.Fatalf("run boxtui %q: %v", args, err)
 	}
 	return out.String(), errOut.String(), code
+}
+
+// BinaryFor returns a copy of the binary under test that the user uid:gid
+// can run, for tests that run boxtui as another user (nobody). The binary
+// under test may sit where only root can reach it (a 0700 home or build
+// directory); the copy goes in a new 0755 directory under the first of
+// os.TempDir(), /tmp and /var/tmp whose every path component others may
+// enter, and is removed at cleanup. The test fails, rather than skips,
+// when uid cannot run the copy: that is the setup's fault, not the
+// test's reason to pass. Needs root (the copy is checked as uid).
+func BinaryFor(t testing.TB, uid, gid int) string {
+	t.Helper()
+	src := Binary(t)
+	var tried []string
+	for _, parent := range []string{os.TempDir(), "/tmp", "/var/tmp"} {
+		if err := othersCanEnter(parent); err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		dir, err := os.MkdirTemp(parent, "boxtui-bin-for-")
+		if err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		dst := filepath.Join(dir, "boxtui")
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := copyFile(src, dst, 0o755); err != nil {
+			t.Fatalf("copy the binary under test for uid %d: %v", uid, err)
+		}
+		// access(X_OK) as uid: also false on a noexec mount.
+		check := exec.Command("test", "-x", dst)
+		check.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		if err := check.Run(); err != nil {
+			tried = append(tried, fmt.Sprintf("uid %d cannot run %s: %v", uid, dst, err))
+			continue
+		}
+		return dst
+	}
+	t.Fatalf("no place for a copy of the binary under test that uid %d can run: %s", uid, strings.Join(tried, "; "))
+	return ""
+}
+
+// othersCanEnter says why a user other than the owner cannot reach dir,
+// or nil when every directory on its path has the x bit for others.
+func othersCanEnter(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("%s is %v: others cannot enter it", p, fi.Mode().Perm())
+		}
+		if p == "/" {
+			return nil
+		}
+	}
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(dst, mode) // past the umask
 }

@@ -906,7 +906,7 @@ func initBelow(pid, depth int) int {
 	if depth == 0 {
 		return 0
 	}
-	for _, child := range childrenOf(pid) {
+	for _, child := range Children(pid) {
 		if innerPID(child) == 1 {
 			return child
 		}
@@ -933,7 +933,7 @@ func (c *EngineContainer) awaitCommand(t testing.TB, cmd []string) {
 			return true
 		}
 		want := []byte(strings.Join(cmd, "\x00") + "\x00")
-		for _, pid := range append([]int{c.PID}, childrenOf(c.PID)...) {
+		for _, pid := range append([]int{c.PID}, Children(c.PID)...) {
 			// The command itself, or a script run by its interpreter. Not
 			// the engine's own process before it execs the command: its
 			// command line (systemd-nspawn ... /bin/sleep 1000, bwrap ...)
@@ -1024,18 +1024,6 @@ func procStartTime(pid int) string {
 		return ""
 	}
 	return f[19]
-}
-
-// childrenOf lists the children of pid.
-func childrenOf(pid int) []int {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	var out []int
-	for _, f := range strings.Fields(string(data)) {
-		if n, err := strconv.Atoi(f); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // engineCgroups makes the cgroup EnginePrefix+name in the hierarchies

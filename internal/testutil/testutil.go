@@ -137,14 +137,29 @@ func removeStaleRootfs() {
 // the test with msg if timeout passes first. Call it from the test goroutine.
 func WaitFor(t testing.TB, timeout time.Duration, cond func() bool, msg string) {
 	t.Helper()
+	WaitForState(t, timeout, msg, func() (bool, string) { return cond(), "" })
+}
+
+// WaitForState is WaitFor for a condition that can say how things stand
+// when it does not hold: state returns whether the wait is over and, if
+// not, what it saw ("terminal 1 has \"ech\""); the last of those ends the
+// failure message. Call it from the test goroutine.
+func WaitForState(t testing.TB, timeout time.Duration, msg string, state func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	delay := time.Millisecond
 	for {
-		if cond() {
+		done, now := state()
+		if done {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, msg)
+			if now != "" {
+				t.Fatalf("timed out after %v waiting for %s; last seen: %s", timeout, msg, now)
+			} else {
+				t.Fatalf("timed out after %v waiting for %s", timeout, msg)
+			}
+			return
 		}
 		time.Sleep(delay)
 		if delay < 20*time.Millisecond {

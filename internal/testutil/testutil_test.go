@@ -18,6 +18,57 @@ func TestWaitForPolls(t *testing.T) {
 	WaitFor(t, 2*time.Second, func() bool { return time.Since(start) > 30*time.Millisecond }, "30ms to pass")
 }
 
+// TestWaitForFailsWithItsMessage: a condition that never holds fails the
+// test, after the timeout and not before, saying what it waited for; it
+// was polled more than once on the way.
+func TestWaitForFailsWithItsMessage(t *testing.T) {
+	polls := 0
+	start := time.Now()
+	msg := CaptureFailure(t, func(tb testing.TB) {
+		WaitFor(tb, 100*time.Millisecond, func() bool { polls++; return false }, "the moon to rise")
+		tb.Error("WaitFor returned after its timeout")
+	})
+	if took := time.Since(start); took < 100*time.Millisecond {
+		t.Errorf("failed after %v, before its 100ms timeout", took)
+	}
+	if want := "timed out after 100ms waiting for the moon to rise"; msg != want {
+		t.Errorf("message %q, want %q", msg, want)
+	}
+	if polls < 2 {
+		t.Errorf("condition polled %d times", polls)
+	}
+}
+
+// TestWaitForStateSaysWhatItLastSaw: the failure names the last state the
+// condition reported, not the first.
+func TestWaitForStateSaysWhatItLastSaw(t *testing.T) {
+	n := 0
+	msg := CaptureFailure(t, func(tb testing.TB) {
+		WaitForState(tb, 50*time.Millisecond, "n to reach a million", func() (bool, string) {
+			n++
+			return false, "n is " + strconv.Itoa(n)
+		})
+	})
+	if want := "timed out after 50ms waiting for n to reach a million; last seen: n is " + strconv.Itoa(n); msg != want {
+		t.Errorf("message %q, want %q", msg, want)
+	}
+	if n < 2 {
+		t.Errorf("state polled %d times", n)
+	}
+}
+
+// TestCaptureFailureFailsWhenTheHelperPasses: a capture of a helper that
+// does not fail is itself a failure (else a broken failure path would pass
+// its test).
+func TestCaptureFailureFailsWhenTheHelperPasses(t *testing.T) {
+	msg := CaptureFailure(t, func(tb testing.TB) {
+		CaptureFailure(tb, func(testing.TB) {})
+	})
+	if msg != "the helper did not fail" {
+		t.Fatalf("message %q", msg)
+	}
+}
+
 func TestNewMounts(t *testing.T) {
 	before, err := HostMounts()
 	if err != nil {
@@ -165,4 +216,26 @@ func startTime(pid int) string {
 		return ""
 	}
 	return f[19]
+}
+
+// TestStatTicks: utime and stime are fields 14 and 15, counted after the
+// last ')' of a command name that may hold both parentheses and spaces.
+func TestStatTicks(t *testing.T) {
+	line := "4242 (a) (b c) S 1 4242 4242 0 -1 4194560 100 0 0 0 37 5 0 0 20 0 1 0 900 1000 50\n"
+	if n, err := statTicks([]byte(line)); err != nil || n != 42 {
+		t.Fatalf("statTicks = %d, %v; want 42", n, err)
+	}
+	for _, bad := range []string{"4242 no name", "4242 (x) S 1 2"} {
+		if _, err := statTicks([]byte(bad)); err == nil {
+			t.Errorf("statTicks(%q) did not fail", bad)
+		}
+	}
+	// Our own ticks only grow while we spin.
+	start := CPUTicks(t, os.Getpid())
+	WaitFor(t, time.Minute, func() bool {
+		for i := 0; i < 1e6; i++ {
+			_ = strconv.Itoa(i)
+		}
+		return CPUTicks(t, os.Getpid()) > start
+	}, "this process to use a CPU tick")
 }

@@ -39,14 +39,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// pinThread keeps the test goroutine on its thread until cleanup: the
-// containers below are started with Pdeathsig, which is tied to the
-// forking thread.
-func pinThread(t *testing.T) {
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-}
-
 var (
 	pauseOnce sync.Once
 	pauseDir  string
@@ -131,15 +123,6 @@ func run(t *testing.T, target int, opts Options) (string, enter.ExitStatus, erro
 	return out.String(), st, err
 }
 
-func nsLink(t *testing.T, pid int, ns string) string {
-	t.Helper()
-	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 func mountinfo(t *testing.T, pid int) string {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
@@ -171,7 +154,7 @@ func pidsIn(ns string) []int {
 // fresh /proc of its PID namespace, and its mount table untouched.
 func TestDebugContainerWithoutShell(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
@@ -189,12 +172,12 @@ echo "root $(stat -c %i /target/pause)"
 	}
 	lines := strings.Split(out, "\n")
 	for _, ns := range []string{"pid", "net", "ipc", "uts"} {
-		if want := "ns " + ns + " " + nsLink(t, init, ns); !slices.Contains(lines, want) {
+		if want := "ns " + ns + " " + testutil.NSLink(t, init, ns); !slices.Contains(lines, want) {
 			t.Errorf("the shell is not in the target's %s namespace: want %q in\n%s", ns, want, out)
 		}
 	}
 	for _, other := range []int{init, os.Getpid()} {
-		if bad := "ns mnt " + nsLink(t, other, "mnt"); slices.Contains(lines, bad) {
+		if bad := "ns mnt " + testutil.NSLink(t, other, "mnt"); slices.Contains(lines, bad) {
 			t.Errorf("the shell runs in the mount namespace of process %d, not its own:\n%s", other, out)
 		}
 	}
@@ -246,7 +229,7 @@ func leakedMounts(t *testing.T, dirs ...string) []string {
 // only and that no mount of the debug namespace is in boxtui's.
 func checkNothingLeft(t *testing.T, init int, dirs ...string) {
 	t.Helper()
-	ns := nsLink(t, init, "pid")
+	ns := testutil.NSLink(t, init, "pid")
 	testutil.WaitFor(t, 5*time.Second, func() bool { return len(pidsIn(ns)) == 1 },
 		"a process of the debug shell is left in the target's PID namespace")
 	if left := leakedMounts(t, dirs...); len(left) > 0 {
@@ -259,7 +242,7 @@ func checkNothingLeft(t *testing.T, init int, dirs ...string) {
 // namespaces, as exec does.
 func TestHostPIDTargetsThatProcess(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	init := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1000")
 	second := testutil.StartSecondShell(t, init, rootfs, "second", "/bin/sleep", "1001")
@@ -276,7 +259,7 @@ func TestHostPIDTargetsThatProcess(t *testing.T) {
 // shell joins a user-namespaced container's other namespaces as host root.
 func TestUserNamespacedTarget(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	cmd := exec.Command("unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount",
 		"--uts", "--mount-proc="+filepath.Join(root, "proc"), "chroot", root, "/pause")
@@ -299,7 +282,7 @@ func TestUserNamespacedTarget(t *testing.T) {
 		init = pid
 		return string(c) == "/pause\x00"
 	}, "the user-namespaced container did not start")
-	if nsLink(t, init, "user") == nsLink(t, os.Getpid(), "user") {
+	if testutil.NSLink(t, init, "user") == testutil.NSLink(t, os.Getpid(), "user") {
 		t.Fatal("the container has no user namespace of its own")
 	}
 	out, st, err := run(t, init, Options{Tools: testutil.Rootfs(t), Command: []string{"sh", "-c", "ps -e -o pid=,comm= | head -1; ls /target"}})
@@ -315,7 +298,7 @@ func TestUserNamespacedTarget(t *testing.T) {
 // do; none leaves anything behind.
 func TestDebugErrors(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root, bare := noShellRoot(t), noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	// A toolbox without a shell.
@@ -338,7 +321,7 @@ func TestDebugErrors(t *testing.T) {
 // namespace, so the target's end ends it; no mount or process is left.
 func TestTargetEndingEndsTheShell(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	c, err := discovery.FindContainer(strconv.Itoa(init))

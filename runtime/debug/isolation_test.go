@@ -27,7 +27,7 @@ import (
 // debug namespace dies with the shell.
 func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root, tools := noShellRoot(t), testutil.Rootfs(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
@@ -51,7 +51,7 @@ func TestDebugChangesNothingWhileRunning(t *testing.T) {
 	if during := mountinfo(t, init); during != before {
 		t.Errorf("the target's mount table changed while debugging:\nbefore:\n%s\nduring:\n%s", before, during)
 	}
-	debugNS := nsLink(t, p.Pid, "mnt")
+	debugNS := testutil.NSLink(t, p.Pid, "mnt")
 	table := mountinfo(t, p.Pid)
 	for _, want := range []string{" / / ", " /target ", " /proc ", " /dev "} {
 		if !strings.Contains(table, want) {
@@ -95,7 +95,7 @@ func processesIn(ns, link string) []int {
 // anywhere outside /target; the toolbox directory stays as it was.
 func TestToolboxIsNeverWritten(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	init := testutil.StartUnshare(t, noShellRoot(t), "/pause")
 	tools := testutil.FreshRootfs(t)
 	snapshot := func() string {
@@ -129,7 +129,7 @@ func TestToolboxIsNeverWritten(t *testing.T) {
 // mounts changing either way.
 func TestTargetIsWritableOrReadOnly(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	init := testutil.StartUnshare(t, root, "/pause")
 	before := mountinfo(t, init)
@@ -199,7 +199,7 @@ func startChroot(t *testing.T, root string, args ...string) int {
 // under /target back into the host's (and the container's) mount table.
 func TestMountsUnderTargetNeverPropagate(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	root := noShellRoot(t)
 	if err := os.Mkdir(filepath.Join(root, "mnt"), 0o755); err != nil {
 		t.Fatal(err)
@@ -232,7 +232,7 @@ func TestMountsUnderTargetNeverPropagate(t *testing.T) {
 // is not followed there: the toolbox's file stays.
 func TestNetworkFilesComeFromTheTarget(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	pinThread(t)
+	testutil.PinThread(t)
 	tools := testutil.Rootfs(t)
 	toolsHosts, err := os.ReadFile(filepath.Join(tools, "etc/hosts"))
 	if err != nil {
@@ -320,7 +320,7 @@ func TestNothingLeaksWhenRootIsShared(t *testing.T) {
 		}
 		return
 	}
-	pinThread(t)
+	testutil.PinThread(t)
 	if !strings.Contains(mountinfo(t, os.Getpid()), " shared:") {
 		t.Fatal("the test's mount namespace has no shared mount")
 	}

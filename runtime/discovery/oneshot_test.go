@@ -34,7 +34,7 @@ func comparable(t *testing.T, cs []discovery.Container, ancestor int) string {
 func TestListContainersMatchesScan(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	tree := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
+	tree := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
 		"sleep 2001 & sleep 2002 & unshare --pid --fork --mount-proc sleep 2003 & exec sleep 2004")
 	// The outer init, two sleeps and the inner unshare; its child is the
 	// nested container's init.

@@ -3,21 +3,12 @@ package discovery
 import (
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"boxtui/internal/testutil"
 )
-
-func requireRootQuiet(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: starts real PID namespaces and reads their namespace links")
-	}
-}
 
 // startNS starts unshare --pid --fork args in its own process group and
 // kills the group at cleanup.
@@ -41,13 +32,11 @@ func childOf(t *testing.T, pid int) int {
 	t.Helper()
 	var child int
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
-		f := strings.Fields(string(data))
-		if len(f) == 0 {
-			return false
+		if c := testutil.Children(pid); len(c) > 0 {
+			child = c[0]
+			return true
 		}
-		child, _ = strconv.Atoi(f[0])
-		return true
+		return false
 	}, "unshare's child")
 	return child
 }
@@ -72,7 +61,7 @@ func containerOf(snap Snapshot, pid int) (Container, bool) {
 // one) must still show a container that ended and a process that exec'd:
 // neither creates a process, so neither moves the last PID.
 func TestQuietScanSeesExitAndExec(t *testing.T) {
-	requireRootQuiet(t)
+	testutil.RequireRoot(t, "starts real PID namespaces and reads their namespace links")
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -126,7 +115,7 @@ func TestQuietScanSeesExitAndExec(t *testing.T) {
 // A process created after a quiet pass shows up in the very next scan: its
 // PID moves /proc/loadavg's last PID, so that scan lists /proc.
 func TestScanAfterQuietPassSeesNewContainer(t *testing.T) {
-	requireRootQuiet(t)
+	testutil.RequireRoot(t, "starts real PID namespaces and reads their namespace links")
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	s := NewScanner()
 	for i := 0; i < 3; i++ {
@@ -171,7 +160,7 @@ func TestQuietPassNeedsOwnProcfs(t *testing.T) {
 // A reused scanner remembers each init's parent PID namespace: the answer
 // from its cache must be the kernel's, pass after pass.
 func TestScannerKeepsNestingAcrossPasses(t *testing.T) {
-	requireRootQuiet(t)
+	testutil.RequireRoot(t, "starts real PID namespaces and reads their namespace links")
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	outer := startNS(t, nil, "--mount-proc", "sh", "-c", "unshare --pid --fork --mount-proc sleep 1011 & exec sleep 1010")
 	outerInit := childOf(t, outer.Process.Pid)

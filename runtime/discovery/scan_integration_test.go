@@ -3,7 +3,6 @@ package discovery_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,22 +16,6 @@ import (
 	"boxtui/runtime/procfs"
 	"boxtui/runtime/state"
 )
-
-// startTree starts a host command in its own process group and kills the
-// whole group at cleanup.
-func startTree(t *testing.T, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %v: %v", args, err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-	})
-	return cmd
-}
 
 // containerOfDescendant waits until a container whose init descends from
 // ancestor shows up with at least procs processes, and returns it.
@@ -174,7 +157,7 @@ func TestDiscoverSeedSecondShellHasItsOwnMountNamespace(t *testing.T) {
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	rootfs := testutil.Rootfs(t)
 	pid := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1000")
-	second := startTree(t, "nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", pid),
+	second := testutil.StartGroup(t, "nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", pid),
 		"unshare", "--fork", "--mount-proc="+filepath.Join(rootfs, "proc"),
 		"chroot", rootfs, "/bin/sleep", "999")
 
@@ -216,9 +199,9 @@ func TestDiscoverNestedAndPIDOnlyContainers(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	// A PID namespace only: no mount namespace of its own.
-	pidOnly := startTree(t, "unshare", "--pid", "--fork", "sleep", "1001")
+	pidOnly := testutil.StartGroup(t, "unshare", "--pid", "--fork", "sleep", "1001")
 	// A container inside a container.
-	outer := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
+	outer := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
 		"unshare --pid --fork --mount-proc sleep 1003 & exec sleep 1002")
 
 	snap, po := waitContainer(t, func(c discovery.Container) bool {
@@ -262,7 +245,7 @@ func TestDiscoverNestedAndPIDOnlyContainers(t *testing.T) {
 func TestScannerReusesCacheAndForgetsExitedProcesses(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	tree := startTree(t, "unshare", "--pid", "--fork", "sleep", "1004")
+	tree := testutil.StartGroup(t, "unshare", "--pid", "--fork", "sleep", "1004")
 	s := discovery.NewScanner()
 	find := func() (discovery.Container, bool) {
 		snap, err := s.Scan(discovery.ScanOptions{})

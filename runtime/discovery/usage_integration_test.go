@@ -2,7 +2,7 @@ package discovery_test
 
 import (
 	"fmt"
-	"os"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,8 +16,8 @@ import (
 func TestUsageBusyLoopShowsAboutOneCore(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	busy := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", "while :; do :; done")
-	idle := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sleep", "1005")
+	busy := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", "while :; do :; done")
+	idle := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sleep", "1005")
 	s := discovery.NewScanner()
 	m := discovery.NewUsageMeter()
 	var busyPID, idlePID int
@@ -37,57 +37,75 @@ func TestUsageBusyLoopShowsAboutOneCore(t *testing.T) {
 		m.Observe(snap, time.Now())
 		return busyPID != 0 && idlePID != 0
 	}, "both containers")
-	// Sample over a second, the UI's refresh interval, and compare with the
-	// scheduler's own account of the busy process (/proc/PID/schedstat, in
-	// nanoseconds: a source independent of the stat ticks we sum). On an
-	// idle machine both read ~100%; on a loaded one both read less, alike.
-	for i := 0; i < 3; i++ {
-		ns0 := schedNanos(t, busyPID)
-		t0 := time.Now()
-		time.Sleep(time.Second)
+	// The meter's figure is the CPU ticks the two scans read, over the
+	// time between the moments given to Observe. Each check below is true
+	// on any machine, however loaded, and fails when the meter or the scan
+	// is wrong: the scan's ticks for the busy process lie between reads of
+	// /proc taken just before and after it; the meter's percentage is the
+	// arithmetic of those ticks and that time; the busy process used no
+	// more than one core over the window the scans bracket, and did use
+	// CPU; the idle one, asleep, used none at all.
+	const userHZ = 100 // USER_HZ, the unit of /proc/PID/stat's times
+	observe := func() (map[int]discovery.Usage, uint64, time.Time, time.Time) {
+		before, t0 := testutil.CPUTicks(t, busyPID), time.Now()
 		snap, err := s.Scan(discovery.ScanOptions{ProcessNamespaces: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		now := time.Now()
-		u := m.Observe(snap, now)
-		kernel := 100 * float64(schedNanos(t, busyPID)-ns0) / float64(now.Sub(t0).Nanoseconds())
-		got := u[busyPID].CPUPercent
-		// The meter's window runs between the moments each scan read the
-		// busy process's stat, somewhere inside a scan of every process on
-		// the host; under load a scan takes a good part of the second, so
-		// the two windows can differ by that much (seen: 92.5% vs 73.1%
-		// while the whole test suite ran).
-		if got < kernel-25 || got > kernel+25 || got > 130 {
-			t.Errorf("busy loop at %.1f%% CPU; the scheduler says %.1f%%", got, kernel)
+		at := time.Now()
+		after := testutil.CPUTicks(t, busyPID)
+		var got uint64
+		found := false
+		for _, c := range snap.Containers {
+			for _, p := range c.Procs {
+				if p.PID == busyPID {
+					got, found = p.CPUTicks, true
+				}
+			}
 		}
-		if u[idlePID].CPUPercent > 5 {
-			t.Errorf("idle container at %.1f%% CPU", u[idlePID].CPUPercent)
+		if !found {
+			t.Fatalf("busy process %d not in the scan", busyPID)
+		}
+		if got < before || got > after {
+			t.Fatalf("scan read %d CPU ticks for the busy process; /proc said %d before the scan and %d after", got, before, after)
+		}
+		return m.Observe(snap, at), got, t0, at
+	}
+	_, ticks0, start0, at0 := observe()
+	for i := 0; i < 3; i++ {
+		// Let the busy process run at least 20 ticks, however long that
+		// takes on this machine.
+		from := testutil.CPUTicks(t, busyPID)
+		testutil.WaitFor(t, time.Minute, func() bool { return testutil.CPUTicks(t, busyPID) >= from+20 }, "the busy loop to use 20 CPU ticks")
+		u, ticks1, start1, at1 := observe()
+		used := ticks1 - ticks0
+		want := 100 * float64(used) / userHZ / at1.Sub(at0).Seconds()
+		got := u[busyPID].CPUPercent
+		if math.Abs(got-want) > 1e-9*math.Max(1, want) {
+			t.Errorf("busy container at %.3f%% CPU; its %d ticks over %v are %.3f%%", got, used, at1.Sub(at0), want)
+		}
+		if used < 20 {
+			t.Errorf("busy container used %d ticks between the scans, after /proc counted 20 more", used)
+		}
+		// One core at most over the widest window the two reads can span,
+		// give or take a tick at each end.
+		if most := uint64(at1.Sub(start0).Seconds()*userHZ) + 2; used > most {
+			t.Errorf("busy process used %d ticks in %v: more than one core", used, at1.Sub(start0))
+		}
+		if got := u[idlePID].CPUPercent; got != 0 {
+			t.Errorf("idle container, asleep, at %.3f%% CPU", got)
 		}
 		if u[busyPID].RSSBytes <= 0 || u[busyPID].Processes != 1 {
 			t.Errorf("busy container usage %+v", u[busyPID])
 		}
+		ticks0, start0, at0 = ticks1, start1, at1
 	}
-}
-
-// schedNanos is the CPU time of pid in nanoseconds, from the scheduler.
-func schedNanos(t *testing.T, pid int) int64 {
-	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ns int64
-	if _, err := fmt.Sscan(string(data), &ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns
 }
 
 func TestNamespaceTreeNestsContainers(t *testing.T) {
 	testutil.RequireRoot(t)
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	outer := startTree(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
+	outer := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
 		"unshare --pid --fork --mount-proc sleep 1007 & exec sleep 1006")
 	var snap discovery.Snapshot
 	var outerC, innerC discovery.Container
@@ -140,7 +158,7 @@ func TestDiffSeedShellsSharePIDDifferInMnt(t *testing.T) {
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
 	rootfs := testutil.Rootfs(t)
 	first := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1008")
-	second := startTree(t, "nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", first),
+	second := testutil.StartGroup(t, "nsenter", fmt.Sprintf("--pid=/proc/%d/ns/pid", first),
 		"unshare", "--fork", "--mount-proc="+filepath.Join(rootfs, "proc"),
 		"chroot", rootfs, "/bin/sleep", "1009")
 	var secondPID int

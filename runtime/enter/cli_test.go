@@ -178,7 +178,7 @@ func childWithComm(parent int, comm string) int {
 // TestCLIBoxtuiContainer enters a container that `boxtui run` made, by name.
 func TestCLIBoxtuiContainer(t *testing.T) {
 	testutil.RequireRoot(t, "launches a boxtui container")
-	pinThread(t)
+	testutil.PinThread(t)
 	bin := testutil.Binary(t)
 	if _, _, code := boxtui(t, "", "run", "--help"); code != 0 {
 		t.Skip("this boxtui has no run command yet")

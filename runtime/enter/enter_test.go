@@ -29,7 +29,7 @@ var joinedTypes = []namespace.Type{namespace.PID, namespace.Mnt, namespace.UTS, 
 func unshareContainer(t *testing.T) (discovery.Container, string) {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and joins their namespaces")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := testutil.StartUnshare(t, rootfs, "/bin/sleep", "1000")
@@ -46,7 +46,7 @@ func unshareContainer(t *testing.T) (discovery.Container, string) {
 func pivotContainer(t *testing.T) discovery.Container {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and joins their namespaces")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := startPivot(t, rootfs)
@@ -299,7 +299,7 @@ func startAndReap(t *testing.T) int {
 
 func TestFindContainerFastPath(t *testing.T) {
 	testutil.RequireRoot(t, "starts a container")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	init := testutil.StartUnshare(t, rootfs, "/bin/sh", "-c", "sleep 1000 & wait")
@@ -337,7 +337,7 @@ func TestFindContainerFastPath(t *testing.T) {
 // --new-mount-proc still gives a fresh /proc of the container's.
 func TestEnterChrootOnly(t *testing.T) {
 	testutil.RequireRoot(t, "starts a container")
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.Rootfs(t)
 	checkNoMountLeak(t, rootfsParent(rootfs))
 	pid := startChrootOnly(t, rootfs)

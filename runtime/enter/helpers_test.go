@@ -260,17 +260,6 @@ func pidOfComm(out, comm string) int {
 // rootfsParent is the directory to watch for leaked mounts.
 func rootfsParent(rootfs string) string { return filepath.Dir(rootfs) }
 
-// pinThread keeps the test goroutine on its OS thread until the test's
-// last cleanup. Children started with Pdeathsig (testutil.StartUnshare,
-// startPivot) get that signal when the *thread* that forked them exits
-// (go.dev/issue/27505), and Entry.Do ends by destroying whatever thread it
-// locked: unpinned, the thread that started a container could later be
-// picked for a Do and take the container down with it.
-func pinThread(t *testing.T) {
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread) // registered first: runs last
-}
-
 // startChrootOnly starts `unshare --pid --fork chroot ROOTFS sleep 1000`: a
 // container with its own PID namespace but the host's mount namespace, the
 // plainest chroot there is. It returns the init's host PID.

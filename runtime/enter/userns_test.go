@@ -29,7 +29,7 @@ func startUserns(t *testing.T, kind string) discovery.Container {
 	if !stage.Available {
 		t.Skip("built without cgo: no enter stage to join user and time namespaces")
 	}
-	pinThread(t)
+	testutil.PinThread(t)
 	var cmd *exec.Cmd
 	switch kind {
 	case "map-root":
@@ -88,16 +88,6 @@ func startUserns(t *testing.T, kind string) discovery.Container {
 	return c
 }
 
-// nsLink is the namespace link of a process, read from the host.
-func nsLink(t *testing.T, pid int, ns string) string {
-	t.Helper()
-	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
-	if err != nil {
-		t.Fatalf("read %s namespace of %d: %v", ns, pid, err)
-	}
-	return l
-}
-
 func statusLine(t *testing.T, pid int, key string) string {
 	t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -131,12 +121,12 @@ func TestEnterUserAndTimeNamespaces(t *testing.T) {
 					return strings.HasPrefix(string(cmdline), "/bin/sleep\x001000")
 				}, "the command to run")
 				for _, ns := range []string{"user", "time", "pid"} {
-					if got, want := nsLink(t, p.Pid, ns), nsLink(t, c.PID, ns); got != want {
+					if got, want := testutil.NSLink(t, p.Pid, ns), testutil.NSLink(t, c.PID, ns); got != want {
 						t.Errorf("%s: %s namespace %s, the init's is %s", mode, ns, got, want)
 					}
 				}
 				if mode != "new-mount-proc" {
-					if got, want := nsLink(t, p.Pid, "mnt"), nsLink(t, c.PID, "mnt"); got != want {
+					if got, want := testutil.NSLink(t, p.Pid, "mnt"), testutil.NSLink(t, c.PID, "mnt"); got != want {
 						t.Errorf("%s: mnt namespace %s, the init's is %s", mode, got, want)
 					}
 				}
@@ -169,7 +159,7 @@ func TestEnterUserAndTimeNamespaces(t *testing.T) {
 				// Root inside has its capabilities in the container's user
 				// namespace only; the process is not the host's root.
 				if kind != "time" {
-					if got := nsLink(t, p.Pid, "user"); got == nsLink(t, os.Getpid(), "user") {
+					if got := testutil.NSLink(t, p.Pid, "user"); got == testutil.NSLink(t, os.Getpid(), "user") {
 						t.Errorf("%s: the command is in the host's user namespace", mode)
 					}
 				}

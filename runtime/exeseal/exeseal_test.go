@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"boxtui/internal/testutil"
 )
 
 func TestNeedsSeal(t *testing.T) {
@@ -35,12 +37,6 @@ func TestNeedsSeal(t *testing.T) {
 				t.Errorf("C boxtui_needs_seal(%q) = %v, want %v (the twins disagree)", tc.args, got, tc.want)
 			}
 		}
-	}
-}
-
-func requireRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes detached mounts with fsopen/fsmount")
 	}
 }
 
@@ -82,7 +78,7 @@ func checkSealed(t *testing.T, path string) {
 }
 
 func TestSealedCopyIsTheBinaryAndReadOnly(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t, "makes detached mounts with fsopen/fsmount")
 	c, err := SealedCopy()
 	if err != nil {
 		t.Fatal(err)

@@ -2,5 +2,7 @@
 
 package launch
 
-// cgoBuild says the boxtui these tests build has its C parts (prefork.c).
+// cgoBuild says this test binary has the C parts (initstage.c), which the
+// stages it starts in-process run; the boxtui binary under test may be
+// built otherwise: ask it with testutil.BinaryHasCgo.
 const cgoBuild = true

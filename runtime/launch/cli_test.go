@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,55 +161,6 @@ func TestCLIClientKilledContainerSurvives(t *testing.T) {
 	}
 }
 
-// tmux drives a real terminal on a private server.
-type tmux struct {
-	t    *testing.T
-	sock string
-}
-
-func newTmux(t *testing.T, cmd string) *tmux {
-	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("needs tmux")
-	}
-	tm := &tmux{t: t, sock: fmt.Sprintf("boxtui-launch-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	tm.run("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", cmd)
-	t.Cleanup(func() { exec.Command("tmux", "-L", tm.sock, "kill-server").Run() })
-	return tm
-}
-
-func (tm *tmux) run(args ...string) string {
-	tm.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", tm.sock}, args...)...).CombinedOutput()
-	if err != nil {
-		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
-func (tm *tmux) send(keys ...string) {
-	tm.t.Helper()
-	tm.run(append([]string{"send-keys", "-t", "t"}, keys...)...)
-}
-
-func (tm *tmux) screen() string { return tm.run("capture-pane", "-p", "-t", "t") }
-
-// waitFor polls the screen until it contains want.
-func (tm *tmux) waitFor(want string) {
-	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		s := tm.screen()
-		if strings.Contains(s, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("screen never showed %q:\n%s", want, s)
-		}
-		time.Sleep(15 * time.Millisecond)
-	}
-}
-
 // The acceptance story: an interactive `boxtui run` shell is PID 1; the
 // client is SIGKILLed; `boxtui attach` gets the console back; ctrl+p
 // ctrl+q detaches and leaves it running.
@@ -216,19 +168,25 @@ func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
 	rootfs := setup(t)
 	bin := testutil.Binary(t)
 	killByName(t, "tm")
-	tm := newTmux(t, fmt.Sprintf("env BOXTUI_RUN_DIR=%s PS1='outer> ' bash --norc --noprofile", state.RunDir()))
-	tm.waitFor("outer>")
-	tm.send(fmt.Sprintf("%s run --name tm --rootfs %s -e 'PS1=I$((40+2))# ' -- /bin/bash --norc --noprofile", bin, rootfs), "Enter")
-	tm.waitFor("I42#") // not in the typed command line: the shell computed it
-	tm.send("echo M$((6*7))", "Enter")
-	tm.waitFor("M42")
-	tm.send("echo P$$", "Enter")
-	tm.waitFor("P1")
-	tm.send("echo C${COLUMNS}x${LINES}", "Enter")
-	tm.waitFor("C100x30")
+	tm := testutil.StartTmux(t, testutil.TmuxOptions{Env: []string{"BOXTUI_RUN_DIR=" + state.RunDir(), "PS1=outer> "}},
+		"bash", "--norc", "--noprofile")
+	wait := func(want string) { t.Helper(); tm.Wait(want, 30*time.Second) }
+	wait("outer>")
+	// The outer shell says its PID: the client will be its child.
+	tm.Keys("echo B$$", "Enter")
+	bPID := regexp.MustCompile(`(?m)^B([0-9]+)$`)
+	screen := tm.WaitFunc(bPID.MatchString, "the outer shell's PID", 30*time.Second)
+	shell, _ := strconv.Atoi(bPID.FindStringSubmatch(screen)[1])
+	tm.Keys(fmt.Sprintf("%s run --name tm --rootfs %s -e 'PS1=I$((40+2))# ' -- /bin/bash --norc --noprofile", bin, rootfs), "Enter")
+	wait("I42#") // not in the typed command line: the shell computed it
+	tm.Keys("echo M$((6*7))", "Enter")
+	wait("M42")
+	tm.Keys("echo P$$", "Enter")
+	wait("P1")
+	tm.Keys("echo C${COLUMNS}x${LINES}", "Enter")
+	wait("C100x30")
 
-	// SIGKILL the client: the pane's shell is the client's parent.
-	shell, _ := strconv.Atoi(strings.TrimSpace(tm.run("display", "-p", "-t", "t", "#{pane_pid}")))
+	// SIGKILL the client: the outer shell is its parent.
 	client := childOf(shell)
 	if client == 0 {
 		t.Fatal("no boxtui run client under the pane's shell")
@@ -240,37 +198,31 @@ func TestTmuxInteractiveRunSurvivesClientAndReattaches(t *testing.T) {
 	}
 	// The dead client left the terminal raw; the outer shell's readline
 	// copes, and the attach below sets its own modes.
-	tm.send("clear", "Enter")
-	tm.waitFor("outer>")
-	tm.send(bin+" attach tm", "Enter")
-	tm.waitFor("M42") // the replay of recent output
-	tm.send("echo A$((5*5))", "Enter")
-	tm.waitFor("A25")
-	tm.send("C-p")
-	tm.send("C-q")
-	tm.waitFor("detached from tm")
+	tm.Keys("clear", "Enter")
+	wait("outer>")
+	tm.Keys(bin+" attach tm", "Enter")
+	wait("M42") // the replay of recent output
+	tm.Keys("echo A$((5*5))", "Enter")
+	wait("A25")
+	tm.Keys("C-p")
+	tm.Keys("C-q")
+	wait("detached from tm")
 	if _, err := discovery.FindContainer("tm"); err != nil {
 		t.Fatalf("container gone after detach: %v", err)
 	}
 	// Attach again and end the shell: attach returns with its exit code.
-	tm.send(bin+" attach tm; echo rc=$?", "Enter")
-	tm.waitFor("A25")
-	tm.send("exit 5", "Enter")
-	tm.waitFor("rc=5")
+	tm.Keys(bin+" attach tm; echo rc=$?", "Enter")
+	wait("A25")
+	tm.Keys("exit 5", "Enter")
+	wait("rc=5")
 }
 
 // childOf returns a child process of pid, or 0.
 func childOf(pid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0
+	if c := testutil.Children(pid); len(c) > 0 {
+		return c[0]
 	}
-	fields := strings.Fields(string(data))
-	if len(fields) == 0 {
-		return 0
-	}
-	n, _ := strconv.Atoi(fields[0])
-	return n
+	return 0
 }
 
 // The seed's volume step at launch: `run -v HOST:CTR:ro` makes the host

@@ -96,8 +96,8 @@ func TestRunUsesPreforkedHolder(t *testing.T) {
 		killByName(t, tc.name)
 		_, errOut, code := runTagged(t, tc.env, "run", "-d", "--name", tc.name, "--rootfs", rootfs, "--", "/bin/sleep", "1000")
 		if code != 0 {
-			if !cgoBuild && tc.env == nil {
-				t.Skip("binary built without cgo: no prefork")
+			if tc.env == nil && !testutil.BinaryHasCgo(t) {
+				t.Skip("boxtui under test built without cgo: no prefork")
 			}
 			t.Fatalf("run -d %s: exit %d: %s", tc.name, code, errOut)
 		}
@@ -111,8 +111,8 @@ func TestRunUsesPreforkedHolder(t *testing.T) {
 		}
 		got := strings.ReplaceAll(string(cmdline), "\x00", " ")
 		if !strings.HasPrefix(got, tc.want) {
-			if !cgoBuild && tc.env == nil {
-				t.Skip("binary built without cgo: no prefork")
+			if tc.env == nil && !testutil.BinaryHasCgo(t) {
+				t.Skip("boxtui under test built without cgo: no prefork")
 			}
 			t.Errorf("holder of %s runs %q, want %q...", tc.name, got, tc.want)
 		}

@@ -38,7 +38,7 @@ func newBox(t *testing.T, ownNS bool) *box {
 	t.Helper()
 	testutil.RequireRoot(t, "starts containers and mounts into them")
 	t.Setenv("BOXTUI_RUN_DIR", t.TempDir())
-	pinThread(t)
+	testutil.PinThread(t)
 	rootfs := testutil.FreshRootfs(t)
 	if err := os.MkdirAll(filepath.Join(rootfs, "var/x"), 0o755); err != nil {
 		t.Fatal(err)

@@ -24,13 +24,3 @@ func TestMain(m *testing.M) {
 	}
 	testutil.Main(m)
 }
-
-// pinThread locks the test goroutine to its OS thread until the test's
-// cleanups have run. Call it before testutil.StartUnshare: that starts
-// unshare with Pdeathsig, which the kernel ties to the forking *thread*;
-// without the pin, that thread may later be taken by one of the engine's
-// throwaway goroutines and exit with it, killing the container mid-test.
-func pinThread(t *testing.T) {
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-}

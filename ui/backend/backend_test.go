@@ -6,10 +6,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"boxtui/internal/testutil"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/events"
 	"boxtui/runtime/namespace"
@@ -65,22 +65,6 @@ func TestEventsAnswersFromCacheWhileFileUnchanged(t *testing.T) {
 	}
 }
 
-// startUnshare starts `unshare --pid --fork --kill-child` with args and
-// kills it at cleanup.
-func startUnshare(t *testing.T, args ...string) *exec.Cmd {
-	t.Helper()
-	c := exec.Command("unshare", append([]string{"--pid", "--fork", "--kill-child"}, args...)...)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-		c.Wait()
-	})
-	return c
-}
-
 // containerUnder finds the container whose init's parent is ppid.
 func containerUnder(snap discovery.Snapshot, ppid int) (discovery.Container, bool) {
 	for _, c := range snap.Containers {
@@ -94,46 +78,86 @@ func containerUnder(snap discovery.Snapshot, ppid int) (discovery.Container, boo
 }
 
 // TestScanMeasuresBusyLoopAndTreeNestsContainer checks the UI's figures
-// against the kernel: a busy loop in a container reads near one core, and a
-// container started inside it hangs under it in the tree.
+// against the kernel: a busy loop in a container is measured from the CPU
+// ticks it used, and a container started inside it hangs under it in the
+// tree.
+//
+// The checks on the figures hold on any machine, however loaded (the loop
+// may get a whole core or a tenth of one): the percentage is the ticks the
+// two scans read over a time between the bounds the scans were taken in;
+// the loop used the CPU /proc says it did; no process used more than one
+// core over the window the scans span.
 func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: makes PID namespaces with unshare")
 	}
-	outer := startUnshare(t, "sh", "-c", "unshare --pid --fork --kill-child sleep 100000 & while :; do :; done")
+	outer := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--kill-child", "sh", "-c", "unshare --pid --fork --kill-child sleep 100000 & while :; do :; done")
 	r := New()
-	deadline := time.Now().Add(15 * time.Second)
-	var best float64
-	var rss int64
+	deadline := time.Now().Add(time.Minute)
+	// Wait for the container inside: from then on the busy container's
+	// processes (the shell and the inner unshare) stay the same.
 	var busy discovery.Container
-	for time.Now().Before(deadline) {
-		snap, usage, err := r.Scan()
+	testutil.WaitFor(t, time.Minute, func() bool {
+		snap, _, err := r.Scan()
 		if err != nil {
 			t.Fatal(err)
 		}
 		c, ok := containerUnder(snap, outer.Process.Pid)
-		if ok {
-			busy = c
-			if u := usage[c.PID].CPUPercent; u > best {
-				best = u
-			}
-			if u := usage[c.PID]; u.CPUPercent > 110*float64(u.Processes) {
-				t.Fatalf("%d process(es) measured at %.1f%%: more than they can use", u.Processes, u.CPUPercent)
-			}
-			// A process caught mid-exec has nothing mapped yet: judge the
-			// memory figure by the best sample, not the first.
-			rss = max(rss, usage[c.PID].RSSBytes)
+		if !ok {
+			return false
 		}
-		// A busy loop on a shared 2-core machine gets most of a core.
-		if best >= 60 && rss > 0 {
-			break
-		}
-		time.Sleep(300 * time.Millisecond) // the sampling interval, not a wait for a state
+		busy = c
+		_, ok = findInner(snap, c)
+		return ok
+	}, "the busy container and the one inside it")
+
+	const userHZ = 100 // USER_HZ, the unit of /proc/PID/stat's times
+	type sample struct {
+		before, after time.Time // the scan (and its meter's clock) ran between
+		c             discovery.Container
+		u             discovery.Usage
 	}
-	// make test runs packages two at a time on two cores: the loop may get
-	// well under a whole core, but never under 40% over 15 s of samples.
-	if best < 40 {
-		t.Fatalf("busy loop measured at most %.1f%% of a core, want about 100", best)
+	scan := func() sample {
+		before := time.Now()
+		snap, usage, err := r.Scan()
+		after := time.Now()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := containerUnder(snap, outer.Process.Pid)
+		if !ok {
+			t.Fatal("the busy container went away")
+		}
+		return sample{before, after, c, usage[c.PID]}
+	}
+	prev := scan()
+	var rss int64
+	for i := 0; i < 2; i++ {
+		from := testutil.CPUTicks(t, busy.PID)
+		testutil.WaitFor(t, time.Minute, func() bool { return testutil.CPUTicks(t, busy.PID) >= from+20 }, "the busy loop to use 20 CPU ticks")
+		cur := scan()
+		used, ok := ticksBetween(prev.c, cur.c)
+		if !ok {
+			t.Fatalf("the busy container's processes changed between two scans: %+v, then %+v", prev.c.Procs, cur.c.Procs)
+		}
+		widest, narrowest := cur.after.Sub(prev.before), cur.before.Sub(prev.after)
+		lo := 100 * float64(used) / userHZ / widest.Seconds()
+		hi := 100 * float64(used) / userHZ / narrowest.Seconds()
+		if got := cur.u.CPUPercent; got < lo*(1-1e-9) || got > hi*(1+1e-9) {
+			t.Errorf("busy container at %.3f%%: its %d ticks over %v to %v are %.3f%% to %.3f%%", got, used, narrowest, widest, lo, hi)
+		}
+		if used < 20 {
+			t.Errorf("busy container used %d ticks between two scans, after /proc counted 20 more for its loop", used)
+		}
+		n := uint64(len(cur.c.Procs))
+		if most := uint64(widest.Seconds()*userHZ)*n + 2*n; used > most {
+			t.Errorf("%d process(es) used %d ticks in %v: more than they can use", n, used, widest)
+		}
+		if cur.u.Processes != len(cur.c.Procs) {
+			t.Errorf("usage counts %d processes, the container has %d", cur.u.Processes, len(cur.c.Procs))
+		}
+		rss = max(rss, cur.u.RSSBytes)
+		prev = cur
 	}
 	if rss <= 0 {
 		t.Fatalf("no resident memory measured for the busy container %d", busy.PID)
@@ -141,7 +165,7 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 
 	var tree *discovery.PIDNamespaceNode
 	var inner discovery.Container
-	for time.Now().Before(deadline.Add(5 * time.Second)) {
+	for time.Now().Before(deadline) {
 		snap, _, err := r.Scan()
 		if err != nil {
 			t.Fatal(err)
@@ -169,6 +193,31 @@ func TestScanMeasuresBusyLoopAndTreeNestsContainer(t *testing.T) {
 	if parent.Owner == 0 || parent.Owner != tree.Owner {
 		t.Fatalf("owner user namespace %d, want the host's %d", parent.Owner, tree.Owner)
 	}
+}
+
+// ticksBetween is the CPU ticks a's processes used until b was scanned,
+// and whether b has exactly a's processes.
+func ticksBetween(a, b discovery.Container) (uint64, bool) {
+	type key struct {
+		pid   int
+		start uint64
+	}
+	before := map[key]uint64{}
+	for _, p := range a.Procs {
+		before[key{p.PID, p.StartTime}] = p.CPUTicks
+	}
+	if len(b.Procs) != len(before) {
+		return 0, false
+	}
+	var used uint64
+	for _, p := range b.Procs {
+		t0, ok := before[key{p.PID, p.StartTime}]
+		if !ok || p.CPUTicks < t0 {
+			return 0, false
+		}
+		used += p.CPUTicks - t0
+	}
+	return used, true
 }
 
 // findInner finds the container started from inside outer's PID namespace.

@@ -18,7 +18,7 @@ import (
 // root at /target; closing the pane ends the shell.
 func TestDebugPaneRunsAShellInTheTarget(t *testing.T) {
 	testutil.RequireRoot(t, "debug joins namespaces and mounts")
-	unshare := startUnshare(t, "--mount-proc", "sleep", "100000")
+	unshare := testutil.StartGroup(t, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sleep", "100000")
 	var c discovery.Container
 	testutil.WaitFor(t, 10*time.Second, func() bool {
 		snap, err := discovery.Scan(discovery.ScanOptions{ProcessNamespaces: true})

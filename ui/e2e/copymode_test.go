@@ -19,7 +19,7 @@ func execPane(t *testing.T) *Session {
 	pid := testutil.StartUnshare(t, testutil.Rootfs(t), "/bin/sleep", tag)
 	s := Start(t, Options{Width: 120, Height: 40, KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + t.TempDir(), "BOXTUI_LOG=off"}}, Binary(t))
 	// OSC 52 from boxtui becomes a tmux paste buffer.
-	s.tmux("set-option", "-g", "set-clipboard", "on")
+	s.Tmux("set-option", "-g", "set-clipboard", "on")
 	s.Wait("container(s)", 10*time.Second)
 	s.Keys("/")
 	s.Type(tag)
@@ -47,19 +47,17 @@ func paneCell(t *testing.T, screen string, n, x, y int) (col, row int) {
 
 // sendBytes writes raw bytes to boxtui's terminal input, as a terminal
 // would for a mouse event.
-func (s *Session) sendBytes(b string) {
-	s.t.Helper()
+func sendBytes(s *Session, b string) {
 	args := []string{"send-keys", "-t", "e2e", "-H"}
 	for i := 0; i < len(b); i++ {
 		args = append(args, fmt.Sprintf("%02x", b[i]))
 	}
-	s.tmux(args...)
+	s.Tmux(args...)
 }
 
 // captureStyled is the screen with its SGR sequences.
-func (s *Session) captureStyled() string {
-	s.t.Helper()
-	return s.tmux("capture-pane", "-p", "-e", "-t", "e2e")
+func captureStyled(s *Session) string {
+	return s.Tmux("capture-pane", "-p", "-e", "-t", "e2e")
 }
 
 // TestCopyModeScrollSearchCopy: after seq 1 5000 in a pane, shift+pgup
@@ -88,7 +86,7 @@ func TestCopyModeScrollSearchCopy(t *testing.T) {
 	var styled string
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		styled = s.captureStyled()
+		styled = captureStyled(s)
 		if hasStyledText(styled, "48;5;213", "4242") {
 			break
 		}
@@ -103,17 +101,7 @@ func TestCopyModeScrollSearchCopy(t *testing.T) {
 	s.Keys("j", "j", "$")
 	s.Keys("Enter")
 	s.Wait("copied 14 character(s) on 3 line(s)", 5*time.Second)
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		out := s.tmux("show-buffer")
-		if out == "4242\n4243\n4244" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("clipboard (tmux buffer) %q, want %q", out, "4242\n4243\n4244")
-		}
-		time.Sleep(PollInterval)
-	}
+	s.WaitBuffer("4242\n4243\n4244", 10*time.Second)
 
 	// Copy mode is gone: keys reach the shell again.
 	s.Type("echo L$((6*7))")
@@ -132,29 +120,18 @@ func TestCopyModeScrollSearchCopy(t *testing.T) {
 				}
 			}
 			col, row := paneCell(t, screen, 1, 0, y-top-1)
-			s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dM", col, row))
-			s.sendBytes(fmt.Sprintf("\x1b[<32;%d;%dM", col+2, row))
-			s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dm", col+2, row))
+			sendBytes(s, fmt.Sprintf("\x1b[<0;%d;%dM", col, row))
+			sendBytes(s, fmt.Sprintf("\x1b[<32;%d;%dM", col+2, row))
+			sendBytes(s, fmt.Sprintf("\x1b[<0;%d;%dm", col+2, row))
 			break
 		}
 	}
 	s.Wait("copied 3 character(s) on 1 line(s)", 5*time.Second)
-	// The status line and the OSC 52 that sets tmux's buffer leave in one
-	// frame, but tmux may draw the one before it stores the other: poll.
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		out := s.tmux("show-buffer")
-		if out == "L42" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a drag copied %q, want L42", out)
-		}
-		time.Sleep(PollInterval)
-	}
+	s.WaitBuffer("L42", 10*time.Second) // a drag's copy
 
 	// The wheel up over the pane scrolls back three lines; q leaves.
 	col, row := paneCell(t, s.Screen(), 1, 10, 5)
-	s.sendBytes(fmt.Sprintf("\x1b[<64;%d;%dM", col, row))
+	sendBytes(s, fmt.Sprintf("\x1b[<64;%d;%dM", col, row))
 	s.Wait("[3/1000]", 5*time.Second)
 	s.Keys("q")
 	s.WaitFunc(func(sc string) bool { return !strings.Contains(sc, "/1000]") }, "copy mode to end", 5*time.Second)
@@ -195,14 +172,14 @@ func TestMouseReachesAProgramThatAsksForIt(t *testing.T) {
 	s.Keys("Enter")
 	screen := s.Wait("┃MOUSE-READY", 10*time.Second)
 	col, row := paneCell(t, screen, 1, 5, 2)
-	s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dM", col, row))
-	s.sendBytes(fmt.Sprintf("\x1b[<32;%d;%dM", col+2, row))
-	s.sendBytes(fmt.Sprintf("\x1b[<0;%d;%dm", col+2, row))
-	s.sendBytes(fmt.Sprintf("\x1b[<64;%d;%dM", col+2, row))
+	sendBytes(s, fmt.Sprintf("\x1b[<0;%d;%dM", col, row))
+	sendBytes(s, fmt.Sprintf("\x1b[<32;%d;%dM", col+2, row))
+	sendBytes(s, fmt.Sprintf("\x1b[<0;%d;%dm", col+2, row))
+	sendBytes(s, fmt.Sprintf("\x1b[<64;%d;%dM", col+2, row))
 	s.Wait("GOT:E[<0;6;3M E[<32;8;3M E[<0;8;3mE[<64;8;3M", 5*time.Second)
 	// Reporting is off: the wheel starts copy mode instead (its help bar
 	// shows).
-	s.sendBytes(fmt.Sprintf("\x1b[<64;%d;%dM", col, row))
+	sendBytes(s, fmt.Sprintf("\x1b[<64;%d;%dM", col, row))
 	s.Wait("/ search down", 5*time.Second)
 	s.Keys("q")
 	s.Wait("shift+pgup scroll back", 5*time.Second)

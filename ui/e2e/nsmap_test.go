@@ -236,7 +236,7 @@ func (g *mapGrid) text(pid int, col string) string {
 // readMap captures the screen with its colours and finds the rows of the
 // given PIDs (and the host's); missing names what it could not find.
 func readMap(s *Session, pids ...int) (*mapGrid, string) {
-	raw := s.tmux("capture-pane", "-e", "-p", "-t", "e2e")
+	raw := s.Tmux("capture-pane", "-e", "-p", "-t", "e2e")
 	lines := strings.Split(raw, "\n")
 	grid := make([][]styledRune, len(lines))
 	for i, l := range lines {
