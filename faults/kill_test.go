@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
-	"boxtui/runtime/discovery"
 	"boxtui/runtime/procfs"
 	"boxtui/runtime/signals"
 	"boxtui/runtime/state"
@@ -146,14 +145,8 @@ func TestContainerExitingOnItsOwnShowsExitStatus(t *testing.T) {
 	c.mustRun("run", "-d", "--name", "zero", "--rootfs", rootfs, "--", "/bin/true")
 	t.Cleanup(func() { c.try("rm", "-f", "seven"); c.try("rm", "-f", "zero") })
 	for name, want := range map[string]int{"seven": 7, "zero": 0} {
-		var got discovery.Container
-		testutil.WaitFor(t, 10*time.Second, func() bool {
-			var ok bool
-			got, ok = find(c.ls(true), name)
-			return ok && got.Status == state.StatusExited
-		}, name+" to be listed as exited")
-		if got.ExitCode == nil || *got.ExitCode != want {
-			t.Errorf("%s: exit code %v, want %d", name, got.ExitCode, want)
+		if code := c.exitCode(name); code != want {
+			t.Errorf("%s: exit code %d, want %d", name, code, want)
 		}
 		if _, ok := find(c.ls(false), name); ok {
 			t.Errorf("%s: exited container listed without -a", name)

@@ -191,8 +191,10 @@ func initBelow(pid, depth int) int {
 // awaitCommand waits until the init or one of its children runs cmd
 // (its whole argv, or the end of an interpreter's for a script), then records the init's start
 // time and whether it has a user namespace of its own.
-// interpreters run a container's command when it is a script.
-var interpreters = map[string]bool{"sh": true, "bash": true, "dash": true, "busybox": true, "python3": true}
+// engineProcesses are the engines' own programs that become a container's
+// PID 1 for a moment before they exec its command, with command lines that
+// end with that command.
+var engineProcesses = map[string]bool{"systemd-nspawn": true, "bwrap": true}
 
 func (c *EngineContainer) awaitCommand(t testing.TB, cmd []string) {
 	t.Helper()
@@ -205,8 +207,9 @@ func (c *EngineContainer) awaitCommand(t testing.TB, cmd []string) {
 		}
 		want := []byte(strings.Join(cmd, "\x00") + "\x00")
 		for _, pid := range append([]int{c.PID}, Children(c.PID)...) {
-			// The command itself, or a script run by its interpreter. Not
-			// the engine's own process before it execs the command: its
+			// The command itself, or a script run by its interpreter (or
+			// systemd given its arguments). Not the engine's own process
+			// before it execs the command: its
 			// command line (systemd-nspawn ... /bin/sleep 1000, bwrap ...)
 			// ends with the command too, and its container is not set up
 			// yet (no hostname, no cgroup namespace).
@@ -215,7 +218,8 @@ func (c *EngineContainer) awaitCommand(t testing.TB, cmd []string) {
 				return true
 			}
 			argv0, _, _ := bytes.Cut(data, []byte{0})
-			if interpreters[filepath.Base(string(argv0))] && bytes.HasSuffix(data, append([]byte{0}, want...)) {
+			if base := filepath.Base(string(argv0)); !engineProcesses[base] && !strings.HasPrefix(base, "lxc-") &&
+				bytes.HasSuffix(data, append([]byte{0}, want...)) {
 				return true
 			}
 		}
