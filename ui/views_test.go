@@ -97,3 +97,45 @@ func TestHelpShowsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestViewsInColour keeps one golden of every view with its colours (the
+// goldens above strip them): a colour that changes, or a style that no
+// longer reaches the screen, fails here.
+func TestViewsInColour(t *testing.T) {
+	cases := []struct {
+		name  string
+		steps func(d *driver)
+	}{
+		{"list", func(d *driver) {}},
+		{"filter", func(d *driver) { d.keys("/"); d.typeText("dock") }},
+		{"processes", func(d *driver) { d.keys("p", "down") }},
+		{"ns_diff", func(d *driver) { d.keys("p", "space", "down", "space") }},
+		{"mounts", func(d *driver) { d.keys("m", "down", "down") }},
+		{"mount_form", func(d *driver) { d.keys("m", "a"); d.typeText("/srv/www") }},
+		{"launch_form", func(d *driver) { d.keys("n") }},
+		{"kill_container", func(d *driver) { d.keys("x") }},
+		{"help", func(d *driver) { d.keys("?") }},
+		{"tree", func(d *driver) { d.keys("t", "down", "down") }},
+		{"events", func(d *driver) { d.keys("v") }},
+		{"usage", func(d *driver) { d.rescans(12) }},
+		{"exited", func(d *driver) { d.withExited(); d.keys("a", "up") }},
+		{"readonly", func(d *driver) {}},
+		{"panes", func(d *driver) {
+			d.keys("enter")
+			d.keys("ctrl+]", "e")
+			d.typeText("echo hi")
+			d.waitTyped(1, "echo hi")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := Options{}
+			if c.name == "readonly" {
+				opts.ReadOnly = true
+			}
+			d := newDriver(t, 100, 30, opts)
+			c.steps(d)
+			golden(t, "screen", d.colourScreen())
+		})
+	}
+}
