@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	goruntime "runtime"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +74,7 @@ var waitingCmds = []string{
 
 // cmdName is the name of the function cmd is.
 func cmdName(cmd tea.Cmd) string {
-	f := goruntime.FuncForPC(reflect.ValueOf(cmd).Pointer())
+	f := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer())
 	if f == nil {
 		return "?"
 	}
