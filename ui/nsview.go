@@ -107,6 +107,39 @@ func formatInode(ino, host uint64, w int, noColor bool) string {
 	return digits
 }
 
+// cutInodes says, when the columns are too narrow for whole inodes, what
+// formatInode left out: the leading digits every shown inode shares
+// ("…" is 4026…), or that they differ; "" when every inode fits.
+func cutInodes(host namespace.Set, sets []nsSet, colW int, noColor bool) string {
+	var cut []string
+	note := func(ino, h uint64) {
+		if ino == 0 || (noColor && ino == h) {
+			return // "?" or "host": no digits shown
+		}
+		digits := strconv.FormatUint(ino, 10)
+		text := formatInode(ino, h, colW, noColor)
+		kept := strings.TrimPrefix(strings.TrimPrefix(text, "own "), "…")
+		if kept != digits && strings.HasSuffix(digits, kept) {
+			cut = append(cut, digits[:len(digits)-len(kept)])
+		}
+	}
+	for _, t := range viewNS {
+		note(host[t], 0)
+		for _, s := range sets {
+			note(s.Set[t], host[t])
+		}
+	}
+	if len(cut) == 0 {
+		return ""
+	}
+	for _, p := range cut[1:] {
+		if p != cut[0] {
+			return "… = leading digits cut to fit: `boxtui ns` prints whole inodes"
+		}
+	}
+	return fmt.Sprintf("… = %s: every inode here starts with it", cut[0])
+}
+
 // renderNamespaces draws the namespace view of c in width x height.
 func renderNamespaces(st styles.Styles, host namespace.Set, c discovery.Container, width, height int) string {
 	labelW := 16
@@ -161,6 +194,11 @@ func renderNamespaces(st styles.Styles, host namespace.Set, c discovery.Containe
 	legend := "same colour = same namespace; grey = shared with the host"
 	if st.NoColor {
 		legend = "host = shared with the host; own N = its own namespace (inode N)"
+	}
+	if cut := cutInodes(host, sets, colW, st.NoColor); cut != "" {
+		// Too narrow for whole inodes: say what the "…" stands for, so
+		// no number on screen is mistaken for an inode.
+		notes = append(notes, cut)
 	}
 	t := table.Table{
 		Columns: cols, Rows: rows, Width: width, Height: min(height-1, len(rows)+1), Cursor: -1,

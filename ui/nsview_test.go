@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
+	"boxtui/runtime/namespace"
 	"boxtui/ui/styles"
 )
 
@@ -51,5 +54,25 @@ func TestFormatInode(t *testing.T) {
 		if got := formatInode(c.ino, c.host, c.w, c.noColor); got != c.want {
 			t.Errorf("formatInode(%d, %d, %d, %v) = %q, want %q", c.ino, c.host, c.w, c.noColor, got, c.want)
 		}
+	}
+}
+
+// TestNamespaceViewSaysWhatItCut: at 80 columns the inodes lose their
+// leading digits, and the view says which they were; wide enough, it
+// shows them whole and says nothing.
+func TestNamespaceViewSaysWhatItCut(t *testing.T) {
+	c := fakeSnapshot().Containers[0]
+	narrow := ansi.Strip(renderNamespaces(styles.New(false), fakeHost, c, 80, 20))
+	if !strings.Contains(narrow, "… = 4026: every inode here starts with it") {
+		t.Errorf("80 columns: no word on the cut digits:\n%s", narrow)
+	}
+	wide := ansi.Strip(renderNamespaces(styles.New(false), fakeHost, c, 160, 20))
+	if strings.Contains(wide, "…") || !strings.Contains(wide, "4026532199") {
+		t.Errorf("160 columns: inodes not whole:\n%s", wide)
+	}
+	mixed := fakeHost
+	mixed[namespace.Net] = 1234567890
+	if got := cutInodes(mixed, namespaceSets(c), 7, false); !strings.Contains(got, "boxtui ns") {
+		t.Errorf("inodes with different leading digits: %q", got)
 	}
 }
