@@ -212,7 +212,7 @@ func (m Model) renderProcesses(c discovery.Container, width, height int) string 
 	// whatever the panel's height; the table gives up rows for it.
 	diffH := m.diffHeight()
 	tableH := max(min(height-1-diffH, len(rows)+1), 2)
-	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: tableH, Cursor: cur,
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: tableH, ShowPosition: true, Cursor: cur,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	out := title + "\n" + t.Render()
 	if diffH > 0 {
@@ -252,7 +252,7 @@ func (m Model) renderMounts(c discovery.Container, width, height int) string {
 	if m.focus == focusDetail {
 		cur = m.mountCur
 	}
-	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: height - 1, Cursor: cur,
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: height - 1, ShowPosition: true, Cursor: cur,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	return title + "\n" + t.Render()
 }

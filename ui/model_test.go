@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -241,5 +242,32 @@ func TestContainerTextCannotDriveTheScreen(t *testing.T) {
 	d.keys("down", "x", "y")
 	if strings.ContainsAny(d.m.status, "\x1b\n") {
 		t.Fatalf("the status line carries raw control characters: %q", d.m.status)
+	}
+}
+
+// TestLongListSaysWhichRowsShow: a list longer than its part of the screen
+// says which rows are on it, and follows the cursor.
+func TestLongListSaysWhichRowsShow(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	snap := fakeSnapshot()
+	base := snap.Containers[1] // an unshare container
+	for i := range 40 {
+		c := base
+		c.PID, c.StartTime = 10000+i, uint64(1000+i)
+		c.Procs = nil
+		snap.Containers = append(snap.Containers, c)
+	}
+	d.rescanWith(snap)
+	re := regexp.MustCompile(` (\d+)-(\d+)/44\n`)
+	m := re.FindStringSubmatch(d.screen())
+	if m == nil || m[1] != "1" {
+		t.Fatalf("no row position in the list header:\n%s", d.screen())
+	}
+	for range 43 {
+		d.keys("down")
+	}
+	m = re.FindStringSubmatch(d.screen())
+	if m == nil || m[2] != "44" {
+		t.Fatalf("at the last row the header says %v:\n%s", m, d.screen())
 	}
 }

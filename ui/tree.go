@@ -185,7 +185,7 @@ func (m Model) renderTree(width, height int) string {
 		cur = m.treeCur
 	}
 	legend := "a child is a PID namespace made by a process of its parent; its processes are seen from the parent, never the other way"
-	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: min(height-2, len(rows)+1), Cursor: cur,
+	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: min(height-2, len(rows)+1), ShowPosition: true, Cursor: cur,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	out := []string{title, t.Render(), m.st.Muted.Render(table.Fit(legend, width, false))}
 	return strings.Join(out, "\n")

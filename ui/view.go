@@ -271,7 +271,7 @@ func (m Model) renderList(r rect) string {
 	if m.focus != focusList && m.focus != focusFilter {
 		sel = m.st.SelectedBlur
 	}
-	t := table.Table{Columns: m.listColumns(), Rows: rows, Width: r.w, Height: r.h, Cursor: m.cursor,
+	t := table.Table{Columns: m.listColumns(), Rows: rows, Width: r.w, Height: r.h, ShowPosition: true, Cursor: m.cursor,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: sel}}
 	out := t.Render()
 	if len(m.rows) == 0 {

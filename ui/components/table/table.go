@@ -5,6 +5,7 @@
 package table
 
 import (
+	"fmt"
 	"strings"
 
 	"boxtui/internal/termsafe"
@@ -42,6 +43,9 @@ type Table struct {
 	Height  int // lines including the header
 	Cursor  int
 	Styles  Styles
+	// ShowPosition ends the header line with which rows are on screen
+	// ("11-20/42") whenever some are not.
+	ShowPosition bool
 }
 
 // Widths resolves flex columns for the given total width (one space
@@ -89,9 +93,13 @@ func (t Table) Render() string {
 	for i, c := range t.Columns {
 		hdr[i] = Cell{Text: c.Title}
 	}
-	lines = append(lines, t.row(hdr, widths, t.Styles.Header, false))
 	n := t.Height - 1
 	off := Offset(t.Cursor, len(t.Rows), n)
+	header := t.row(hdr, widths, t.Styles.Header, false)
+	if pos := t.position(off, n); pos != "" {
+		header = Fit(header, t.Width-ansi.StringWidth(pos), false) + t.Styles.Header.Render(pos)
+	}
+	lines = append(lines, header)
 	for i := off; i < len(t.Rows) && len(lines) < t.Height; i++ {
 		lines = append(lines, t.row(t.Rows[i], widths, t.Styles.Cell, i == t.Cursor))
 	}
@@ -99,6 +107,19 @@ func (t Table) Render() string {
 		lines = append(lines, strings.Repeat(" ", t.Width))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// position is the header's " FIRST-LAST/ALL" when rows are hidden and
+// ShowPosition asks for it, "" otherwise (or when it would not fit).
+func (t Table) position(off, n int) string {
+	if !t.ShowPosition || n <= 0 || len(t.Rows) <= n {
+		return ""
+	}
+	pos := fmt.Sprintf(" %d-%d/%d", off+1, min(off+n, len(t.Rows)), len(t.Rows))
+	if len(pos) >= t.Width/2 {
+		return ""
+	}
+	return pos
 }
 
 func (t Table) row(cells []Cell, widths []int, base lipgloss.Style, selected bool) string {

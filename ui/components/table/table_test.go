@@ -51,3 +51,26 @@ func TestRenderIsExactlyTheAskedSize(t *testing.T) {
 		t.Fatalf("cursor row not visible: %q", lines)
 	}
 }
+
+// TestPositionWhenRowsAreHidden: with rows off screen the header says
+// which are shown; with every row on screen, or without ShowPosition, it
+// is the plain header.
+func TestPositionWhenRowsAreHidden(t *testing.T) {
+	rows := make([][]Cell, 42)
+	for i := range rows {
+		rows[i] = []Cell{{Text: "row"}}
+	}
+	tb := Table{Columns: []Column{{Title: "NAME", Width: 10, Flex: true}}, Rows: rows, Width: 40, Height: 11, Cursor: 15, ShowPosition: true}
+	lines := strings.Split(ansi.Strip(tb.Render()), "\n")
+	if len(lines) != 11 || !strings.HasSuffix(lines[0], " 7-16/42") || ansi.StringWidth(lines[0]) != 40 {
+		t.Fatalf("header %q (%d lines)", lines[0], len(lines))
+	}
+	tb.Rows = rows[:5]
+	if h := strings.Split(ansi.Strip(tb.Render()), "\n")[0]; strings.Contains(h, "/") {
+		t.Errorf("every row shown, yet header %q", h)
+	}
+	tb.Rows, tb.ShowPosition = rows, false
+	if h := strings.Split(ansi.Strip(tb.Render()), "\n")[0]; strings.Contains(h, "/") {
+		t.Errorf("ShowPosition off, yet header %q", h)
+	}
+}
