@@ -36,8 +36,9 @@ func TestBadInputLeavesNothing(t *testing.T) {
 		text string
 	}{
 		{"missing rootfs", Options{Rootfs: filepath.Join(empty, "nope")}, ErrNoRootfs, "boxtui rootfs create"},
-		{"rootfs without the command", Options{Rootfs: empty}, ErrNoCommand, "/bin/sh"},
-		{"command not in rootfs", Options{Rootfs: rootfs, Command: []string{"/bin/nope"}}, ErrNoCommand, "/bin/nope"},
+		// An empty directory has no shell either: not "e.g. -- /bin/sh".
+		{"rootfs without the command", Options{Rootfs: empty}, ErrNoCommand, "has no shell either: is it a root filesystem?"},
+		{"command not in rootfs", Options{Rootfs: rootfs, Command: []string{"/bin/nope"}}, ErrNoCommand, "/bin/nope\" is not an executable file in " + rootfs + " (pass a command the rootfs has, e.g. -- /bin/"},
 		{"name taken", Options{Name: "taken", Rootfs: rootfs}, state.ErrNameTaken, "taken"},
 		{"invalid name", Options{Name: "../x", Rootfs: rootfs}, nil, "invalid name"},
 		{"bad env", Options{Rootfs: rootfs, Env: []string{"NOEQUALS"}}, nil, "KEY=VALUE"},

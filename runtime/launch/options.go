@@ -109,5 +109,10 @@ func findInRootfs(rootfs, unsafeCommand string) (string, error) {
 	if c, ok := containerenv.LookPath(name, containerenv.Path, inRootfs); ok {
 		return c, nil
 	}
-	return "", fmt.Errorf("%w: %q is not an executable file in %s (pass a command the rootfs has, e.g. -- /bin/sh)", ErrNoCommand, unsafeCommand, rootfs)
+	// Suggest a command the rootfs has; one with no shell at all is
+	// likely not a root filesystem (a parent directory, a typo).
+	if sh, ok := containerenv.Shell(inRootfs); ok {
+		return "", fmt.Errorf("%w: %q is not an executable file in %s (pass a command the rootfs has, e.g. -- %s)", ErrNoCommand, unsafeCommand, rootfs, sh)
+	}
+	return "", fmt.Errorf("%w: %q is not an executable file in %s, which has no shell either: is it a root filesystem? (`boxtui rootfs create DIR` makes one)", ErrNoCommand, unsafeCommand, rootfs)
 }
