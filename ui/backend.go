@@ -57,6 +57,11 @@ type Backend interface {
 	// (handled), exited after 0.1 s").
 	Stop(c discovery.Container, grace time.Duration) (string, error)
 
+	// CheckHostPath says why a host path cannot be bind-mounted (it does
+	// not exist, or cannot be reached), nil when it can: a stat, for the
+	// forms to say so in the field.
+	CheckHostPath(path string) error
+
 	// Remove removes an exited boxtui container: its state and history
 	// (boxtui rm NAME).
 	Remove(name string) error

@@ -272,6 +272,15 @@ func (f *fakeBackend) Stop(c discovery.Container, grace time.Duration) (string, 
 	f.record("stop %d %s", c.PID, grace)
 	return "sent SIGTERM (handled), exited after 0.01 s", nil
 }
+
+// CheckHostPath: on the fake host, paths under /missing do not exist.
+func (f *fakeBackend) CheckHostPath(p string) error {
+	if strings.HasPrefix(p, "/missing") {
+		return fmt.Errorf("%s does not exist on the host: create it first, or give another path", p)
+	}
+	return nil
+}
+
 func (f *fakeBackend) Remove(name string) error {
 	f.record("rm %s", name)
 	f.mu.Lock()

@@ -29,6 +29,49 @@ type formState struct {
 	// mount form
 	source, target string
 	readOnly       bool
+
+	// hostPaths lists the host paths typed so far (the mount form's
+	// source, the launch form's mount sources); each is checked once, by
+	// a command, and hostChecks keeps the answers for the fields'
+	// validation, which must not stat in Update. A path whose answer has
+	// not come yet passes the field and is checked at the launch or
+	// mount, as before.
+	hostPaths  func() []string
+	hostChecks map[string]error
+}
+
+// hostPathCheckedMsg is the answer to one host path check of a form.
+type hostPathCheckedMsg struct {
+	form *formState
+	path string
+	err  error
+}
+
+// checkHostPaths asks the backend about every host path of fs it has not
+// asked about yet.
+func (m Model) checkHostPaths(fs *formState) tea.Cmd {
+	if fs.hostPaths == nil {
+		return nil
+	}
+	if fs.hostChecks == nil {
+		fs.hostChecks = map[string]error{}
+	}
+	var cmds []tea.Cmd
+	b := m.backend
+	for _, p := range fs.hostPaths() {
+		if _, asked := fs.hostChecks[p]; asked {
+			continue
+		}
+		fs.hostChecks[p] = nil // asked: pass until answered
+		cmds = append(cmds, func() tea.Msg { return hostPathCheckedMsg{form: fs, path: p, err: b.CheckHostPath(p)} })
+	}
+	return tea.Batch(cmds...)
+}
+
+// hostPathErr is what the check of host path p said, nil when it is fine
+// or not answered yet.
+func (fs *formState) hostPathErr(p string) error {
+	return fs.hostChecks[path.Clean(strings.TrimSpace(p))]
 }
 
 func (f *formState) resize(width int) {
@@ -56,7 +99,7 @@ func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	fs := m.form
 	_, cmd := fs.form.Update(msg)
-	cmd = settleForm(fs.form, cmd)
+	cmd = tea.Batch(settleForm(fs.form, cmd), m.checkHostPaths(fs))
 	switch fs.form.State {
 	case huh.StateCompleted:
 		m.form = nil
@@ -159,6 +202,17 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 		last.onSubmit, last.form = nil, nil
 		fs = &last
 	}
+	fs.hostChecks = nil // a retry asks afresh: the paths may exist now
+	fs.hostPaths = func() []string {
+		specs, _ := parseMountSpecs(fs.mounts)
+		var out []string
+		for _, sp := range specs {
+			if p := strings.TrimSpace(sp.Source); path.IsAbs(p) {
+				out = append(out, path.Clean(p))
+			}
+		}
+		return out
+	}
 	fs.onSubmit = func(m *Model) tea.Cmd {
 		kept := *fs
 		m.lastLaunch = &kept
@@ -191,7 +245,18 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 			Affirmative("yes").Negative("no"),
 		huh.NewInput().Title("Bind mounts").Value(&fs.mounts).
 			Placeholder(m.st.Hint("/host/dir:/in/container[:ro], … (read-write unless :ro, as run -v)")).
-			Validate(func(s string) error { _, err := parseMountSpecs(s); return err }),
+			Validate(func(s string) error {
+				specs, err := parseMountSpecs(s)
+				if err != nil {
+					return err
+				}
+				for _, sp := range specs {
+					if err := fs.hostPathErr(sp.Source); err != nil {
+						return err
+					}
+				}
+				return nil
+			}),
 	)
 }
 
@@ -293,8 +358,20 @@ func (m Model) openMountForm(c discovery.Container) (tea.Model, tea.Cmd) {
 			return nil
 		}
 	}
+	fs.hostPaths = func() []string {
+		if p := strings.TrimSpace(fs.source); path.IsAbs(p) {
+			return []string{path.Clean(p)}
+		}
+		return nil
+	}
+	hostPath := func(s string) error {
+		if err := abs("host path")(s); err != nil {
+			return err
+		}
+		return fs.hostPathErr(s)
+	}
 	return m.newForm(fs,
-		huh.NewInput().Title("Host path").Value(&fs.source).Placeholder(m.st.Hint("/srv/data")).Validate(abs("host path")),
+		huh.NewInput().Title("Host path").Value(&fs.source).Placeholder(m.st.Hint("/srv/data")).Validate(hostPath),
 		huh.NewInput().Title("Path inside the container").Value(&fs.target).Placeholder(m.st.Hint("/data")).Validate(abs("path inside the container")),
 		huh.NewConfirm().Title("Read-only?").Value(&fs.readOnly).Affirmative("yes").Negative("no"),
 	)

@@ -252,3 +252,39 @@ func TestExitedContainersShowWithAAndXRemovesThem(t *testing.T) {
 		t.Fatalf("a again: showExited %v, status %q", d.m.showExited, d.m.status)
 	}
 }
+
+// TestHostPathThatDoesNotExistIsSaidInItsField: the mount form and the
+// launch form's bind mounts say a missing host path in the field, before
+// the rest of the form is filled in; the check is a command, never a stat
+// in Update.
+func TestHostPathThatDoesNotExistIsSaidInItsField(t *testing.T) {
+	d := newDriver(t, 100, 30, Options{})
+	d.keys("m", "a")
+	d.typeText("/missing/data")
+	d.keys("enter")
+	if d.m.form == nil || !strings.Contains(d.screen(), "/missing/data does not exist on the host") {
+		t.Fatalf("no word on the missing host path in its field:\n%s", d.screen())
+	}
+	for range len("/missing/data") {
+		d.keys("backspace")
+	}
+	d.typeText("/srv/data")
+	d.keys("enter")
+	d.typeText("/data")
+	if d.m.form == nil || d.m.form.target != "/data" {
+		t.Fatalf("an existing host path did not move the form on (target %q)", d.m.form.target)
+	}
+	d.keys("esc")
+
+	d.keys("n")
+	d.typeText("demo")
+	d.keys("enter", "enter", "enter", "enter", "enter")
+	d.typeText("/srv:/srv,/missing/x:/x")
+	d.keys("enter")
+	if d.m.form == nil || !strings.Contains(d.screen(), "/missing/x does not exist on the host") {
+		t.Fatalf("the launch form did not say the missing mount source:\n%s", d.screen())
+	}
+	if calls := d.b.Calls(); slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, "launch") }) {
+		t.Fatalf("launched with a missing host path: %v", calls)
+	}
+}

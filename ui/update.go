@@ -102,6 +102,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setStatus(msg.err.Error(), true)
 		return m, nil
 
+	case hostPathCheckedMsg:
+		if m.form == msg.form {
+			msg.form.hostChecks[msg.path] = msg.err
+		}
+		return m, nil
+
 	case doneMsg:
 		if msg.text != "" {
 			m.setStatus(msg.text, false)

@@ -5,6 +5,8 @@ package backend
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"strconv"
@@ -404,6 +406,17 @@ func (r *Runtime) Stop(c discovery.Container, grace time.Duration) (string, erro
 		return "", logged("stop", c.Target(), err)
 	}
 	return res.String(), logged("stop", c.Target(), nil)
+}
+
+// CheckHostPath stats a host path for the forms.
+func (r *Runtime) CheckHostPath(p string) error {
+	if _, err := os.Stat(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s does not exist on the host: create it first, or give another path", p)
+		}
+		return fmt.Errorf("host path %s: %w", p, errors.Unwrap(err))
+	}
+	return nil
 }
 
 // Remove removes an exited boxtui container, as `boxtui rm NAME` does: a
