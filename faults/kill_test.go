@@ -289,7 +289,9 @@ func TestKillWhileTargetExits(t *testing.T) {
 		name := fmt.Sprintf("exiting%d", round)
 		// PID 1 without a USR1 handler: the kernel drops the signal, so
 		// the kills below never end the container themselves.
-		ct := c.detached(name, rootfs, "/bin/sh", "-c", fmt.Sprintf("sleep 0.%d; exit 3", 1+round))
+		// Long enough to be listed by detached on a loaded machine (0.1 s
+		// was not, once in ten runs), short enough to exit under the kills.
+		ct := c.detached(name, rootfs, "/bin/sh", "-c", fmt.Sprintf("sleep 1.%d; exit 3", 1+round))
 		signalled, refused := 0, 0
 		for deadline := time.Now().Add(10 * time.Second); ; {
 			_, errOut, code := c.run("kill", "-s", "USR1", name)
