@@ -252,15 +252,16 @@ func TestCLITerminal(t *testing.T) {
 	screen := &testutil.LockedBuffer{}
 	go io.Copy(screen, term)
 
-	// The shell computes the marker, so the echoed command line never
-	// matches it.
+	// The marker is the container PTY's own size as stty reads it, so it
+	// shows what boxtui did with the resize (SIGWINCH to boxtui, then the
+	// ioctl on the container's PTY) and not whether bash happened to be
+	// reading a line when its SIGWINCH came: bash updates COLUMNS only
+	// then, and a CI run once missed it while bash was running the echo
+	// builtin. The shell computes the marker, so the echoed command line
+	// never matches it. The resize and the line typed after it race, so
+	// ask again until the new size shows, then wait for the prompt.
 	size := func(want string) {
 		t.Helper()
-		// The resize reaches bash through boxtui (SIGWINCH, then the ioctl
-		// on the container's PTY): a line typed right after it may run
-		// before bash heard of it. So ask again until the new size shows,
-		// and wait for the prompt after it: bash only picks up a resize
-		// that arrives while it is reading a line.
 		last := time.Time{}
 		testutil.WaitFor(t, 10*time.Second, func() bool {
 			_, after, ok := strings.Cut(screen.String(), want)
@@ -268,17 +269,17 @@ func TestCLITerminal(t *testing.T) {
 				return true
 			}
 			if time.Since(last) > 300*time.Millisecond {
-				fmt.Fprintf(term, "echo S$((COLUMNS*1000+LINES))\n")
+				fmt.Fprintf(term, "echo S$(stty size)\n")
 				last = time.Now()
 			}
 			return false
-		}, "bash to print "+want+" and prompt again")
+		}, "the container's terminal to be "+want+" and bash to prompt again")
 	}
-	size("S80024")
+	size("S24 80")
 	if err := pty.Setsize(term, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
 		t.Fatal(err)
 	}
-	size("S100030")
+	size("S30 100")
 	fmt.Fprintf(term, "exit 4\n")
 	select {
 	case err := <-done:

@@ -338,19 +338,21 @@ func TestTwoClientsLatestSizeWins(t *testing.T) {
 		go io.Copy(buf, con)
 	}
 	// Resizes on two connections race inside the holder; wait for the
-	// first to take effect so "latest" is well defined.
+	// first to take effect so "latest" is well defined. stty reads the
+	// console's own size: bash's COLUMNS follows a SIGWINCH only when it
+	// comes while bash reads a line, which a loaded machine can miss.
 	c.Console.Resize(20, 60)
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		c.Console.Write([]byte("echo S${COLUMNS}x${LINES}\n"))
-		return strings.Contains(outputs[second].String(), "S60x20")
+		c.Console.Write([]byte("echo S$(stty size)\n"))
+		return strings.Contains(outputs[second].String(), "S20 60")
 	}, "the shell to see the first client's size 60x20")
 	second.Resize(33, 77)
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		c.Console.Write([]byte("echo S${COLUMNS}x${LINES}\n"))
-		return strings.Contains(outputs[second].String(), "S77x33")
+		c.Console.Write([]byte("echo S$(stty size)\n"))
+		return strings.Contains(outputs[second].String(), "S33 77")
 	}, "the shell to see the second client's size 77x33")
 	testutil.WaitFor(t, 10*time.Second, func() bool {
-		return strings.Contains(outputs[c.Console].String(), "S77x33")
+		return strings.Contains(outputs[c.Console].String(), "S33 77")
 	}, "the first client to get the same output")
 }
 

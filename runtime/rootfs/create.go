@@ -18,7 +18,7 @@ var DefaultTools = []string{
 	"ls", "cat", "echo", "mkdir", "rm", "cp", "mv", "sleep", "true", "false",
 	"id", "env", "head", "tail", "wc", "sort", "tee", "touch", "chmod", "ln",
 	"readlink", "stat", "uname", "date", "seq", "yes", "dd", "grep",
-	"kill", "ps", "top", "mount", "umount", "hostname",
+	"kill", "ps", "top", "mount", "umount", "hostname", "stty",
 }
 
 // Options tune Create.
