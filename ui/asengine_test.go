@@ -13,8 +13,8 @@ func TestExecAsEngineKeyOpensAnEnginePane(t *testing.T) {
 	if got := d.b.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "exec-as-engine 4242 ") {
 		t.Fatalf("calls %v, want an exec as the engine into container 4242", got)
 	}
-	if len(d.m.panes) != 1 || d.m.panes[0].label != "web (engine)" {
-		t.Fatalf("%d panes, want one labelled %q", len(d.m.panes), "web (engine)")
+	if len(d.m.panes.all) != 1 || d.m.panes.all[0].label != "web (engine)" {
+		t.Fatalf("%d panes, want one labelled %q", len(d.m.panes.all), "web (engine)")
 	}
 	d = newDriver(t, 100, 30, Options{})
 	d.keys("e")

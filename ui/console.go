@@ -30,7 +30,7 @@ func (m Model) addPaneWatched(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
 	if !ok {
 		return nm, cmd
 	}
-	return nm, tea.Batch(cmd, watchNotices(nm.(Model).nextPaneID, n, msg.term.Done()))
+	return nm, tea.Batch(cmd, watchNotices(nm.(Model).panes.nextID, n, msg.term.Done()))
 }
 
 func watchNotices(id int, n noticer, done <-chan struct{}) tea.Cmd {

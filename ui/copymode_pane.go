@@ -69,11 +69,11 @@ func (m *Model) copyToClipboard(text string) tea.Cmd {
 func (m Model) listCopyMode() (tea.Model, tea.Cmd) {
 	p := m.focusedPane()
 	if p == nil {
-		if len(m.panes) == 0 {
+		if len(m.panes.all) == 0 {
 			m.setStatus("no pane to scroll back in", true)
 			return m, nil
 		}
-		m.paneFocus, p = len(m.panes)-1, m.panes[len(m.panes)-1]
+		m.panes.focus, p = len(m.panes.all)-1, m.panes.all[len(m.panes.all)-1]
 	}
 	if m.enterCopyMode(p, false) {
 		m.focus = focusPane

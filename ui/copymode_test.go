@@ -277,7 +277,7 @@ func mouseDriver(t *testing.T, output string) (*driver, *mouseTerm, *pane) {
 	cols, rows := d.m.newPaneSize()
 	term := newMouseTerm(cols, rows, output)
 	d.send(opened(term, paneExec, "mouse", 1, cols, rows))
-	p := d.m.panes[0]
+	p := d.m.panes.all[0]
 	t.Cleanup(func() { close(term.done) })
 	return d, term, p
 }
@@ -364,8 +364,8 @@ func TestDragSelectsAndCopies(t *testing.T) {
 	if got := fmt.Sprint(cmd()); got != "world\nsecond" {
 		t.Fatalf("copied %q", got)
 	}
-	if !strings.Contains(d.m.status, "copied 12 character(s) on 2 line(s)") {
-		t.Fatalf("status %q", d.m.status)
+	if !strings.Contains(d.m.status.text, "copied 12 character(s) on 2 line(s)") {
+		t.Fatalf("status %q", d.m.status.text)
 	}
 }
 

@@ -26,25 +26,25 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 		case key.Matches(msg, k.Down):
 			m.moveProc(1)
 		case key.Matches(msg, k.Kill):
-			if !haveSel || m.procCur >= len(c.Procs) {
+			if !haveSel || m.procs.cur >= len(c.Procs) {
 				return m, nil, true
 			}
-			mod, cmd := m.askKillProcess(c, c.Procs[m.procCur])
+			mod, cmd := m.askKillProcess(c, c.Procs[m.procs.cur])
 			return mod, cmd, true
 		case key.Matches(msg, m.keys.List.Exec):
 			// The list's exec key, on a process: a shell in that
 			// process's own namespaces and root (nsenter -t PID), which
 			// the NS SET column shows when they are not the init's.
-			if !haveSel || m.procCur >= len(c.Procs) {
+			if !haveSel || m.procs.cur >= len(c.Procs) {
 				return m, nil, true
 			}
-			p := c.Procs[m.procCur]
+			p := c.Procs[m.procs.cur]
 			cols, rows := m.newPaneSize()
 			return m, m.execCmd(c.WithNamed(discovery.ProcRef{PID: p.PID, StartTime: p.StartTime}), cols, rows), true
 		case key.Matches(msg, k.Mark):
 			m.toggleMark()
 		case key.Matches(msg, k.Unmark):
-			m.marks = nil
+			m.procs.marks = nil
 			m.setStatus("marks cleared", false)
 		default:
 			return m, nil, false
@@ -56,9 +56,9 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 		case key.Matches(msg, k.Back):
 			m.detail, m.focus = detailNamespaces, focusList
 		case key.Matches(msg, k.Up):
-			m.mountCur = max(0, m.mountCur-1)
+			m.mounts.cur = max(0, m.mounts.cur-1)
 		case key.Matches(msg, k.Down):
-			m.mountCur = max(0, min(len(m.mounts)-1, m.mountCur+1))
+			m.mounts.cur = max(0, min(len(m.mounts.rows)-1, m.mounts.cur+1))
 		case key.Matches(msg, k.Add):
 			if !haveSel {
 				return m, nil, true
@@ -115,8 +115,8 @@ func (m *Model) moveProc(d int) {
 	if !ok || len(c.Procs) == 0 {
 		return
 	}
-	m.procCur = max(0, min(len(c.Procs)-1, m.procCur+d))
-	m.procPID = c.Procs[m.procCur].PID
+	m.procs.cur = max(0, min(len(c.Procs)-1, m.procs.cur+d))
+	m.procs.pid = c.Procs[m.procs.cur].PID
 }
 
 // followProc puts the process cursor back on the remembered process.
@@ -126,19 +126,19 @@ func (m *Model) followProc() {
 		return
 	}
 	for i, p := range c.Procs {
-		if p.PID == m.procPID {
-			m.procCur = i
+		if p.PID == m.procs.pid {
+			m.procs.cur = i
 			return
 		}
 	}
-	m.procCur = max(0, min(m.procCur, len(c.Procs)-1))
+	m.procs.cur = max(0, min(m.procs.cur, len(c.Procs)-1))
 }
 
 func (m Model) selectedMount() (Mount, bool) {
-	if m.mountCur < 0 || m.mountCur >= len(m.mounts) {
+	if m.mounts.cur < 0 || m.mounts.cur >= len(m.mounts.rows) {
 		return Mount{}, false
 	}
-	return m.mounts[m.mountCur], true
+	return m.mounts.rows[m.mounts.cur], true
 }
 
 func (m Model) mountsCmd(c discovery.Container) tea.Cmd {
@@ -193,7 +193,7 @@ func (m Model) renderProcesses(c discovery.Container, width, height int) string 
 	}
 	rows := make([][]table.Cell, 0, len(c.Procs))
 	for _, p := range c.Procs {
-		user := m.users[p.UID]
+		user := m.scan.users[p.UID]
 		if user == "" {
 			user = strconv.Itoa(p.UID)
 		}
@@ -205,7 +205,7 @@ func (m Model) renderProcesses(c discovery.Container, width, height int) string 
 	}
 	cur := -1
 	if m.focus == focusDetail {
-		cur = min(m.procCur, len(rows)-1)
+		cur = min(m.procs.cur, len(rows)-1)
 	}
 	title := m.st.Section.Render(table.Fit(fmt.Sprintf("processes of %s — %d, seen from the host and from inside", containerLabel(c), len(c.Procs)), width, false))
 	// The diff goes right under the processes, so it stays in view
@@ -224,7 +224,7 @@ func (m Model) renderProcesses(c discovery.Container, width, height int) string 
 // renderMounts draws the mounts panel of c.
 func (m Model) renderMounts(c discovery.Container, width, height int) string {
 	title := m.st.Section.Render(table.Fit("mounts of "+containerLabel(c)+" (* = added by boxtui)", width, false))
-	if m.mountsOf != c.PID {
+	if m.mounts.of != c.PID {
 		return padLines(title+"\n"+m.st.Muted.Render("reading mounts…"), width, height)
 	}
 	cols := []table.Column{
@@ -234,8 +234,8 @@ func (m Model) renderMounts(c discovery.Container, width, height int) string {
 		{Title: "SOURCE", Width: 20, Flex: true},
 		{Title: "TYPE", Width: 8},
 	}
-	rows := make([][]table.Cell, 0, len(m.mounts))
-	for _, mt := range m.mounts {
+	rows := make([][]table.Cell, 0, len(m.mounts.rows))
+	for _, mt := range m.mounts.rows {
 		mark, mode := " ", "rw"
 		if mt.Managed {
 			mark = "*"
@@ -250,9 +250,26 @@ func (m Model) renderMounts(c discovery.Container, width, height int) string {
 	}
 	cur := -1
 	if m.focus == focusDetail {
-		cur = m.mountCur
+		cur = m.mounts.cur
 	}
 	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: height - 1, ShowPosition: true, Cursor: cur,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	return title + "\n" + t.Render()
+}
+
+// procView is the process view of the selected container: its cursor,
+// kept on a process by PID across refreshes, and the processes marked for
+// the namespace diff (oldest first, at most two).
+type procView struct {
+	cur   int
+	pid   int
+	marks []procKey
+}
+
+// mountsView is the mounts panel: the mounts of one container (of is its
+// init PID) and the cursor.
+type mountsView struct {
+	rows []Mount
+	of   int
+	cur  int
 }

@@ -299,7 +299,7 @@ func (d *driver) waitTyped(i int, text string) {
 		if got != text {
 			return false, fmt.Sprintf("terminal %d has %q", i, got)
 		}
-		for n, p := range d.m.panes {
+		for n, p := range d.m.panes.all {
 			ft, ok := p.term.(*fakeTerminal)
 			if !ok {
 				continue
@@ -313,7 +313,7 @@ func (d *driver) waitTyped(i int, text string) {
 		}
 		return true, ""
 	})
-	for _, p := range d.m.panes {
+	for _, p := range d.m.panes.all {
 		d.send(paneRedrawMsg{id: p.id})
 	}
 }
@@ -321,7 +321,7 @@ func (d *driver) waitTyped(i int, text string) {
 // rescans runs n refreshes, as n ticks would.
 func (d *driver) rescans(n int) {
 	for i := 0; i < n; i++ {
-		d.m.scanning = true
+		d.m.scan.busy = true
 		d.run(d.m.scanCmd())
 	}
 }

@@ -50,11 +50,11 @@ func (m *Model) applyEvents(msg eventsMsg) {
 	if msg.key != m.eventsKeyShown() {
 		return
 	}
-	if msg.key != m.eventsOf {
-		m.eventsOff = 0
+	if msg.key != m.events.of {
+		m.events.off = 0
 	}
-	m.events, m.eventsOf = msg.events, msg.key
-	m.eventsOff = min(m.eventsOff, max(len(m.events)-1, 0))
+	m.events.list, m.events.of = msg.events, msg.key
+	m.events.off = min(m.events.off, max(len(m.events.list)-1, 0))
 }
 
 // eventsKey handles the keys of the event history.
@@ -64,9 +64,9 @@ func (m Model) eventsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	case key.Matches(msg, k.Back):
 		m.detail, m.focus = detailNamespaces, focusList
 	case key.Matches(msg, k.Up):
-		m.eventsOff = min(m.eventsOff+1, max(len(m.events)-1, 0))
+		m.events.off = min(m.events.off+1, max(len(m.events.list)-1, 0))
 	case key.Matches(msg, k.Down):
-		m.eventsOff = max(m.eventsOff-1, 0)
+		m.events.off = max(m.events.off-1, 0)
 	default:
 		return m, nil, false
 	}
@@ -78,14 +78,14 @@ func (m Model) eventsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 func (m Model) renderEvents(c discovery.Container, width, height int) string {
 	key := events.Key(c)
 	head := fmt.Sprintf("event history of %s — newest last", containerLabel(c))
-	if m.eventsOf == key && len(m.events) > 0 {
-		head = fmt.Sprintf("event history of %s — %d, newest last", containerLabel(c), len(m.events))
+	if m.events.of == key && len(m.events.list) > 0 {
+		head = fmt.Sprintf("event history of %s — %d, newest last", containerLabel(c), len(m.events.list))
 	}
 	title := m.st.Section.Render(table.Fit(head, width, false))
-	if m.eventsOf != key {
+	if m.events.of != key {
 		return padLines(title+"\n"+m.st.Muted.Render("reading history…"), width, height)
 	}
-	if len(m.events) == 0 {
+	if len(m.events.list) == 0 {
 		return padLines(title+"\n"+m.st.Muted.Render(table.Fit("no events recorded yet: boxtui records starts, exits, kills, execs and mounts as they happen", width, false)), width, height)
 	}
 	cols := []table.Column{
@@ -96,13 +96,13 @@ func (m Model) renderEvents(c discovery.Container, width, height int) string {
 		{Title: "DETAIL", Width: 10, Flex: true},
 	}
 	n := max(height-2, 1) // title and header
-	end := len(m.events) - m.eventsOff
+	end := len(m.events.list) - m.events.off
 	start := max(end-n, 0)
 	rows := make([][]table.Cell, 0, end-start)
-	for _, e := range m.events[start:end] {
+	for _, e := range m.events.list[start:end] {
 		ago := "-"
-		if !m.snapAt.IsZero() {
-			ago = formatUptime(m.snapAt.Sub(e.Time))
+		if !m.scan.at.IsZero() {
+			ago = formatUptime(m.scan.at.Sub(e.Time))
 		}
 		by := e.By
 		if by == "" {
@@ -112,10 +112,18 @@ func (m Model) renderEvents(c discovery.Container, width, height int) string {
 			{Text: e.Time.Local().Format("15:04:05")}, {Text: ago}, {Text: e.Kind}, {Text: by}, {Text: e.Detail},
 		})
 	}
-	if m.eventsOff > 0 {
-		title = m.st.Section.Render(table.Fit(fmt.Sprintf("%s (scrolled back %d; ↓ for newer)", head, m.eventsOff), width, false))
+	if m.events.off > 0 {
+		title = m.st.Section.Render(table.Fit(fmt.Sprintf("%s (scrolled back %d; ↓ for newer)", head, m.events.off), width, false))
 	}
 	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: len(rows) + 1, Cursor: -1,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	return strings.Join([]string{title, t.Render()}, "\n")
+}
+
+// eventsView is the selected container's history (of is its events key);
+// off is how many events the view is scrolled back from the newest.
+type eventsView struct {
+	list []events.Event
+	of   string
+	off  int
 }

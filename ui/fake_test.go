@@ -302,7 +302,7 @@ func (d *driver) withExited() {
 		StartTime: 50, Started: fakeNow.Add(-3 * time.Hour),
 	})
 	d.b.mu.Unlock()
-	d.send(tickMsg{id: d.m.tickID})
+	d.send(tickMsg{id: d.m.scan.tickID})
 }
 
 func (f *fakeBackend) Mounts(c discovery.Container) ([]Mount, error) {

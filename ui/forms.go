@@ -87,25 +87,25 @@ func (m Model) newForm(fs *formState, fields ...huh.Field) (tea.Model, tea.Cmd) 
 		WithShowHelp(false).
 		WithShowErrors(true)
 	fs.resize(m.width)
-	m.form = fs
+	m.forms.active = fs
 	return m, fs.form.Init()
 }
 
 func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.keys.Form.Cancel) {
-		m.form = nil
+		m.forms.active = nil
 		m.setStatus("cancelled", false)
 		return m, nil
 	}
-	fs := m.form
+	fs := m.forms.active
 	_, cmd := fs.form.Update(msg)
 	cmd = tea.Batch(settleForm(fs.form, cmd), m.checkHostPaths(fs))
 	switch fs.form.State {
 	case huh.StateCompleted:
-		m.form = nil
+		m.forms.active = nil
 		return m, tea.Batch(cmd, fs.onSubmit(&m))
 	case huh.StateAborted:
-		m.form = nil
+		m.forms.active = nil
 		m.setStatus("cancelled", false)
 		return m, nil
 	}
@@ -196,9 +196,9 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 		title:  "launch a container",
 		rootfs: m.backend.DefaultRootfs(),
 	}
-	if m.lastLaunch != nil {
+	if m.forms.last != nil {
 		// The last launch failed: offer what was typed, to fix and retry.
-		last := *m.lastLaunch
+		last := *m.forms.last
 		last.onSubmit, last.form = nil, nil
 		fs = &last
 	}
@@ -215,7 +215,7 @@ func (m Model) openLaunchForm() (tea.Model, tea.Cmd) {
 	}
 	fs.onSubmit = func(m *Model) tea.Cmd {
 		kept := *fs
-		m.lastLaunch = &kept
+		m.forms.last = &kept
 		req := LaunchRequest{
 			Name:     strings.TrimSpace(fs.name),
 			Rootfs:   strings.TrimSpace(fs.rootfs),
@@ -375,4 +375,12 @@ func (m Model) openMountForm(c discovery.Container) (tea.Model, tea.Cmd) {
 		huh.NewInput().Title("Path inside the container").Value(&fs.target).Placeholder(m.st.Hint("/data")).Validate(abs("path inside the container")),
 		huh.NewConfirm().Title("Read-only?").Value(&fs.readOnly).Affirmative("yes").Negative("no"),
 	)
+}
+
+// formHost is the open form, if any, and the launch form as last
+// submitted until a launch succeeds: reopening the form after a failure
+// starts from it.
+type formHost struct {
+	active *formState
+	last   *formState
 }

@@ -14,18 +14,18 @@ import (
 func TestMountFlipAddRemove(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("m")
-	if len(d.m.mounts) != 3 {
-		t.Fatalf("mounts %v", d.m.mounts)
+	if len(d.m.mounts.rows) != 3 {
+		t.Fatalf("mounts %v", d.m.mounts.rows)
 	}
 	d.keys("space") // "/" is not boxtui's: refused without a call
-	if len(d.b.Calls()) != 0 || !d.m.statusErr {
-		t.Fatalf("flipping an unmanaged mount: calls %v status %q", d.b.Calls(), d.m.status)
+	if len(d.b.Calls()) != 0 || !d.m.status.isErr {
+		t.Fatalf("flipping an unmanaged mount: calls %v status %q", d.b.Calls(), d.m.status.text)
 	}
 	d.keys("down", "down", "space")
 	if got := d.b.Calls(); !slices.Equal(got, []string{"mount-ro 4242 /data ro=false"}) {
 		t.Fatalf("calls %v", got)
 	}
-	if d.m.mounts[2].ReadOnly {
+	if d.m.mounts.rows[2].ReadOnly {
 		t.Fatal("mount list not reloaded after the flip")
 	}
 	d.keys("a")
@@ -36,16 +36,16 @@ func TestMountFlipAddRemove(t *testing.T) {
 	if got := d.b.Calls(); len(got) != 2 || got[1] != "mount-add 4242 /srv/www /www ro=true" {
 		t.Fatalf("calls %v", got)
 	}
-	if d.m.form != nil || len(d.m.mounts) != 4 {
-		t.Fatalf("after add: form open %v, mounts %d", d.m.form != nil, len(d.m.mounts))
+	if d.m.forms.active != nil || len(d.m.mounts.rows) != 4 {
+		t.Fatalf("after add: form open %v, mounts %d", d.m.forms.active != nil, len(d.m.mounts.rows))
 	}
 	// The cursor is on the mount just added, so space or d act on it.
 	if mt, ok := d.m.selectedMount(); !ok || mt.Target != "/www" {
 		t.Fatalf("after add the cursor is on %+v, want the new /www", mt)
 	}
 	d.keys("up", "d", "y") // the fake refuses: the error reaches the status line
-	if !d.m.statusErr || !strings.Contains(d.m.status, "remove mount /data from web: fake: not removed") {
-		t.Fatalf("status %q", d.m.status)
+	if !d.m.status.isErr || !strings.Contains(d.m.status.text, "remove mount /data from web: fake: not removed") {
+		t.Fatalf("status %q", d.m.status.text)
 	}
 }
 
@@ -54,14 +54,14 @@ func TestMountFormRefusesRelativePath(t *testing.T) {
 	d.keys("m", "a")
 	d.typeText("relative")
 	d.keys("enter")
-	if d.m.form == nil {
+	if d.m.forms.active == nil {
 		t.Fatal("form moved on past a relative path")
 	}
 	if !strings.Contains(d.screen(), "absolute path") {
 		t.Fatalf("no error shown:\n%s", d.screen())
 	}
 	d.keys("esc")
-	if d.m.form != nil || len(d.b.Calls()) != 0 {
+	if d.m.forms.active != nil || len(d.b.Calls()) != 0 {
 		t.Fatal("esc did not cancel cleanly")
 	}
 }
@@ -75,7 +75,7 @@ func TestLaunchOffersToCreateMissingRootfs(t *testing.T) {
 	d.typeText("/srv:/srv")
 	d.keys("enter")
 	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "does not exist") {
-		t.Fatalf("no rootfs question; calls %v status %q", d.b.Calls(), d.m.status)
+		t.Fatalf("no rootfs question; calls %v status %q", d.b.Calls(), d.m.status.text)
 	}
 	d.keys("y")
 	want := []string{
@@ -86,8 +86,8 @@ func TestLaunchOffersToCreateMissingRootfs(t *testing.T) {
 	if len(got) < 3 || !slices.Equal(got[:2], want) || !strings.HasPrefix(got[2], "console demo ") {
 		t.Fatalf("calls %v", got)
 	}
-	if len(d.m.panes) != 1 || d.m.panes[0].kind != paneConsole || d.m.focus != focusPane {
-		t.Fatalf("console pane not opened and focused: %d panes", len(d.m.panes))
+	if len(d.m.panes.all) != 1 || d.m.panes.all[0].kind != paneConsole || d.m.focus != focusPane {
+		t.Fatalf("console pane not opened and focused: %d panes", len(d.m.panes.all))
 	}
 }
 
@@ -126,11 +126,11 @@ func TestFailedLaunchKeepsTheForm(t *testing.T) {
 	d.keys("n")
 	d.typeText("web")
 	d.keys("enter", "enter", "enter", "enter", "enter", "enter")
-	if !d.m.statusErr || !strings.Contains(d.m.status, "launch web: container \"web\": name already in use") {
-		t.Fatalf("status %q", d.m.status)
+	if !d.m.status.isErr || !strings.Contains(d.m.status.text, "launch web: container \"web\": name already in use") {
+		t.Fatalf("status %q", d.m.status.text)
 	}
 	d.keys("n")
-	if d.m.form == nil || d.m.form.name != "web" {
+	if d.m.forms.active == nil || d.m.forms.active.name != "web" {
 		t.Fatal("the form did not come back with what was typed")
 	}
 	d.b.launchErr = nil
@@ -140,7 +140,7 @@ func TestFailedLaunchKeepsTheForm(t *testing.T) {
 		t.Fatalf("calls %v", got)
 	}
 	d.keys("ctrl+]", "n")
-	if d.m.form == nil || d.m.form.name != "" {
+	if d.m.forms.active == nil || d.m.forms.active.name != "" {
 		t.Fatal("after a launch that worked the form should start empty")
 	}
 }
@@ -183,11 +183,11 @@ func TestFormKeysRightAfterEnterGoToTheNextField(t *testing.T) {
 	for _, r := range "/var/x" {
 		burst(string(r))
 	}
-	if d.m.form == nil {
+	if d.m.forms.active == nil {
 		t.Fatal("the form closed")
 	}
-	if d.m.form.source != "/srv/data" || d.m.form.target != "/var/x" {
-		t.Fatalf("host path %q, inside path %q: want /srv/data and /var/x", d.m.form.source, d.m.form.target)
+	if d.m.forms.active.source != "/srv/data" || d.m.forms.active.target != "/var/x" {
+		t.Fatalf("host path %q, inside path %q: want /srv/data and /var/x", d.m.forms.active.source, d.m.forms.active.target)
 	}
 	for _, c := range cmds {
 		d.run(c)
@@ -195,7 +195,7 @@ func TestFormKeysRightAfterEnterGoToTheNextField(t *testing.T) {
 	// The last field's Enter submits at once too: a key right after it is
 	// the list's, not the form's.
 	burst("enter", "enter")
-	if d.m.form != nil {
+	if d.m.forms.active != nil {
 		t.Fatalf("form still open after the last field's enter")
 	}
 }
@@ -232,8 +232,8 @@ func TestExitedContainersShowWithAAndXRemovesThem(t *testing.T) {
 	}
 	for _, k := range []string{"e", "enter", "m", "p", "d"} {
 		d.keys(k)
-		if d.m.focus == focusPane || d.m.form != nil || !d.m.statusErr || !strings.Contains(d.m.status, "old has exited(3): nothing runs in it") {
-			t.Fatalf("%s on an exited container: status %q", k, d.m.status)
+		if d.m.focus == focusPane || d.m.forms.active != nil || !d.m.status.isErr || !strings.Contains(d.m.status.text, "old has exited(3): nothing runs in it") {
+			t.Fatalf("%s on an exited container: status %q", k, d.m.status.text)
 		}
 	}
 	d.keys("x")
@@ -248,8 +248,8 @@ func TestExitedContainersShowWithAAndXRemovesThem(t *testing.T) {
 		t.Fatal("the removed container is still listed")
 	}
 	d.keys("a")
-	if d.m.showExited || !strings.Contains(d.m.status, "exited containers hidden") {
-		t.Fatalf("a again: showExited %v, status %q", d.m.showExited, d.m.status)
+	if d.m.list.showExited || !strings.Contains(d.m.status.text, "exited containers hidden") {
+		t.Fatalf("a again: showExited %v, status %q", d.m.list.showExited, d.m.status.text)
 	}
 }
 
@@ -262,7 +262,7 @@ func TestHostPathThatDoesNotExistIsSaidInItsField(t *testing.T) {
 	d.keys("m", "a")
 	d.typeText("/missing/data")
 	d.keys("enter")
-	if d.m.form == nil || !strings.Contains(d.screen(), "/missing/data does not exist on the host") {
+	if d.m.forms.active == nil || !strings.Contains(d.screen(), "/missing/data does not exist on the host") {
 		t.Fatalf("no word on the missing host path in its field:\n%s", d.screen())
 	}
 	for range len("/missing/data") {
@@ -271,8 +271,8 @@ func TestHostPathThatDoesNotExistIsSaidInItsField(t *testing.T) {
 	d.typeText("/srv/data")
 	d.keys("enter")
 	d.typeText("/data")
-	if d.m.form == nil || d.m.form.target != "/data" {
-		t.Fatalf("an existing host path did not move the form on (target %q)", d.m.form.target)
+	if d.m.forms.active == nil || d.m.forms.active.target != "/data" {
+		t.Fatalf("an existing host path did not move the form on (target %q)", d.m.forms.active.target)
 	}
 	d.keys("esc")
 
@@ -281,7 +281,7 @@ func TestHostPathThatDoesNotExistIsSaidInItsField(t *testing.T) {
 	d.keys("enter", "enter", "enter", "enter", "enter")
 	d.typeText("/srv:/srv,/missing/x:/x")
 	d.keys("enter")
-	if d.m.form == nil || !strings.Contains(d.screen(), "/missing/x does not exist on the host") {
+	if d.m.forms.active == nil || !strings.Contains(d.screen(), "/missing/x does not exist on the host") {
 		t.Fatalf("the launch form did not say the missing mount source:\n%s", d.screen())
 	}
 	if calls := d.b.Calls(); slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, "launch") }) {

@@ -13,8 +13,8 @@ import (
 func TestMarkTwoProcessesDiffsTheirNamespaces(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{NoColor: true})
 	d.keys("p", "space", "down", "space")
-	if want := []procKey{{4242, 100}, {4300, 150}}; !slices.Equal(d.m.marks, want) {
-		t.Fatalf("marks %v, want %v", d.m.marks, want)
+	if want := []procKey{{4242, 100}, {4300, 150}}; !slices.Equal(d.m.procs.marks, want) {
+		t.Fatalf("marks %v, want %v", d.m.procs.marks, want)
 	}
 	s := d.screen()
 	// The seed's two shells: pid shared, mnt different, spelled out.
@@ -25,25 +25,25 @@ func TestMarkTwoProcessesDiffsTheirNamespaces(t *testing.T) {
 	}
 	// Marking the marked one again unmarks it.
 	d.keys("space")
-	if want := []procKey{{4242, 100}}; !slices.Equal(d.m.marks, want) {
-		t.Fatalf("after unmark %v", d.m.marks)
+	if want := []procKey{{4242, 100}}; !slices.Equal(d.m.procs.marks, want) {
+		t.Fatalf("after unmark %v", d.m.procs.marks)
 	}
 	// A third mark drops the oldest.
 	d.keys("space", "down", "space")
-	if want := []procKey{{4300, 150}, {4301, 160}}; !slices.Equal(d.m.marks, want) {
-		t.Fatalf("after a third mark %v", d.m.marks)
+	if want := []procKey{{4300, 150}, {4301, 160}}; !slices.Equal(d.m.procs.marks, want) {
+		t.Fatalf("after a third mark %v", d.m.procs.marks)
 	}
 	d.keys("u")
-	if len(d.m.marks) != 0 {
-		t.Fatalf("u left marks %v", d.m.marks)
+	if len(d.m.procs.marks) != 0 {
+		t.Fatalf("u left marks %v", d.m.procs.marks)
 	}
 }
 
 func TestMarksAcrossContainersAndExitedProcessesAreForgotten(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("p", "space", "esc", "down", "down", "p", "space")
-	if want := []procKey{{4242, 100}, {5150, 250}}; !slices.Equal(d.m.marks, want) {
-		t.Fatalf("marks %v", d.m.marks)
+	if want := []procKey{{4242, 100}, {5150, 250}}; !slices.Equal(d.m.procs.marks, want) {
+		t.Fatalf("marks %v", d.m.procs.marks)
 	}
 	if s := d.screen(); !strings.Contains(s, "PID 4242 vs 5150: different ipc,mnt,pid,user,uts · shared cgroup,net,time") {
 		t.Fatalf("cross-container diff missing:\n%s", s)
@@ -51,8 +51,8 @@ func TestMarksAcrossContainersAndExitedProcessesAreForgotten(t *testing.T) {
 	snap := fakeSnapshot()
 	snap.Containers = slices.DeleteFunc(snap.Containers, func(c discovery.Container) bool { return c.PID == 5150 })
 	d.rescanWith(snap)
-	if want := []procKey{{4242, 100}}; !slices.Equal(d.m.marks, want) {
-		t.Fatalf("after 5150 exited marks %v", d.m.marks)
+	if want := []procKey{{4242, 100}}; !slices.Equal(d.m.procs.marks, want) {
+		t.Fatalf("after 5150 exited marks %v", d.m.procs.marks)
 	}
 }
 
@@ -60,7 +60,7 @@ func TestTreeNavigationSelectsContainer(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("t")
 	var got []string
-	for _, r := range d.m.tree {
+	for _, r := range d.m.tree.rows {
 		got = append(got, r.prefix+strconv.Itoa(r.node.Container))
 	}
 	want := []string{"0", "├─ 4242", "├─ 5100", "│  └─ 5150", "└─ 6200"}
@@ -68,8 +68,8 @@ func TestTreeNavigationSelectsContainer(t *testing.T) {
 		t.Fatalf("tree rows %q, want %q", got, want)
 	}
 	// The cursor starts on the selected container's namespace.
-	if d.m.treeCur != 1 {
-		t.Fatalf("tree cursor %d, want 1 (web)", d.m.treeCur)
+	if d.m.tree.cur != 1 {
+		t.Fatalf("tree cursor %d, want 1 (web)", d.m.tree.cur)
 	}
 	d.keys("down", "down")
 	if d.selectedPID() != 5150 {
@@ -77,12 +77,12 @@ func TestTreeNavigationSelectsContainer(t *testing.T) {
 	}
 	// A refresh keeps the cursor on the same namespace.
 	d.rescans(1)
-	if d.m.tree[d.m.treeCur].node.Container != 5150 {
-		t.Fatalf("after refresh tree cursor on %d", d.m.tree[d.m.treeCur].node.Container)
+	if d.m.tree.rows[d.m.tree.cur].node.Container != 5150 {
+		t.Fatalf("after refresh tree cursor on %d", d.m.tree.rows[d.m.tree.cur].node.Container)
 	}
 	d.keys("up", "up", "up", "enter")
-	if d.m.detail != detailTree || !strings.Contains(d.m.status, "host's PID namespace") {
-		t.Fatalf("enter on the host node: detail %v status %q", d.m.detail, d.m.status)
+	if d.m.detail != detailTree || !strings.Contains(d.m.status.text, "host's PID namespace") {
+		t.Fatalf("enter on the host node: detail %v status %q", d.m.detail, d.m.status.text)
 	}
 	d.keys("down", "down", "enter")
 	if d.m.detail != detailNamespaces || d.m.focus != focusList || d.selectedPID() != 5100 {
@@ -115,24 +115,24 @@ func TestEventsReadOnlyForSelectedWhileShown(t *testing.T) {
 		t.Fatalf("events read %d times while hidden", n)
 	}
 	d.keys("v")
-	if d.m.eventsOf != "web" || len(d.m.events) != 4 {
-		t.Fatalf("events of %q: %d", d.m.eventsOf, len(d.m.events))
+	if d.m.events.of != "web" || len(d.m.events.list) != 4 {
+		t.Fatalf("events of %q: %d", d.m.events.of, len(d.m.events.list))
 	}
 	// Refreshed with the scan: a new event shows.
 	d.b.mu.Lock()
 	d.b.events["web"] = append(d.b.events["web"], events.Event{Time: fakeNow, Container: "web", Kind: events.ExecClosed, Detail: "PID 4300 exit 0"})
 	d.b.mu.Unlock()
 	d.rescans(1)
-	if len(d.m.events) != 5 || d.m.events[4].Kind != events.ExecClosed {
-		t.Fatalf("after refresh %d events", len(d.m.events))
+	if len(d.m.events.list) != 5 || d.m.events.list[4].Kind != events.ExecClosed {
+		t.Fatalf("after refresh %d events", len(d.m.events.list))
 	}
 	if s := d.screen(); !strings.Contains(s, "exec-closed") {
 		t.Fatalf("newest event not shown:\n%s", s)
 	}
 	// Moving the selection reads the new container's history, and only it.
 	d.keys("esc", "down", "v")
-	if d.m.eventsOf != "pidns:4026532301@200" || len(d.m.events) != 0 {
-		t.Fatalf("after moving: events of %q, %d", d.m.eventsOf, len(d.m.events))
+	if d.m.events.of != "pidns:4026532301@200" || len(d.m.events.list) != 0 {
+		t.Fatalf("after moving: events of %q, %d", d.m.events.of, len(d.m.events.list))
 	}
 	d.keys("esc")
 	before := d.b.eventReads
@@ -146,12 +146,12 @@ func TestUsageHistoryIsBoundedAndDropsVanished(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	var m Model = d.m
 	snap := fakeSnapshot()
-	m.snap = snap
+	m.scan.snap = snap
 	for i := 0; i < 3*historyLen+7; i++ {
 		m.recordUsage(fakeUsage(i))
 	}
 	web := procKey{4242, 100}
-	h := m.history[web]
+	h := m.usage.history[web]
 	if len(h.cpu) != historyLen || len(h.rss) != historyLen {
 		t.Fatalf("history %d/%d samples, want %d", len(h.cpu), len(h.rss), historyLen)
 	}
@@ -166,10 +166,10 @@ func TestUsageHistoryIsBoundedAndDropsVanished(t *testing.T) {
 	// reused PID starts a fresh one.
 	snap.Containers = snap.Containers[:1]
 	snap.Containers[0].StartTime = 999
-	m.snap = snap
+	m.scan.snap = snap
 	m.recordUsage(fakeUsage(0))
-	if len(m.history) != 1 || m.history[web] != nil || len(m.history[procKey{4242, 999}].cpu) != 1 {
-		t.Fatalf("history after exits: %v", m.history)
+	if len(m.usage.history) != 1 || m.usage.history[web] != nil || len(m.usage.history[procKey{4242, 999}].cpu) != 1 {
+		t.Fatalf("history after exits: %v", m.usage.history)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/textinput"
+
 	"boxtui/internal/termsafe"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/state"
@@ -35,10 +37,10 @@ var sortNames = [numSortColumns]string{"started", "name", "pid", "origin", "proc
 // listColumns are the container list's columns; titles carry the sort mark.
 func (m Model) listColumns() []table.Column {
 	mark := func(title string, col sortColumn) string {
-		if m.sortCol != col || (col == sortStarted && !m.sortRev) {
+		if m.list.sortCol != col || (col == sortStarted && !m.list.sortRev) {
 			return title
 		}
-		if m.sortRev {
+		if m.list.sortRev {
 			return title + "↓"
 		}
 		return title + "↑"
@@ -216,4 +218,21 @@ func shortLabel(c discovery.Container) string {
 		return termsafe.String(n)
 	}
 	return strconv.Itoa(c.PID)
+}
+
+// containerList is the list of containers: the rows the filter and sort
+// let through, the cursor, and the selection, kept by init PID so that a
+// refresh never moves it.
+type containerList struct {
+	rows   []discovery.Container
+	cursor int
+	selPID int // the selected container's init PID
+	// selName, when set, selects the container of that name as soon as a
+	// scan shows it (the one just launched).
+	selName string
+	filter  textinput.Model
+	// showExited lists boxtui's exited containers too (a, as ls -a).
+	showExited bool
+	sortCol    sortColumn
+	sortRev    bool
 }

@@ -64,7 +64,11 @@ const (
 	detailMap // the namespace map (nsmap.go): drawn over the list
 )
 
-// Model is the whole UI. Settings are exported through Options; state is not.
+// Model is the root of the UI: it holds the host's last scan, routes
+// messages and keys to the component that has the focus, and lays the
+// components out. Each component owns its state, key map and help (the
+// component tree is in docs/architecture.md). Settings are exported
+// through Options; state is not.
 type Model struct {
 	backend Backend
 	opts    Options
@@ -74,70 +78,29 @@ type Model struct {
 
 	width, height int
 
-	snap     discovery.Snapshot
-	snapAt   time.Time
-	scanned  bool
-	users    map[int]string
-	scanning bool
-	tickID   int
+	// scan is the last look at the host; usage the CPU and memory seen.
+	scan  scanState
+	usage usageStore
 
-	rows   []discovery.Container
-	cursor int
-	selPID int // the selected container's init PID: selection survives refreshes
-	// selName, when set, selects the container of that name as soon as a
-	// scan shows it (the one just launched).
-	selName string
-	filter  textinput.Model
-	// showExited lists boxtui's exited containers too (a, as ls -a).
-	showExited bool
-	sortCol    sortColumn
-	sortRev    bool
-	focus      focusArea
-	detail     detailMode
-	procCur    int
-	procPID    int
-	mounts     []Mount
-	mountsOf   int // init PID the mounts belong to
-	mountCur   int
+	// focus is the one place keys go; detail is what the panel under the
+	// list shows (or the map, over the list).
+	focus  focusArea
+	detail detailMode
 
-	// usage is the last scan's figures by init PID; history keeps the
-	// recent ones of each running container for the sparklines.
-	usage   map[int]discovery.Usage
-	history map[procKey]*usageHistory
-	// marks are the processes marked for the namespace diff, oldest
-	// first, at most two.
-	marks []procKey
-	// tree is the PID namespace nesting, flattened to rows for the cursor;
-	// it is only asked for while on screen.
-	tree     []treeRow
-	treeCur  int
-	treeNode uint64 // the PID namespace the tree cursor is on: it survives refreshes
-	// events is the selected container's history (eventsOf is its key);
-	// eventsOff is how many events the view is scrolled back from the newest.
-	events    []events.Event
-	eventsOf  string
-	eventsOff int
+	list    containerList
+	procs   procView
+	mounts  mountsView
+	tree    treeView
+	events  eventsView
+	nsmap   nsMapState
+	panes   paneSet
+	forms   formHost
+	confirm *confirmState
+	status  statusLine
 
-	// nsmap is the namespace map's cursor, expansions and colour slots.
-	nsmap nsMapState
-
-	// lastLaunch is the launch form as last submitted, until a launch
-	// succeeds: reopening the form after a failure starts from it.
-	lastLaunch *formState
-
-	confirm  *confirmState
-	form     *formState
 	showHelp bool
-
-	panes      []*pane
-	nextPaneID int
-	paneFocus  int // index into panes of the focused (or last focused) pane, -1 none
-
-	status    string
-	statusErr bool
-
 	quitting bool
-	// Summary is what to print after the UI exits.
+	// summary is what to print after the UI exits.
 	summary string
 
 	// The render path (view.go, frame.go): gen names the state of the
@@ -147,6 +110,17 @@ type Model struct {
 	gen    uint64
 	cache  *viewCache
 	frames *frameClock
+}
+
+// scanState is the host as last scanned, and the scan loop's bookkeeping.
+type scanState struct {
+	snap  discovery.Snapshot
+	at    time.Time
+	done  bool // a scan has answered
+	users map[int]string
+	busy  bool // a scan is in flight
+	// tickID names the newest refresh tick: older ones are stale.
+	tickID int
 }
 
 // New returns the UI model driving backend.
@@ -181,22 +155,22 @@ func New(backend Backend, opts Options) Model {
 	fi.Prompt = "/"
 	fi.Placeholder = "filter by name, PID, origin or command"
 	return Model{
-		backend:   backend,
-		opts:      opts,
-		keys:      keys,
-		st:        st,
-		help:      h,
-		filter:    fi,
-		paneFocus: -1,
-		width:     100,
-		height:    30,
-		cache:     &viewCache{},
+		backend: backend,
+		opts:    opts,
+		keys:    keys,
+		st:      st,
+		help:    h,
+		list:    containerList{filter: fi},
+		panes:   paneSet{focus: -1},
+		width:   100,
+		height:  30,
+		cache:   &viewCache{},
 	}
 }
 
 // Init starts the first scan.
 func (m Model) Init() tea.Cmd {
-	m.scanning = true
+	m.scan.busy = true
 	return m.scanCmd()
 }
 
@@ -266,56 +240,56 @@ func (m Model) scanCmd() tea.Cmd {
 }
 
 func (m Model) tickCmd() tea.Cmd {
-	id := m.tickID
+	id := m.scan.tickID
 	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return tickMsg{id: id} })
 }
 
 // selected returns the highlighted container.
 func (m Model) selected() (discovery.Container, bool) {
-	if m.cursor < 0 || m.cursor >= len(m.rows) {
+	if m.list.cursor < 0 || m.list.cursor >= len(m.list.rows) {
 		return discovery.Container{}, false
 	}
-	return m.rows[m.cursor], true
+	return m.list.rows[m.list.cursor], true
 }
 
 // applyRows recomputes the visible rows and puts the cursor back on the
 // container it was on (by init PID), so a refresh never moves the selection.
 func (m *Model) applyRows() {
-	m.rows = visibleContainers(m.snap.Containers, m.filter.Value(), m.sortCol, m.sortRev, m.usage, m.showExited)
-	if m.selName != "" {
-		for _, c := range m.rows {
-			if c.Name == m.selName {
-				m.selPID, m.selName = c.PID, ""
+	m.list.rows = visibleContainers(m.scan.snap.Containers, m.list.filter.Value(), m.list.sortCol, m.list.sortRev, m.usage.last, m.list.showExited)
+	if m.list.selName != "" {
+		for _, c := range m.list.rows {
+			if c.Name == m.list.selName {
+				m.list.selPID, m.list.selName = c.PID, ""
 				break
 			}
 		}
 	}
-	m.cursor = 0
-	for i, c := range m.rows {
-		if c.PID == m.selPID {
-			m.cursor = i
+	m.list.cursor = 0
+	for i, c := range m.list.rows {
+		if c.PID == m.list.selPID {
+			m.list.cursor = i
 			break
 		}
 	}
-	if len(m.rows) == 0 {
-		m.cursor = -1
+	if len(m.list.rows) == 0 {
+		m.list.cursor = -1
 		return
 	}
-	m.selPID = m.rows[m.cursor].PID
+	m.list.selPID = m.list.rows[m.list.cursor].PID
 }
 
 func (m *Model) moveCursor(d int) {
-	if len(m.rows) == 0 {
+	if len(m.list.rows) == 0 {
 		return
 	}
-	m.cursor = max(0, min(len(m.rows)-1, m.cursor+d))
-	m.selPID = m.rows[m.cursor].PID
-	m.procCur = 0
-	m.mountCur = 0
-	m.eventsOff = 0
+	m.list.cursor = max(0, min(len(m.list.rows)-1, m.list.cursor+d))
+	m.list.selPID = m.list.rows[m.list.cursor].PID
+	m.procs.cur = 0
+	m.mounts.cur = 0
+	m.events.off = 0
 }
 
 func (m *Model) setStatus(text string, isErr bool) {
 	// Statuses and errors quote what containers chose (names, paths).
-	m.status, m.statusErr = termsafe.Message(text), isErr
+	m.status.text, m.status.isErr = termsafe.Message(text), isErr
 }

@@ -20,7 +20,7 @@ func (d *driver) selectedPID() int {
 
 func (d *driver) rowPIDs() []int {
 	var out []int
-	for _, c := range d.m.rows {
+	for _, c := range d.m.list.rows {
 		out = append(out, c.PID)
 	}
 	return out
@@ -31,7 +31,7 @@ func (d *driver) rescanWith(snap discovery.Snapshot) {
 	d.b.mu.Lock()
 	d.b.snap = snap
 	d.b.mu.Unlock()
-	d.send(tickMsg{id: d.m.tickID})
+	d.send(tickMsg{id: d.m.scan.tickID})
 }
 
 func TestSelectionFollowsContainerAcrossRefresh(t *testing.T) {
@@ -63,9 +63,9 @@ func TestSelectionFollowsContainerAcrossRefresh(t *testing.T) {
 
 func TestStaleTickIsDropped(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
-	old := d.m.tickID - 1
+	old := d.m.scan.tickID - 1
 	mod, cmd := d.m.Update(tickMsg{id: old})
-	if cmd != nil || mod.(Model).scanning {
+	if cmd != nil || mod.(Model).scan.busy {
 		t.Fatal("a stale tick started a scan")
 	}
 }
@@ -78,8 +78,8 @@ func TestFilterEnterKeepsAndSelectsFirstMatchEscClears(t *testing.T) {
 		t.Fatalf("while typing rows %v", got)
 	}
 	d.keys("enter")
-	if d.m.focus != focusList || d.m.filter.Value() != "unsh" || d.selectedPID() != 5100 {
-		t.Fatalf("after enter: focus %v filter %q selected %d", d.m.focus, d.m.filter.Value(), d.selectedPID())
+	if d.m.focus != focusList || d.m.list.filter.Value() != "unsh" || d.selectedPID() != 5100 {
+		t.Fatalf("after enter: focus %v filter %q selected %d", d.m.focus, d.m.list.filter.Value(), d.selectedPID())
 	}
 	// The kept filter survives a refresh.
 	d.rescanWith(fakeSnapshot())
@@ -87,8 +87,8 @@ func TestFilterEnterKeepsAndSelectsFirstMatchEscClears(t *testing.T) {
 		t.Fatalf("after refresh rows %v", got)
 	}
 	d.keys("/", "esc")
-	if got := d.rowPIDs(); len(got) != 4 || d.m.filter.Value() != "" {
-		t.Fatalf("after esc rows %v filter %q", got, d.m.filter.Value())
+	if got := d.rowPIDs(); len(got) != 4 || d.m.list.filter.Value() != "" {
+		t.Fatalf("after esc rows %v filter %q", got, d.m.list.filter.Value())
 	}
 	if d.selectedPID() != 5100 {
 		t.Fatalf("esc moved the selection to %d", d.selectedPID())
@@ -117,8 +117,8 @@ func TestKillContainerDefaultIsStop(t *testing.T) {
 	if got := d.b.Calls(); !slices.Equal(got, []string{"stop 4242 3s"}) {
 		t.Fatalf("calls %v", got)
 	}
-	if !strings.Contains(d.m.status, "stopped web (PID 4242): sent SIGTERM (handled), exited after 0.01 s") {
-		t.Fatalf("status %q", d.m.status)
+	if !strings.Contains(d.m.status.text, "stopped web (PID 4242): sent SIGTERM (handled), exited after 0.01 s") {
+		t.Fatalf("status %q", d.m.status.text)
 	}
 }
 
@@ -153,8 +153,8 @@ func TestKillProcessFromProcessView(t *testing.T) {
 func TestReadOnlyDisablesActions(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{ReadOnly: true})
 	d.keys("x", "e", "n", "enter")
-	if d.m.confirm != nil || d.m.form != nil || len(d.b.Calls()) != 0 {
-		t.Fatalf("read-only UI acted: confirm %v form %v calls %v", d.m.confirm != nil, d.m.form != nil, d.b.Calls())
+	if d.m.confirm != nil || d.m.forms.active != nil || len(d.b.Calls()) != 0 {
+		t.Fatalf("read-only UI acted: confirm %v form %v calls %v", d.m.confirm != nil, d.m.forms.active != nil, d.b.Calls())
 	}
 }
 
@@ -201,20 +201,20 @@ func TestOldStatusDoesNotLingerIntoTheNextScreen(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.m.setStatus("stopped web (PID 4242): sent SIGTERM", false)
 	d.keys("m")
-	if d.m.status != "" {
-		t.Fatalf("opening the mounts panel kept %q", d.m.status)
+	if d.m.status.text != "" {
+		t.Fatalf("opening the mounts panel kept %q", d.m.status.text)
 	}
 	d.m.setStatus("removed mount /data", false)
 	d.keys("a")
-	if d.m.form == nil || d.m.status != "" {
-		t.Fatalf("opening the mount form kept %q (form open %v)", d.m.status, d.m.form != nil)
+	if d.m.forms.active == nil || d.m.status.text != "" {
+		t.Fatalf("opening the mount form kept %q (form open %v)", d.m.status.text, d.m.forms.active != nil)
 	}
 	d.keys("esc")
 	d.keys("down") // same screen: a status set now stays
 	d.m.setStatus("kept", false)
 	d.keys("down")
-	if d.m.status != "kept" {
-		t.Fatalf("moving within a screen dropped the status: %q", d.m.status)
+	if d.m.status.text != "kept" {
+		t.Fatalf("moving within a screen dropped the status: %q", d.m.status.text)
 	}
 }
 
@@ -240,8 +240,8 @@ func TestContainerTextCannotDriveTheScreen(t *testing.T) {
 		}
 	}
 	d.keys("down", "x", "y")
-	if strings.ContainsAny(d.m.status, "\x1b\n") {
-		t.Fatalf("the status line carries raw control characters: %q", d.m.status)
+	if strings.ContainsAny(d.m.status.text, "\x1b\n") {
+		t.Fatalf("the status line carries raw control characters: %q", d.m.status.text)
 	}
 }
 

@@ -45,7 +45,7 @@ func (m Model) mouseMode() tea.MouseMode {
 // paneAt finds the pane under x, y: its index, and the cell of its screen
 // (inside false on its border).
 func (m Model) paneAt(x, y int) (i int, p *pane, px, py int, inside bool) {
-	for i, p := range m.panes {
+	for i, p := range m.panes.all {
 		r := p.rect
 		if x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h {
 			px, py = x-r.x-1, y-r.y-1
@@ -81,8 +81,8 @@ func (m Model) sendMouse(p *pane, kind pty.MouseKind, ev tea.Mouse, x, y int) bo
 
 // mouse handles every mouse message.
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
-	if m.form != nil || m.confirm != nil || m.showHelp {
-		if _, click := msg.(tea.MouseClickMsg); !click && m.form != nil {
+	if m.forms.active != nil || m.confirm != nil || m.showHelp {
+		if _, click := msg.(tea.MouseClickMsg); !click && m.forms.active != nil {
 			return m.updateForm(msg) // as before the UI took the mouse
 		}
 		return m, nil
@@ -92,14 +92,14 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	case tea.MouseClickMsg:
 		// A press starts afresh: a release the UI never saw (let go
 		// outside the window) must not leave a pane capturing the mouse.
-		for _, q := range m.panes {
+		for _, q := range m.panes.all {
 			q.mouse = paneMouse{}
 		}
 		i, p, x, y, inside := m.paneAt(ev.X, ev.Y)
 		if p == nil || !inside {
 			return m.mouseClick(msg)
 		}
-		m.paneFocus, m.focus = i, focusPane
+		m.panes.focus, m.focus = i, focusPane
 		if m.sendMouse(p, pty.MousePress, ev, x, y) {
 			p.mouse.captured = true
 			return m, nil
@@ -113,7 +113,7 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case tea.MouseMotionMsg:
-		for _, p := range m.panes {
+		for _, p := range m.panes.all {
 			x, y := clampToPane(p, ev.X, ev.Y)
 			switch {
 			case p.mouse.captured:
@@ -144,7 +144,7 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case tea.MouseReleaseMsg:
-		for _, p := range m.panes {
+		for _, p := range m.panes.all {
 			x, y := clampToPane(p, ev.X, ev.Y)
 			switch {
 			case p.mouse.captured:

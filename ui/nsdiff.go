@@ -17,7 +17,7 @@ const maxMarks = 2
 // findProc looks a marked process up in the snapshot, in any container, so
 // a mark survives moving to another container's process view.
 func (m Model) findProc(k procKey) (discovery.Process, bool) {
-	for _, c := range m.snap.Containers {
+	for _, c := range m.scan.snap.Containers {
 		for _, p := range c.Procs {
 			if p.PID == k.pid && p.StartTime == k.start {
 				if p.Namespaces == (namespace.Set{}) {
@@ -34,21 +34,21 @@ func (m Model) findProc(k procKey) (discovery.Process, bool) {
 // mark drops the oldest, so the diff is always of the last two picked.
 func (m *Model) toggleMark() {
 	c, ok := m.selected()
-	if !ok || m.procCur >= len(c.Procs) {
+	if !ok || m.procs.cur >= len(c.Procs) {
 		return
 	}
-	p := c.Procs[m.procCur]
+	p := c.Procs[m.procs.cur]
 	k := procKey{p.PID, p.StartTime}
-	if i := slices.Index(m.marks, k); i >= 0 {
-		m.marks = slices.Delete(m.marks, i, i+1)
+	if i := slices.Index(m.procs.marks, k); i >= 0 {
+		m.procs.marks = slices.Delete(m.procs.marks, i, i+1)
 		m.setStatus(fmt.Sprintf("unmarked PID %d", p.PID), false)
 		return
 	}
-	if len(m.marks) == maxMarks {
-		m.marks = m.marks[1:]
+	if len(m.procs.marks) == maxMarks {
+		m.procs.marks = m.procs.marks[1:]
 	}
-	m.marks = append(m.marks, k)
-	if len(m.marks) == 1 {
+	m.procs.marks = append(m.procs.marks, k)
+	if len(m.procs.marks) == 1 {
 		m.setStatus(fmt.Sprintf("marked PID %d: mark another (in any container) to compare", p.PID), false)
 	} else {
 		m.setStatus("", false)
@@ -57,7 +57,7 @@ func (m *Model) toggleMark() {
 
 // pruneMarks forgets marked processes that have exited.
 func (m *Model) pruneMarks() {
-	m.marks = slices.DeleteFunc(m.marks, func(k procKey) bool {
+	m.procs.marks = slices.DeleteFunc(m.procs.marks, func(k procKey) bool {
 		_, ok := m.findProc(k)
 		return !ok
 	})
@@ -66,7 +66,7 @@ func (m *Model) pruneMarks() {
 // markLabel is the mark column of process p: "A" or "B" for the diff's
 // rows, blank when unmarked.
 func (m Model) markLabel(p discovery.Process) string {
-	switch slices.Index(m.marks, procKey{p.PID, p.StartTime}) {
+	switch slices.Index(m.procs.marks, procKey{p.PID, p.StartTime}) {
 	case 0:
 		return "A"
 	case 1:
@@ -77,7 +77,7 @@ func (m Model) markLabel(p discovery.Process) string {
 
 // diffHeight is how many lines renderDiff draws with the current marks.
 func (m Model) diffHeight() int {
-	switch len(m.marks) {
+	switch len(m.procs.marks) {
 	case 0:
 		return 0
 	case 1:
@@ -90,17 +90,17 @@ func (m Model) diffHeight() int {
 // type: a row per process, then one that says shared or different, so
 // the words carry the answer even without colour.
 func (m Model) renderDiff(width int) string {
-	if len(m.marks) == 0 {
+	if len(m.procs.marks) == 0 {
 		return ""
 	}
-	a, ok := m.findProc(m.marks[0])
+	a, ok := m.findProc(m.procs.marks[0])
 	if !ok {
 		return ""
 	}
-	if len(m.marks) == 1 {
+	if len(m.procs.marks) == 1 {
 		return m.st.Muted.Render(table.Fit(fmt.Sprintf("A = PID %d; mark a second process with %s to compare namespaces", a.PID, m.keys.Processes.Mark.Help().Key), width, false))
 	}
-	b, ok := m.findProc(m.marks[1])
+	b, ok := m.findProc(m.procs.marks[1])
 	if !ok {
 		return ""
 	}
@@ -132,7 +132,7 @@ func (m Model) renderDiff(width int) string {
 	for _, t := range viewNS {
 		cols = append(cols, table.Column{Title: t.String(), Width: colW, Right: true})
 	}
-	host := m.snap.Host
+	host := m.scan.snap.Host
 	inodes := func(label string, s namespace.Set) []table.Cell {
 		cells := []table.Cell{{Text: label}}
 		for _, t := range viewNS {

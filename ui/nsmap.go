@@ -77,9 +77,9 @@ func (s nsMapState) expanded(c discovery.Container) bool {
 // (filtered and sorted as the list is), each expanded one followed by its
 // processes other than the init.
 func (m Model) mapRows() []mapRow {
-	rows := []mapRow{{kind: mapHost, ns: m.snap.Host}}
-	for i := range m.rows {
-		c := &m.rows[i]
+	rows := []mapRow{{kind: mapHost, ns: m.scan.snap.Host}}
+	for i := range m.list.rows {
+		c := &m.list.rows[i]
 		r := mapRow{kind: mapContainer, c: c, initPID: c.PID, ns: c.Namespaces, expanded: m.nsmap.expanded(*c)}
 		var procs []mapRow
 		for _, p := range c.Procs {
@@ -133,7 +133,7 @@ func (m *Model) placeMapCursor(rows []mapRow, i int) {
 // openMap shows the namespace map, the cursor on the selected container.
 func (m Model) openMap() (tea.Model, tea.Cmd) {
 	m.detail, m.focus = detailMap, focusDetail
-	m.nsmap.slots = assignSlots(m.nsmap.slots, m.snap)
+	m.nsmap.slots = assignSlots(m.nsmap.slots, m.scan.snap)
 	if m.nsmap.col == 0 && m.nsmap.rowInit == 0 && m.nsmap.rowPID == 0 {
 		m.nsmap.col = int(namespace.PID) // first time: the column that makes a container
 	}
@@ -194,7 +194,7 @@ func (m Model) mapKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 // panes' clicks and every other mouse event are left to the UI's.
 func (m Model) mapMouse(msg tea.MouseMsg) (Model, bool) {
 	click, ok := msg.(tea.MouseClickMsg)
-	if !ok || m.detail != detailMap || m.form != nil || m.confirm != nil || m.showHelp {
+	if !ok || m.detail != detailMap || m.forms.active != nil || m.confirm != nil || m.showHelp {
 		return m, false
 	}
 	if _, p, _, _, _ := m.paneAt(click.X, click.Y); p != nil {

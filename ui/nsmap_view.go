@@ -17,9 +17,9 @@ import (
 // renderMapTop is the screen above the panes while the map is open: the
 // map, and the filter line under it while there is one.
 func (m Model) renderMapTop(top int) []string {
-	if m.focus == focusFilter || m.filter.Value() != "" {
+	if m.focus == focusFilter || m.list.filter.Value() != "" {
 		mp := padLines(m.renderMap(m.width, top-1), m.width, top-1)
-		return append(strings.Split(mp, "\n"), m.st.Filter.Render(table.Fit(m.filter.View(), m.width, false)))
+		return append(strings.Split(mp, "\n"), m.st.Filter.Render(table.Fit(m.list.filter.View(), m.width, false)))
 	}
 	return strings.Split(padLines(m.renderMap(m.width, top), m.width, top), "\n")
 }
@@ -146,14 +146,14 @@ func mapRowLabel(r mapRow, long bool) string {
 // renderMap draws the namespace map in width x height.
 func (m Model) renderMap(width, height int) string {
 	st := m.st
-	if !m.scanned {
+	if !m.scan.done {
 		return st.Section.Render(table.Fit("namespace map", width, false)) + "\n" + st.Muted.Render(table.Fit("scanning /proc…", width, false))
 	}
 	g := m.mapGeometry(width, height)
 	rows := m.mapRows()
 	cur := m.nsmap.mapCursor(rows)
 	col := max(0, min(m.nsmap.col, len(mapCols)-1))
-	host := hostInodes(m.snap.Host)
+	host := hostInodes(m.scan.snap.Host)
 	var selIno uint64
 	if cur < len(rows) {
 		selIno = rows[cur].ns[mapCols[col]]
@@ -273,7 +273,7 @@ func (m Model) mapCursorLine(rows []mapRow, cur, col int) string {
 	}
 	var names []string
 	containers, procs := 0, 0
-	for _, c := range m.snap.Containers {
+	for _, c := range m.scan.snap.Containers {
 		in := 0
 		for _, p := range c.Procs {
 			if inSet(procNS(c, p), ino) {
@@ -296,7 +296,7 @@ func (m Model) mapCursorLine(rows []mapRow, cur, col int) string {
 		}
 		who += " (" + strings.Join(names, ", ") + ")"
 	}
-	if hostInodes(m.snap.Host)[ino] {
+	if hostInodes(m.scan.snap.Host)[ino] {
 		return fmt.Sprintf("%s host = %s:[%d], the host's namespace; also in it: %s", t, t, ino, who)
 	}
 	label := "…"
@@ -333,7 +333,7 @@ func (m Model) mapColumnKey(t namespace.Type, width int) string {
 	}
 	order := slices.Sorted(maps.Keys(byslot))
 	parts := []string{m.st.Header.Render(t.String() + ":")}
-	if h := m.snap.Host[t]; h != 0 {
+	if h := m.scan.snap.Host[t]; h != 0 {
 		parts = append(parts, m.st.HostInode.Render(fmt.Sprintf("host %d", h)))
 	}
 	w := ansi.StringWidth(strings.Join(parts, " "))

@@ -217,7 +217,7 @@ func waitPane(p *pane) tea.Cmd {
 }
 
 func (m Model) paneByID(id int) (int, *pane) {
-	for i, p := range m.panes {
+	for i, p := range m.panes.all {
 		if p.id == id {
 			return i, p
 		}
@@ -226,19 +226,19 @@ func (m Model) paneByID(id int) (int, *pane) {
 }
 
 func (m Model) focusedPane() *pane {
-	if m.paneFocus >= 0 && m.paneFocus < len(m.panes) {
-		return m.panes[m.paneFocus]
+	if m.panes.focus >= 0 && m.panes.focus < len(m.panes.all) {
+		return m.panes.all[m.panes.focus]
 	}
 	return nil
 }
 
 func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
-	m.nextPaneID++
-	p := &pane{id: m.nextPaneID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, io: msg.io, cols: msg.cols, rows: msg.rows}
+	m.panes.nextID++
+	p := &pane{id: m.panes.nextID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, io: msg.io, cols: msg.cols, rows: msg.rows}
 	p.snapshot()
 	p.lastDraw = time.Now()
-	m.panes = append(append([]*pane(nil), m.panes...), p)
-	m.focusPaneAt(len(m.panes) - 1)
+	m.panes.all = append(append([]*pane(nil), m.panes.all...), p)
+	m.focusPaneAt(len(m.panes.all) - 1)
 	m.layoutPanes()
 	return m, waitPane(p)
 }
@@ -258,8 +258,8 @@ func (m Model) restingFocus() focusArea {
 // focusPaneAt gives the keys to pane i and says so on the status line, so
 // the line always names the pane that has them.
 func (m *Model) focusPaneAt(i int) {
-	p := m.panes[i]
-	m.paneFocus, m.focus = i, focusPane
+	p := m.panes.all[i]
+	m.panes.focus, m.focus = i, focusPane
 	m.setStatus(fmt.Sprintf("pane %d: %s %s — %s returns to the list", i+1, p.label, p.kind, m.keys.Pane.Release.Help().Key), false)
 }
 
@@ -314,17 +314,17 @@ func (m Model) paneDone(msg paneDoneMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) removePane(i int) {
-	p := m.panes[i]
+	p := m.panes.all[i]
 	p.stop()
-	m.panes = append(append([]*pane(nil), m.panes[:i]...), m.panes[i+1:]...)
+	m.panes.all = append(append([]*pane(nil), m.panes.all[:i]...), m.panes.all[i+1:]...)
 	switch {
-	case m.paneFocus == i:
-		m.paneFocus = -1
+	case m.panes.focus == i:
+		m.panes.focus = -1
 		if m.focus == focusPane {
 			m.focus = m.restingFocus()
 		}
-	case m.paneFocus > i:
-		m.paneFocus--
+	case m.panes.focus > i:
+		m.panes.focus--
 	}
 	m.layoutPanes()
 }
@@ -333,21 +333,21 @@ func (m *Model) removePane(i int) {
 // an exec or debug shell hangs it up, so it asks first, as quitting does; a
 // console only disconnects (the container runs on) and closes at once.
 func (m Model) closePane() (tea.Model, tea.Cmd) {
-	if len(m.panes) == 0 {
+	if len(m.panes.all) == 0 {
 		m.setStatus("no pane to close", true)
 		return m, nil
 	}
-	i := m.paneFocus
-	if i < 0 || i >= len(m.panes) {
-		i = len(m.panes) - 1
+	i := m.panes.focus
+	if i < 0 || i >= len(m.panes.all) {
+		i = len(m.panes.all) - 1
 	}
-	p := m.panes[i]
+	p := m.panes.all[i]
 	if p.kind == paneExec {
 		m.confirm = &confirmState{
 			prompt: fmt.Sprintf("Close pane %d? Its shell (%s) will be hung up; the container keeps running.", i+1, p.label),
 			onYes: func(m *Model, _ signalChoice) tea.Cmd {
 				// Panes may have come and gone while the question was up.
-				for j, q := range m.panes {
+				for j, q := range m.panes.all {
 					if q == p {
 						mod, cmd := m.closePaneAt(j)
 						*m = mod
@@ -365,7 +365,7 @@ func (m Model) closePane() (tea.Model, tea.Cmd) {
 
 // closePaneAt closes pane i now.
 func (m Model) closePaneAt(i int) (Model, tea.Cmd) {
-	p := m.panes[i]
+	p := m.panes.all[i]
 	m.removePane(i)
 	m.setStatus(fmt.Sprintf("closed pane %d (%s %s)", i+1, p.label, p.kind), false)
 	t := p.term
@@ -392,27 +392,27 @@ func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	ev := uv.KeyPressEvent(msg)
 	if !p.sendKey(ev) {
-		m.setStatus(fmt.Sprintf("pane %d is not reading input: key dropped", m.paneFocus+1), true)
+		m.setStatus(fmt.Sprintf("pane %d is not reading input: key dropped", m.panes.focus+1), true)
 	}
 	return m, nil
 }
 
 func (m Model) mouseClick(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
-	if m.form != nil || m.confirm != nil || m.showHelp {
+	if m.forms.active != nil || m.confirm != nil || m.showHelp {
 		return m, nil
 	}
-	for i, p := range m.panes {
+	for i, p := range m.panes.all {
 		r := p.rect
 		if msg.X >= r.x && msg.X < r.x+r.w && msg.Y >= r.y && msg.Y < r.y+r.h {
-			m.paneFocus, m.focus = i, focusPane
+			m.panes.focus, m.focus = i, focusPane
 			return m, nil
 		}
 	}
 	l := m.layout()
 	if msg.X >= l.list.x && msg.X < l.list.x+l.list.w && msg.Y > l.list.y && msg.Y < l.list.y+l.list.h {
-		row := table.Offset(m.cursor, len(m.rows), l.list.h-1) + msg.Y - l.list.y - 1
-		if row >= 0 && row < len(m.rows) {
-			m.cursor, m.selPID = row, m.rows[row].PID
+		row := table.Offset(m.list.cursor, len(m.list.rows), l.list.h-1) + msg.Y - l.list.y - 1
+		if row >= 0 && row < len(m.list.rows) {
+			m.list.cursor, m.list.selPID = row, m.list.rows[row].PID
 			if m.focus == focusPane {
 				m.focus = focusList
 			}
@@ -426,7 +426,7 @@ func (m Model) mouseClick(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
 // changed.
 func (m *Model) layoutPanes() []tea.Cmd {
 	l := m.layout()
-	for i, p := range m.panes {
+	for i, p := range m.panes.all {
 		if i >= len(l.panes) {
 			break
 		}
@@ -442,7 +442,7 @@ func (m *Model) layoutPanes() []tea.Cmd {
 
 // newPaneSize is the inner size a pane opened now will get.
 func (m Model) newPaneSize() (cols, rows int) {
-	l := m.layoutFor(len(m.panes) + 1)
+	l := m.layoutFor(len(m.panes.all) + 1)
 	r := l.panes[len(l.panes)-1]
 	return max(r.w-2, 1), max(r.h-2, 1)
 }
@@ -450,7 +450,7 @@ func (m Model) newPaneSize() (cols, rows int) {
 // renderPane draws p with a border naming its number, container and kind:
 // r.h lines of exactly r.w cells.
 func (m Model) renderPane(i int, p *pane, r rect) []string {
-	focused := m.focus == focusPane && i == m.paneFocus
+	focused := m.focus == focusPane && i == m.panes.focus
 	style := m.st.PaneBorder
 	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"
 	if focused {
@@ -510,4 +510,12 @@ func (p *pane) contentLines(w int) []string {
 	}
 	p.raw, p.lines = raw, lines
 	return lines
+}
+
+// paneSet is the open panes, in screen order, and which one has (or last
+// had) the focus: an index into all, -1 for none.
+type paneSet struct {
+	all    []*pane
+	nextID int
+	focus  int
 }

@@ -15,7 +15,7 @@ import (
 func TestPaneKeysGoToShellUntilEscapeKey(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("e")
-	if len(d.m.panes) != 1 || d.m.focus != focusPane {
+	if len(d.m.panes.all) != 1 || d.m.focus != focusPane {
 		t.Fatal("exec pane not opened and focused")
 	}
 	d.typeText("q?x") // list keys, but the pane has the focus
@@ -43,14 +43,14 @@ func TestPaneKeysGoToShellUntilEscapeKey(t *testing.T) {
 func TestPaneExitClosesItAndSaysHow(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("e")
-	p := d.m.panes[0]
+	p := d.m.panes.all[0]
 	d.b.terms[0].exit(errors.New("exited with status 3"))
 	d.await(waitPane(p))
-	if len(d.m.panes) != 0 || d.m.focus != focusList {
-		t.Fatalf("pane still open (%d) or focus %v", len(d.m.panes), d.m.focus)
+	if len(d.m.panes.all) != 0 || d.m.focus != focusList {
+		t.Fatalf("pane still open (%d) or focus %v", len(d.m.panes.all), d.m.focus)
 	}
-	if !strings.Contains(d.m.status, "pane 1 (web exec) ended: exited with status 3") {
-		t.Fatalf("status %q", d.m.status)
+	if !strings.Contains(d.m.status.text, "pane 1 (web exec) ended: exited with status 3") {
+		t.Fatalf("status %q", d.m.status.text)
 	}
 }
 
@@ -58,7 +58,7 @@ func TestResizeResizesEveryPane(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("enter", "ctrl+]", "e")
 	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	for i, p := range d.m.panes {
+	for i, p := range d.m.panes.all {
 		if p.cols != p.rect.w-2 || p.rows != p.rect.h-2 {
 			t.Fatalf("pane %d size %dx%d in rect %+v", i, p.cols, p.rows, p.rect)
 		}
@@ -75,7 +75,7 @@ func TestResizeResizesEveryPane(t *testing.T) {
 func TestRedrawsAreBoundedPerPane(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("e")
-	p := d.m.panes[0]
+	p := d.m.panes.all[0]
 	p.lastDraw = time.Now()
 	// Two bursts of output inside one frame: one redraw message, not two.
 	mod, cmd1 := d.m.Update(paneDirtyMsg{id: p.id})
@@ -105,7 +105,7 @@ func TestQuitWithExecShellAsksFirst(t *testing.T) {
 		t.Fatal("quit without asking about the exec shell")
 	}
 	d.keys("n")
-	if d.quit || len(d.m.panes) != 1 {
+	if d.quit || len(d.m.panes.all) != 1 {
 		t.Fatal("answering no still quit")
 	}
 	d.keys("q", "y")
@@ -122,13 +122,13 @@ func TestQuitWithExecShellAsksFirst(t *testing.T) {
 func TestMouseClickFocusesPaneAndSelectsRow(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("e", "ctrl+]", "enter", "ctrl+]")
-	if len(d.m.panes) != 2 || d.m.focus != focusList {
-		t.Fatalf("%d panes, focus %v", len(d.m.panes), d.m.focus)
+	if len(d.m.panes.all) != 2 || d.m.focus != focusList {
+		t.Fatalf("%d panes, focus %v", len(d.m.panes.all), d.m.focus)
 	}
-	r := d.m.panes[0].rect
+	r := d.m.panes.all[0].rect
 	d.send(tea.MouseClickMsg{X: r.x + 3, Y: r.y + 3, Button: tea.MouseLeft})
-	if d.m.focus != focusPane || d.m.paneFocus != 0 {
-		t.Fatalf("click in pane 1: focus %v pane %d", d.m.focus, d.m.paneFocus)
+	if d.m.focus != focusPane || d.m.panes.focus != 0 {
+		t.Fatalf("click in pane 1: focus %v pane %d", d.m.focus, d.m.panes.focus)
 	}
 	l := d.m.layout()
 	d.send(tea.MouseClickMsg{X: 5, Y: l.list.y + 2, Button: tea.MouseLeft}) // second row
@@ -147,8 +147,8 @@ func TestExecFromProcessViewEntersThatProcess(t *testing.T) {
 	if got := d.b.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "exec 4242/4301@160 ") {
 		t.Fatalf("calls %v, want an exec into process 4301 of container 4242", got)
 	}
-	if len(d.m.panes) != 1 || d.m.panes[0].label != "web/4301" {
-		t.Fatalf("%d panes, want one labelled web/4301", len(d.m.panes))
+	if len(d.m.panes.all) != 1 || d.m.panes.all[0].label != "web/4301" {
+		t.Fatalf("%d panes, want one labelled web/4301", len(d.m.panes.all))
 	}
 	for _, keys := range [][]string{{"p", "e"}, {"e"}} { // the init, from the view and from the list
 		d := newDriver(t, 100, 30, Options{})
@@ -168,8 +168,8 @@ func TestDebugKeyOpensADebugShell(t *testing.T) {
 	if got := d.b.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "debug 4242 ") {
 		t.Fatalf("calls %v, want a debug shell for container 4242", got)
 	}
-	if len(d.m.panes) != 1 || d.m.panes[0].label != "debug:web" {
-		t.Fatalf("%d panes, want one labelled debug:web", len(d.m.panes))
+	if len(d.m.panes.all) != 1 || d.m.panes.all[0].label != "debug:web" {
+		t.Fatalf("%d panes, want one labelled debug:web", len(d.m.panes.all))
 	}
 	d.keys("ctrl+]", "q")
 	if d.quit || d.m.confirm == nil {
@@ -177,7 +177,7 @@ func TestDebugKeyOpensADebugShell(t *testing.T) {
 	}
 	ro := newDriver(t, 100, 30, Options{ReadOnly: true})
 	ro.keys("d")
-	if len(ro.b.Calls()) != 0 || len(ro.m.panes) != 0 {
+	if len(ro.b.Calls()) != 0 || len(ro.m.panes.all) != 0 {
 		t.Fatalf("read-only mode opened a debug shell: %v", ro.b.Calls())
 	}
 }
@@ -187,24 +187,24 @@ func TestDebugKeyOpensADebugShell(t *testing.T) {
 func TestClosingAnExecShellAsksFirst(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("e")
-	if len(d.m.panes) != 1 || d.m.panes[0].kind != paneExec {
-		t.Fatalf("%d panes after e", len(d.m.panes))
+	if len(d.m.panes.all) != 1 || d.m.panes.all[0].kind != paneExec {
+		t.Fatalf("%d panes after e", len(d.m.panes.all))
 	}
 	term := d.b.terms[0]
 	d.keys("ctrl+]", "w")
-	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "will be hung up") || len(d.m.panes) != 1 {
-		t.Fatalf("w closed the exec shell without asking: %d panes, confirm %v", len(d.m.panes), d.m.confirm)
+	if d.m.confirm == nil || !strings.Contains(d.m.confirm.prompt, "will be hung up") || len(d.m.panes.all) != 1 {
+		t.Fatalf("w closed the exec shell without asking: %d panes, confirm %v", len(d.m.panes.all), d.m.confirm)
 	}
 	d.keys("n")
 	term.mu.Lock()
 	closed := term.closed
 	term.mu.Unlock()
-	if len(d.m.panes) != 1 || closed {
-		t.Fatalf("answered no, yet the pane closed (%d panes, terminal closed %v)", len(d.m.panes), closed)
+	if len(d.m.panes.all) != 1 || closed {
+		t.Fatalf("answered no, yet the pane closed (%d panes, terminal closed %v)", len(d.m.panes.all), closed)
 	}
 	d.keys("w", "y")
-	if len(d.m.panes) != 0 {
-		t.Fatalf("answered yes, %d panes left", len(d.m.panes))
+	if len(d.m.panes.all) != 0 {
+		t.Fatalf("answered yes, %d panes left", len(d.m.panes.all))
 	}
 	term.mu.Lock()
 	defer term.mu.Unlock()
@@ -220,11 +220,11 @@ func TestStatusNamesThePaneThatHasTheKeys(t *testing.T) {
 	d.keys("enter")       // pane 1: web's console
 	d.keys("ctrl+]", "e") // pane 2: an exec shell
 	d.keys("ctrl+]", "1")
-	if d.m.focus != focusPane || d.m.paneFocus != 0 {
-		t.Fatalf("focus %v on pane %d, want pane 1", d.m.focus, d.m.paneFocus+1)
+	if d.m.focus != focusPane || d.m.panes.focus != 0 {
+		t.Fatalf("focus %v on pane %d, want pane 1", d.m.focus, d.m.panes.focus+1)
 	}
-	if !strings.HasPrefix(d.m.status, "pane 1: ") {
-		t.Fatalf("status %q, want it to name pane 1", d.m.status)
+	if !strings.HasPrefix(d.m.status.text, "pane 1: ") {
+		t.Fatalf("status %q, want it to name pane 1", d.m.status.text)
 	}
 }
 
@@ -234,13 +234,13 @@ func TestStatusNamesThePaneThatHasTheKeys(t *testing.T) {
 func TestReleasingAPaneGoesBackToTheOpenPanel(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	d.keys("m")
-	sel := d.m.selPID
+	sel := d.m.list.selPID
 	d.keys("e", "ctrl+]")
 	if d.m.detail != detailMounts || d.m.focus != focusDetail {
 		t.Fatalf("after ctrl+] the mounts panel is shown (%v) but the keys are on %v", d.m.detail == detailMounts, d.m.focus)
 	}
 	d.keys("down")
-	if d.m.selPID != sel || d.m.mountCur != 1 {
-		t.Fatalf("↓ moved the container selection (%d -> %d) or not the mount cursor (%d)", sel, d.m.selPID, d.m.mountCur)
+	if d.m.list.selPID != sel || d.m.mounts.cur != 1 {
+		t.Fatalf("↓ moved the container selection (%d -> %d) or not the mount cursor (%d)", sel, d.m.list.selPID, d.m.mounts.cur)
 	}
 }

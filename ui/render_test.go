@@ -33,7 +33,7 @@ func TestCachedViewIsTheFreshView(t *testing.T) {
 	d.waitTyped(0, "echo hi")
 	check("typing in the pane")
 	gen := d.m.gen
-	d.send(paneRedrawMsg{id: d.m.panes[0].id})
+	d.send(paneRedrawMsg{id: d.m.panes.all[0].id})
 	d.typeText("!")
 	d.waitTyped(0, "echo hi!")
 	if d.m.gen != gen {
@@ -76,12 +76,12 @@ func TestResizeReachesAPaneWhoseQueueWasFull(t *testing.T) {
 	cols, rows := d.m.newPaneSize()
 	bt := &blockingTerm{fakeTerminal: d.b.newTerm(cols, rows, "# "), gate: make(chan struct{})}
 	d.handle(opened(bt, paneExec, "busy", 1, cols, rows))
-	if len(d.m.panes) != 1 {
+	if len(d.m.panes.all) != 1 {
 		t.Fatal("pane not opened")
 	}
-	p := d.m.panes[0]
+	p := d.m.panes.all[0]
 	d.send(tea.PasteMsg{Content: "stuck"})
-	for i := 0; !strings.Contains(d.m.status, "key dropped"); i++ {
+	for i := 0; !strings.Contains(d.m.status.text, "key dropped"); i++ {
 		if i > 5000 {
 			t.Fatal("the pane's queue never filled")
 		}

@@ -80,7 +80,7 @@ func procsFilter(full int) func(tea.Model, tea.Msg) tea.Msg {
 	cur := full
 	return func(m tea.Model, msg tea.Msg) tea.Msg {
 		want := full
-		if mm, ok := m.(Model); ok && len(mm.panes) == 0 {
+		if mm, ok := m.(Model); ok && len(mm.panes.all) == 0 {
 			want = min(idleProcs, full)
 		}
 		if want != cur {

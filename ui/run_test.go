@@ -21,7 +21,7 @@ func TestProcsFilterFollowsPanes(t *testing.T) {
 	if n := runtime.GOMAXPROCS(0); n != idleProcs {
 		t.Fatalf("no pane open: GOMAXPROCS %d, want %d", n, idleProcs)
 	}
-	f(Model{panes: []*pane{{}}}, ping{})
+	f(Model{panes: paneSet{all: []*pane{{}}}}, ping{})
 	if n := runtime.GOMAXPROCS(0); n != full {
 		t.Fatalf("a pane open: GOMAXPROCS %d, want %d", n, full)
 	}

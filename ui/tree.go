@@ -53,34 +53,34 @@ func flattenTree(root *discovery.PIDNamespaceNode) []treeRow {
 
 // setTree installs a new tree, the cursor kept on its namespace.
 func (m *Model) setTree(root *discovery.PIDNamespaceNode) {
-	m.tree = flattenTree(root)
+	m.tree.rows = flattenTree(root)
 	m.placeTreeCursor()
 }
 
 // placeTreeCursor puts the tree cursor on the namespace it was on (treeNode),
 // or on the first row when that namespace is gone.
 func (m *Model) placeTreeCursor() {
-	m.treeCur = 0
-	for i, r := range m.tree {
-		if r.node.Inode == m.treeNode {
-			m.treeCur = i
+	m.tree.cur = 0
+	for i, r := range m.tree.rows {
+		if r.node.Inode == m.tree.node {
+			m.tree.cur = i
 			break
 		}
 	}
-	if len(m.tree) > 0 {
-		m.treeNode = m.tree[m.treeCur].node.Inode
+	if len(m.tree.rows) > 0 {
+		m.tree.node = m.tree.rows[m.tree.cur].node.Inode
 	}
 }
 
 // moveTree moves the tree cursor; the container under it becomes the list's
 // selection at once, so the list shows where it is.
 func (m *Model) moveTree(d int) {
-	if len(m.tree) == 0 {
+	if len(m.tree.rows) == 0 {
 		return
 	}
-	m.treeCur = max(0, min(len(m.tree)-1, m.treeCur+d))
-	r := m.tree[m.treeCur]
-	m.treeNode = r.node.Inode
+	m.tree.cur = max(0, min(len(m.tree.rows)-1, m.tree.cur+d))
+	r := m.tree.rows[m.tree.cur]
+	m.tree.node = r.node.Inode
 	m.selectContainer(r.node.Container)
 }
 
@@ -90,10 +90,10 @@ func (m *Model) selectContainer(pid int) bool {
 	if pid == 0 {
 		return false
 	}
-	for i, c := range m.rows {
+	for i, c := range m.list.rows {
 		if c.PID == pid {
-			m.cursor, m.selPID = i, pid
-			m.procCur, m.mountCur, m.eventsOff = 0, 0, 0
+			m.list.cursor, m.list.selPID = i, pid
+			m.procs.cur, m.mounts.cur, m.events.off = 0, 0, 0
 			return true
 		}
 	}
@@ -101,7 +101,7 @@ func (m *Model) selectContainer(pid int) bool {
 }
 
 func (m Model) treeCmd() tea.Cmd {
-	b, snap := m.backend, m.snap
+	b, snap := m.backend, m.scan.snap
 	return func() tea.Msg { return treeMsg{tree: b.NamespaceTree(snap)} }
 }
 
@@ -116,10 +116,10 @@ func (m Model) treeKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 	case key.Matches(msg, k.Down):
 		m.moveTree(1)
 	case key.Matches(msg, k.Select):
-		if m.treeCur >= len(m.tree) {
+		if m.tree.cur >= len(m.tree.rows) {
 			return m, nil, true
 		}
-		r := m.tree[m.treeCur]
+		r := m.tree.rows[m.tree.cur]
 		if r.node.Container == 0 {
 			m.setStatus("the host's PID namespace holds no container: pick one below it", false)
 			return m, nil, true
@@ -138,10 +138,10 @@ func (m Model) treeKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
 // renderTree draws the PID namespace tree with the cursor.
 func (m Model) renderTree(width, height int) string {
 	title := m.st.Section.Render(table.Fit("PID namespaces by parent (as lsns -T), the user namespace owning each, the container in it", width, false))
-	if len(m.tree) == 0 {
+	if len(m.tree.rows) == 0 {
 		return padLines(title+"\n"+m.st.Muted.Render("reading namespace nesting…"), width, height)
 	}
-	hostUser := m.snap.Host[namespace.User]
+	hostUser := m.scan.snap.Host[namespace.User]
 	userW := 10
 	if m.st.NoColor {
 		userW = 15
@@ -153,8 +153,8 @@ func (m Model) renderTree(width, height int) string {
 		{Title: "PID", Width: 7, Right: true},
 		{Title: "COMMAND", Width: 10, Flex: true},
 	}
-	rows := make([][]table.Cell, 0, len(m.tree))
-	for _, r := range m.tree {
+	rows := make([][]table.Cell, 0, len(m.tree.rows))
+	for _, r := range m.tree.rows {
 		n := r.node
 		nsText := r.prefix + strconv.FormatUint(n.Inode, 10)
 		name, pid, cmd := "-", "", n.Command
@@ -182,11 +182,20 @@ func (m Model) renderTree(width, height int) string {
 	}
 	cur := -1
 	if m.focus == focusDetail {
-		cur = m.treeCur
+		cur = m.tree.cur
 	}
 	legend := "a child is a PID namespace made by a process of its parent; its processes are seen from the parent, never the other way"
 	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: min(height-2, len(rows)+1), ShowPosition: true, Cursor: cur,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
 	out := []string{title, t.Render(), m.st.Muted.Render(table.Fit(legend, width, false))}
 	return strings.Join(out, "\n")
+}
+
+// treeView is the PID namespace tree, flattened to rows for the cursor; it
+// is only asked for while on screen. node is the PID namespace the cursor
+// is on: it survives refreshes.
+type treeView struct {
+	rows []treeRow
+	cur  int
+	node uint64
 }

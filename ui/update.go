@@ -18,10 +18,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// the last status behind unless it set one itself: a message about the
 	// screen just left must not read as one about the next.
 	if _, ok := msg.(tea.KeyPressMsg); ok {
-		before, status := m.screen(), m.status
+		before, status := m.screen(), m.status.text
 		mod, cmd := m.update(msg)
-		if nm, ok := mod.(Model); ok && nm.screen() != before && nm.status == status && nm.confirm == nil {
-			nm.status, nm.statusErr = "", false
+		if nm, ok := mod.(Model); ok && nm.screen() != before && nm.status.text == status && nm.confirm == nil {
+			nm.status.text, nm.status.isErr = "", false
 			mod = nm
 		}
 		return mod, cmd
@@ -37,7 +37,7 @@ type screenID struct {
 }
 
 func (m Model) screen() screenID {
-	return screenID{detail: m.detail, form: m.form != nil, help: m.showHelp}
+	return screenID{detail: m.detail, form: m.forms.active != nil, help: m.showHelp}
 }
 
 func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -49,20 +49,20 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
 		var cmds []tea.Cmd
-		if m.form != nil {
-			m.form.resize(m.width)
+		if m.forms.active != nil {
+			m.forms.active.resize(m.width)
 		}
 		cmds = append(cmds, m.layoutPanes()...)
 		return m, tea.Batch(cmds...)
 
 	case scanMsg:
-		m.scanning = false
+		m.scan.busy = false
 		if msg.err != nil {
 			m.setStatus("scan: "+msg.err.Error(), true)
 		} else {
-			m.snap, m.snapAt, m.users, m.scanned = msg.snap, msg.at, msg.users, true
+			m.scan.snap, m.scan.at, m.scan.users, m.scan.done = msg.snap, msg.at, msg.users, true
 			m.recordUsage(msg.usage) // first: the list may be sorted by it
-			m.nsmap.slots = assignSlots(m.nsmap.slots, m.snap)
+			m.nsmap.slots = assignSlots(m.nsmap.slots, m.scan.snap)
 			m.applyRows()
 			m.followProc()
 			m.pruneMarks()
@@ -75,15 +75,15 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// The list's height follows its row count, and the panes
 			// take the rest.
 			m.layoutPanes()
-			if len(msg.snap.Warnings) > 0 && m.status == "" {
+			if len(msg.snap.Warnings) > 0 && m.status.text == "" {
 				m.setStatus(msg.snap.Warnings[0].Error(), false)
 			}
 		}
-		m.tickID++
+		m.scan.tickID++
 		var cmds []tea.Cmd
 		cmds = append(cmds, m.tickCmd())
 		if m.detail == detailMounts {
-			if c, ok := m.selected(); ok && c.PID != m.mountsOf {
+			if c, ok := m.selected(); ok && c.PID != m.mounts.of {
 				cmds = append(cmds, m.mountsCmd(c))
 			}
 		}
@@ -92,10 +92,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		// A tick from before the last scan (or a rescan on demand) is
 		// stale: only the newest one starts a scan.
-		if msg.id != m.tickID || m.scanning {
+		if msg.id != m.scan.tickID || m.scan.busy {
 			return m, nil
 		}
-		m.scanning = true
+		m.scan.busy = true
 		return m, m.scanCmd()
 
 	case errMsg:
@@ -103,7 +103,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case hostPathCheckedMsg:
-		if m.form == msg.form {
+		if m.forms.active == msg.form {
 			msg.form.hostChecks[msg.path] = msg.err
 		}
 		return m, nil
@@ -112,8 +112,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.text != "" {
 			m.setStatus(msg.text, false)
 		}
-		if msg.rescan && !m.scanning {
-			m.scanning = true
+		if msg.rescan && !m.scan.busy {
+			m.scan.busy = true
 			return m, m.scanCmd()
 		}
 		return m, nil
@@ -123,14 +123,14 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(msg.err.Error(), true)
 		}
 		if c, ok := m.selected(); ok && c.PID == msg.pid {
-			m.mounts, m.mountsOf = msg.mounts, msg.pid
-			m.mountCur = max(0, min(m.mountCur, len(m.mounts)-1))
+			m.mounts.rows, m.mounts.of = msg.mounts, msg.pid
+			m.mounts.cur = max(0, min(m.mounts.cur, len(m.mounts.rows)-1))
 			if msg.focus != "" {
 				// The last one listed at that path: a mount over an
 				// earlier one is listed after it.
-				for i, mt := range m.mounts {
+				for i, mt := range m.mounts.rows {
 					if mt.Target == msg.focus {
-						m.mountCur = i
+						m.mounts.cur = i
 					}
 				}
 			}
@@ -152,9 +152,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case launchedMsg:
 		m.setStatus(fmt.Sprintf("launched %s", msg.name), false)
-		m.form = nil
-		m.lastLaunch = nil
-		m.selName = msg.name
+		m.forms.active = nil
+		m.forms.last = nil
+		m.list.selName = msg.name
 		cols, rows := m.newPaneSize()
 		return m, tea.Batch(m.openConsoleCmd(msg.name, 0, cols, rows), m.rescan())
 
@@ -182,12 +182,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, nil
 		}
-		if m.form != nil {
+		if m.forms.active != nil {
 			return m.updateForm(msg)
 		}
 		if m.focus == focusFilter {
 			var cmd tea.Cmd
-			m.filter, cmd = m.filter.Update(msg)
+			m.list.filter, cmd = m.list.filter.Update(msg)
 			m.applyRows()
 			return m, cmd
 		}
@@ -196,12 +196,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	}
-	if m.form != nil {
+	if m.forms.active != nil {
 		return m.updateForm(msg)
 	}
 	if m.focus == focusFilter {
 		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(msg)
+		m.list.filter, cmd = m.list.filter.Update(msg)
 		return m, cmd
 	}
 	return m, nil
@@ -212,7 +212,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // output, and keys and pastes that go to the focused pane's program. View
 // keeps the screen above the panes as it was drawn for such messages.
 func (m Model) paneOnly(msg tea.Msg) bool {
-	toPane := m.confirm == nil && m.form == nil && !m.showHelp && m.focus == focusPane && m.focusedPane() != nil
+	toPane := m.confirm == nil && m.forms.active == nil && !m.showHelp && m.focus == focusPane && m.focusedPane() != nil
 	switch msg := msg.(type) {
 	case paneDirtyMsg, paneRedrawMsg:
 		return true
@@ -228,7 +228,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case m.confirm != nil:
 		return m.updateConfirm(msg)
-	case m.form != nil:
+	case m.forms.active != nil:
 		return m.updateForm(msg)
 	case m.showHelp:
 		if key.Matches(msg, m.keys.Help.Close) {
@@ -279,10 +279,10 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, k.ShowExited):
-		m.showExited = !m.showExited
+		m.list.showExited = !m.list.showExited
 		m.applyRows()
 		m.layoutPanes()
-		if m.showExited {
+		if m.list.showExited {
 			m.setStatus(fmt.Sprintf("showing exited containers (%s removes one)", k.Kill.Help().Key), false)
 		} else {
 			m.setStatus("exited containers hidden", false)
@@ -300,29 +300,29 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.detailRefresh()
 	case key.Matches(msg, k.Filter):
 		m.focus = focusFilter
-		return m, m.filter.Focus()
+		return m, m.list.filter.Focus()
 	case key.Matches(msg, k.Sort):
-		m.sortCol = (m.sortCol + 1) % numSortColumns
+		m.list.sortCol = (m.list.sortCol + 1) % numSortColumns
 		m.applyRows()
-		m.setStatus("sorted by "+sortNames[m.sortCol], false)
+		m.setStatus("sorted by "+sortNames[m.list.sortCol], false)
 	case key.Matches(msg, k.SortReverse):
-		m.sortRev = !m.sortRev
+		m.list.sortRev = !m.list.sortRev
 		m.applyRows()
 	case key.Matches(msg, k.Processes):
 		if !haveSel {
 			return m, nil
 		}
-		m.detail, m.focus, m.procCur, m.procPID = detailProcesses, focusDetail, 0, c.PID
+		m.detail, m.focus, m.procs.cur, m.procs.pid = detailProcesses, focusDetail, 0, c.PID
 	case key.Matches(msg, k.Mounts):
 		if !haveSel {
 			return m, nil
 		}
-		m.detail, m.focus, m.mountCur = detailMounts, focusDetail, 0
+		m.detail, m.focus, m.mounts.cur = detailMounts, focusDetail, 0
 		return m, m.mountsCmd(c)
 	case key.Matches(msg, k.Tree):
-		m.detail, m.focus, m.treeNode = detailTree, focusDetail, 0
+		m.detail, m.focus, m.tree.node = detailTree, focusDetail, 0
 		if c, ok := m.selected(); ok {
-			m.treeNode = c.Namespaces[namespace.PID]
+			m.tree.node = c.Namespaces[namespace.PID]
 		}
 		// The last tree shows at once, the cursor on the selection, while
 		// a fresh one is read.
@@ -334,7 +334,7 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if !haveSel {
 			return m, nil
 		}
-		m.detail, m.focus, m.eventsOff = detailEvents, focusDetail, 0
+		m.detail, m.focus, m.events.off = detailEvents, focusDetail, 0
 		return m, m.eventsCmd()
 	case key.Matches(msg, k.Launch):
 		return m.openLaunchForm()
@@ -370,8 +370,8 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.FocusPane):
 		// The Nth key of the binding focuses pane N (1..9 by default).
 		n := slices.Index(k.FocusPane.Keys(), msg.String())
-		if n < 0 || n >= len(m.panes) {
-			m.setStatus(fmt.Sprintf("no pane %d (%d open)", n+1, len(m.panes)), true)
+		if n < 0 || n >= len(m.panes.all) {
+			m.setStatus(fmt.Sprintf("no pane %d (%d open)", n+1, len(m.panes.all)), true)
 			return m, nil
 		}
 		m.focusPaneAt(n)
@@ -386,20 +386,20 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Filter.Accept):
-		m.filter.Blur()
+		m.list.filter.Blur()
 		m.focus = focusList
 		if m.detail == detailMap {
 			m.focus = focusDetail // the map covers the list
 		}
 		m.applyRows()
 		m.layoutPanes()
-		if len(m.rows) > 0 {
-			m.cursor, m.selPID = 0, m.rows[0].PID
+		if len(m.list.rows) > 0 {
+			m.list.cursor, m.list.selPID = 0, m.list.rows[0].PID
 		}
 		return m, m.detailRefresh()
 	case key.Matches(msg, m.keys.Filter.Clear):
-		m.filter.Blur()
-		m.filter.SetValue("")
+		m.list.filter.Blur()
+		m.list.filter.SetValue("")
 		m.focus = focusList
 		if m.detail == detailMap {
 			m.focus = focusDetail // the map covers the list
@@ -409,7 +409,7 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	var cmd tea.Cmd
-	m.filter, cmd = m.filter.Update(msg)
+	m.list.filter, cmd = m.list.filter.Update(msg)
 	m.applyRows()
 	m.layoutPanes()
 	return m, cmd
@@ -438,7 +438,7 @@ func (m Model) rescan() tea.Cmd {
 // after a question.
 func (m Model) quit() (tea.Model, tea.Cmd) {
 	execs := 0
-	for _, p := range m.panes {
+	for _, p := range m.panes.all {
 		if p.kind == paneExec {
 			execs++
 		}
@@ -458,7 +458,7 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 // finish closes every pane and quits.
 func (m *Model) finish() tea.Cmd {
 	n := 0
-	for _, c := range m.snap.Containers {
+	for _, c := range m.scan.snap.Containers {
 		if c.Status == state.StatusRunning {
 			n++
 		}
@@ -466,11 +466,11 @@ func (m *Model) finish() tea.Cmd {
 	m.quitting = true
 	m.summary = fmt.Sprintf("boxtui: quit; %d container(s) keep running (boxtui never stops them on quit; `boxtui ls` lists them)", n)
 	var terms []Terminal
-	for _, p := range m.panes {
+	for _, p := range m.panes.all {
 		terms = append(terms, p.term)
 		p.stop()
 	}
-	m.panes = nil
+	m.panes.all = nil
 	closeAll := func() tea.Msg {
 		var errs []error
 		for _, t := range terms {

@@ -33,29 +33,29 @@ type usageHistory struct {
 // history and drops the history of containers that are gone, so the map
 // never holds more than the containers on screen.
 func (m *Model) recordUsage(usage map[int]discovery.Usage) {
-	m.usage = usage
-	if m.history == nil {
-		m.history = map[procKey]*usageHistory{}
+	m.usage.last = usage
+	if m.usage.history == nil {
+		m.usage.history = map[procKey]*usageHistory{}
 	}
-	seen := make(map[procKey]bool, len(m.snap.Containers))
-	for _, c := range m.snap.Containers {
+	seen := make(map[procKey]bool, len(m.scan.snap.Containers))
+	for _, c := range m.scan.snap.Containers {
 		u, ok := usage[c.PID]
 		if !ok {
 			continue
 		}
 		k := procKey{c.PID, c.StartTime}
 		seen[k] = true
-		h := m.history[k]
+		h := m.usage.history[k]
 		if h == nil {
 			h = &usageHistory{}
-			m.history[k] = h
+			m.usage.history[k] = h
 		}
 		h.cpu = appendBounded(h.cpu, u.CPUPercent)
 		h.rss = appendBounded(h.rss, float64(u.RSSBytes))
 	}
-	for k := range m.history {
+	for k := range m.usage.history {
 		if !seen[k] {
-			delete(m.history, k)
+			delete(m.usage.history, k)
 		}
 	}
 }
@@ -108,7 +108,7 @@ func formatBytes(b float64) string {
 // usageCells are the list's CPU and memory cells of c: "-" until a scan has
 // measured it (and for containers that are not running).
 func (m Model) usageCells(c discovery.Container) (cpu, mem table.Cell) {
-	u, ok := m.usage[c.PID]
+	u, ok := m.usage.last[c.PID]
 	if !ok {
 		return table.Cell{Text: "-"}, table.Cell{Text: "-"}
 	}
@@ -121,13 +121,13 @@ func usageBlockHeight(h int) int { return h + 2 }
 // renderUsage draws the CPU and memory sparklines of c side by side, each
 // chart rows+1 lines tall plus a caption, from the history in the model.
 func (m Model) renderUsage(c discovery.Container, width, rows int) string {
-	h := m.history[procKey{c.PID, c.StartTime}]
+	h := m.usage.history[procKey{c.PID, c.StartTime}]
 	half := (width - 2) / 2
 	title := m.st.Section.Render(table.Fit(fmt.Sprintf("usage of %s — last %s, one sample per refresh", containerLabel(c), historySpan(m.opts.Refresh)), width, false))
 	if h == nil || len(h.cpu) == 0 {
 		return title + "\n" + m.st.Muted.Render(table.Fit("measuring…", width, false))
 	}
-	u := m.usage[c.PID]
+	u := m.usage.last[c.PID]
 	cpu := m.chart(h.cpu, half, rows, func(v float64) string { return formatCPU(v) + "%" }, true)
 	mem := m.chart(h.rss, width-half-2, rows, func(v float64) string { return formatBytes(v) }, false)
 	capL := table.Fit(fmt.Sprintf("cpu %s%% (100%% = one core busy)", formatCPU(u.CPUPercent)), half, false)
@@ -182,4 +182,11 @@ func historySpan(refresh time.Duration) string {
 		return strconv.Itoa(int(d/time.Minute)) + " min"
 	}
 	return formatUptime(d)
+}
+
+// usageStore is the last scan's figures by init PID and, for the
+// sparklines, the recent ones of each running container.
+type usageStore struct {
+	last    map[int]discovery.Usage
+	history map[procKey]*usageHistory
 }

@@ -22,7 +22,7 @@ type layout struct {
 	body   rect
 }
 
-func (m Model) layout() layout { return m.layoutFor(len(m.panes)) }
+func (m Model) layout() layout { return m.layoutFor(len(m.panes.all)) }
 
 // layoutFor places the list, the detail panel and n panes.
 func (m Model) layoutFor(n int) layout {
@@ -37,9 +37,9 @@ func (m Model) layoutFor(n int) layout {
 	if n > 0 {
 		top = max(10, bodyH*2/5)
 	}
-	listH := max(3, min(len(m.rows)+1, top/2))
+	listH := max(3, min(len(m.list.rows)+1, top/2))
 	if n == 0 {
-		listH = max(4, min(len(m.rows)+1, top/2))
+		listH = max(4, min(len(m.list.rows)+1, top/2))
 	}
 	l.list = rect{0, l.header, m.width, listH}
 	l.detail = rect{0, l.header + listH + 1, m.width, max(top-listH-1, 0)}
@@ -101,13 +101,13 @@ func (m Model) view() tea.View {
 	l := m.layout()
 	var out []string
 	switch {
-	case m.showHelp, m.form != nil:
+	case m.showHelp, m.forms.active != nil:
 		out = append(out, m.headerLines()...)
 		if m.showHelp {
 			out = append(out, m.renderHelp(l.body.w, l.body.h))
 		} else {
-			title := m.st.Section.Render(table.Fit(m.form.title, m.width, false))
-			out = append(out, padLines(title+"\n\n"+m.form.form.View(), l.body.w, l.body.h))
+			title := m.st.Section.Render(table.Fit(m.forms.active.title, m.width, false))
+			out = append(out, padLines(title+"\n\n"+m.forms.active.form.View(), l.body.w, l.body.h))
 		}
 	default:
 		// The screen above the panes is drawn once per model state: a
@@ -134,7 +134,7 @@ func (m Model) view() tea.View {
 		out = append(out, m.statusLine(), m.helpBar())
 	}
 	v.SetContent(strings.Join(out, "\n"))
-	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.form == nil && p.copy == nil {
+	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.forms.active == nil && p.copy == nil {
 		if p.cx < p.rect.w-2 && p.cy < p.rect.h-2 {
 			v.Cursor = tea.NewCursor(p.rect.x+1+p.cx, p.rect.y+1+p.cy)
 		}
@@ -198,7 +198,7 @@ func (m Model) headerLines() []string {
 func (m Model) headerLine() string {
 	left := m.st.Title.Render("boxtui")
 	n, gone := 0, 0
-	for _, c := range m.snap.Containers {
+	for _, c := range m.scan.snap.Containers {
 		if exited(c) {
 			gone++
 		} else {
@@ -207,23 +207,23 @@ func (m Model) headerLine() string {
 	}
 	info := fmt.Sprintf("  %d container(s)", n)
 	if gone > 0 {
-		if m.showExited {
+		if m.list.showExited {
 			info += fmt.Sprintf(" + %d exited", gone)
 		} else {
 			info += fmt.Sprintf(" · %d exited (%s shows)", gone, m.keys.List.ShowExited.Help().Key)
 		}
 	}
 	shown := n
-	if m.showExited {
+	if m.list.showExited {
 		shown += gone
 	}
-	if len(m.rows) != shown {
-		info += fmt.Sprintf(", %d shown", len(m.rows))
+	if len(m.list.rows) != shown {
+		info += fmt.Sprintf(", %d shown", len(m.list.rows))
 	}
-	if len(m.panes) > 0 {
-		info += fmt.Sprintf(" · %d pane(s)", len(m.panes))
+	if len(m.panes.all) > 0 {
+		info += fmt.Sprintf(" · %d pane(s)", len(m.panes.all))
 	}
-	if !m.scanned {
+	if !m.scan.done {
 		info = "  scanning…"
 	}
 	return table.Fit(left+m.st.Muted.Render(info), m.width, false)
@@ -243,8 +243,8 @@ func (m Model) renderTop(l layout) []string {
 	}
 	lines = append(lines, strings.Split(m.renderList(l.list), "\n")...)
 	filterLine := strings.Repeat(" ", m.width)
-	if m.focus == focusFilter || m.filter.Value() != "" {
-		filterLine = m.st.Filter.Render(table.Fit(m.filter.View(), m.width, false))
+	if m.focus == focusFilter || m.list.filter.Value() != "" {
+		filterLine = m.st.Filter.Render(table.Fit(m.list.filter.View(), m.width, false))
 	}
 	lines = append(lines, filterLine)
 	if l.detail.h > 0 {
@@ -260,23 +260,23 @@ func (m Model) renderTop(l layout) []string {
 }
 
 func (m Model) renderList(r rect) string {
-	if !m.scanned {
+	if !m.scan.done {
 		return padLines(m.st.Muted.Render("scanning /proc…"), r.w, r.h)
 	}
-	rows := make([][]table.Cell, len(m.rows))
-	for i, c := range m.rows {
-		rows[i] = m.containerCells(c, m.snapAt)
+	rows := make([][]table.Cell, len(m.list.rows))
+	for i, c := range m.list.rows {
+		rows[i] = m.containerCells(c, m.scan.at)
 	}
 	sel := m.st.Selected
 	if m.focus != focusList && m.focus != focusFilter {
 		sel = m.st.SelectedBlur
 	}
-	t := table.Table{Columns: m.listColumns(), Rows: rows, Width: r.w, Height: r.h, ShowPosition: true, Cursor: m.cursor,
+	t := table.Table{Columns: m.listColumns(), Rows: rows, Width: r.w, Height: r.h, ShowPosition: true, Cursor: m.list.cursor,
 		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: sel}}
 	out := t.Render()
-	if len(m.rows) == 0 {
+	if len(m.list.rows) == 0 {
 		msg := "no containers: press n to launch one, or start one with unshare --pid --fork"
-		if m.filter.Value() != "" {
+		if m.list.filter.Value() != "" {
 			msg = "no container matches the filter (esc clears it)"
 		}
 		lines := strings.Split(out, "\n")
@@ -311,7 +311,7 @@ func (m Model) renderDetail(r rect) string {
 	case detailEvents:
 		return padLines(m.renderEvents(c, r.w, r.h), r.w, r.h)
 	}
-	ns := renderNamespaces(m.st, m.snap.Host, c, r.w, r.h)
+	ns := renderNamespaces(m.st, m.scan.snap.Host, c, r.w, r.h)
 	// The usage sparklines go under the namespaces when there is room:
 	// charts of 3 rows, or 2 when tight; none beside open panes' squeeze.
 	if left := r.h - strings.Count(ns, "\n") - 2; left >= usageBlockHeight(2) {
@@ -335,7 +335,7 @@ func (m Model) renderPanes(l layout) []string {
 	h := l.body.y + l.body.h - y0
 	grid := make([][]string, h)
 	widths := make([]int, h)
-	for i, p := range m.panes {
+	for i, p := range m.panes.all {
 		if i >= len(l.panes) {
 			break
 		}
@@ -359,12 +359,12 @@ func (m Model) renderPanes(l layout) []string {
 }
 
 func (m Model) statusLine() string {
-	if m.status == "" {
+	if m.status.text == "" {
 		return strings.Repeat(" ", m.width)
 	}
 	st := m.st.Status
-	text := m.status
-	if m.statusErr {
+	text := m.status.text
+	if m.status.isErr {
 		st = m.st.StatusError
 		text = "error: " + text
 	}
@@ -377,7 +377,7 @@ func (m Model) helpBar() string {
 	switch {
 	case m.showHelp:
 		km = m.keys.Help
-	case m.form != nil:
+	case m.forms.active != nil:
 		km = m.keys.Form
 	case m.inCopyMode():
 		km = m.keys.CopyMode
@@ -467,4 +467,11 @@ func (m Model) renderHelp(width, height int) string {
 		out = append(out, b.String())
 	}
 	return padLines(strings.Join(out, "\n"), width, height)
+}
+
+// statusLine is the message under the panes: the outcome of the last
+// action, or an error.
+type statusLine struct {
+	text  string
+	isErr bool
 }
