@@ -3,11 +3,15 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/events"
 	"boxtui/ui/components/table"
+	"boxtui/ui/keymap"
+	"boxtui/ui/styles"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -47,46 +51,68 @@ func (m *Model) applyEvents(msg eventsMsg) {
 	if msg.err != nil {
 		m.setStatus(msg.err.Error(), true)
 	}
-	if msg.key != m.eventsKeyShown() {
+	m.events.apply(msg, m.eventsKeyShown())
+}
+
+// eventsView is the event history of the selected container: the events
+// read (of is their key, events.Key of the container) and how many events
+// the view is scrolled back from the newest (off).
+type eventsView struct {
+	keys keymap.Events
+	st   styles.Styles
+	list []events.Event
+	of   string
+	off  int
+}
+
+func newEventsView(keys keymap.Events, st styles.Styles) eventsView {
+	return eventsView{keys: keys, st: st}
+}
+
+func (v eventsView) help() help.KeyMap { return v.keys }
+
+// apply installs a history read, unless it is not of shown, the history
+// now on screen.
+func (v *eventsView) apply(msg eventsMsg, shown string) {
+	if msg.key != shown {
 		return
 	}
-	if msg.key != m.events.of {
-		m.events.off = 0
+	if msg.key != v.of {
+		v.off = 0
 	}
-	m.events.list, m.events.of = msg.events, msg.key
-	m.events.off = min(m.events.off, max(len(m.events.list)-1, 0))
+	v.list, v.of = msg.events, msg.key
+	v.off = min(v.off, max(len(v.list)-1, 0))
 }
 
-// eventsKey handles the keys of the event history.
-func (m Model) eventsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
-	k := m.keys.Events
+// update scrolls through the history.
+func (v eventsView) update(msg tea.KeyPressMsg) (eventsView, keyResult) {
 	switch {
-	case key.Matches(msg, k.Back):
-		m.detail, m.focus = detailNamespaces, focusList
-	case key.Matches(msg, k.Up):
-		m.events.off = min(m.events.off+1, max(len(m.events.list)-1, 0))
-	case key.Matches(msg, k.Down):
-		m.events.off = max(m.events.off-1, 0)
+	case key.Matches(msg, v.keys.Back):
+		return v, keyBack
+	case key.Matches(msg, v.keys.Up):
+		v.off = min(v.off+1, max(len(v.list)-1, 0))
+	case key.Matches(msg, v.keys.Down):
+		v.off = max(v.off-1, 0)
 	default:
-		return m, nil, false
+		return v, keyIgnored
 	}
-	return m, nil, true
+	return v, keyHandled
 }
 
-// renderEvents draws the selected container's history, newest last: the
-// newest events that fit, or older ones when scrolled back.
-func (m Model) renderEvents(c discovery.Container, width, height int) string {
+// view draws c's history, newest last: the newest events that fit, or
+// older ones when scrolled back; ages are counted to now.
+func (v eventsView) view(c discovery.Container, now time.Time, width, height int) string {
 	key := events.Key(c)
 	head := fmt.Sprintf("event history of %s — newest last", containerLabel(c))
-	if m.events.of == key && len(m.events.list) > 0 {
-		head = fmt.Sprintf("event history of %s — %d, newest last", containerLabel(c), len(m.events.list))
+	if v.of == key && len(v.list) > 0 {
+		head = fmt.Sprintf("event history of %s — %d, newest last", containerLabel(c), len(v.list))
 	}
-	title := m.st.Section.Render(table.Fit(head, width, false))
-	if m.events.of != key {
-		return padLines(title+"\n"+m.st.Muted.Render("reading history…"), width, height)
+	title := v.st.Section.Render(table.Fit(head, width, false))
+	if v.of != key {
+		return padLines(title+"\n"+v.st.Muted.Render("reading history…"), width, height)
 	}
-	if len(m.events.list) == 0 {
-		return padLines(title+"\n"+m.st.Muted.Render(table.Fit("no events recorded yet: boxtui records starts, exits, kills, execs and mounts as they happen", width, false)), width, height)
+	if len(v.list) == 0 {
+		return padLines(title+"\n"+v.st.Muted.Render(table.Fit("no events recorded yet: boxtui records starts, exits, kills, execs and mounts as they happen", width, false)), width, height)
 	}
 	cols := []table.Column{
 		{Title: "TIME", Width: 8},
@@ -96,13 +122,13 @@ func (m Model) renderEvents(c discovery.Container, width, height int) string {
 		{Title: "DETAIL", Width: 10, Flex: true},
 	}
 	n := max(height-2, 1) // title and header
-	end := len(m.events.list) - m.events.off
+	end := len(v.list) - v.off
 	start := max(end-n, 0)
 	rows := make([][]table.Cell, 0, end-start)
-	for _, e := range m.events.list[start:end] {
+	for _, e := range v.list[start:end] {
 		ago := "-"
-		if !m.scan.at.IsZero() {
-			ago = formatUptime(m.scan.at.Sub(e.Time))
+		if !now.IsZero() {
+			ago = formatUptime(now.Sub(e.Time))
 		}
 		by := e.By
 		if by == "" {
@@ -112,18 +138,10 @@ func (m Model) renderEvents(c discovery.Container, width, height int) string {
 			{Text: e.Time.Local().Format("15:04:05")}, {Text: ago}, {Text: e.Kind}, {Text: by}, {Text: e.Detail},
 		})
 	}
-	if m.events.off > 0 {
-		title = m.st.Section.Render(table.Fit(fmt.Sprintf("%s (scrolled back %d; ↓ for newer)", head, m.events.off), width, false))
+	if v.off > 0 {
+		title = v.st.Section.Render(table.Fit(fmt.Sprintf("%s (scrolled back %d; ↓ for newer)", head, v.off), width, false))
 	}
 	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: len(rows) + 1, Cursor: -1,
-		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
+		Styles: table.Styles{Header: v.st.Header, Cell: v.st.Cell, Selected: v.st.Selected}}
 	return strings.Join([]string{title, t.Render()}, "\n")
-}
-
-// eventsView is the selected container's history (of is its events key);
-// off is how many events the view is scrolled back from the newest.
-type eventsView struct {
-	list []events.Event
-	of   string
-	off  int
 }

@@ -40,7 +40,7 @@ func TestMountFlipAddRemove(t *testing.T) {
 		t.Fatalf("after add: form open %v, mounts %d", d.m.forms.active != nil, len(d.m.mounts.rows))
 	}
 	// The cursor is on the mount just added, so space or d act on it.
-	if mt, ok := d.m.selectedMount(); !ok || mt.Target != "/www" {
+	if mt, ok := d.m.mounts.selected(); !ok || mt.Target != "/www" {
 		t.Fatalf("after add the cursor is on %+v, want the new /www", mt)
 	}
 	d.keys("up", "d", "y") // the fake refuses: the error reaches the status line

@@ -146,9 +146,8 @@ func TestUsageHistoryIsBoundedAndDropsVanished(t *testing.T) {
 	d := newDriver(t, 100, 30, Options{})
 	var m Model = d.m
 	snap := fakeSnapshot()
-	m.scan.snap = snap
 	for i := 0; i < 3*historyLen+7; i++ {
-		m.recordUsage(fakeUsage(i))
+		m.usage.record(snap, fakeUsage(i))
 	}
 	web := procKey{4242, 100}
 	h := m.usage.history[web]
@@ -166,8 +165,7 @@ func TestUsageHistoryIsBoundedAndDropsVanished(t *testing.T) {
 	// reused PID starts a fresh one.
 	snap.Containers = snap.Containers[:1]
 	snap.Containers[0].StartTime = 999
-	m.scan.snap = snap
-	m.recordUsage(fakeUsage(0))
+	m.usage.record(snap, fakeUsage(0))
 	if len(m.usage.history) != 1 || m.usage.history[web] != nil || len(m.usage.history[procKey{4242, 999}].cpu) != 1 {
 		t.Fatalf("history after exits: %v", m.usage.history)
 	}

@@ -17,9 +17,9 @@ func TestListShowsAndFindsEngineNames(t *testing.T) {
 		{PID: 2, Origin: discovery.OriginDocker, EngineName: "web", EngineID: "0e09800b4182aa", Status: state.StatusRunning},
 		{PID: 3, Origin: discovery.OriginUnshare, Status: state.StatusRunning},
 	}
-	var m Model
+	var l containerList
 	for i, want := range []string{"box", "web", "-"} {
-		if got := m.containerCells(cs[i], fakeNow)[0].Text; got != want {
+		if got := l.cells(cs[i], fakeNow)[0].Text; got != want {
 			t.Errorf("NAME cell of pid %d = %q, want %q", cs[i].PID, got, want)
 		}
 	}

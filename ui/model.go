@@ -17,7 +17,6 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -151,16 +150,17 @@ func New(backend Backend, opts Options) Model {
 	if opts.NoColor {
 		h.Styles = help.Styles{}
 	}
-	fi := textinput.New()
-	fi.Prompt = "/"
-	fi.Placeholder = "filter by name, PID, origin or command"
 	return Model{
 		backend: backend,
 		opts:    opts,
 		keys:    keys,
 		st:      st,
 		help:    h,
-		list:    containerList{filter: fi},
+		list:    newContainerList(keys.List, keys.Filter, st),
+		procs:   newProcView(keys.Processes, st),
+		mounts:  newMountsView(keys.Mounts, st),
+		tree:    newTreeView(keys.Tree, st),
+		events:  newEventsView(keys.Events, st),
 		panes:   paneSet{focus: -1},
 		width:   100,
 		height:  30,
@@ -245,48 +245,11 @@ func (m Model) tickCmd() tea.Cmd {
 }
 
 // selected returns the highlighted container.
-func (m Model) selected() (discovery.Container, bool) {
-	if m.list.cursor < 0 || m.list.cursor >= len(m.list.rows) {
-		return discovery.Container{}, false
-	}
-	return m.list.rows[m.list.cursor], true
-}
+func (m Model) selected() (discovery.Container, bool) { return m.list.selected() }
 
-// applyRows recomputes the visible rows and puts the cursor back on the
-// container it was on (by init PID), so a refresh never moves the selection.
-func (m *Model) applyRows() {
-	m.list.rows = visibleContainers(m.scan.snap.Containers, m.list.filter.Value(), m.list.sortCol, m.list.sortRev, m.usage.last, m.list.showExited)
-	if m.list.selName != "" {
-		for _, c := range m.list.rows {
-			if c.Name == m.list.selName {
-				m.list.selPID, m.list.selName = c.PID, ""
-				break
-			}
-		}
-	}
-	m.list.cursor = 0
-	for i, c := range m.list.rows {
-		if c.PID == m.list.selPID {
-			m.list.cursor = i
-			break
-		}
-	}
-	if len(m.list.rows) == 0 {
-		m.list.cursor = -1
-		return
-	}
-	m.list.selPID = m.list.rows[m.list.cursor].PID
-}
-
-func (m *Model) moveCursor(d int) {
-	if len(m.list.rows) == 0 {
-		return
-	}
-	m.list.cursor = max(0, min(len(m.list.rows)-1, m.list.cursor+d))
-	m.list.selPID = m.list.rows[m.list.cursor].PID
-	m.procs.cur = 0
-	m.mounts.cur = 0
-	m.events.off = 0
+// selectionMoved starts the detail views over for a new selection.
+func (m *Model) selectionMoved() {
+	m.procs.cur, m.mounts.cur, m.events.off = 0, 0, 0
 }
 
 func (m *Model) setStatus(text string, isErr bool) {

@@ -6,9 +6,11 @@ import (
 	"strings"
 
 	"boxtui/runtime/discovery"
-	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
+	"boxtui/ui/keymap"
+	"boxtui/ui/styles"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -51,99 +53,98 @@ func flattenTree(root *discovery.PIDNamespaceNode) []treeRow {
 	return out
 }
 
-// setTree installs a new tree, the cursor kept on its namespace.
-func (m *Model) setTree(root *discovery.PIDNamespaceNode) {
-	m.tree.rows = flattenTree(root)
-	m.placeTreeCursor()
+// treeView is the PID namespace tree, flattened to rows for the cursor; it
+// is only asked for while on screen. node is the PID namespace the cursor
+// is on: it survives refreshes.
+type treeView struct {
+	keys keymap.Tree
+	st   styles.Styles
+	rows []treeRow
+	cur  int
+	node uint64
 }
 
-// placeTreeCursor puts the tree cursor on the namespace it was on (treeNode),
-// or on the first row when that namespace is gone.
-func (m *Model) placeTreeCursor() {
-	m.tree.cur = 0
-	for i, r := range m.tree.rows {
-		if r.node.Inode == m.tree.node {
-			m.tree.cur = i
+func newTreeView(keys keymap.Tree, st styles.Styles) treeView {
+	return treeView{keys: keys, st: st}
+}
+
+func (v treeView) help() help.KeyMap { return v.keys }
+
+// open shows the last tree at once, the cursor on node (the selected
+// container's PID namespace, or 0), while a fresh one is read.
+func (v *treeView) open(node uint64) {
+	v.node = node
+	v.place()
+}
+
+// set installs a new tree, the cursor kept on its namespace.
+func (v *treeView) set(root *discovery.PIDNamespaceNode) {
+	v.rows = flattenTree(root)
+	v.place()
+}
+
+// place puts the cursor on the namespace it was on (node), or on the
+// first row when that namespace is gone.
+func (v *treeView) place() {
+	v.cur = 0
+	for i, r := range v.rows {
+		if r.node.Inode == v.node {
+			v.cur = i
 			break
 		}
 	}
-	if len(m.tree.rows) > 0 {
-		m.tree.node = m.tree.rows[m.tree.cur].node.Inode
+	if len(v.rows) > 0 {
+		v.node = v.rows[v.cur].node.Inode
 	}
 }
 
-// moveTree moves the tree cursor; the container under it becomes the list's
-// selection at once, so the list shows where it is.
-func (m *Model) moveTree(d int) {
-	if len(m.tree.rows) == 0 {
-		return
-	}
-	m.tree.cur = max(0, min(len(m.tree.rows)-1, m.tree.cur+d))
-	r := m.tree.rows[m.tree.cur]
-	m.tree.node = r.node.Inode
-	m.selectContainer(r.node.Container)
-}
-
-// selectContainer puts the list's cursor on the container with init pid;
-// false when it is not among the rows (filtered out, or none).
-func (m *Model) selectContainer(pid int) bool {
-	if pid == 0 {
-		return false
-	}
-	for i, c := range m.list.rows {
-		if c.PID == pid {
-			m.list.cursor, m.list.selPID = i, pid
-			m.procs.cur, m.mounts.cur, m.events.off = 0, 0, 0
-			return true
-		}
-	}
-	return false
-}
-
-func (m Model) treeCmd() tea.Cmd {
-	b, snap := m.backend, m.scan.snap
-	return func() tea.Msg { return treeMsg{tree: b.NamespaceTree(snap)} }
-}
-
-// treeKey handles the keys of the namespace tree.
-func (m Model) treeKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
-	k := m.keys.Tree
+// update moves the cursor: keyMoved tells the root to select the
+// container under it. Choosing a row is the root's (it moves the list).
+func (v treeView) update(msg tea.KeyPressMsg) (treeView, keyResult) {
 	switch {
-	case key.Matches(msg, k.Back):
-		m.detail, m.focus = detailNamespaces, focusList
-	case key.Matches(msg, k.Up):
-		m.moveTree(-1)
-	case key.Matches(msg, k.Down):
-		m.moveTree(1)
-	case key.Matches(msg, k.Select):
-		if m.tree.cur >= len(m.tree.rows) {
-			return m, nil, true
-		}
-		r := m.tree.rows[m.tree.cur]
-		if r.node.Container == 0 {
-			m.setStatus("the host's PID namespace holds no container: pick one below it", false)
-			return m, nil, true
-		}
-		if !m.selectContainer(r.node.Container) {
-			m.setStatus(fmt.Sprintf("PID %d is hidden by the filter (esc in the filter clears it)", r.node.Container), true)
-			return m, nil, true
-		}
-		m.detail, m.focus = detailNamespaces, focusList
-	default:
-		return m, nil, false
+	case key.Matches(msg, v.keys.Back):
+		return v, keyBack
+	case key.Matches(msg, v.keys.Up):
+		return v.move(-1)
+	case key.Matches(msg, v.keys.Down):
+		return v.move(1)
 	}
-	return m, nil, true
+	return v, keyIgnored
 }
 
-// renderTree draws the PID namespace tree with the cursor.
-func (m Model) renderTree(width, height int) string {
-	title := m.st.Section.Render(table.Fit("PID namespaces by parent (as lsns -T), the user namespace owning each, the container in it", width, false))
-	if len(m.tree.rows) == 0 {
-		return padLines(title+"\n"+m.st.Muted.Render("reading namespace nesting…"), width, height)
+func (v treeView) move(d int) (treeView, keyResult) {
+	if len(v.rows) == 0 {
+		return v, keyHandled
 	}
-	hostUser := m.scan.snap.Host[namespace.User]
+	v.cur = max(0, min(len(v.rows)-1, v.cur+d))
+	v.node = v.rows[v.cur].node.Inode
+	return v, keyMoved
+}
+
+// selected is the row under the cursor.
+func (v treeView) selected() (treeRow, bool) {
+	if v.cur < 0 || v.cur >= len(v.rows) {
+		return treeRow{}, false
+	}
+	return v.rows[v.cur], true
+}
+
+// container is the init PID of the container under the cursor, 0 for the
+// host's namespace or none.
+func (v treeView) container() int {
+	r, _ := v.selected()
+	return r.node.Container
+}
+
+// view draws the tree with the cursor; hostUser is the host's user
+// namespace, greyed in the owner column.
+func (v treeView) view(hostUser uint64, focused bool, width, height int) string {
+	title := v.st.Section.Render(table.Fit("PID namespaces by parent (as lsns -T), the user namespace owning each, the container in it", width, false))
+	if len(v.rows) == 0 {
+		return padLines(title+"\n"+v.st.Muted.Render("reading namespace nesting…"), width, height)
+	}
 	userW := 10
-	if m.st.NoColor {
+	if v.st.NoColor {
 		userW = 15
 	}
 	cols := []table.Column{
@@ -153,8 +154,8 @@ func (m Model) renderTree(width, height int) string {
 		{Title: "PID", Width: 7, Right: true},
 		{Title: "COMMAND", Width: 10, Flex: true},
 	}
-	rows := make([][]table.Cell, 0, len(m.tree.rows))
-	for _, r := range m.tree.rows {
+	rows := make([][]table.Cell, 0, len(v.rows))
+	for _, r := range v.rows {
 		n := r.node
 		nsText := r.prefix + strconv.FormatUint(n.Inode, 10)
 		name, pid, cmd := "-", "", n.Command
@@ -166,36 +167,61 @@ func (m Model) renderTree(width, height int) string {
 				name = n.Name
 			}
 		}
-		owner := m.st.Inode(n.Owner)
+		owner := v.st.Inode(n.Owner)
 		if n.Owner == hostUser {
-			owner = m.st.HostInode
+			owner = v.st.HostInode
 		}
-		ownerText := formatInode(n.Owner, hostUser, max(userW, 13), m.st.NoColor)
+		ownerText := formatInode(n.Owner, hostUser, max(userW, 13), v.st.NoColor)
 		if n.Owner == 0 {
 			ownerText = "?"
 		}
-		nsStyle := m.st.Inode(n.Inode)
+		nsStyle := v.st.Inode(n.Inode)
 		rows = append(rows, []table.Cell{
 			{Text: nsText, Style: &nsStyle}, {Text: ownerText, Style: &owner},
 			{Text: name}, {Text: pid}, {Text: cmd},
 		})
 	}
 	cur := -1
-	if m.focus == focusDetail {
-		cur = m.tree.cur
+	if focused {
+		cur = v.cur
 	}
 	legend := "a child is a PID namespace made by a process of its parent; its processes are seen from the parent, never the other way"
 	t := table.Table{Columns: cols, Rows: rows, Width: width, Height: min(height-2, len(rows)+1), ShowPosition: true, Cursor: cur,
-		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: m.st.Selected}}
-	out := []string{title, t.Render(), m.st.Muted.Render(table.Fit(legend, width, false))}
+		Styles: table.Styles{Header: v.st.Header, Cell: v.st.Cell, Selected: v.st.Selected}}
+	out := []string{title, t.Render(), v.st.Muted.Render(table.Fit(legend, width, false))}
 	return strings.Join(out, "\n")
 }
 
-// treeView is the PID namespace tree, flattened to rows for the cursor; it
-// is only asked for while on screen. node is the PID namespace the cursor
-// is on: it survives refreshes.
-type treeView struct {
-	rows []treeRow
-	cur  int
-	node uint64
+// selectContainer puts the list's cursor on the container with init pid;
+// false when it is not among the rows (filtered out, or none).
+func (m *Model) selectContainer(pid int) bool {
+	if !m.list.selectPID(pid) {
+		return false
+	}
+	m.procs.cur, m.mounts.cur, m.events.off = 0, 0, 0
+	return true
+}
+
+// chooseTreeRow selects the container of the tree's row in the list and
+// goes back to it.
+func (m Model) chooseTreeRow() Model {
+	r, ok := m.tree.selected()
+	if !ok {
+		return m
+	}
+	if r.node.Container == 0 {
+		m.setStatus("the host's PID namespace holds no container: pick one below it", false)
+		return m
+	}
+	if !m.selectContainer(r.node.Container) {
+		m.setStatus(fmt.Sprintf("PID %d is hidden by the filter (esc in the filter clears it)", r.node.Container), true)
+		return m
+	}
+	m.detail, m.focus = detailNamespaces, focusList
+	return m
+}
+
+func (m Model) treeCmd() tea.Cmd {
+	b, snap := m.backend, m.scan.snap
+	return func() tea.Msg { return treeMsg{tree: b.NamespaceTree(snap)} }
 }

@@ -61,13 +61,15 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus("scan: "+msg.err.Error(), true)
 		} else {
 			m.scan.snap, m.scan.at, m.scan.users, m.scan.done = msg.snap, msg.at, msg.users, true
-			m.recordUsage(msg.usage) // first: the list may be sorted by it
+			m.usage.record(m.scan.snap, msg.usage)
 			m.nsmap.slots = assignSlots(m.nsmap.slots, m.scan.snap)
-			m.applyRows()
-			m.followProc()
-			m.pruneMarks()
+			m.list.apply(m.scan.snap.Containers, m.usage.last)
+			if c, ok := m.selected(); ok {
+				m.procs.follow(c)
+			}
+			m.procs.pruneMarks(m.scan.snap)
 			if msg.tree != nil && m.detail == detailTree {
-				m.setTree(msg.tree)
+				m.tree.set(msg.tree)
 			}
 			if msg.events != nil {
 				m.applyEvents(*msg.events)
@@ -123,23 +125,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(msg.err.Error(), true)
 		}
 		if c, ok := m.selected(); ok && c.PID == msg.pid {
-			m.mounts.rows, m.mounts.of = msg.mounts, msg.pid
-			m.mounts.cur = max(0, min(m.mounts.cur, len(m.mounts.rows)-1))
-			if msg.focus != "" {
-				// The last one listed at that path: a mount over an
-				// earlier one is listed after it.
-				for i, mt := range m.mounts.rows {
-					if mt.Target == msg.focus {
-						m.mounts.cur = i
-					}
-				}
-			}
+			m.mounts.apply(msg)
 		}
 		return m, nil
 
 	case treeMsg:
 		if m.detail == detailTree {
-			m.setTree(msg.tree)
+			m.tree.set(msg.tree)
 		}
 		return m, nil
 
@@ -186,10 +178,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.updateForm(msg)
 		}
 		if m.focus == focusFilter {
-			var cmd tea.Cmd
-			m.list.filter, cmd = m.list.filter.Update(msg)
-			m.applyRows()
-			return m, cmd
+			return m.filterKey(msg)
 		}
 		return m, nil
 
@@ -277,42 +266,41 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m.askRemoveContainer(c)
 		}
 	}
-	switch {
-	case key.Matches(msg, k.ShowExited):
-		m.list.showExited = !m.list.showExited
-		m.applyRows()
-		m.layoutPanes()
-		if m.list.showExited {
-			m.setStatus(fmt.Sprintf("showing exited containers (%s removes one)", k.Kill.Help().Key), false)
-		} else {
-			m.setStatus("exited containers hidden", false)
-		}
+	var res keyResult
+	m.list, res = m.list.update(msg)
+	switch res {
+	case keyMoved:
+		m.selectionMoved()
 		return m, m.detailRefresh()
+	case keyHandled:
+		switch {
+		case key.Matches(msg, k.Sort):
+			m.setStatus("sorted by "+sortNames[m.list.sortCol], false)
+		case key.Matches(msg, k.ShowExited):
+			m.layoutPanes()
+			if m.list.showExited {
+				m.setStatus(fmt.Sprintf("showing exited containers (%s removes one)", k.Kill.Help().Key), false)
+			} else {
+				m.setStatus("exited containers hidden", false)
+			}
+			return m, m.detailRefresh()
+		}
+		return m, nil
+	}
+	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
-	case key.Matches(msg, k.Up):
-		m.moveCursor(-1)
-		return m, m.detailRefresh()
-	case key.Matches(msg, k.Down):
-		m.moveCursor(1)
-		return m, m.detailRefresh()
 	case key.Matches(msg, k.Filter):
 		m.focus = focusFilter
 		return m, m.list.filter.Focus()
-	case key.Matches(msg, k.Sort):
-		m.list.sortCol = (m.list.sortCol + 1) % numSortColumns
-		m.applyRows()
-		m.setStatus("sorted by "+sortNames[m.list.sortCol], false)
-	case key.Matches(msg, k.SortReverse):
-		m.list.sortRev = !m.list.sortRev
-		m.applyRows()
 	case key.Matches(msg, k.Processes):
 		if !haveSel {
 			return m, nil
 		}
-		m.detail, m.focus, m.procs.cur, m.procs.pid = detailProcesses, focusDetail, 0, c.PID
+		m.detail, m.focus = detailProcesses, focusDetail
+		m.procs.open(c)
 	case key.Matches(msg, k.Mounts):
 		if !haveSel {
 			return m, nil
@@ -320,13 +308,10 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.detail, m.focus, m.mounts.cur = detailMounts, focusDetail, 0
 		return m, m.mountsCmd(c)
 	case key.Matches(msg, k.Tree):
-		m.detail, m.focus, m.tree.node = detailTree, focusDetail, 0
-		if c, ok := m.selected(); ok {
-			m.tree.node = c.Namespaces[namespace.PID]
-		}
+		m.detail, m.focus = detailTree, focusDetail
 		// The last tree shows at once, the cursor on the selection, while
 		// a fresh one is read.
-		m.placeTreeCursor()
+		m.tree.open(c.Namespaces[namespace.PID])
 		return m, m.treeCmd()
 	case key.Matches(msg, k.Map):
 		return m.openMap()
@@ -383,36 +368,24 @@ func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.keys.Filter.Accept):
-		m.list.filter.Blur()
-		m.focus = focusList
-		if m.detail == detailMap {
-			m.focus = focusDetail // the map covers the list
-		}
-		m.applyRows()
-		m.layoutPanes()
-		if len(m.list.rows) > 0 {
-			m.list.cursor, m.list.selPID = 0, m.list.rows[0].PID
-		}
-		return m, m.detailRefresh()
-	case key.Matches(msg, m.keys.Filter.Clear):
-		m.list.filter.Blur()
-		m.list.filter.SetValue("")
-		m.focus = focusList
-		if m.detail == detailMap {
-			m.focus = focusDetail // the map covers the list
-		}
-		m.applyRows()
-		m.layoutPanes()
-		return m, nil
-	}
+// filterKey gives a key or a paste to the filter line; enter and esc give
+// the focus back.
+func (m Model) filterKey(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
-	m.list.filter, cmd = m.list.filter.Update(msg)
-	m.applyRows()
+	var res filterResult
+	m.list, cmd, res = m.list.updateFilter(msg)
 	m.layoutPanes()
-	return m, cmd
+	if res == filterTyped {
+		return m, cmd
+	}
+	m.focus = focusList
+	if m.detail == detailMap {
+		m.focus = focusDetail // the map covers the list
+	}
+	if res == filterAccepted {
+		return m, m.detailRefresh()
+	}
+	return m, nil
 }
 
 // detailRefresh reloads what the detail panel needs for a new selection.

@@ -8,6 +8,7 @@ import (
 
 	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
+	"boxtui/ui/styles"
 
 	"github.com/guptarohit/asciigraph"
 )
@@ -29,33 +30,33 @@ type usageHistory struct {
 	rss []float64 // bytes
 }
 
-// recordUsage appends the scan's figures to each running container's
+// record appends the scan's figures to each running container's
 // history and drops the history of containers that are gone, so the map
 // never holds more than the containers on screen.
-func (m *Model) recordUsage(usage map[int]discovery.Usage) {
-	m.usage.last = usage
-	if m.usage.history == nil {
-		m.usage.history = map[procKey]*usageHistory{}
+func (s *usageStore) record(snap discovery.Snapshot, usage map[int]discovery.Usage) {
+	s.last = usage
+	if s.history == nil {
+		s.history = map[procKey]*usageHistory{}
 	}
-	seen := make(map[procKey]bool, len(m.scan.snap.Containers))
-	for _, c := range m.scan.snap.Containers {
+	seen := make(map[procKey]bool, len(snap.Containers))
+	for _, c := range snap.Containers {
 		u, ok := usage[c.PID]
 		if !ok {
 			continue
 		}
 		k := procKey{c.PID, c.StartTime}
 		seen[k] = true
-		h := m.usage.history[k]
+		h := s.history[k]
 		if h == nil {
 			h = &usageHistory{}
-			m.usage.history[k] = h
+			s.history[k] = h
 		}
 		h.cpu = appendBounded(h.cpu, u.CPUPercent)
 		h.rss = appendBounded(h.rss, float64(u.RSSBytes))
 	}
-	for k := range m.usage.history {
+	for k := range s.history {
 		if !seen[k] {
-			delete(m.usage.history, k)
+			delete(s.history, k)
 		}
 	}
 }
@@ -107,32 +108,32 @@ func formatBytes(b float64) string {
 
 // usageCells are the list's CPU and memory cells of c: "-" until a scan has
 // measured it (and for containers that are not running).
-func (m Model) usageCells(c discovery.Container) (cpu, mem table.Cell) {
-	u, ok := m.usage.last[c.PID]
+func usageCells(usage map[int]discovery.Usage, c discovery.Container) (cpu, mem table.Cell) {
+	u, ok := usage[c.PID]
 	if !ok {
 		return table.Cell{Text: "-"}, table.Cell{Text: "-"}
 	}
 	return table.Cell{Text: formatCPU(u.CPUPercent)}, table.Cell{Text: formatBytes(float64(u.RSSBytes))}
 }
 
-// usageBlockHeight is how many lines renderUsage draws for a chart of h rows.
+// usageBlockHeight is how many lines usageStore.view draws for a chart of h rows.
 func usageBlockHeight(h int) int { return h + 2 }
 
-// renderUsage draws the CPU and memory sparklines of c side by side, each
-// chart rows+1 lines tall plus a caption, from the history in the model.
-func (m Model) renderUsage(c discovery.Container, width, rows int) string {
-	h := m.usage.history[procKey{c.PID, c.StartTime}]
+// view draws the CPU and memory sparklines of c side by side, each chart
+// rows+1 lines tall plus a caption; refresh is the sampling interval.
+func (s usageStore) view(st styles.Styles, c discovery.Container, refresh time.Duration, width, rows int) string {
+	h := s.history[procKey{c.PID, c.StartTime}]
 	half := (width - 2) / 2
-	title := m.st.Section.Render(table.Fit(fmt.Sprintf("usage of %s — last %s, one sample per refresh", containerLabel(c), historySpan(m.opts.Refresh)), width, false))
+	title := st.Section.Render(table.Fit(fmt.Sprintf("usage of %s — last %s, one sample per refresh", containerLabel(c), historySpan(refresh)), width, false))
 	if h == nil || len(h.cpu) == 0 {
-		return title + "\n" + m.st.Muted.Render(table.Fit("measuring…", width, false))
+		return title + "\n" + st.Muted.Render(table.Fit("measuring…", width, false))
 	}
-	u := m.usage.last[c.PID]
-	cpu := m.chart(h.cpu, half, rows, func(v float64) string { return formatCPU(v) + "%" }, true)
-	mem := m.chart(h.rss, width-half-2, rows, func(v float64) string { return formatBytes(v) }, false)
+	u := s.last[c.PID]
+	cpu := chart(st, h.cpu, half, rows, func(v float64) string { return formatCPU(v) + "%" }, true)
+	mem := chart(st, h.rss, width-half-2, rows, func(v float64) string { return formatBytes(v) }, false)
 	capL := table.Fit(fmt.Sprintf("cpu %s%% (100%% = one core busy)", formatCPU(u.CPUPercent)), half, false)
 	capR := table.Fit(fmt.Sprintf("memory %s resident, %d process(es)", formatBytes(float64(u.RSSBytes)), u.Processes), width-half-2, false)
-	lines := []string{title, m.st.Muted.Render(capL) + "  " + m.st.Muted.Render(capR)}
+	lines := []string{title, st.Muted.Render(capL) + "  " + st.Muted.Render(capR)}
 	for i := 0; i < max(len(cpu), len(mem)); i++ {
 		var l, r string
 		if i < len(cpu) {
@@ -149,7 +150,7 @@ func (m Model) renderUsage(c discovery.Container, width, rows int) string {
 // chart plots the newest samples that fit in width cells with asciigraph,
 // rows+1 lines tall. CPU is drawn from 0 to at least 100 so an idle
 // container reads flat at the bottom instead of magnifying noise.
-func (m Model) chart(series []float64, width, rows int, label func(float64) string, percent bool) []string {
+func chart(st styles.Styles, series []float64, width, rows int, label func(float64) string, percent bool) []string {
 	const axis = 8 // the y labels ("100.0%", "12.3M") and the axis line
 	n := max(width-axis, 2)
 	if len(series) > n {
@@ -165,7 +166,7 @@ func (m Model) chart(series []float64, width, rows int, label func(float64) stri
 	if percent {
 		opts = append(opts, asciigraph.UpperBound(100))
 	}
-	if !m.st.NoColor {
+	if !st.NoColor {
 		c := asciigraph.Green
 		if !percent {
 			c = asciigraph.SkyBlue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/help"
@@ -241,12 +242,9 @@ func (m Model) renderTop(l layout) []string {
 	if m.detail == detailMap {
 		return m.renderMapTop(top) // the map takes the list's place too
 	}
-	lines = append(lines, strings.Split(m.renderList(l.list), "\n")...)
-	filterLine := strings.Repeat(" ", m.width)
-	if m.focus == focusFilter || m.list.filter.Value() != "" {
-		filterLine = m.st.Filter.Render(table.Fit(m.list.filter.View(), m.width, false))
-	}
-	lines = append(lines, filterLine)
+	listFocused := m.focus == focusList || m.focus == focusFilter
+	lines = append(lines, strings.Split(m.list.view(l.list, listFocused, m.scan.done, m.scan.at), "\n")...)
+	lines = append(lines, m.list.filterView(m.focus == focusFilter, m.width))
 	if l.detail.h > 0 {
 		lines = append(lines, strings.Split(m.renderDetail(l.detail), "\n")...)
 	}
@@ -259,38 +257,14 @@ func (m Model) renderTop(l layout) []string {
 	return lines
 }
 
-func (m Model) renderList(r rect) string {
-	if !m.scan.done {
-		return padLines(m.st.Muted.Render("scanning /proc…"), r.w, r.h)
-	}
-	rows := make([][]table.Cell, len(m.list.rows))
-	for i, c := range m.list.rows {
-		rows[i] = m.containerCells(c, m.scan.at)
-	}
-	sel := m.st.Selected
-	if m.focus != focusList && m.focus != focusFilter {
-		sel = m.st.SelectedBlur
-	}
-	t := table.Table{Columns: m.listColumns(), Rows: rows, Width: r.w, Height: r.h, ShowPosition: true, Cursor: m.list.cursor,
-		Styles: table.Styles{Header: m.st.Header, Cell: m.st.Cell, Selected: sel}}
-	out := t.Render()
-	if len(m.list.rows) == 0 {
-		msg := "no containers: press n to launch one, or start one with unshare --pid --fork"
-		if m.list.filter.Value() != "" {
-			msg = "no container matches the filter (esc clears it)"
-		}
-		lines := strings.Split(out, "\n")
-		if len(lines) > 1 {
-			lines[1] = m.st.Muted.Render(table.Fit(msg, r.w, false))
-		}
-		out = strings.Join(lines, "\n")
-	}
-	return out
-}
-
+// renderDetail draws the detail component on screen in r: the namespaces
+// of the selection (with its usage when there is room), or the view the
+// root's detail mode names. A detail view shows its cursor only while it
+// has the focus.
 func (m Model) renderDetail(r rect) string {
+	focused := m.focus == focusDetail
 	if m.detail == detailTree {
-		return padLines(m.renderTree(r.w, r.h), r.w, r.h)
+		return padLines(m.tree.view(m.scan.snap.Host[namespace.User], focused, r.w, r.h), r.w, r.h)
 	}
 	c, ok := m.selected()
 	if !ok {
@@ -303,13 +277,11 @@ func (m Model) renderDetail(r rect) string {
 	}
 	switch m.detail {
 	case detailProcesses:
-		return padLines(m.renderProcesses(c, r.w, r.h), r.w, r.h)
+		return padLines(m.procs.view(c, m.scan.snap, m.scan.users, focused, r.w, r.h), r.w, r.h)
 	case detailMounts:
-		return padLines(m.renderMounts(c, r.w, r.h), r.w, r.h)
-	case detailTree:
-		return padLines(m.renderTree(r.w, r.h), r.w, r.h)
+		return padLines(m.mounts.view(c, focused, r.w, r.h), r.w, r.h)
 	case detailEvents:
-		return padLines(m.renderEvents(c, r.w, r.h), r.w, r.h)
+		return padLines(m.events.view(c, m.scan.at, r.w, r.h), r.w, r.h)
 	}
 	ns := renderNamespaces(m.st, m.scan.snap.Host, c, r.w, r.h)
 	// The usage sparklines go under the namespaces when there is room:
@@ -319,7 +291,7 @@ func (m Model) renderDetail(r rect) string {
 		if left >= usageBlockHeight(3) {
 			rows = 3
 		}
-		ns += "\n\n" + m.renderUsage(c, r.w, rows)
+		ns += "\n\n" + m.usage.view(m.st, c, m.opts.Refresh, r.w, rows)
 	}
 	return padLines(ns, r.w, r.h)
 }
