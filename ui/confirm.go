@@ -8,6 +8,8 @@ import (
 	"boxtui/internal/termsafe"
 	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
+	"boxtui/ui/keymap"
+	"boxtui/ui/styles"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -49,36 +51,64 @@ type confirmState struct {
 	onYes   func(m *Model, s signalChoice) tea.Cmd
 }
 
-func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	c := m.confirm
-	k := m.keys.Confirm
+// answer is what a key did to a question.
+type answer int
+
+const (
+	answerPending answer = iota // still asking (maybe another signal)
+	answerYes
+	answerNo
+)
+
+// update answers the question or picks another signal. The question is a
+// value: a new choice is a new question, so a Model that held the old one
+// keeps it.
+func (c *confirmState) update(msg tea.KeyPressMsg, k keymap.Confirm) (*confirmState, answer) {
 	switch {
 	case key.Matches(msg, k.Yes):
-		m.confirm = nil
-		var s signalChoice
-		if len(c.signals) > 0 {
-			s = c.signals[c.choice]
-		}
-		return m, c.onYes(&m, s)
+		return c, answerYes
 	case key.Matches(msg, k.No):
-		m.confirm = nil
-		m.setStatus("cancelled", false)
+		return c, answerNo
 	case key.Matches(msg, k.NextSignal) && len(c.signals) > 0:
 		cc := *c
 		cc.choice = (cc.choice + 1) % len(cc.signals)
-		m.confirm = &cc
+		return &cc, answerPending
 	case key.Matches(msg, k.PrevSignal) && len(c.signals) > 0:
 		cc := *c
 		cc.choice = (cc.choice + len(cc.signals) - 1) % len(cc.signals)
-		m.confirm = &cc
+		return &cc, answerPending
+	}
+	return c, answerPending
+}
+
+// chosen is the signal picked, the zero choice for a plain yes/no.
+func (c *confirmState) chosen() signalChoice {
+	if len(c.signals) == 0 {
+		return signalChoice{}
+	}
+	return c.signals[c.choice]
+}
+
+// updateConfirm gives a key to the open question; yes runs its action on
+// the root.
+func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	c, ans := m.confirm.update(msg, m.keys.Confirm)
+	switch ans {
+	case answerYes:
+		m.confirm = nil
+		return m, c.onYes(&m, c.chosen())
+	case answerNo:
+		m.confirm = nil
+		m.setStatus("cancelled", false)
+	default:
+		m.confirm = c
 	}
 	return m, nil
 }
 
-// renderConfirm draws the question in two lines: prompt, then choices.
-func (m Model) renderConfirm() string {
-	c := m.confirm
-	lines := []string{m.st.Prompt.Render(table.Fit(c.prompt+"  (y/n)", m.width, false))}
+// view draws the question in two lines: prompt, then choices.
+func (c *confirmState) view(st styles.Styles, width int) string {
+	lines := []string{st.Prompt.Render(table.Fit(c.prompt+"  (y/n)", width, false))}
 	if len(c.signals) > 0 {
 		var b strings.Builder
 		b.WriteString("signal: ")
@@ -87,15 +117,15 @@ func (m Model) renderConfirm() string {
 				b.WriteString(" ")
 			}
 			if i == c.choice {
-				b.WriteString(m.st.ChoiceActive.Render("[" + s.Name + "]"))
+				b.WriteString(st.ChoiceActive.Render("[" + s.Name + "]"))
 			} else {
-				b.WriteString(m.st.Choice.Render(" " + s.Name + " "))
+				b.WriteString(st.Choice.Render(" " + s.Name + " "))
 			}
 		}
 		b.WriteString("  ←/→ choose")
-		lines = append(lines, table.Fit(b.String(), m.width, false))
+		lines = append(lines, table.Fit(b.String(), width, false))
 	} else {
-		lines = append(lines, strings.Repeat(" ", m.width))
+		lines = append(lines, strings.Repeat(" ", width))
 	}
 	return strings.Join(lines, "\n")
 }

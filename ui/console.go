@@ -46,7 +46,7 @@ func watchNotices(id int, n noticer, done <-chan struct{}) tea.Cmd {
 
 // paneNotice shows what happened to a pane's connection and watches on.
 func (m Model) paneNotice(msg paneNoticeMsg) (tea.Model, tea.Cmd) {
-	i, p := m.paneByID(msg.id)
+	i, p := m.panes.byID(msg.id)
 	if p == nil {
 		return m, nil
 	}

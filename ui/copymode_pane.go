@@ -67,7 +67,7 @@ func (m *Model) copyToClipboard(text string) tea.Cmd {
 // listCopyMode is the list's key for copy mode: the last focused pane gets
 // the keyboard back, in copy mode (ctrl+] then [, as tmux's prefix-[).
 func (m Model) listCopyMode() (tea.Model, tea.Cmd) {
-	p := m.focusedPane()
+	p := m.panes.focused()
 	if p == nil {
 		if len(m.panes.all) == 0 {
 			m.setStatus("no pane to scroll back in", true)
@@ -98,6 +98,6 @@ func (m Model) paneLines(p *pane, w int) []string {
 // inCopyMode says the focused pane is in copy mode (and so has copy mode's
 // keys and no terminal cursor).
 func (m Model) inCopyMode() bool {
-	p := m.focusedPane()
+	p := m.panes.focused()
 	return p != nil && m.focus == focusPane && p.copy != nil
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"boxtui/internal/termsafe"
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/events"
 	"boxtui/ui/keymap"
@@ -91,7 +90,7 @@ type Model struct {
 	mounts  mountsView
 	tree    treeView
 	events  eventsView
-	nsmap   nsMapState
+	nsmap   nsMap
 	panes   paneSet
 	forms   formHost
 	confirm *confirmState
@@ -161,6 +160,7 @@ func New(backend Backend, opts Options) Model {
 		mounts:  newMountsView(keys.Mounts, st),
 		tree:    newTreeView(keys.Tree, st),
 		events:  newEventsView(keys.Events, st),
+		nsmap:   newNSMap(keys.Map, st),
 		panes:   paneSet{focus: -1},
 		width:   100,
 		height:  30,
@@ -252,7 +252,4 @@ func (m *Model) selectionMoved() {
 	m.procs.cur, m.mounts.cur, m.events.off = 0, 0, 0
 }
 
-func (m *Model) setStatus(text string, isErr bool) {
-	// Statuses and errors quote what containers chose (names, paths).
-	m.status.text, m.status.isErr = termsafe.Message(text), isErr
-}
+func (m *Model) setStatus(text string, isErr bool) { m.status.set(text, isErr) }

@@ -34,7 +34,7 @@ const wheelLines = 3
 // mouseMode is the outer terminal's mouse mode: every motion only while
 // the focused pane's program asked for it (1003).
 func (m Model) mouseMode() tea.MouseMode {
-	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.copy == nil {
+	if p := m.panes.focused(); p != nil && m.focus == focusPane && p.copy == nil {
 		if mt, ok := p.term.(mouseTerminal); ok && mt.MouseMode().Tracking == pty.MouseAny {
 			return tea.MouseModeAllMotion
 		}
@@ -138,7 +138,7 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 			}
 		}
 		// Plain motion goes to the focused program that asked for it.
-		if _, p, x, y, inside := m.paneAt(ev.X, ev.Y); inside && p == m.focusedPane() && m.focus == focusPane {
+		if _, p, x, y, inside := m.paneAt(ev.X, ev.Y); inside && p == m.panes.focused() && m.focus == focusPane {
 			m.sendMouse(p, pty.MouseMotion, ev, x, y)
 		}
 		return m, nil

@@ -7,7 +7,10 @@ import (
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
+	"boxtui/ui/keymap"
+	"boxtui/ui/styles"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -20,10 +23,13 @@ import (
 // The cursor is on one cell, and every cell holding the same namespace is
 // highlighted.
 
-// nsMapState is the map's own state: its cursor (a row, by the processes
-// it stands for, and a column), which containers the user expanded or
-// collapsed, and the slots.
-type nsMapState struct {
+// nsMap is the map component: its cursor (a row, by the processes it
+// stands for, and a column), which containers the user expanded or
+// collapsed, and the slots. Its rows are the list's: the root passes
+// them down with the host's namespaces.
+type nsMap struct {
+	keys  keymap.Map
+	st    styles.Styles
 	slots nsSlots
 	// rowInit and rowPID name the cursor's row: the host (0, 0), a
 	// container (its init PID, 0) or a process (init PID, PID); row is
@@ -66,21 +72,25 @@ func multiSet(c discovery.Container) bool {
 	return false
 }
 
-func (s nsMapState) expanded(c discovery.Container) bool {
+func (s nsMap) expanded(c discovery.Container) bool {
 	if v, ok := s.toggled[c.PID]; ok {
 		return v
 	}
 	return multiSet(c)
 }
 
-// mapRows are the map's rows: the host, then each container of the list
+func newNSMap(keys keymap.Map, st styles.Styles) nsMap { return nsMap{keys: keys, st: st} }
+
+func (s nsMap) help() help.KeyMap { return s.keys }
+
+// rows are the map's rows: the host, then each container of the list
 // (filtered and sorted as the list is), each expanded one followed by its
 // processes other than the init.
-func (m Model) mapRows() []mapRow {
-	rows := []mapRow{{kind: mapHost, ns: m.scan.snap.Host}}
-	for i := range m.list.rows {
-		c := &m.list.rows[i]
-		r := mapRow{kind: mapContainer, c: c, initPID: c.PID, ns: c.Namespaces, expanded: m.nsmap.expanded(*c)}
+func (s nsMap) rows(host namespace.Set, list []discovery.Container) []mapRow {
+	rows := []mapRow{{kind: mapHost, ns: host}}
+	for i := range list {
+		c := &list[i]
+		r := mapRow{kind: mapContainer, c: c, initPID: c.PID, ns: c.Namespaces, expanded: s.expanded(*c)}
 		var procs []mapRow
 		for _, p := range c.Procs {
 			if p.PID == c.PID {
@@ -98,9 +108,9 @@ func (m Model) mapRows() []mapRow {
 	return rows
 }
 
-// mapCursor is the index of the cursor's row among rows: the row it names,
+// cursor is the index of the cursor's row among rows: the row it names,
 // else its container's, else the index it had, held inside.
-func (s nsMapState) mapCursor(rows []mapRow) int {
+func (s nsMap) cursor(rows []mapRow) int {
 	for i, r := range rows {
 		if r.initPID == s.rowInit && r.pid == s.rowPID {
 			return i
@@ -116,75 +126,135 @@ func (s nsMapState) mapCursor(rows []mapRow) int {
 	return max(0, min(s.row, len(rows)-1))
 }
 
-// placeMapCursor puts the cursor on row i and makes its container the
-// list's selection, so the list shows it on the way back.
-func (m *Model) placeMapCursor(rows []mapRow, i int) {
+// place puts the cursor on row i.
+func (s *nsMap) place(rows []mapRow, i int) {
 	if len(rows) == 0 {
 		return
 	}
 	i = max(0, min(i, len(rows)-1))
 	r := rows[i]
-	m.nsmap.row, m.nsmap.rowInit, m.nsmap.rowPID = i, r.initPID, r.pid
-	if r.initPID != 0 {
-		m.selectContainer(r.initPID)
+	s.row, s.rowInit, s.rowPID = i, r.initPID, r.pid
+}
+
+// open puts the cursor on the container with init PID sel (0: the host)
+// and assigns slots to snap's namespaces; the first time, on the column
+// that makes a container.
+func (s *nsMap) open(snap discovery.Snapshot, list []discovery.Container, sel int) {
+	s.slots = assignSlots(s.slots, snap)
+	if s.col == 0 && s.rowInit == 0 && s.rowPID == 0 {
+		s.col = int(namespace.PID)
 	}
+	s.rowInit, s.rowPID = sel, 0
+	rows := s.rows(snap.Host, list)
+	s.place(rows, s.cursor(rows))
+}
+
+// update moves the cursor and expands or folds a container's processes;
+// keyMoved tells the root to select the container under the cursor, so
+// the list shows it on the way back.
+func (s nsMap) update(msg tea.KeyPressMsg, host namespace.Set, list []discovery.Container) (nsMap, keyResult) {
+	rows := s.rows(host, list)
+	cur := s.cursor(rows)
+	switch {
+	case key.Matches(msg, s.keys.Back):
+		return s, keyBack
+	case key.Matches(msg, s.keys.Up):
+		s.place(rows, cur-1)
+		return s, keyMoved
+	case key.Matches(msg, s.keys.Down):
+		s.place(rows, cur+1)
+		return s, keyMoved
+	case key.Matches(msg, s.keys.Left):
+		s.col = max(0, s.col-1)
+	case key.Matches(msg, s.keys.Right):
+		s.col = min(len(mapCols)-1, s.col+1)
+	case key.Matches(msg, s.keys.Expand):
+		r, ok := s.selected(rows)
+		if !ok || !r.canOpen {
+			return s, keyHandled // the root says why
+		}
+		t := maps.Clone(s.toggled)
+		if t == nil {
+			t = map[int]bool{}
+		}
+		t[r.initPID] = !s.expanded(*r.c)
+		s.toggled = t
+		// Folding from a process row leaves the cursor on its container.
+		s.rowPID = 0
+		rows = s.rows(host, list)
+		s.place(rows, s.cursor(rows))
+		return s, keyMoved
+	default:
+		return s, keyIgnored
+	}
+	return s, keyHandled
+}
+
+// selected is the container or process row under the cursor (not the
+// host's).
+func (s nsMap) selected(rows []mapRow) (mapRow, bool) {
+	cur := s.cursor(rows)
+	if cur >= len(rows) || rows[cur].c == nil {
+		return mapRow{}, false
+	}
+	return rows[cur], true
+}
+
+// click puts the cursor on the cell at x, y of a map drawn at body (its
+// top-left) in width x height; false when no cell is there.
+func (s nsMap) click(host namespace.Set, list []discovery.Container, body rect, height, x, y int) (nsMap, bool) {
+	g := s.geometry(body.w, height)
+	rows := s.rows(host, list)
+	off := table.Offset(s.cursor(rows), len(rows), g.rowsH)
+	i := off + y - body.y - 2
+	if y < body.y+2 || y >= body.y+2+g.rowsH || i >= len(rows) {
+		return s, false
+	}
+	s.place(rows, i)
+	if x >= g.labelW+1 {
+		s.col = min(len(mapCols)-1, (x-g.labelW-1)/(g.cellW+1))
+	}
+	return s, true
 }
 
 // openMap shows the namespace map, the cursor on the selected container.
 func (m Model) openMap() (tea.Model, tea.Cmd) {
 	m.detail, m.focus = detailMap, focusDetail
-	m.nsmap.slots = assignSlots(m.nsmap.slots, m.scan.snap)
-	if m.nsmap.col == 0 && m.nsmap.rowInit == 0 && m.nsmap.rowPID == 0 {
-		m.nsmap.col = int(namespace.PID) // first time: the column that makes a container
-	}
-	m.nsmap.rowInit, m.nsmap.rowPID = 0, 0
+	sel := 0
 	if c, ok := m.selected(); ok {
-		m.nsmap.rowInit = c.PID
+		sel = c.PID
 	}
-	rows := m.mapRows()
-	m.placeMapCursor(rows, m.nsmap.mapCursor(rows))
+	m.nsmap.open(m.scan.snap, m.list.rows, sel)
+	m.followMap()
 	return m, nil
 }
 
-// mapKey handles the keys of the namespace map; ok is false for keys it
-// leaves to the list.
+// followMap makes the container under the map's cursor the list's
+// selection.
+func (m *Model) followMap() {
+	if m.nsmap.rowInit != 0 {
+		m.selectContainer(m.nsmap.rowInit)
+	}
+}
+
+// mapKey gives a key to the namespace map; ok is false for keys it leaves
+// to the list.
 func (m Model) mapKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd, bool) {
-	k := m.keys.Map
-	rows := m.mapRows()
-	cur := m.nsmap.mapCursor(rows)
-	switch {
-	case key.Matches(msg, k.Back):
-		m.detail, m.focus = detailNamespaces, focusList
-	case key.Matches(msg, k.Up):
-		m.placeMapCursor(rows, cur-1)
-	case key.Matches(msg, k.Down):
-		m.placeMapCursor(rows, cur+1)
-	case key.Matches(msg, k.Left):
-		m.nsmap.col = max(0, m.nsmap.col-1)
-	case key.Matches(msg, k.Right):
-		m.nsmap.col = min(len(mapCols)-1, m.nsmap.col+1)
-	case key.Matches(msg, k.Expand):
-		if cur >= len(rows) || rows[cur].c == nil {
-			return m, nil, true
-		}
-		r := rows[cur]
-		if !r.canOpen {
+	if key.Matches(msg, m.keys.Map.Expand) {
+		if r, ok := m.nsmap.selected(m.nsmap.rows(m.scan.snap.Host, m.list.rows)); ok && !r.canOpen {
 			m.setStatus(fmt.Sprintf("%s has no process besides its init", containerLabel(*r.c)), false)
 			return m, nil, true
 		}
-		open := !m.nsmap.expanded(*r.c)
-		t := maps.Clone(m.nsmap.toggled)
-		if t == nil {
-			t = map[int]bool{}
-		}
-		t[r.initPID] = open
-		m.nsmap.toggled = t
-		// Folding from a process row leaves the cursor on its container.
-		m.nsmap.rowPID = 0
-		rows = m.mapRows()
-		m.placeMapCursor(rows, m.nsmap.mapCursor(rows))
-	default:
+	}
+	var res keyResult
+	m.nsmap, res = m.nsmap.update(msg, m.scan.snap.Host, m.list.rows)
+	switch res {
+	case keyIgnored:
 		return m, nil, false
+	case keyBack:
+		m.detail, m.focus = detailNamespaces, focusList
+	case keyMoved:
+		m.followMap()
 	}
 	return m, nil, true
 }
@@ -200,30 +270,15 @@ func (m Model) mapMouse(msg tea.MouseMsg) (Model, bool) {
 	if _, p, _, _, _ := m.paneAt(click.X, click.Y); p != nil {
 		return m, false
 	}
-	if mm, ok := m.mapClick(click.X, click.Y); ok {
-		mm.focus = focusDetail
-		return mm, true
-	}
-	return m, true
-}
-
-// mapClick puts the cursor on the cell clicked, when the click is on one.
-func (m Model) mapClick(x, y int) (Model, bool) {
 	l := m.layout()
 	top := l.body.h
 	if len(l.panes) > 0 {
 		top = l.panes[0].y - l.body.y
 	}
-	g := m.mapGeometry(l.body.w, top)
-	rows := m.mapRows()
-	off := table.Offset(m.nsmap.mapCursor(rows), len(rows), g.rowsH)
-	i := off + y - l.body.y - 2
-	if y < l.body.y+2 || y >= l.body.y+2+g.rowsH || i >= len(rows) {
-		return m, false
-	}
-	m.placeMapCursor(rows, i)
-	if x >= g.labelW+1 {
-		m.nsmap.col = min(len(mapCols)-1, (x-g.labelW-1)/(g.cellW+1))
+	if nm, ok := m.nsmap.click(m.scan.snap.Host, m.list.rows, l.body, top, click.X, click.Y); ok {
+		m.nsmap = nm
+		m.followMap()
+		m.focus = focusDetail
 	}
 	return m, true
 }

@@ -260,8 +260,8 @@ func TestNSMapFollowsItsRowAcrossScans(t *testing.T) {
 	d.b.snap.Containers = append([]discovery.Container{early}, d.b.snap.Containers...)
 	d.b.mu.Unlock()
 	d.rescans(1)
-	rows := d.m.mapRows()
-	if r := rows[d.m.nsmap.mapCursor(rows)]; r.pid != 4300 {
+	rows := d.m.nsmap.rows(d.m.scan.snap.Host, d.m.list.rows)
+	if r := rows[d.m.nsmap.cursor(rows)]; r.pid != 4300 {
 		t.Fatalf("after the scan the cursor is on %d/%d", r.initPID, r.pid)
 	}
 }
@@ -300,7 +300,7 @@ func TestNSMapShowsRowPosition(t *testing.T) {
 func TestNSMapClickPicksACell(t *testing.T) {
 	d := newMapDriver(t, 160, 40, Options{})
 	d.keys("N")
-	g := d.m.mapGeometry(160, 37)
+	g := d.m.nsmap.geometry(160, 37)
 	// Row 3 of the table (4300, web's second shell), the mnt column.
 	x := g.labelW + 1 + int(namespace.Mnt)*(g.cellW+1) + 2
 	d.send(tea.MouseClickMsg{X: x, Y: 1 + 2 + 2, Button: tea.MouseLeft})

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"boxtui/internal/termsafe"
+	"boxtui/runtime/discovery"
 	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
 )
@@ -17,11 +18,13 @@ import (
 // renderMapTop is the screen above the panes while the map is open: the
 // map, and the filter line under it while there is one.
 func (m Model) renderMapTop(top int) []string {
-	if m.focus == focusFilter || m.list.filter.Value() != "" {
-		mp := padLines(m.renderMap(m.width, top-1), m.width, top-1)
-		return append(strings.Split(mp, "\n"), m.st.Filter.Render(table.Fit(m.list.filter.View(), m.width, false)))
+	view := func(h int) string {
+		return padLines(m.nsmap.view(m.scan.snap, m.list.rows, m.scan.done, m.width, h), m.width, h)
 	}
-	return strings.Split(padLines(m.renderMap(m.width, top), m.width, top), "\n")
+	if m.focus == focusFilter || m.list.filter.Value() != "" {
+		return append(strings.Split(view(top-1), "\n"), m.list.filterView(true, m.width))
+	}
+	return strings.Split(view(top), "\n")
 }
 
 // mapGeometry is how the map fits a width x height panel.
@@ -32,7 +35,7 @@ type mapGeometry struct {
 	legend        bool // the line that explains colours and letters
 }
 
-func (m Model) mapGeometry(width, height int) mapGeometry {
+func (v nsMap) geometry(width, height int) mapGeometry {
 	n := len(mapCols)
 	var g mapGeometry
 	// Cells: a letter at 80 columns, the last digits of the inode from
@@ -143,23 +146,24 @@ func mapRowLabel(r mapRow, long bool) string {
 	return fmt.Sprintf("  %s %d %s", branch, r.pid, termsafe.String(comm))
 }
 
-// renderMap draws the namespace map in width x height.
-func (m Model) renderMap(width, height int) string {
-	st := m.st
-	if !m.scan.done {
+// view draws the map of snap's host and the list's containers (filtered
+// and sorted as the list is) in width x height.
+func (v nsMap) view(snap discovery.Snapshot, list []discovery.Container, scanned bool, width, height int) string {
+	st := v.st
+	if !scanned {
 		return st.Section.Render(table.Fit("namespace map", width, false)) + "\n" + st.Muted.Render(table.Fit("scanning /proc…", width, false))
 	}
-	g := m.mapGeometry(width, height)
-	rows := m.mapRows()
-	cur := m.nsmap.mapCursor(rows)
-	col := max(0, min(m.nsmap.col, len(mapCols)-1))
-	host := hostInodes(m.scan.snap.Host)
+	g := v.geometry(width, height)
+	rows := v.rows(snap.Host, list)
+	cur := v.cursor(rows)
+	col := max(0, min(v.col, len(mapCols)-1))
+	host := hostInodes(snap.Host)
 	var selIno uint64
 	if cur < len(rows) {
 		selIno = rows[cur].ns[mapCols[col]]
 	}
 	slotOf := func(t namespace.Type, ino uint64) int {
-		if n, ok := m.nsmap.slots[mapGroup(t)][ino]; ok {
+		if n, ok := v.slots[mapGroup(t)][ino]; ok {
 			return n
 		}
 		return -1 // not assigned yet (the map opened before this scan)
@@ -231,9 +235,9 @@ func (m Model) renderMap(width, height int) string {
 		out = append(out, table.Fit(b.String(), width, false))
 	}
 	// What the cursor is on, and the keys, go right under the rows.
-	out = append(out, st.Status.Render(table.Fit(m.mapCursorLine(rows, cur, col), width, false)))
+	out = append(out, st.Status.Render(table.Fit(v.cursorLine(snap, rows, cur, col), width, false)))
 	if g.columnKey {
-		out = append(out, table.Fit(m.mapColumnKey(mapCols[col], width), width, false))
+		out = append(out, table.Fit(v.columnKey(snap.Host, mapCols[col], width), width, false))
 	}
 	if g.legend {
 		// The longest that fits.
@@ -247,7 +251,7 @@ func (m Model) renderMap(width, height int) string {
 				"A, B, …: a column's namespaces; host: the host's; *: shares the cursor's",
 			}
 		}
-		expand := fmt.Sprintf(" · %s: processes", m.keys.Map.Expand.Help().Key)
+		expand := fmt.Sprintf(" · %s: processes", v.keys.Expand.Help().Key)
 		text := legend[1]
 		for _, l := range []string{legend[0] + expand, legend[1] + expand} {
 			if ansi.StringWidth(l) <= width {
@@ -260,9 +264,9 @@ func (m Model) renderMap(width, height int) string {
 	return strings.Join(out, "\n")
 }
 
-// mapCursorLine says what the cursor's cell holds: the namespace's inode
-// and who else is in it.
-func (m Model) mapCursorLine(rows []mapRow, cur, col int) string {
+// cursorLine says what the cursor's cell holds: the namespace's inode and
+// who else (of snap's containers) is in it.
+func (v nsMap) cursorLine(snap discovery.Snapshot, rows []mapRow, cur, col int) string {
 	if cur >= len(rows) {
 		return ""
 	}
@@ -273,7 +277,7 @@ func (m Model) mapCursorLine(rows []mapRow, cur, col int) string {
 	}
 	var names []string
 	containers, procs := 0, 0
-	for _, c := range m.scan.snap.Containers {
+	for _, c := range snap.Containers {
 		in := 0
 		for _, p := range c.Procs {
 			if inSet(procNS(c, p), ino) {
@@ -296,11 +300,11 @@ func (m Model) mapCursorLine(rows []mapRow, cur, col int) string {
 		}
 		who += " (" + strings.Join(names, ", ") + ")"
 	}
-	if hostInodes(m.scan.snap.Host)[ino] {
+	if hostInodes(snap.Host)[ino] {
 		return fmt.Sprintf("%s host = %s:[%d], the host's namespace; also in it: %s", t, t, ino, who)
 	}
 	label := "…"
-	if n, ok := m.nsmap.slots[mapGroup(t)][ino]; ok {
+	if n, ok := v.slots[mapGroup(t)][ino]; ok {
 		label = slotLabel(n)
 	}
 	return fmt.Sprintf("%s %s = %s:[%d], shared by %s", t, label, t, ino, who)
@@ -323,18 +327,18 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// mapColumnKey keys the cursor column's letters to their inodes, each in
-// its colour: "mnt: A 4026532199 · B 4026532210 · host 4026531841".
-func (m Model) mapColumnKey(t namespace.Type, width int) string {
-	slots := m.nsmap.slots[mapGroup(t)]
+// columnKey keys the cursor column's letters to their inodes, each in its
+// colour: "mnt: A 4026532199 · B 4026532210 · host 4026531841".
+func (v nsMap) columnKey(host namespace.Set, t namespace.Type, width int) string {
+	slots := v.slots[mapGroup(t)]
 	byslot := make(map[int]uint64, len(slots))
 	for ino, n := range slots {
 		byslot[n] = ino
 	}
 	order := slices.Sorted(maps.Keys(byslot))
-	parts := []string{m.st.Header.Render(t.String() + ":")}
-	if h := m.scan.snap.Host[t]; h != 0 {
-		parts = append(parts, m.st.HostInode.Render(fmt.Sprintf("host %d", h)))
+	parts := []string{v.st.Header.Render(t.String() + ":")}
+	if h := host[t]; h != 0 {
+		parts = append(parts, v.st.HostInode.Render(fmt.Sprintf("host %d", h)))
 	}
 	w := ansi.StringWidth(strings.Join(parts, " "))
 	for _, n := range order {
@@ -342,7 +346,7 @@ func (m Model) mapColumnKey(t namespace.Type, width int) string {
 			break
 		}
 		ino := byslot[n]
-		p := m.st.MapSlot(n).Render(fmt.Sprintf("%s %d", slotLabel(n), ino))
+		p := v.st.MapSlot(n).Render(fmt.Sprintf("%s %d", slotLabel(n), ino))
 		parts = append(parts, p)
 		w += 1 + ansi.StringWidth(p)
 	}

@@ -216,8 +216,9 @@ func waitPane(p *pane) tea.Cmd {
 	}
 }
 
-func (m Model) paneByID(id int) (int, *pane) {
-	for i, p := range m.panes.all {
+// byID finds a pane by its id; -1 and nil once it is closed.
+func (s paneSet) byID(id int) (int, *pane) {
+	for i, p := range s.all {
 		if p.id == id {
 			return i, p
 		}
@@ -225,19 +226,58 @@ func (m Model) paneByID(id int) (int, *pane) {
 	return -1, nil
 }
 
-func (m Model) focusedPane() *pane {
-	if m.panes.focus >= 0 && m.panes.focus < len(m.panes.all) {
-		return m.panes.all[m.panes.focus]
+// focused is the pane that has (or last had) the focus, nil for none.
+func (s paneSet) focused() *pane {
+	if s.focus >= 0 && s.focus < len(s.all) {
+		return s.all[s.focus]
 	}
 	return nil
 }
 
-func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
-	m.panes.nextID++
-	p := &pane{id: m.panes.nextID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, io: msg.io, cols: msg.cols, rows: msg.rows}
+// add opens a pane on a terminal; it is the last in screen order. The
+// slice is copied, so a Model value that held the old set keeps it.
+func (s *paneSet) add(msg paneOpenedMsg) *pane {
+	s.nextID++
+	p := &pane{id: s.nextID, kind: msg.kind, label: msg.label, pid: msg.pid, term: msg.term, io: msg.io, cols: msg.cols, rows: msg.rows}
 	p.snapshot()
 	p.lastDraw = time.Now()
-	m.panes.all = append(append([]*pane(nil), m.panes.all...), p)
+	s.all = append(append([]*pane(nil), s.all...), p)
+	return p
+}
+
+// remove stops pane i's worker and takes it out; lostFocus says it was
+// the focused one.
+func (s *paneSet) remove(i int) (lostFocus bool) {
+	s.all[i].stop()
+	s.all = append(append([]*pane(nil), s.all[:i]...), s.all[i+1:]...)
+	switch {
+	case s.focus == i:
+		s.focus = -1
+		return true
+	case s.focus > i:
+		s.focus--
+	}
+	return false
+}
+
+// place gives each pane its rectangle and queues a resize of each PTY
+// whose size changed.
+func (s paneSet) place(rects []rect) {
+	for i, p := range s.all {
+		if i >= len(rects) {
+			break
+		}
+		p.rect = rects[i]
+		cols, rows := max(p.rect.w-2, 1), max(p.rect.h-2, 1)
+		if cols != p.cols || rows != p.rows {
+			p.cols, p.rows = cols, rows
+			p.resize(cols, rows)
+		}
+	}
+}
+
+func (m Model) addPane(msg paneOpenedMsg) (tea.Model, tea.Cmd) {
+	p := m.panes.add(msg)
 	m.focusPaneAt(len(m.panes.all) - 1)
 	m.layoutPanes()
 	return m, waitPane(p)
@@ -264,7 +304,7 @@ func (m *Model) focusPaneAt(i int) {
 }
 
 func (m Model) paneDirty(msg paneDirtyMsg) (tea.Model, tea.Cmd) {
-	_, p := m.paneByID(msg.id)
+	_, p := m.panes.byID(msg.id)
 	if p == nil {
 		return m, nil
 	}
@@ -283,7 +323,7 @@ func (m Model) paneDirty(msg paneDirtyMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) paneRedraw(msg paneRedrawMsg) (tea.Model, tea.Cmd) {
-	_, p := m.paneByID(msg.id)
+	_, p := m.panes.byID(msg.id)
 	if p == nil {
 		return m, nil
 	}
@@ -295,7 +335,7 @@ func (m Model) paneRedraw(msg paneRedrawMsg) (tea.Model, tea.Cmd) {
 
 // paneDone closes a pane whose program ended and says how it ended.
 func (m Model) paneDone(msg paneDoneMsg) (tea.Model, tea.Cmd) {
-	i, p := m.paneByID(msg.id)
+	i, p := m.panes.byID(msg.id)
 	if p == nil {
 		return m, nil
 	}
@@ -314,17 +354,8 @@ func (m Model) paneDone(msg paneDoneMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) removePane(i int) {
-	p := m.panes.all[i]
-	p.stop()
-	m.panes.all = append(append([]*pane(nil), m.panes.all[:i]...), m.panes.all[i+1:]...)
-	switch {
-	case m.panes.focus == i:
-		m.panes.focus = -1
-		if m.focus == focusPane {
-			m.focus = m.restingFocus()
-		}
-	case m.panes.focus > i:
-		m.panes.focus--
+	if m.panes.remove(i) && m.focus == focusPane {
+		m.focus = m.restingFocus()
 	}
 	m.layoutPanes()
 }
@@ -382,7 +413,7 @@ func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.focus = m.restingFocus()
 		return m, nil
 	}
-	p := m.focusedPane()
+	p := m.panes.focused()
 	if p == nil {
 		m.focus = m.restingFocus()
 		return m, nil
@@ -412,7 +443,8 @@ func (m Model) mouseClick(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
 	if msg.X >= l.list.x && msg.X < l.list.x+l.list.w && msg.Y > l.list.y && msg.Y < l.list.y+l.list.h {
 		row := table.Offset(m.list.cursor, len(m.list.rows), l.list.h-1) + msg.Y - l.list.y - 1
 		if row >= 0 && row < len(m.list.rows) {
-			m.list.cursor, m.list.selPID = row, m.list.rows[row].PID
+			m.list.selectPID(m.list.rows[row].PID)
+			m.selectionMoved()
 			if m.focus == focusPane {
 				m.focus = focusList
 			}
@@ -425,18 +457,7 @@ func (m Model) mouseClick(msg tea.MouseClickMsg) (tea.Model, tea.Cmd) {
 // layoutPanes places the panes and queues a resize of each PTY whose size
 // changed.
 func (m *Model) layoutPanes() []tea.Cmd {
-	l := m.layout()
-	for i, p := range m.panes.all {
-		if i >= len(l.panes) {
-			break
-		}
-		p.rect = l.panes[i]
-		cols, rows := max(p.rect.w-2, 1), max(p.rect.h-2, 1)
-		if cols != p.cols || rows != p.rows {
-			p.cols, p.rows = cols, rows
-			p.resize(cols, rows)
-		}
-	}
+	m.panes.place(m.layout().panes)
 	return nil
 }
 

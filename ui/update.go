@@ -169,7 +169,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case tea.PasteMsg:
 		if m.focus == focusPane {
-			if p := m.focusedPane(); p != nil {
+			if p := m.panes.focused(); p != nil {
 				p.do(func() { p.term.Paste(msg.Content) })
 			}
 			return m, nil
@@ -201,7 +201,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // output, and keys and pastes that go to the focused pane's program. View
 // keeps the screen above the panes as it was drawn for such messages.
 func (m Model) paneOnly(msg tea.Msg) bool {
-	toPane := m.confirm == nil && m.forms.active == nil && !m.showHelp && m.focus == focusPane && m.focusedPane() != nil
+	toPane := m.confirm == nil && m.forms.active == nil && !m.showHelp && m.focus == focusPane && m.panes.focused() != nil
 	switch msg := msg.(type) {
 	case paneDirtyMsg, paneRedrawMsg:
 		return true

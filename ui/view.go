@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"boxtui/internal/termsafe"
 	"boxtui/runtime/namespace"
 	"boxtui/ui/components/table"
+	"boxtui/ui/styles"
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
@@ -128,14 +130,14 @@ func (m Model) view() tea.View {
 		}
 	}
 	if m.confirm != nil {
-		out = append(out, m.renderConfirm())
+		out = append(out, m.confirm.view(m.st, m.width))
 	} else {
 		// The status and help lines are drawn every time: keys for a
 		// pane may change them (a dropped key, a mode of the pane).
-		out = append(out, m.statusLine(), m.helpBar())
+		out = append(out, m.status.view(m.st, m.width), m.helpBar())
 	}
 	v.SetContent(strings.Join(out, "\n"))
-	if p := m.focusedPane(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.forms.active == nil && p.copy == nil {
+	if p := m.panes.focused(); p != nil && m.focus == focusPane && p.cvis && !m.showHelp && m.forms.active == nil && p.copy == nil {
 		if p.cx < p.rect.w-2 && p.cy < p.rect.h-2 {
 			v.Cursor = tea.NewCursor(p.rect.x+1+p.cx, p.rect.y+1+p.cy)
 		}
@@ -330,47 +332,41 @@ func (m Model) renderPanes(l layout) []string {
 	return out
 }
 
-func (m Model) statusLine() string {
-	if m.status.text == "" {
-		return strings.Repeat(" ", m.width)
-	}
-	st := m.st.Status
-	text := m.status.text
-	if m.status.isErr {
-		st = m.st.StatusError
-		text = "error: " + text
-	}
-	return st.Render(table.Fit(text, m.width, false))
-}
-
 // helpBar is the one-line help of whatever has the focus.
 func (m Model) helpBar() string {
-	var km help.KeyMap = m.keys.List
-	switch {
-	case m.showHelp:
-		km = m.keys.Help
-	case m.forms.active != nil:
-		km = m.keys.Form
-	case m.inCopyMode():
-		km = m.keys.CopyMode
-	case m.focus == focusPane:
-		km = m.keys.Pane
-	case m.focus == focusFilter:
-		km = m.keys.Filter
-	case m.focus == focusDetail && m.detail == detailProcesses:
-		km = m.keys.Processes
-	case m.focus == focusDetail && m.detail == detailMounts:
-		km = m.keys.Mounts
-	case m.focus == focusDetail && m.detail == detailTree:
-		km = m.keys.Tree
-	case m.focus == focusDetail && m.detail == detailEvents:
-		km = m.keys.Events
-	case m.focus == focusDetail && m.detail == detailMap:
-		km = m.keys.Map
-	}
 	h := m.help
 	h.SetWidth(m.width)
-	return table.Fit(h.ShortHelpView(km.ShortHelp()), m.width, false)
+	return table.Fit(h.ShortHelpView(m.focusedHelp().ShortHelp()), m.width, false)
+}
+
+// focusedHelp is the key map of the component that has the keys.
+func (m Model) focusedHelp() help.KeyMap {
+	switch {
+	case m.showHelp:
+		return m.keys.Help
+	case m.forms.active != nil:
+		return m.keys.Form
+	case m.inCopyMode():
+		return m.keys.CopyMode
+	case m.focus == focusPane:
+		return m.keys.Pane
+	case m.focus == focusFilter:
+		return m.keys.Filter
+	case m.focus == focusDetail:
+		switch m.detail {
+		case detailProcesses:
+			return m.procs.help()
+		case detailMounts:
+			return m.mounts.help()
+		case detailTree:
+			return m.tree.help()
+		case detailEvents:
+			return m.events.help()
+		case detailMap:
+			return m.nsmap.help()
+		}
+	}
+	return m.list.help()
 }
 
 // renderHelp is the help overlay: every key of every screen.
@@ -446,4 +442,23 @@ func (m Model) renderHelp(width, height int) string {
 type statusLine struct {
 	text  string
 	isErr bool
+}
+
+// set shows text; statuses and errors quote what containers chose (names,
+// paths), so it is made safe for the terminal.
+func (s *statusLine) set(text string, isErr bool) {
+	s.text, s.isErr = termsafe.Message(text), isErr
+}
+
+func (s statusLine) view(st styles.Styles, width int) string {
+	if s.text == "" {
+		return strings.Repeat(" ", width)
+	}
+	style := st.Status
+	text := s.text
+	if s.isErr {
+		style = st.StatusError
+		text = "error: " + text
+	}
+	return style.Render(table.Fit(text, width, false))
 }
