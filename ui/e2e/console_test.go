@@ -141,6 +141,14 @@ func TestAttachAtAnotherSizeShowsTheCurrentScreen(t *testing.T) {
 	// Drawn for the 80x24 console run -d gives: TWENTY goes on row 20.
 	runDetached(t, runDir, name, "--rootfs", rootfs, "--", "/bin/sh", "-c",
 		`seq 1 30; printf '\033[20;1HTWENTY\033[24;1H'; exec sleep 1000`)
+	// run -d returns once the container runs, maybe before its holder has
+	// read the output: an attach at the console's own size shows when it
+	// has (no resize, so nothing is redrawn), and detaches.
+	first := Start(t, Options{Width: 80, Height: 24, KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + runDir}}, Binary(t), "attach", name)
+	first.Wait("TWENTY", 15*time.Second)
+	first.Keys("C-p")
+	first.Keys("C-q")
+	first.Wait("detached from "+name, 15*time.Second)
 	s := Start(t, Options{Width: 60, Height: 15, KeepOpen: true, Env: []string{"BOXTUI_RUN_DIR=" + runDir}}, Binary(t), "attach", name)
 	var want []string
 	for i := 17; i <= 30; i++ {
