@@ -10,6 +10,7 @@ import (
 
 	"boxtui/runtime/discovery"
 	"boxtui/runtime/state"
+	"boxtui/ui/keymap"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -38,6 +39,8 @@ type formState struct {
 	// mount, as before.
 	hostPaths  func() []string
 	hostChecks map[string]error
+	// checkPath is the backend's check of a host path.
+	checkPath func(string) error
 }
 
 // hostPathCheckedMsg is the answer to one host path check of a form.
@@ -49,21 +52,21 @@ type hostPathCheckedMsg struct {
 
 // checkHostPaths asks the backend about every host path of fs it has not
 // asked about yet.
-func (m Model) checkHostPaths(fs *formState) tea.Cmd {
-	if fs.hostPaths == nil {
+func (fs *formState) checkHostPaths() tea.Cmd {
+	if fs.hostPaths == nil || fs.checkPath == nil {
 		return nil
 	}
 	if fs.hostChecks == nil {
 		fs.hostChecks = map[string]error{}
 	}
 	var cmds []tea.Cmd
-	b := m.backend
+	check := fs.checkPath
 	for _, p := range fs.hostPaths() {
 		if _, asked := fs.hostChecks[p]; asked {
 			continue
 		}
 		fs.hostChecks[p] = nil // asked: pass until answered
-		cmds = append(cmds, func() tea.Msg { return hostPathCheckedMsg{form: fs, path: p, err: b.CheckHostPath(p)} })
+		cmds = append(cmds, func() tea.Msg { return hostPathCheckedMsg{form: fs, path: p, err: check(p)} })
 	}
 	return tea.Batch(cmds...)
 }
@@ -87,24 +90,47 @@ func (m Model) newForm(fs *formState, fields ...huh.Field) (tea.Model, tea.Cmd) 
 		WithShowHelp(false).
 		WithShowErrors(true)
 	fs.resize(m.width)
+	fs.checkPath = m.backend.CheckHostPath
 	m.forms.active = fs
 	return m, fs.form.Init()
 }
 
-func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.keys.Form.Cancel) {
-		m.forms.active = nil
-		m.setStatus("cancelled", false)
-		return m, nil
+// formResult is what a message did to a form.
+type formResult int
+
+const (
+	formOpen formResult = iota
+	formSubmitted
+	formCancelled
+)
+
+// update gives msg to the form: it stays open, is submitted or is
+// cancelled (keys.Cancel, or huh's own abort).
+func (fs *formState) update(msg tea.Msg, keys keymap.Form) (tea.Cmd, formResult) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, keys.Cancel) {
+		return nil, formCancelled
 	}
-	fs := m.forms.active
 	_, cmd := fs.form.Update(msg)
-	cmd = tea.Batch(settleForm(fs.form, cmd), m.checkHostPaths(fs))
+	cmd = tea.Batch(settleForm(fs.form, cmd), fs.checkHostPaths())
 	switch fs.form.State {
 	case huh.StateCompleted:
+		return cmd, formSubmitted
+	case huh.StateAborted:
+		return nil, formCancelled
+	}
+	return cmd, formOpen
+}
+
+// updateForm gives msg to the open form and, once it is submitted, runs
+// its action on the root.
+func (m Model) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
+	fs := m.forms.active
+	cmd, res := fs.update(msg, m.keys.Form)
+	switch res {
+	case formSubmitted:
 		m.forms.active = nil
 		return m, tea.Batch(cmd, fs.onSubmit(&m))
-	case huh.StateAborted:
+	case formCancelled:
 		m.forms.active = nil
 		m.setStatus("cancelled", false)
 		return m, nil

@@ -6,7 +6,6 @@
 package ui
 
 import (
-	"slices"
 	"time"
 
 	"boxtui/runtime/discovery"
@@ -110,17 +109,6 @@ type Model struct {
 	frames *frameClock
 }
 
-// scanState is the host as last scanned, and the scan loop's bookkeeping.
-type scanState struct {
-	snap  discovery.Snapshot
-	at    time.Time
-	done  bool // a scan has answered
-	users map[int]string
-	busy  bool // a scan is in flight
-	// tickID names the newest refresh tick: older ones are stale.
-	tickID int
-}
-
 // New returns the UI model driving backend.
 func New(backend Backend, opts Options) Model {
 	if opts.Refresh <= 0 {
@@ -179,23 +167,12 @@ func (m Model) Summary() string { return m.summary }
 
 // Messages.
 type (
-	scanMsg struct {
-		snap  discovery.Snapshot
-		usage map[int]discovery.Usage
-		users map[int]string
-		at    time.Time
-		err   error
-		// tree and events ride along when their view is on screen.
-		tree   *discovery.PIDNamespaceNode
-		events *eventsMsg
-	}
 	treeMsg   struct{ tree *discovery.PIDNamespaceNode }
 	eventsMsg struct {
 		key    string
 		events []events.Event
 		err    error
 	}
-	tickMsg struct{ id int }
 	// errMsg carries a failure to the status line.
 	errMsg struct{ err error }
 	// doneMsg reports a finished action; rescan asks for a fresh list.
@@ -212,37 +189,6 @@ type (
 		focus string
 	}
 )
-
-func (m Model) scanCmd() tea.Cmd {
-	b, now := m.backend, m.opts.Now
-	wantTree := m.detail == detailTree
-	evKey := m.eventsKeyShown()
-	return func() tea.Msg {
-		snap, usage, err := b.Scan()
-		var uids []int
-		for _, c := range snap.Containers {
-			for _, p := range c.Procs {
-				if !slices.Contains(uids, p.UID) {
-					uids = append(uids, p.UID)
-				}
-			}
-		}
-		msg := scanMsg{snap: snap, usage: usage, users: b.UserNames(uids), at: now(), err: err}
-		if err == nil && wantTree {
-			msg.tree = b.NamespaceTree(snap)
-		}
-		if err == nil && evKey != "" {
-			ev := readEvents(b, evKey)
-			msg.events = &ev
-		}
-		return msg
-	}
-}
-
-func (m Model) tickCmd() tea.Cmd {
-	id := m.scan.tickID
-	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return tickMsg{id: id} })
-}
 
 // selected returns the highlighted container.
 func (m Model) selected() (discovery.Container, bool) { return m.list.selected() }

@@ -45,111 +45,58 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.gen = m.cache.newGen() // View draws everything again
 	}
 	switch msg := msg.(type) {
+	// The terminal and the user.
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.SetWidth(msg.Width)
-		var cmds []tea.Cmd
-		if m.forms.active != nil {
-			m.forms.active.resize(m.width)
+		return m.resize(msg)
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case tea.MouseMsg:
+		if mm, ok := m.mapMouse(msg); ok {
+			return mm, nil
 		}
-		cmds = append(cmds, m.layoutPanes()...)
-		return m, tea.Batch(cmds...)
+		return m.mouse(msg)
+	case tea.PasteMsg:
+		return m.paste(msg)
 
+	// The host (scan.go) and what the components asked for.
 	case scanMsg:
-		m.scan.busy = false
-		if msg.err != nil {
-			m.setStatus("scan: "+msg.err.Error(), true)
-		} else {
-			m.scan.snap, m.scan.at, m.scan.users, m.scan.done = msg.snap, msg.at, msg.users, true
-			m.usage.record(m.scan.snap, msg.usage)
-			m.nsmap.slots = assignSlots(m.nsmap.slots, m.scan.snap)
-			m.list.apply(m.scan.snap.Containers, m.usage.last)
-			if c, ok := m.selected(); ok {
-				m.procs.follow(c)
-			}
-			m.procs.pruneMarks(m.scan.snap)
-			if msg.tree != nil && m.detail == detailTree {
-				m.tree.set(msg.tree)
-			}
-			if msg.events != nil {
-				m.applyEvents(*msg.events)
-			}
-			// The list's height follows its row count, and the panes
-			// take the rest.
-			m.layoutPanes()
-			if len(msg.snap.Warnings) > 0 && m.status.text == "" {
-				m.setStatus(msg.snap.Warnings[0].Error(), false)
-			}
-		}
-		m.scan.tickID++
-		var cmds []tea.Cmd
-		cmds = append(cmds, m.tickCmd())
-		if m.detail == detailMounts {
-			if c, ok := m.selected(); ok && c.PID != m.mounts.of {
-				cmds = append(cmds, m.mountsCmd(c))
-			}
-		}
-		return m, tea.Batch(cmds...)
-
+		return m.applyScan(msg)
 	case tickMsg:
-		// A tick from before the last scan (or a rescan on demand) is
-		// stale: only the newest one starts a scan.
-		if msg.id != m.scan.tickID || m.scan.busy {
-			return m, nil
-		}
-		m.scan.busy = true
-		return m, m.scanCmd()
-
-	case errMsg:
-		m.setStatus(msg.err.Error(), true)
-		return m, nil
-
-	case hostPathCheckedMsg:
-		if m.forms.active == msg.form {
-			msg.form.hostChecks[msg.path] = msg.err
-		}
-		return m, nil
-
-	case doneMsg:
-		if msg.text != "" {
-			m.setStatus(msg.text, false)
-		}
-		if msg.rescan && !m.scan.busy {
-			m.scan.busy = true
-			return m, m.scanCmd()
-		}
-		return m, nil
-
+		return m.tick(msg)
 	case mountsMsg:
-		if msg.err != nil {
-			m.setStatus(msg.err.Error(), true)
-		}
-		if c, ok := m.selected(); ok && c.PID == msg.pid {
-			m.mounts.apply(msg)
-		}
-		return m, nil
-
+		return m.mountsRead(msg)
 	case treeMsg:
 		if m.detail == detailTree {
 			m.tree.set(msg.tree)
 		}
 		return m, nil
-
 	case eventsMsg:
 		m.applyEvents(msg)
 		return m, nil
 
+	// Actions finishing.
+	case errMsg:
+		m.setStatus(msg.err.Error(), true)
+		return m, nil
+	case doneMsg:
+		if msg.text != "" {
+			m.setStatus(msg.text, false)
+		}
+		if msg.rescan {
+			return m.scanNow()
+		}
+		return m, nil
+	case hostPathCheckedMsg:
+		if m.forms.active == msg.form {
+			msg.form.hostChecks[msg.path] = msg.err
+		}
+		return m, nil
 	case rootfsMissingMsg:
 		return m.askCreateRootfs(msg)
-
 	case launchedMsg:
-		m.setStatus(fmt.Sprintf("launched %s", msg.name), false)
-		m.forms.active = nil
-		m.forms.last = nil
-		m.list.selName = msg.name
-		cols, rows := m.newPaneSize()
-		return m, tea.Batch(m.openConsoleCmd(msg.name, 0, cols, rows), m.rescan())
+		return m.launched(msg)
 
+	// Panes (panes.go, console.go).
 	case paneOpenedMsg:
 		return m.addPaneWatched(msg)
 	case paneNoticeMsg:
@@ -160,31 +107,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.paneRedraw(msg)
 	case paneDoneMsg:
 		return m.paneDone(msg)
-
-	case tea.MouseMsg:
-		if mm, ok := m.mapMouse(msg); ok {
-			return mm, nil
-		}
-		return m.mouse(msg)
-
-	case tea.PasteMsg:
-		if m.focus == focusPane {
-			if p := m.panes.focused(); p != nil {
-				p.do(func() { p.term.Paste(msg.Content) })
-			}
-			return m, nil
-		}
-		if m.forms.active != nil {
-			return m.updateForm(msg)
-		}
-		if m.focus == focusFilter {
-			return m.filterKey(msg)
-		}
-		return m, nil
-
-	case tea.KeyPressMsg:
-		return m.handleKey(msg)
 	}
+	// Anything else (a cursor blink) is for the form or the filter line.
 	if m.forms.active != nil {
 		return m.updateForm(msg)
 	}
@@ -194,6 +118,54 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+func (m Model) resize(msg tea.WindowSizeMsg) (tea.Model, tea.Cmd) {
+	m.width, m.height = msg.Width, msg.Height
+	m.help.SetWidth(msg.Width)
+	if m.forms.active != nil {
+		m.forms.active.resize(m.width)
+	}
+	return m, tea.Batch(m.layoutPanes()...)
+}
+
+// paste goes where a key would: the focused pane's program, the form, or
+// the filter line.
+func (m Model) paste(msg tea.PasteMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case m.focus == focusPane:
+		if p := m.panes.focused(); p != nil {
+			p.do(func() { p.term.Paste(msg.Content) })
+		}
+	case m.forms.active != nil:
+		return m.updateForm(msg)
+	case m.focus == focusFilter:
+		return m.filterKey(msg)
+	}
+	return m, nil
+}
+
+// mountsRead installs mounts read for the mounts panel, if they are still
+// the selected container's.
+func (m Model) mountsRead(msg mountsMsg) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		m.setStatus(msg.err.Error(), true)
+	}
+	if c, ok := m.selected(); ok && c.PID == msg.pid {
+		m.mounts.apply(msg)
+	}
+	return m, nil
+}
+
+// launched opens the console of the container just launched and selects
+// it as soon as a scan lists it.
+func (m Model) launched(msg launchedMsg) (tea.Model, tea.Cmd) {
+	m.setStatus(fmt.Sprintf("launched %s", msg.name), false)
+	m.forms.active = nil
+	m.forms.last = nil
+	m.list.selName = msg.name
+	cols, rows := m.newPaneSize()
+	return m, tea.Batch(m.openConsoleCmd(msg.name, 0, cols, rows), m.rescan())
 }
 
 // paneOnly reports whether msg can change nothing on screen but the panes
