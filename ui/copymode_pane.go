@@ -37,7 +37,7 @@ func (m *Model) enterCopyMode(p *pane, byWheel bool) bool {
 // false for a key that goes to the program.
 func (m Model) copyModeKey(p *pane, msg tea.KeyPressMsg) (_ tea.Model, _ tea.Cmd, ok bool) {
 	if p.copy == nil {
-		if !key.Matches(msg, m.keys.Pane.CopyMode) {
+		if !key.Matches(msg, m.panes.keys.CopyMode) {
 			return m, nil, false
 		}
 		if m.enterCopyMode(p, false) {
@@ -45,7 +45,7 @@ func (m Model) copyModeKey(p *pane, msg tea.KeyPressMsg) (_ tea.Model, _ tea.Cmd
 		}
 		return m, nil, true
 	}
-	r := p.copy.key(m.keys.CopyMode, msg)
+	r := p.copy.key(m.panes.copyKeys, msg)
 	if r.leave {
 		p.copy = nil
 	}
@@ -79,20 +79,6 @@ func (m Model) listCopyMode() (tea.Model, tea.Cmd) {
 		m.focus = focusPane
 	}
 	return m, nil
-}
-
-// paneLines are the lines a pane shows: its live screen, or copy mode's
-// view of its history.
-func (m Model) paneLines(p *pane, w int) []string {
-	if p.copy != nil {
-		view := p.copy.view(m.st, p.cols, p.rows) // copy mode keeps it: no writes
-		lines := make([]string, len(view))
-		for i, l := range view {
-			lines[i] = fitCells(l, w)
-		}
-		return lines
-	}
-	return p.contentLines(w)
 }
 
 // inCopyMode says the focused pane is in copy mode (and so has copy mode's

@@ -149,7 +149,7 @@ func New(backend Backend, opts Options) Model {
 		tree:    newTreeView(keys.Tree, st),
 		events:  newEventsView(keys.Events, st),
 		nsmap:   newNSMap(keys.Map, st),
-		panes:   paneSet{focus: -1},
+		panes:   newPaneSet(keys.Pane, keys.CopyMode, st),
 		width:   100,
 		height:  30,
 		cache:   &viewCache{},

@@ -12,7 +12,10 @@ import (
 	"boxtui/pty"
 	"boxtui/runtime/discovery"
 	"boxtui/ui/components/table"
+	"boxtui/ui/keymap"
+	"boxtui/ui/styles"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	uv "github.com/charmbracelet/ultraviolet"
@@ -300,7 +303,7 @@ func (m Model) restingFocus() focusArea {
 func (m *Model) focusPaneAt(i int) {
 	p := m.panes.all[i]
 	m.panes.focus, m.focus = i, focusPane
-	m.setStatus(fmt.Sprintf("pane %d: %s %s — %s returns to the list", i+1, p.label, p.kind, m.keys.Pane.Release.Help().Key), false)
+	m.setStatus(fmt.Sprintf("pane %d: %s %s — %s returns to the list", i+1, p.label, p.kind, m.panes.keys.Release.Help().Key), false)
 }
 
 func (m Model) paneDirty(msg paneDirtyMsg) (tea.Model, tea.Cmd) {
@@ -409,7 +412,7 @@ func (m Model) closePaneAt(i int) (Model, tea.Cmd) {
 }
 
 func (m Model) paneKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if key.Matches(msg, m.keys.Pane.Release) {
+	if key.Matches(msg, m.panes.keys.Release) {
 		m.focus = m.restingFocus()
 		return m, nil
 	}
@@ -468,14 +471,44 @@ func (m Model) newPaneSize() (cols, rows int) {
 	return max(r.w-2, 1), max(r.h-2, 1)
 }
 
-// renderPane draws p with a border naming its number, container and kind:
-// r.h lines of exactly r.w cells.
-func (m Model) renderPane(i int, p *pane, r rect) []string {
-	focused := m.focus == focusPane && i == m.panes.focus
-	style := m.st.PaneBorder
+// view draws the pane area line by line from the pane rectangles, from
+// line y0 of the screen down h lines, width wide; focused: the panes have
+// the keys (the focused one's border is bold). Every pane line is exactly
+// its rectangle's width and the rectangles of a row tile the screen's
+// width, so the lines are joined as they are.
+func (s paneSet) view(rects []rect, focused bool, y0, h, width int) []string {
+	grid := make([][]string, h)
+	widths := make([]int, h)
+	for i, p := range s.all {
+		if i >= len(rects) {
+			break
+		}
+		r := rects[i]
+		for j, line := range s.viewPane(i, p, r, focused && i == s.focus) {
+			if y := r.y - y0 + j; y >= 0 && y < h {
+				grid[y] = append(grid[y], line)
+				widths[y] += r.w
+			}
+		}
+	}
+	out := make([]string, h)
+	for y := range grid {
+		line := strings.Join(grid[y], "")
+		if widths[y] != width {
+			line = table.Fit(line, width, false)
+		}
+		out[y] = line
+	}
+	return out
+}
+
+// viewPane draws pane i with a border naming its number, container and
+// kind: r.h lines of exactly r.w cells. focused: it has the keys.
+func (s paneSet) viewPane(i int, p *pane, r rect, focused bool) []string {
+	style := s.st.PaneBorder
 	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"
 	if focused {
-		style = m.st.PaneBorderFocused
+		style = s.st.PaneBorderFocused
 		h, v, tl, tr, bl, br = "━", "┃", "┏", "┓", "┗", "┛"
 	}
 	name := fmt.Sprintf(" %d %s %s ", i+1, p.label, p.kind)
@@ -488,7 +521,7 @@ func (m Model) renderPane(i int, p *pane, r rect) []string {
 	lines := make([]string, 0, r.h)
 	lines = append(lines, style.Render(top))
 	side := style.Render(v)
-	content := m.paneLines(p, r.w-2)
+	content := s.lines(p, r.w-2)
 	for y := 0; y < r.h-2; y++ {
 		line := strings.Repeat(" ", max(r.w-2, 0))
 		if y < len(content) {
@@ -498,6 +531,20 @@ func (m Model) renderPane(i int, p *pane, r rect) []string {
 	}
 	lines = append(lines, style.Render(bl+strings.Repeat(h, max(r.w-2, 0))+br))
 	return lines
+}
+
+// lines are the lines a pane shows: its live screen, or copy mode's
+// view of its history.
+func (s paneSet) lines(p *pane, w int) []string {
+	if p.copy != nil {
+		view := p.copy.view(s.st, p.cols, p.rows) // copy mode keeps it: no writes
+		lines := make([]string, len(view))
+		for i, l := range view {
+			lines[i] = fitCells(l, w)
+		}
+		return lines
+	}
+	return p.contentLines(w)
 }
 
 // fitCells pads or truncates s (which may hold SGR sequences) to exactly w
@@ -536,7 +583,22 @@ func (p *pane) contentLines(w int) []string {
 // paneSet is the open panes, in screen order, and which one has (or last
 // had) the focus: an index into all, -1 for none.
 type paneSet struct {
-	all    []*pane
-	nextID int
-	focus  int
+	keys     keymap.Pane
+	copyKeys keymap.CopyMode
+	st       styles.Styles
+	all      []*pane
+	nextID   int
+	focus    int
+}
+
+func newPaneSet(keys keymap.Pane, copyKeys keymap.CopyMode, st styles.Styles) paneSet {
+	return paneSet{keys: keys, copyKeys: copyKeys, st: st, focus: -1}
+}
+
+// help is the focused pane's keys: copy mode's while it is in it.
+func (s paneSet) help() help.KeyMap {
+	if p := s.focused(); p != nil && p.copy != nil {
+		return s.copyKeys
+	}
+	return s.keys
 }

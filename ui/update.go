@@ -178,7 +178,7 @@ func (m Model) paneOnly(msg tea.Msg) bool {
 	case paneDirtyMsg, paneRedrawMsg:
 		return true
 	case tea.KeyPressMsg:
-		return toPane && !key.Matches(msg, m.keys.Pane.Release)
+		return toPane && !key.Matches(msg, m.panes.keys.Release)
 	case tea.PasteMsg:
 		return toPane
 	}

@@ -298,38 +298,14 @@ func (m Model) renderDetail(r rect) string {
 	return padLines(ns, r.w, r.h)
 }
 
-// renderPanes draws the pane area line by line from the pane rectangles.
-// Every pane line is exactly its rectangle's width and the rectangles of a
-// row tile the screen's width, so the lines are joined as they are.
+// renderPanes draws the pane area, from the first pane's top to the
+// bottom of the body.
 func (m Model) renderPanes(l layout) []string {
 	if len(l.panes) == 0 {
 		return nil
 	}
 	y0 := l.panes[0].y
-	h := l.body.y + l.body.h - y0
-	grid := make([][]string, h)
-	widths := make([]int, h)
-	for i, p := range m.panes.all {
-		if i >= len(l.panes) {
-			break
-		}
-		r := l.panes[i]
-		for j, line := range m.renderPane(i, p, r) {
-			if y := r.y - y0 + j; y >= 0 && y < h {
-				grid[y] = append(grid[y], line)
-				widths[y] += r.w
-			}
-		}
-	}
-	out := make([]string, h)
-	for y := range grid {
-		line := strings.Join(grid[y], "")
-		if widths[y] != m.width {
-			line = table.Fit(line, m.width, false)
-		}
-		out[y] = line
-	}
-	return out
+	return m.panes.view(l.panes, m.focus == focusPane, y0, l.body.y+l.body.h-y0, m.width)
 }
 
 // helpBar is the one-line help of whatever has the focus.
@@ -346,10 +322,8 @@ func (m Model) focusedHelp() help.KeyMap {
 		return m.keys.Help
 	case m.forms.active != nil:
 		return m.keys.Form
-	case m.inCopyMode():
-		return m.keys.CopyMode
 	case m.focus == focusPane:
-		return m.keys.Pane
+		return m.panes.help()
 	case m.focus == focusFilter:
 		return m.keys.Filter
 	case m.focus == focusDetail:
