@@ -1,6 +1,8 @@
 package pty
 
 import (
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +96,43 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestBurstRunsWithDefaultGC checks that a burst of output runs with at
+// least Go's default GOGC in a process that keeps a low one while idle
+// (the UI), and that the release gives the process its own back.
+func TestBurstRunsWithDefaultGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	release.mu.Lock()
+	before := release.count
+	release.mu.Unlock()
+	noteOutput(releaseAfterBytes)
+	if got := gcPercent(); got != burstGCPercent {
+		t.Fatalf("GOGC during a burst is %d, want %d", got, burstGCPercent)
+	}
+	waitFor(t, "a release after the burst", func() bool {
+		release.mu.Lock()
+		defer release.mu.Unlock()
+		return release.count > before && !release.armed
+	})
+	if got := gcPercent(); got != 25 {
+		t.Fatalf("GOGC after the release is %d, want the process's 25", got)
+	}
+	// A process with a higher GOGC keeps it through a burst.
+	debug.SetGCPercent(400)
+	noteOutput(releaseAfterBytes)
+	if got := gcPercent(); got != 400 {
+		t.Fatalf("GOGC during a burst is %d, want the process's 400", got)
+	}
+	waitFor(t, "the second release", func() bool {
+		release.mu.Lock()
+		defer release.mu.Unlock()
+		return release.count > before+1 && !release.armed
+	})
+}
+
+func gcPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
 }
