@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 
 	"boxtui/runtime/exitstatus"
@@ -45,12 +44,8 @@ func init() {
 // 100 until it is over (package pty, memory.go).
 const uiGCPercent = 25
 
-// uiMemory sets the UI process's memory settings, unless the person chose
-// their own with GOGC.
+// uiMemory sets the UI process's GOGC, unless the person chose their own.
 func uiMemory() {
-	// Sampling allocations for a heap profile (which boxtui never writes)
-	// fills a 1.4 MB hash table of call stacks as they come.
-	runtime.MemProfileRate = 0
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(uiGCPercent)
 	}

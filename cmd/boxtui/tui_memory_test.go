@@ -1,25 +1,19 @@
 package main
 
 import (
-	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"testing"
 )
 
-// TestUIMemorySettings checks the UI's process-wide memory settings: a low
-// GOGC while idle, no allocation sampling, and a GOGC the person set
-// themselves left alone.
+// TestUIMemorySettings checks the UI's process-wide memory setting: a low
+// GOGC while idle, and a GOGC the person set themselves left alone.
 func TestUIMemorySettings(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
 	t.Setenv("GOGC", "")
 	uiMemory()
 	if got := gogc(); got != uiGCPercent {
 		t.Errorf("GOGC %d after uiMemory, want %d", got, uiGCPercent)
-	}
-	if runtime.MemProfileRate != 0 {
-		t.Errorf("MemProfileRate %d, want 0", runtime.MemProfileRate)
 	}
 	debug.SetGCPercent(300)
 	t.Setenv("GOGC", "300")
