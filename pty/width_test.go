@@ -23,6 +23,23 @@ func TestRuneWidthTablesMatchLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tables are of the version the module requires: after a bump,
+	// regenerate them (cd pty/runewidth/gen, set the version in its
+	// go.mod, go run . > ../tables.go).
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(re string, b []byte) string {
+		if m := regexp.MustCompile(re).FindSubmatch(b); m != nil {
+			return string(m[1])
+		}
+		return "none"
+	}
+	want := version(`github.com/mattn/go-runewidth (v\S+)`, mod)
+	if got := version(`from github.com/mattn/go-runewidth (v\S+);`, src); got != want {
+		t.Fatalf("runewidth/tables.go was generated from go-runewidth %s, go.mod requires %s", got, want)
+	}
 	for _, c := range []struct {
 		name               string
 		eastAsian, neutral bool
