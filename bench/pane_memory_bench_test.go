@@ -75,8 +75,8 @@ func BenchmarkPaneMemoryUI(b *testing.B) {
 		b.ReportMetric(after.total-idle.total, "MB-ui-panes")
 		fmt.Printf("memory: boxtui UI RSS %.1f MB with no pane (%.1f MB of it the binary's mapped pages), %.1f MB with two panes open, %.1f MB after the floods (+%.1f MB for the panes)\n",
 			idle.total, idle.file, panes.total, after.total, after.total-idle.total)
-		fmt.Printf("memory: two panes in a %dx%d UI after two 40 MB floods (done in %v): boxtui UI %.1f MB RSS, tmux server %.1f MB; ratio %.2f; goal UI <= 20 MB %s\n",
-			cols, rows, uiTook.Round(time.Millisecond), after.total, tmux.total, after.total/tmux.total, verdict(after.total <= 20))
+		fmt.Printf("memory: two panes in a %dx%d UI after two 40 MB floods (done in %v): boxtui UI %.1f MB RSS (%.1f MB anonymous, %.1f MB file pages), tmux server %.1f MB (%.1f, %.1f); ratio %.2f; goal UI <= 20 MB %s\n",
+			cols, rows, uiTook.Round(time.Millisecond), after.total, after.anon, after.file, tmux.total, tmux.anon, tmux.file, after.total/tmux.total, verdict(after.total <= 20))
 	}
 }
 
@@ -111,9 +111,10 @@ func writeFlood(tb testing.TB, path string, size int) {
 	}
 }
 
-// rss is a process's resident set in MB, and the part of it that is
-// mapped file pages (the program's own code and data).
-type rss struct{ total, file float64 }
+// rss is a process's resident set in MB, the part of it that is mapped
+// file pages (the program's own code and data) and the anonymous part
+// (heap, stacks, the runtime's own).
+type rss struct{ total, file, anon float64 }
 
 // settledRSS polls pid's RSS every half second until it has stayed within
 // 0.2 MB for two seconds (the UI returns the heap a second after output
@@ -154,6 +155,8 @@ func rssOf(tb testing.TB, pid int) rss {
 			r.total = float64(kb) / 1024
 		case "RssFile:":
 			r.file = float64(kb) / 1024
+		case "RssAnon:":
+			r.anon = float64(kb) / 1024
 		}
 	}
 	if r.total == 0 {

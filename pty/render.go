@@ -19,7 +19,7 @@ func (v *vt) renderScrolled(b *strings.Builder, offset int) {
 		if y > 0 {
 			b.WriteByte('\n')
 		}
-		v.renderLine(b, v.buf.sbLine(first+y).cells)
+		v.renderLine(b, v.buf.sbLine(first+y).cellsIn(&v.buf.unpackBuf))
 	}
 }
 

@@ -157,9 +157,51 @@ func rgbParams(c colour) string {
 
 // line is one row of cells. wrapped says the text continues on the next
 // line because of autowrap (not a newline).
+//
+// A scrollback line of plain ASCII text in the default style (most of a
+// log or a cat) is kept, once compacted, as that text: one byte a cell
+// instead of eight. Its cells are then nil; cellsIn reads either form.
+// Only scrollback lines are ever packed, and a line that comes back to the
+// screen is unpacked first: the emulator writes only full cells.
 type line struct {
 	cells   []cell
+	text    string // the packed line, when cells is nil
 	wrapped bool
+}
+
+// cellsIn returns the line's cells: its own, or a packed line's text
+// decoded into scratch (reused; valid until the next call with it).
+func (l *line) cellsIn(scratch *[]cell) []cell {
+	if l.text == "" {
+		return l.cells
+	}
+	cs := (*scratch)[:0]
+	for i := range len(l.text) {
+		cs = append(cs, cell{r: rune(l.text[i])})
+	}
+	*scratch = cs
+	return cs
+}
+
+// unpack gives a packed line its cells back.
+func (l *line) unpack() {
+	if l.text == "" {
+		return
+	}
+	var cs []cell
+	l.cells = append([]cell(nil), l.cellsIn(&cs)...)
+	l.text = ""
+}
+
+// packable reports whether cs is plain ASCII in the default style, which
+// a packed line can hold.
+func packable(cs []cell) bool {
+	for _, c := range cs {
+		if c.r >= 0x80 || c.r < 0 || c.st != 0 || c.flags != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // buffer is a screen and its scrollback in one ring of lines: the screen is
@@ -174,7 +216,8 @@ type buffer struct {
 	cols  int
 	maxSB int
 
-	scratch []line // reused by scrollUp/scrollDown
+	scratch   []line // reused by scrollUp/scrollDown
+	unpackBuf []cell // reused by readers of packed lines (cellsIn)
 }
 
 func newBuffer(cols, rows, scrollback int) *buffer {
@@ -210,6 +253,7 @@ func (b *buffer) pushLine(blank cell) {
 		return
 	}
 	l := &b.lines[b.head]
+	l.text = ""
 	if cap(l.cells) >= b.cols {
 		l.cells = l.cells[:b.cols]
 	} else {
@@ -222,20 +266,33 @@ func (b *buffer) pushLine(blank cell) {
 
 // compact trims every scrollback line to its cells up to the last
 // non-blank one (a log line is rarely as wide as the pane), so a
-// scrollback line may hold fewer cells than the width: the rest are blank.
-// It runs once output has stopped, not as lines scroll: a flood scrolls
-// full-width lines without copying them, and what it leaves behind is
-// trimmed afterwards.
+// scrollback line may hold fewer cells than the width: the rest are blank;
+// a line of plain text is packed to that text (see line). It runs once
+// output has stopped, not as lines scroll: a flood scrolls full-width
+// lines without copying them, and what it leaves behind is trimmed
+// afterwards.
 func (b *buffer) compact() {
+	var text []byte
 	for i := range b.sbLen() {
 		l := b.sbLine(i)
-		n := textLen(l.cells)
-		if cap(l.cells)-n < 8 {
-			continue // not worth a copy
+		if l.text != "" {
+			continue // packed already
 		}
+		n := textLen(l.cells)
 		if n == 0 {
 			l.cells = nil
 			continue
+		}
+		if packable(l.cells[:n]) {
+			text = text[:0]
+			for _, c := range l.cells[:n] {
+				text = append(text, byte(c.r))
+			}
+			l.text, l.cells = string(text), nil
+			continue
+		}
+		if cap(l.cells)-n < 8 {
+			continue // not worth a copy
 		}
 		l.cells = append([]cell(nil), l.cells[:n]...)
 	}
@@ -347,8 +404,9 @@ func (b *buffer) resize(cols, rows, keepY int) (shift int) {
 	b.lines = lines
 	b.cols = cols
 	// Screen lines are always full width; lines pulled back from the
-	// scrollback may be trimmed.
+	// scrollback may be trimmed or packed.
 	for y := range rows {
+		b.line(y).unpack()
 		if l := b.line(y); len(l.cells) != cols {
 			l.cells = resizeCells(l.cells, cols)
 		}

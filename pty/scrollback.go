@@ -50,7 +50,8 @@ func copyHistory(v *vt) *History {
 	for i := range n {
 		l := b.sbLine(i)
 		start := len(all)
-		all = append(all, l.cells[:min(len(l.cells), v.cols)]...)
+		cs := l.cellsIn(&b.unpackBuf)
+		all = append(all, cs[:min(len(cs), v.cols)]...)
 		h.lines[i] = histLine{cells: all[start:len(all):len(all)], wrapped: l.wrapped}
 	}
 	// The style and cluster tables only grow and never change an entry,

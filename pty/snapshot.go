@@ -89,7 +89,7 @@ func (s *Screen) AppendLines(dst []byte, history int) []byte {
 	history = max(0, min(history, m.sbLen()))
 	first := m.sbLen() - history
 	total := history + v.rows
-	for total > 0 && v.lineEnd(m.sbLine(first+total-1).cells) == 0 {
+	for total > 0 && v.lineEnd(m.sbLine(first+total-1).cellsIn(&m.unpackBuf)) == 0 {
 		total--
 	}
 	b := bytes.NewBuffer(dst)
@@ -97,7 +97,7 @@ func (s *Screen) AppendLines(dst []byte, history int) []byte {
 		if i > 0 {
 			b.WriteString("\r\n")
 		}
-		cs := m.sbLine(first + i).cells
+		cs := m.sbLine(first + i).cellsIn(&m.unpackBuf)
 		if n := v.lineEnd(cs); n > 0 {
 			v.writeCells(b, cs[:n], false)
 		}
@@ -213,8 +213,9 @@ func (v *vt) snapshotLines(b *bytes.Buffer, history int) {
 	wrappedPrev := false
 	for i := range total {
 		l := m.sbLine(first + i)
+		cs := l.cellsIn(&m.unpackBuf)
 		onScreen := i >= history
-		n := v.lineEnd(l.cells)
+		n := v.lineEnd(cs)
 		if onScreen && n > v.cols {
 			n = v.cols
 		}
@@ -227,12 +228,12 @@ func (v *vt) snapshotLines(b *bytes.Buffer, history int) {
 			}
 		}
 		if n > 0 {
-			v.writeCells(b, l.cells[:n], onScreen)
+			v.writeCells(b, cs[:n], onScreen)
 		}
 		// A wrapped line is written to its end, so the next character
 		// wraps as it did; into the screen only from a line exactly as
 		// wide, or the screen's lines would start mid-row.
-		wrappedPrev = l.wrapped && n == len(l.cells) && (i+1 < history || n == v.cols)
+		wrappedPrev = l.wrapped && n == len(cs) && (i+1 < history || n == v.cols)
 	}
 }
 

@@ -34,18 +34,36 @@ func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	full := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(full)
 	fc := newFrameClock(rendererFPS)
-	m := New(b, opts)
-	m.frames = fc
-	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx))
+	p := newProgram(newRunModel(b, opts, fc), fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx))
 	requestTermColors(p)
 	final, err := p.Run()
 	if err != nil {
 		return fmt.Errorf("run the terminal UI: %w", err)
 	}
-	if m, ok := final.(Model); ok && m.Summary() != "" {
-		fmt.Fprintln(out, m.Summary())
+	if s := summaryOf(final); s != "" {
+		fmt.Fprintln(out, s)
 	}
 	return nil
+}
+
+// newRunModel and summaryOf keep every copy of the Model (34 KB) out of
+// Run's frame, which stays on the main goroutine's stack below every
+// Update and View for the whole session: with five copies in it (172 KB),
+// the deepest Update needed more than 512 KB and the stack stayed at 1 MB.
+//
+//go:noinline
+func newRunModel(b Backend, opts Options, fc *frameClock) tea.Model {
+	m := New(b, opts)
+	m.frames = fc
+	return m
+}
+
+//go:noinline
+func summaryOf(final tea.Model) string {
+	if m, ok := final.(Model); ok {
+		return m.Summary()
+	}
+	return ""
 }
 
 // newProgram makes the program that runs m on out, its frames paced by fc

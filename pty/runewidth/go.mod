@@ -1,0 +1,3 @@
+module github.com/mattn/go-runewidth
+
+go 1.26.7
