@@ -107,7 +107,7 @@ func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 // view draws the question in two lines: prompt, then choices.
-func (c *confirmState) view(st styles.Styles, width int) string {
+func (c *confirmState) view(st *styles.Styles, width int) string {
 	lines := []string{st.Prompt.Render(table.Fit(c.prompt+"  (y/n)", width, false))}
 	if len(c.signals) > 0 {
 		var b strings.Builder

@@ -377,7 +377,7 @@ const (
 // view renders rows lines of width cols: the history where the view is,
 // matches, selection and cursor marked, the position at the top right and
 // the search prompt or a note at the bottom.
-func (c *copyMode) view(st styles.Styles, cols, rows int) (out []string) {
+func (c *copyMode) view(st *styles.Styles, cols, rows int) (out []string) {
 	if rows < 1 {
 		return nil
 	}
@@ -450,7 +450,7 @@ func (c *copyMode) view(st styles.Styles, cols, rows int) (out []string) {
 // frame).
 type markStyles [clsCursor + 1]struct{ pre, post string }
 
-func newMarkStyles(st styles.Styles) markStyles {
+func newMarkStyles(st *styles.Styles) markStyles {
 	var m markStyles
 	for k, s := range map[int]lipgloss.Style{clsMatch: st.CopyMatch, clsCurrent: st.CopyCurrent, clsSelected: st.CopySelection, clsCursor: st.CopyCursor} {
 		r := s.Render("X")

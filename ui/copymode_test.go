@@ -57,7 +57,7 @@ func (c *copyMode) typeText(t *testing.T, s string) {
 }
 
 func (c *copyMode) plainView(cols int) []string {
-	lines := c.view(styles.New(true), cols, c.rows)
+	lines := c.view(new(styles.New(true)), cols, c.rows)
 	for i := range lines {
 		lines[i] = strings.TrimRight(ansi.Strip(lines[i]), " ")
 	}
@@ -128,7 +128,7 @@ func TestCopyModeSearch(t *testing.T) {
 		t.Fatalf("? 42 landed on %q column %d", got, c.cx)
 	}
 	// The view centres the match, and marks it as the current one.
-	styled := c.view(styles.New(false), 20, 5)
+	styled := c.view(new(styles.New(false)), 20, 5)
 	if !strings.Contains(styled[2], "2") || !strings.Contains(styled[2], "48;5;213") {
 		t.Fatalf("the current match is not highlighted: %q", styled[2])
 	}
@@ -148,7 +148,7 @@ func TestCopyModeSearch(t *testing.T) {
 	c.keys(t, "/")
 	c.typeText(t, "4")
 	c.keys(t, "enter")
-	view := c.view(styles.New(false), 20, 5)
+	view := c.view(new(styles.New(false)), 20, 5)
 	matches := 0
 	for _, l := range view {
 		matches += strings.Count(l, "48;5;44m")
@@ -424,7 +424,7 @@ func TestLostReleaseDoesNotKeepTheMouse(t *testing.T) {
 // search whose matches are on screen: redrawn after a cursor move, and
 // unchanged (what every other message's View costs).
 func BenchmarkCopyModeView(b *testing.B) {
-	st := styles.New(false)
+	st := new(styles.New(false))
 	b.Run("moved", func(b *testing.B) {
 		c := newCopyMode(seqHistory(120, 40, 2000), 40, 0, 39)
 		c.query = "1"

@@ -59,13 +59,13 @@ func (m *Model) applyEvents(msg eventsMsg) {
 // the view is scrolled back from the newest (off).
 type eventsView struct {
 	keys keymap.Events
-	st   styles.Styles
+	st   *styles.Styles
 	list []events.Event
 	of   string
 	off  int
 }
 
-func newEventsView(keys keymap.Events, st styles.Styles) eventsView {
+func newEventsView(keys keymap.Events, st *styles.Styles) eventsView {
 	return eventsView{keys: keys, st: st}
 }
 

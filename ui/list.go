@@ -233,7 +233,7 @@ func shortLabel(c discovery.Container) string {
 type containerList struct {
 	keys       keymap.List
 	filterKeys keymap.Filter
-	st         styles.Styles
+	st         *styles.Styles
 	// all and usage are the last scan's, as given to apply.
 	all   []discovery.Container
 	usage map[int]discovery.Usage
@@ -251,7 +251,7 @@ type containerList struct {
 	sortRev    bool
 }
 
-func newContainerList(keys keymap.List, filterKeys keymap.Filter, st styles.Styles) containerList {
+func newContainerList(keys keymap.List, filterKeys keymap.Filter, st *styles.Styles) containerList {
 	fi := textinput.New()
 	fi.Prompt = "/"
 	fi.Placeholder = "filter by name, PID, origin or command"

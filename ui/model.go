@@ -70,7 +70,7 @@ type Model struct {
 	backend Backend
 	opts    Options
 	keys    keymap.KeyMap
-	st      styles.Styles
+	st      *styles.Styles
 	help    help.Model
 
 	width, height int
@@ -132,7 +132,7 @@ func New(backend Backend, opts Options) Model {
 			b.SetEnabled(false)
 		}
 	}
-	st := styles.New(opts.NoColor)
+	st := new(styles.New(opts.NoColor)) // shared, read-only: every component points at it
 	h := help.New()
 	if opts.NoColor {
 		h.Styles = help.Styles{}

@@ -17,13 +17,13 @@ import (
 // init PID) and the cursor.
 type mountsView struct {
 	keys keymap.Mounts
-	st   styles.Styles
+	st   *styles.Styles
 	rows []Mount
 	of   int
 	cur  int
 }
 
-func newMountsView(keys keymap.Mounts, st styles.Styles) mountsView {
+func newMountsView(keys keymap.Mounts, st *styles.Styles) mountsView {
 	return mountsView{keys: keys, st: st}
 }
 

@@ -29,7 +29,7 @@ import (
 // them down with the host's namespaces.
 type nsMap struct {
 	keys  keymap.Map
-	st    styles.Styles
+	st    *styles.Styles
 	slots nsSlots
 	// rowInit and rowPID name the cursor's row: the host (0, 0), a
 	// container (its init PID, 0) or a process (init PID, PID); row is
@@ -79,7 +79,7 @@ func (s nsMap) expanded(c discovery.Container) bool {
 	return multiSet(c)
 }
 
-func newNSMap(keys keymap.Map, st styles.Styles) nsMap { return nsMap{keys: keys, st: st} }
+func newNSMap(keys keymap.Map, st *styles.Styles) nsMap { return nsMap{keys: keys, st: st} }
 
 func (s nsMap) help() help.KeyMap { return s.keys }
 

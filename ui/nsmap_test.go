@@ -197,7 +197,7 @@ func TestNSMapColoursDiffer(t *testing.T) {
 		ns[namespace.Net] = 4026540000 + uint64(i)
 		snap.Containers = append(snap.Containers, discovery.Container{PID: 10000 + i, Namespaces: ns})
 	}
-	st := styles.New(false)
+	st := new(styles.New(false))
 	colours := map[string]uint64{}
 	for ino, n := range assignSlots(nil, snap)[namespace.Net] {
 		sgr := st.MapSlot(n).Render("x")

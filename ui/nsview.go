@@ -141,7 +141,7 @@ func cutInodes(host namespace.Set, sets []nsSet, colW int, noColor bool) string 
 }
 
 // renderNamespaces draws the namespace view of c in width x height.
-func renderNamespaces(st styles.Styles, host namespace.Set, c discovery.Container, width, height int) string {
+func renderNamespaces(st *styles.Styles, host namespace.Set, c discovery.Container, width, height int) string {
 	labelW := 16
 	if width < 104 {
 		labelW = 12
@@ -213,7 +213,7 @@ func renderNamespaces(st styles.Styles, host namespace.Set, c discovery.Containe
 }
 
 // emptyPanel draws a titled panel with one message line.
-func emptyPanel(st styles.Styles, title, msg string, width, height int) string {
+func emptyPanel(st *styles.Styles, title, msg string, width, height int) string {
 	lines := []string{st.Section.Render(table.Fit(title, width, false))}
 	if msg != "" {
 		lines = append(lines, st.Muted.Render(table.Fit(msg, width, false)))

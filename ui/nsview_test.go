@@ -14,7 +14,7 @@ import (
 // colour wherever it appears, and a namespace shared with the host is drawn
 // in the muted host style, not an inode colour.
 func TestInodeColoursAreStableAndHostIsMuted(t *testing.T) {
-	st := styles.New(false)
+	st := new(styles.New(false))
 	a := st.Inode(4026532201).Render("x")
 	if a != st.Inode(4026532201).Render("x") {
 		t.Fatal("one inode, two colours")
@@ -62,11 +62,11 @@ func TestFormatInode(t *testing.T) {
 // shows them whole and says nothing.
 func TestNamespaceViewSaysWhatItCut(t *testing.T) {
 	c := fakeSnapshot().Containers[0]
-	narrow := ansi.Strip(renderNamespaces(styles.New(false), fakeHost, c, 80, 20))
+	narrow := ansi.Strip(renderNamespaces(new(styles.New(false)), fakeHost, c, 80, 20))
 	if !strings.Contains(narrow, "… = 4026: every inode here starts with it") {
 		t.Errorf("80 columns: no word on the cut digits:\n%s", narrow)
 	}
-	wide := ansi.Strip(renderNamespaces(styles.New(false), fakeHost, c, 160, 20))
+	wide := ansi.Strip(renderNamespaces(new(styles.New(false)), fakeHost, c, 160, 20))
 	if strings.Contains(wide, "…") || !strings.Contains(wide, "4026532199") {
 		t.Errorf("160 columns: inodes not whole:\n%s", wide)
 	}

@@ -585,13 +585,13 @@ func (p *pane) contentLines(w int) []string {
 type paneSet struct {
 	keys     keymap.Pane
 	copyKeys keymap.CopyMode
-	st       styles.Styles
+	st       *styles.Styles
 	all      []*pane
 	nextID   int
 	focus    int
 }
 
-func newPaneSet(keys keymap.Pane, copyKeys keymap.CopyMode, st styles.Styles) paneSet {
+func newPaneSet(keys keymap.Pane, copyKeys keymap.CopyMode, st *styles.Styles) paneSet {
 	return paneSet{keys: keys, copyKeys: copyKeys, st: st, focus: -1}
 }
 

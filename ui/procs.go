@@ -21,13 +21,13 @@ import (
 // the namespace diff (oldest first, at most two, in any containers).
 type procView struct {
 	keys  keymap.Processes
-	st    styles.Styles
+	st    *styles.Styles
 	cur   int
 	pid   int
 	marks []procKey
 }
 
-func newProcView(keys keymap.Processes, st styles.Styles) procView {
+func newProcView(keys keymap.Processes, st *styles.Styles) procView {
 	return procView{keys: keys, st: st}
 }
 

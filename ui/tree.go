@@ -58,13 +58,13 @@ func flattenTree(root *discovery.PIDNamespaceNode) []treeRow {
 // is on: it survives refreshes.
 type treeView struct {
 	keys keymap.Tree
-	st   styles.Styles
+	st   *styles.Styles
 	rows []treeRow
 	cur  int
 	node uint64
 }
 
-func newTreeView(keys keymap.Tree, st styles.Styles) treeView {
+func newTreeView(keys keymap.Tree, st *styles.Styles) treeView {
 	return treeView{keys: keys, st: st}
 }
 

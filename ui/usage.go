@@ -121,7 +121,7 @@ func usageBlockHeight(h int) int { return h + 2 }
 
 // view draws the CPU and memory sparklines of c side by side, each chart
 // rows+1 lines tall plus a caption; refresh is the sampling interval.
-func (s usageStore) view(st styles.Styles, c discovery.Container, refresh time.Duration, width, rows int) string {
+func (s usageStore) view(st *styles.Styles, c discovery.Container, refresh time.Duration, width, rows int) string {
 	h := s.history[procKey{c.PID, c.StartTime}]
 	half := (width - 2) / 2
 	title := st.Section.Render(table.Fit(fmt.Sprintf("usage of %s — last %s, one sample per refresh", containerLabel(c), historySpan(refresh)), width, false))
@@ -150,7 +150,7 @@ func (s usageStore) view(st styles.Styles, c discovery.Container, refresh time.D
 // chart plots the newest samples that fit in width cells with asciigraph,
 // rows+1 lines tall. CPU is drawn from 0 to at least 100 so an idle
 // container reads flat at the bottom instead of magnifying noise.
-func chart(st styles.Styles, series []float64, width, rows int, label func(float64) string, percent bool) []string {
+func chart(st *styles.Styles, series []float64, width, rows int, label func(float64) string, percent bool) []string {
 	const axis = 8 // the y labels ("100.0%", "12.3M") and the axis line
 	n := max(width-axis, 2)
 	if len(series) > n {

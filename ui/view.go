@@ -424,7 +424,7 @@ func (s *statusLine) set(text string, isErr bool) {
 	s.text, s.isErr = termsafe.Message(text), isErr
 }
 
-func (s statusLine) view(st styles.Styles, width int) string {
+func (s statusLine) view(st *styles.Styles, width int) string {
 	if s.text == "" {
 		return strings.Repeat(" ", width)
 	}
