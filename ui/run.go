@@ -33,12 +33,18 @@ const idleProcs = 1
 func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	full := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(full)
+	latStart()
 	fc := newFrameClock(rendererFPS)
 	m := New(b, opts)
 	m.frames = fc
-	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx))
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if latTrace.on {
+		popts = append(popts, tea.WithInput(latInput{os.Stdin}))
+	}
+	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), popts...)
 	requestTermColors(p)
 	final, err := p.Run()
+	latDump()
 	if err != nil {
 		return fmt.Errorf("run the terminal UI: %w", err)
 	}
@@ -89,4 +95,14 @@ func procsFilter(full int) func(tea.Model, tea.Msg) tea.Msg {
 		}
 		return msg
 	}
+}
+
+// latInput is the terminal's input, with each read noted in the latency
+// trace (lattrace.go). It stays a terminal to bubbletea (Fd).
+type latInput struct{ *os.File }
+
+func (l latInput) Read(p []byte) (int, error) {
+	n, err := l.File.Read(p)
+	latNote("stdin")
+	return n, err
 }
