@@ -70,9 +70,10 @@ type Terminal struct {
 	// Input to the application (keys, pastes, the emulator's replies) is
 	// queued here and written to conn by one goroutine, so a shell that
 	// stops reading its input never blocks the UI or the reader.
-	inMu   sync.Mutex
-	inBuf  []byte
-	inWake chan struct{}
+	inMu    sync.Mutex
+	inBuf   []byte
+	inWake  chan struct{}
+	writing bool // the writer goroutine is writing what it took of inBuf
 
 	updates  chan struct{}
 	done     chan struct{}
@@ -218,6 +219,34 @@ func (t *Terminal) queueInput(p []byte) {
 	}
 }
 
+// sendInput is queueInput for what the person sends (keys, text, pastes):
+// when nothing is queued or being written before it, it goes to c at once
+// as far as c takes it without waiting (a PTY), and only the rest is
+// queued.
+func (t *Terminal) sendInput(c Conn, p []byte) {
+	tw, ok := c.(interface{ TryWrite([]byte) (int, error) })
+	if !ok || len(p) == 0 {
+		t.queueInput(p)
+		return
+	}
+	t.inMu.Lock()
+	if len(t.inBuf) == 0 && !t.writing {
+		if n, err := tw.TryWrite(p); err == nil {
+			p = p[n:]
+		}
+	}
+	if len(p) == 0 {
+		t.inMu.Unlock()
+		return
+	}
+	t.inBuf = append(t.inBuf, p...)
+	t.inMu.Unlock()
+	select {
+	case t.inWake <- struct{}{}:
+	default:
+	}
+}
+
 func (t *Terminal) writeInput() {
 	for {
 		select {
@@ -228,11 +257,15 @@ func (t *Terminal) writeInput() {
 		t.inMu.Lock()
 		p := t.inBuf
 		t.inBuf = nil
+		t.writing = len(p) > 0
 		t.inMu.Unlock()
 		if _, err := t.conn.Write(p); err != nil {
 			// The stream is gone; the reader reports how it ended.
 			return
 		}
+		t.inMu.Lock()
+		t.writing = false
+		t.inMu.Unlock()
 	}
 }
 
@@ -310,13 +343,17 @@ func (t *Terminal) finish(err error) {
 func (t *Terminal) SendKey(k uv.KeyPressEvent) {
 	t.mu.Lock()
 	s := encodeKey(k, t.vt.keys)
+	c := t.conn
 	t.mu.Unlock()
-	t.queueInput([]byte(s))
+	t.sendInput(c, []byte(s))
 }
 
 // SendText sends raw text to the application.
 func (t *Terminal) SendText(s string) {
-	t.queueInput([]byte(s))
+	t.mu.Lock()
+	c := t.conn
+	t.mu.Unlock()
+	t.sendInput(c, []byte(s))
 }
 
 // Paste sends text as a paste: wrapped in ESC[200~ ... ESC[201~ when the
@@ -326,13 +363,14 @@ func (t *Terminal) SendText(s string) {
 func (t *Terminal) Paste(s string) {
 	t.mu.Lock()
 	bracketed := t.vt.paste
+	c := t.conn
 	t.mu.Unlock()
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\r"), "\n", "\r")
 	if bracketed {
 		// A pasted end marker would end the paste early and run the rest.
 		s = ansi.BracketedPasteStart + strings.ReplaceAll(s, ansi.BracketedPasteEnd, "") + ansi.BracketedPasteEnd
 	}
-	t.queueInput([]byte(s))
+	t.sendInput(c, []byte(s))
 }
 
 // Resize resizes the screen and the Conn, so the application gets SIGWINCH.

@@ -151,7 +151,18 @@ func (rs *rendererState) fastDraw(v *tea.View) bool {
 	for _, y := range changed {
 		uv.NewStyledString(newLines[y]).Draw(cb, uv.Rect(0, y, w, 1))
 	}
-	scr.Render(cb.RenderBuffer)
+	// The renderer's search for scrolled lines hashes every line of the
+	// screen (most of the time an echo took): a few changed lines are
+	// drawn as they are. The hashes it keeps of the lines are then
+	// forgotten, so that its next frame hashes them all again.
+	if hashes := rendererHashes(scr); hashes != nil {
+		scr.SetScrollOptim(false)
+		scr.Render(cb.RenderBuffer)
+		scr.SetScrollOptim(true)
+		*hashes[0], *hashes[1] = nil, nil
+	} else {
+		scr.Render(cb.RenderBuffer)
+	}
 	if v.Cursor != nil {
 		scr.MoveTo(v.Cursor.X, v.Cursor.Y)
 	}
@@ -181,6 +192,17 @@ func (rs *rendererState) fastDraw(v *tea.View) bool {
 	rs.buf.Reset()
 	_, _ = (*rs.w).Write(out.Bytes())
 	return true
+}
+
+// rendererHashes returns pointers to the line hashes scr keeps for its
+// search for scrolled lines, or nil when ultraviolet keeps none there.
+func rendererHashes(scr *uv.TerminalRenderer) []*[]uint64 {
+	v := reflect.ValueOf(scr).Elem()
+	old, cur := fieldPtr[[]uint64](v, "oldhash"), fieldPtr[[]uint64](v, "newhash")
+	if old == nil || cur == nil {
+		return nil
+	}
+	return []*[]uint64{old, cur}
 }
 
 // sameButText reports whether a and b differ at most in their content and
