@@ -331,6 +331,7 @@ func BenchmarkFastDraw(b *testing.B) {
 // its screen) and View.
 func BenchmarkPaneEchoView(b *testing.B) {
 	m := New(newFakeBackend(), Options{Now: func() time.Time { return fakeNow }})
+	m.frames = newFrameClock(10) // its memo; it has no program to draw
 	mod, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = mod.(Model)
 	cols, rows := m.newPaneSize()

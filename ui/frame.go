@@ -50,6 +50,10 @@ type frameClock struct {
 	mu       sync.Mutex
 	ticker   *time.Ticker   // the renderer's; nil until found
 	renderer *rendererState // the renderer's state (fastdraw.go); nil until found
+	// memo keeps what View draws alike every time (viewmemo.go).
+	memo viewMemo
+	// tap is the program's input (keytap.go); nil in tests.
+	tap *keyTap
 	// fastFrames counts the views fastDraw drew.
 	fastFrames atomic.Int64
 	period     time.Duration // the ticker's own period

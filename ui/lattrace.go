@@ -12,6 +12,11 @@ import (
 // file, one "nanoseconds kind" line each, every second and as it exits. It
 // is how the frame path was measured; without the variable each mark costs
 // one load.
+//
+// Marks: stdin (a read of the terminal's input), tapped (the key tap sent
+// it to a pane), key (a key reaches the event loop), dirty (a pane's output
+// does), viewed (View returned), fastdrawn (fastDraw drew it or found it
+// drawn), write (a write to the terminal ended).
 
 type latMark struct {
 	at   int64

@@ -465,8 +465,8 @@ func (m Model) renderPane(i int, p *pane, r rect) []string {
 	nameW := ansi.StringWidth(name)
 	top := tl + h + name + strings.Repeat(h, max(r.w-3-nameW, 0)) + tr
 	lines := make([]string, 0, r.h)
-	lines = append(lines, style.Render(top))
-	side := style.Render(v)
+	lines = append(lines, m.frames.border(focused, top, style.Render)) // viewmemo.go
+	side := m.frames.border(focused, v, style.Render)
 	content := m.paneLines(p, r.w-2)
 	for y := 0; y < r.h-2; y++ {
 		line := strings.Repeat(" ", max(r.w-2, 0))
@@ -475,7 +475,7 @@ func (m Model) renderPane(i int, p *pane, r rect) []string {
 		}
 		lines = append(lines, side+line+"\x1b[m"+side)
 	}
-	lines = append(lines, style.Render(bl+strings.Repeat(h, max(r.w-2, 0))+br))
+	lines = append(lines, m.frames.border(focused, bl+strings.Repeat(h, max(r.w-2, 0))+br, style.Render))
 	return lines
 }
 

@@ -37,11 +37,10 @@ func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	fc := newFrameClock(rendererFPS)
 	m := New(b, opts)
 	m.frames = fc
-	popts := []tea.ProgramOption{tea.WithContext(ctx)}
-	if latTrace.on {
-		popts = append(popts, tea.WithInput(latInput{os.Stdin}))
-	}
-	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), popts...)
+	// The terminal's input is read through the key tap (keytap.go), which
+	// sends typing for the focused pane to it without the event loop.
+	fc.tap = newKeyTap(os.Stdin)
+	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx), tea.WithInput(fc.tap))
 	requestTermColors(p)
 	final, err := p.Run()
 	latDump()
@@ -66,6 +65,9 @@ func newProgram(m tea.Model, fc *frameClock, out *os.File, filter func(tea.Model
 		if !attached {
 			fc.attach(p)
 			attached = true
+		}
+		if msg = fc.tapFilter(msg); msg == nil {
+			return nil
 		}
 		if filter != nil {
 			msg = filter(mod, msg)
@@ -95,14 +97,4 @@ func procsFilter(full int) func(tea.Model, tea.Msg) tea.Msg {
 		}
 		return msg
 	}
-}
-
-// latInput is the terminal's input, with each read noted in the latency
-// trace (lattrace.go). It stays a terminal to bubbletea (Fd).
-type latInput struct{ *os.File }
-
-func (l latInput) Read(p []byte) (int, error) {
-	n, err := l.File.Read(p)
-	latNote("stdin")
-	return n, err
 }

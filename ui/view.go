@@ -7,6 +7,7 @@ import (
 	"boxtui/ui/components/table"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
@@ -81,6 +82,7 @@ func (m Model) layoutFor(n int) layout {
 // the frame clock, which draws a new view at once when a person waits on it.
 func (m Model) View() tea.View {
 	v := m.view()
+	m.frames.routeKeys(m) // keytap.go
 	m.frames.viewed(&v)
 	return v
 }
@@ -396,9 +398,11 @@ func (m Model) helpBar() string {
 	case m.focus == focusDetail && m.detail == detailMap:
 		km = m.keys.Map
 	}
-	h := m.help
-	h.SetWidth(m.width)
-	return table.Fit(h.ShortHelpView(km.ShortHelp()), m.width, false)
+	return m.frames.helpLine(km.ShortHelp(), m.width, func(b []key.Binding) string { // viewmemo.go
+		h := m.help
+		h.SetWidth(m.width)
+		return table.Fit(h.ShortHelpView(b), m.width, false)
+	})
 }
 
 // renderHelp is the help overlay: every key of every screen.
