@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,6 +75,11 @@ type Terminal struct {
 	inBuf   []byte
 	inWake  chan struct{}
 	writing bool // the writer goroutine is writing what it took of inBuf
+
+	// gen counts the changes of the screen (under mu); outputHook is told
+	// of each read of output fed to the screen (SetOutputHook).
+	gen        uint64
+	outputHook atomic.Pointer[func(n int)]
 
 	updates  chan struct{}
 	done     chan struct{}
@@ -288,6 +294,9 @@ func (t *Terminal) readOutput() {
 			p = p[k:]
 		}
 		if n > 0 {
+			if h := t.outputHook.Load(); h != nil {
+				(*h)(n)
+			}
 			t.notify()
 			noteOutput(n)
 		}
@@ -316,7 +325,36 @@ func (t *Terminal) feed(p []byte) (err error) {
 		}
 	}()
 	t.vt.write(p)
+	t.gen++
 	return nil
+}
+
+// SetOutputHook has f called on the reader goroutine after each read of n
+// bytes of output is on the screen, before Updates is signalled; f must
+// not block. The UI draws a keystroke's echo from there. A nil f removes it.
+func (t *Terminal) SetOutputHook(f func(n int)) {
+	if f == nil {
+		t.outputHook.Store(nil)
+		return
+	}
+	t.outputHook.Store(&f)
+}
+
+// Snapshot is Render and Cursor at one moment, with the screen's
+// generation: it grows with every change of the screen.
+func (t *Terminal) Snapshot() (screen string, x, y int, visible bool, gen uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	t.vt.render(&b)
+	return b.String(), t.vt.x, t.vt.y, !t.vt.cursorHidden, t.gen
+}
+
+// Gen is the screen's generation (see Snapshot).
+func (t *Terminal) Gen() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
 }
 
 func (t *Terminal) notify() {
@@ -382,6 +420,7 @@ func (t *Terminal) Resize(cols, rows int) {
 		return
 	}
 	t.vt.resize(cols, rows)
+	t.gen++
 	c := t.conn
 	t.mu.Unlock()
 	if c != nil {
@@ -439,6 +478,7 @@ func (t *Terminal) String() string {
 func (t *Terminal) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	t.vt.write(p)
+	t.gen++
 	t.mu.Unlock()
 	t.notify()
 	return len(p), nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -110,7 +111,7 @@ func findRenderer(p *tea.Program) *rendererState {
 // fastDrawMaxLines lines and in nothing but its text and cursor position.
 // It reports whether v is on the terminal; when not, nothing was written
 // and the renderer draws v as it would have.
-func (rs *rendererState) fastDraw(v *tea.View) bool {
+func (rs *rendererState) fastDraw(v *tea.View, stale map[int]bool) bool {
 	if rs == nil {
 		return false
 	}
@@ -133,6 +134,19 @@ func (rs *rendererState) fastDraw(v *tea.View) bool {
 	if !ok {
 		return false
 	}
+	// Lines a pane's reader drew over (panedraw.go) are drawn again, as
+	// long as the renderer did not draw a whole view since.
+	if strings.HasSuffix(last.Content, staleMark) {
+		for y := range stale {
+			if !slices.Contains(changed, y) {
+				changed = append(changed, y)
+			}
+		}
+		if len(changed) > fastDrawMaxLines+paneDrawMaxRows {
+			return false
+		}
+	}
+	clear(stale)
 	if len(changed) == 0 && sameCursor(last.Cursor, v.Cursor) {
 		// Nothing to draw: record v so that the renderer does not parse it.
 		vv := *v
@@ -141,7 +155,7 @@ func (rs *rendererState) fastDraw(v *tea.View) bool {
 		return true
 	}
 	newLines := strings.Split(v.Content, "\n")
-	oldLines := strings.Split(last.Content, "\n")
+	oldLines := strings.Split(strings.TrimSuffix(last.Content, staleMark), "\n")
 	for _, y := range changed {
 		if !startsPlain(newLines, y) || !endsPlain(newLines[y], true) || !endsPlain(oldLines[y], startsPlain(oldLines, y)) {
 			return false
@@ -151,38 +165,49 @@ func (rs *rendererState) fastDraw(v *tea.View) bool {
 	for _, y := range changed {
 		uv.NewStyledString(newLines[y]).Draw(cb, uv.Rect(0, y, w, 1))
 	}
+	cur := [2]int{-1, -1}
+	if v.Cursor != nil {
+		cur = [2]int{v.Cursor.X, v.Cursor.Y}
+	}
+	rs.flushCells(scr, cur, v.Cursor != nil && last.Cursor != nil)
+	vv := *v
+	*rs.lastView = &vv
+	*rs.view = vv
+	return true
+}
+
+// flushCells has the renderer's terminal draw what changed in its cell
+// buffer, move the cursor to cur (unless x is -1) and writes it all to the
+// renderer's output, as the renderer's flush does: synchronized output
+// where the terminal has it, else a shown cursor hidden while it moves
+// about. The caller holds rs.mu.
+func (rs *rendererState) flushCells(scr *uv.TerminalRenderer, cur [2]int, cursorShown bool) {
 	// The renderer's search for scrolled lines hashes every line of the
 	// screen (most of the time an echo took): a few changed lines are
 	// drawn as they are. The hashes it keeps of the lines are then
 	// forgotten, so that its next frame hashes them all again.
 	if hashes := rendererHashes(scr); hashes != nil {
 		scr.SetScrollOptim(false)
-		scr.Render(cb.RenderBuffer)
+		scr.Render(rs.cellbuf.RenderBuffer)
 		scr.SetScrollOptim(true)
 		*hashes[0], *hashes[1] = nil, nil
 	} else {
-		scr.Render(cb.RenderBuffer)
+		scr.Render(rs.cellbuf.RenderBuffer)
 	}
-	if v.Cursor != nil {
-		scr.MoveTo(v.Cursor.X, v.Cursor.Y)
+	if cur[0] >= 0 {
+		scr.MoveTo(cur[0], cur[1])
 	}
 	_ = scr.Flush()
-	vv := *v
-	*rs.lastView = &vv
-	*rs.view = vv
 	if rs.buf.Len() == 0 {
-		return true
+		return
 	}
-	// As the renderer's flush does: synchronized output where the
-	// terminal has it, else the cursor hidden while it moves about.
 	var out bytes.Buffer
-	cursor := v.Cursor != nil && last.Cursor != nil
 	switch {
 	case *rs.syncdUpdates:
 		out.WriteString(ansi.SetModeSynchronizedOutput)
 		out.Write(rs.buf.Bytes())
 		out.WriteString(ansi.ResetModeSynchronizedOutput)
-	case cursor:
+	case cursorShown:
 		out.WriteString(ansi.ResetModeTextCursorEnable)
 		out.Write(rs.buf.Bytes())
 		out.WriteString(ansi.SetModeTextCursorEnable)
@@ -191,7 +216,6 @@ func (rs *rendererState) fastDraw(v *tea.View) bool {
 	}
 	rs.buf.Reset()
 	_, _ = (*rs.w).Write(out.Bytes())
-	return true
 }
 
 // rendererHashes returns pointers to the line hashes scr keeps for its

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // screenModel shows lines, edited by pastes of "y<TAB>text" (a paste is
@@ -305,7 +307,7 @@ func BenchmarkFastDraw(b *testing.B) {
 		views[i].Cursor = tea.NewCursor(6+i, 20)
 	}
 	// The renderer may still have the first resize to draw.
-	for !fc.renderer.fastDraw(&views[1]) {
+	for !fc.renderer.fastDraw(&views[1], nil) {
 		if time.Now().After(deadline) {
 			b.Fatal("fastDraw never drew")
 		}
@@ -313,7 +315,7 @@ func BenchmarkFastDraw(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for !fc.renderer.fastDraw(&views[i%2]) {
+		for !fc.renderer.fastDraw(&views[i%2], nil) {
 			// A resize bubbletea sends itself at start waits for the
 			// renderer's tick (a whole frame): not what is measured.
 			b.StopTimer()
@@ -349,5 +351,129 @@ func BenchmarkPaneEchoView(b *testing.B) {
 		mod, _ = m.Update(paneDirtyMsg{p.id})
 		m = mod.(Model)
 		_ = m.View()
+	}
+}
+
+// ptyTerm is a pty.Terminal as a pane's Terminal.
+type ptyTerm struct{ *pty.Terminal }
+
+func (t ptyTerm) Resize(cols, rows int) error { t.Terminal.Resize(cols, rows); return nil }
+
+// captureMsg asks the test program's filter for the plain text of the
+// model's view, in the rows of its first pane.
+type captureMsg struct{ view chan []string }
+
+// TestPaneDrawerDrawsWhatViewDraws runs the UI model in a real program
+// with an exec pane on a real PTY (cat, which the terminal echoes), types
+// into it key by key, slowly enough that each echo is drawn by the pane's
+// reader (panedraw.go), and checks after each key that the terminal shows
+// exactly the model's view drawn whole.
+func TestPaneDrawerDrawsWhatViewDraws(t *testing.T) {
+	const w, h = 120, 40
+	r, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen := pty.New(w, h)
+	grew := make(chan struct{}, 1)
+	go func() {
+		defer r.Close()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := r.Read(buf)
+			screen.Write(bytes.ReplaceAll(buf[:n], []byte("\n"), []byte("\r\n")))
+			select {
+			case grew <- struct{}{}:
+			default:
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	fc := newFrameClock(1)
+	fc.giveUpAfter = time.Minute
+	m := New(newFakeBackend(), Options{Now: func() time.Time { return fakeNow }})
+	m.frames = fc
+	capture := func(mod tea.Model, msg tea.Msg) tea.Msg {
+		if c, ok := msg.(captureMsg); ok {
+			mm := mod.(Model)
+			mm.frames = nil
+			var rows []string
+			if len(mm.panes) > 0 {
+				r := mm.panes[0].rect
+				rows = strings.Split(ansi.Strip(mm.View().Content), "\n")[r.y : r.y+r.h]
+				for i := range rows {
+					rows[i] = strings.TrimRight(rows[i], " ")
+				}
+			}
+			c.view <- rows
+			return nil
+		}
+		return msg
+	}
+	p := newProgram(m, fc, wr, capture, tea.WithInput(nil), tea.WithWindowSize(w, h),
+		tea.WithColorProfile(colorprofile.TrueColor))
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Run()
+		wr.Close()
+		done <- err
+	}()
+	defer func() {
+		p.Quit()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}()
+	term := pty.New(58, 10)
+	if err := term.Start(exec.Command("cat")); err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	p.Send(opened(ptyTerm{term}, paneExec, "cat", 1, 58, 10))
+	// The pane's rows on the terminal must come to be the model's view of
+	// them (the list above refreshes at the renderer's pace, a second).
+	settle := func(what string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			c := captureMsg{view: make(chan []string, 1)}
+			p.Send(c)
+			want := <-c.view
+			got := []string{}
+			if len(want) > 0 {
+				all := strings.Split(screen.String()+strings.Repeat("\n", h), "\n")
+				y := 0
+				for y < len(all) && !strings.HasPrefix(all[y], "┏") {
+					y++
+				}
+				if y+len(want) <= len(all) {
+					got = all[y : y+len(want)]
+				}
+			}
+			if len(want) > 0 && strings.Join(got, "\n") == strings.Join(want, "\n") {
+				return
+			}
+			select {
+			case <-grew:
+			case <-time.After(50 * time.Millisecond):
+			case <-deadline:
+				t.Fatalf("%s: the terminal shows\n%s\nnot the pane's rows\n%s", what, screen.String(), strings.Join(want, "\n"))
+			}
+		}
+	}
+	settle("the pane opened")
+	for i, c := range "echo, drawn by the reader" {
+		// Alone: the reader draws only output that comes paneDrawAlone
+		// after the last.
+		time.Sleep(paneDrawAlone + time.Millisecond)
+		term.SendText(string(c))
+		settle(fmt.Sprintf("key %d", i))
+	}
+	if d := fc.paneDraws.Load(); d == 0 {
+		t.Fatal("the pane's reader drew no echo")
+	} else {
+		t.Logf("the pane's reader drew %d echoes", d)
 	}
 }

@@ -50,10 +50,14 @@ type frameClock struct {
 	mu       sync.Mutex
 	ticker   *time.Ticker   // the renderer's; nil until found
 	renderer *rendererState // the renderer's state (fastdraw.go); nil until found
+	// panes draws a pane's echo from its reader (panedraw.go).
+	panes paneDrawer
 	// memo keeps what View draws alike every time (viewmemo.go).
 	memo viewMemo
 	// tap is the program's input (keytap.go); nil in tests.
 	tap *keyTap
+	// paneDraws counts the echoes panes' readers drew (panedraw.go).
+	paneDraws atomic.Int64
 	// fastFrames counts the views fastDraw drew.
 	fastFrames atomic.Int64
 	period     time.Duration // the ticker's own period
@@ -134,9 +138,9 @@ func (fc *frameClock) handling(msg tea.Msg) {
 
 // viewed is told every view View returns, and asks for a frame when the
 // view differs from the last one.
-func (fc *frameClock) viewed(v *tea.View) {
+func (fc *frameClock) viewed(v *tea.View) (drawn bool) {
 	if fc == nil {
-		return
+		return false
 	}
 	altMouse := [2]int{0, int(v.MouseMode)}
 	if v.AltScreen {
@@ -148,7 +152,7 @@ func (fc *frameClock) viewed(v *tea.View) {
 	fc.mu.Unlock()
 	// A small change a person waits on is drawn here and now; the lock is
 	// not held, as the write reports to wrote.
-	drawn := urgent && r.fastDraw(v)
+	drawn = urgent && r.fastDraw(v, fc.panes.stale)
 	if drawn {
 		latNote("fastdrawn")
 		fc.fastFrames.Add(1)
@@ -157,31 +161,32 @@ func (fc *frameClock) viewed(v *tea.View) {
 	defer fc.mu.Unlock()
 	if drawn {
 		fc.lastContent, fc.lastCursor, fc.lastAltMouse = v.Content, v.Cursor, altMouse
-		return
+		return true
 	}
 	same := v.Content == fc.lastContent && altMouse == fc.lastAltMouse &&
 		(v.Cursor == nil) == (fc.lastCursor == nil) &&
 		(v.Cursor == nil || v.Cursor.Position == fc.lastCursor.Position)
 	fc.lastContent, fc.lastCursor, fc.lastAltMouse = v.Content, v.Cursor, altMouse
 	if same || !fc.urgent || fc.ticker == nil {
-		return
+		return false
 	}
 	if fc.soon {
 		// The tick asked for may draw the view before this one, if it
 		// comes before bubbletea stores this one: wrote asks again.
 		fc.again = true
-		return
+		return false
 	}
 	delay := soonDelay
 	if next := time.Until(fc.lastWrite.Add(burstInterval)); next > delay {
 		delay = next
 	}
 	if delay >= fc.period {
-		return // the ticker comes first anyway
+		return false // the ticker comes first anyway
 	}
 	fc.soon = true
 	fc.ticker.Reset(delay)
 	fc.giveUp.Reset(delay + fc.giveUpAfter)
+	return false
 }
 
 // wrote is told of every write of the renderer: the frame asked for is out,

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	uv "github.com/charmbracelet/ultraviolet"
+	"golang.org/x/sys/unix"
 )
 
 // Typing into a pane without the event loop.
@@ -41,6 +42,11 @@ const tapMarkerMode = 7776
 // tapMarker is the marker: a DECRPM report of tapMarkerMode.
 const tapMarker = "\x1b[?7776;0$y"
 
+// tapLinger is how long the tap waits for more input after it sent keys to
+// a pane before it lets bubbletea read (bubbletea gives up waiting for its
+// reader after 500 ms when it stops).
+const tapLinger = 50 * time.Millisecond
+
 // markerQuiet is how long after a read that may end inside a sequence the
 // tap waits to put a marker in front of the next read: bubbletea's parser
 // gives up on an unfinished sequence after 50 ms (uv.DefaultEscTimeout).
@@ -62,14 +68,15 @@ type keyTap struct {
 	// goroutine's own) the markers handed to bubbletea.
 	drained  atomic.Int64
 	inserted int64
-	owed     bool      // a read that may end inside a sequence went without a marker
-	owedAt   time.Time // when
-	direct   atomic.Int64
+	owed     bool          // a read that may end inside a sequence went without a marker
+	owedAt   time.Time     // when
+	sent     atomic.Int64  // keys the tap sent
+	linger   time.Duration // tapLinger; tests lengthen it
 	keyOnce  sync.Once
 	kept     [128]bool
 }
 
-func newKeyTap(f *os.File) *keyTap { return &keyTap{File: f} }
+func newKeyTap(f *os.File) *keyTap { return &keyTap{File: f, linger: tapLinger} }
 
 // printableKey is the key bubbletea reads for the printable ASCII byte c.
 func printableKey(c byte) uv.KeyPressEvent {
@@ -95,32 +102,63 @@ func (t *keyTap) Read(p []byte) (int, error) {
 	if room <= 0 {
 		return t.File.Read(p)
 	}
-	n, err := t.File.Read(p[:room])
-	latNote("stdin")
-	if n <= 0 {
-		return n, err
+	for sent := false; ; sent = true {
+		if sent && !t.more() {
+			// Nothing for bubbletea: it reads again.
+			return 0, nil
+		}
+		n, err := t.File.Read(p[:room])
+		latNote("stdin")
+		if n <= 0 {
+			return n, err
+		}
+		if t.direct(p[:n]) && err == nil {
+			continue
+		}
+		return n + t.mark(p[:n], p[n:]), err
 	}
-	in := p[:n]
-	plain, printable := true, true
+}
+
+// more waits a while for more input after keys went to a pane, so that
+// bubbletea's goroutines stay asleep while the pane's program answers: a
+// typist's next key often comes within it, and goes the same way.
+func (t *keyTap) more() bool {
+	fds := []unix.PollFd{{Fd: int32(t.Fd()), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(t.linger/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		return err == nil && n > 0
+	}
+}
+
+// direct sends in to the focused pane when it is printable keys only and
+// every earlier read handed to bubbletea went through Update.
+func (t *keyTap) direct(in []byte) bool {
+	for _, c := range in {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return !t.owed && t.drained.Load() == t.inserted && t.send(in)
+}
+
+// mark adds the marker after in, handed to bubbletea, in room (see
+// above), and returns how many bytes it added.
+func (t *keyTap) mark(in, room []byte) int {
 	for _, c := range in {
 		if c == 0x1b || c >= 0x80 {
-			plain = false
+			// It may end inside a sequence.
+			t.owed, t.owedAt = true, time.Now()
+			return 0
 		}
-		if c < 0x20 || c > 0x7e {
-			printable = false
-		}
 	}
-	if printable && !t.owed && t.drained.Load() == t.inserted && t.send(in) {
-		return 0, err
+	if t.owed {
+		return 0
 	}
-	switch {
-	case plain && !t.owed:
-		n += copy(p[n:], tapMarker)
-		t.inserted++
-	case !plain:
-		t.owed, t.owedAt = true, time.Now()
-	}
-	return n, err
+	t.inserted++
+	return copy(room, tapMarker)
 }
 
 // send sends the printable keys in to the focused pane, if they all go
@@ -138,7 +176,7 @@ func (t *keyTap) send(in []byte) bool {
 	for _, c := range in {
 		r.term.SendKey(printableKey(c))
 	}
-	t.direct.Add(int64(len(in)))
+	t.sent.Add(int64(len(in)))
 	latNote("tapped")
 	return true
 }

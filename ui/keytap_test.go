@@ -162,3 +162,43 @@ func TestKeyTapMarkerIsAModeReport(t *testing.T) {
 		t.Fatal("the filter dropped another mode report")
 	}
 }
+
+// Keys that follow keys sent to the pane within tapLinger go the same way,
+// in the same read of bubbletea's.
+func TestKeyTapTakesTheKeysThatFollow(t *testing.T) {
+	rig := newTapRig(t)
+	// However slowly a loaded machine runs the test, "b" comes in time.
+	rig.tap.linger = 2 * time.Second
+	got := make(chan string, 1)
+	if _, err := rig.w.WriteString("a"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 4096)
+		n, _ := rig.tap.Read(buf)
+		got <- string(buf[:n])
+	}()
+	wait := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for rig.typed() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("the pane got %q, want %q", rig.typed(), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wait("a")
+	if _, err := rig.w.WriteString("b"); err != nil {
+		t.Fatal(err)
+	}
+	wait("ab")
+	select {
+	case s := <-got:
+		if s != "" {
+			t.Fatalf("bubbletea got %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read never ended")
+	}
+}

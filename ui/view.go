@@ -77,14 +77,11 @@ func (m Model) layoutFor(n int) layout {
 	return l
 }
 
-// View draws the screen. It does no I/O: it keeps what it drew in the
-// model's caches (the screen around the panes, each pane's lines) and tells
-// the frame clock, which draws a new view at once when a person waits on it.
+// View draws the screen. It keeps what it drew in the model's caches (the
+// screen around the panes, each pane's lines) and hands the view to the
+// frame clock, which draws it at once when a person waits on it.
 func (m Model) View() tea.View {
-	v := m.view()
-	m.frames.routeKeys(m) // keytap.go
-	m.frames.viewed(&v)
-	return v
+	return m.frames.view(m, m.view) // panedraw.go
 }
 
 func (m Model) view() tea.View {

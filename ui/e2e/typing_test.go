@@ -11,9 +11,9 @@ import (
 )
 
 // TestTypingWhileAnotherPaneFloods types into an exec pane key by key
-// (keys sent by the key tap, each echo drawn at once by fastDraw; the
-// editing keys go through bubbletea, in order with them), editing the line
-// and wrapping it,
+// (keys sent by the key tap, echoes drawn by the pane's reader or at once
+// by fastDraw; the editing keys go through bubbletea, in order with them),
+// editing the line and wrapping it,
 // while the console pane beside it floods (frames drawn by the renderer,
 // views left pending by the flood), and checks that the typed pane ends
 // showing exactly what a tmux window of the pane's size shows for the same
@@ -118,16 +118,18 @@ func TestTypingWhileAnotherPaneFloods(t *testing.T) {
 	}, "the flood to end and the typed pane to show what tmux shows:\n"+want, 120*time.Second)
 	t.Logf("%d keys typed in %v", len(keys), typed.Round(time.Millisecond))
 
-	// The keys went by the key tap and the echoes were drawn by fastDraw
-	// (the UI writes its latency trace every second).
-	fast, tapped := 0, 0
+	// The keys went by the key tap, the echoes were drawn by the pane's
+	// reader and fastDraw (the UI writes its latency trace every second).
+	fast, tapped, drawn := 0, 0, 0
 	testutil.WaitForState(t, 10*time.Second, "the key tap's keys and fastDraw's frames in the latency trace", func() (bool, string) {
 		data, _ := os.ReadFile(trace)
 		fast = strings.Count(string(data), " fastdrawn\n")
 		tapped = strings.Count(string(data), " tapped\n")
-		return fast >= len(keys)/4 && tapped > 0, fmt.Sprintf("%d frames drawn by fastDraw, %d reads sent by the tap", fast, tapped)
+		drawn = strings.Count(string(data), " panedrawn\n")
+		return fast >= len(keys)/4 && tapped > 0 && drawn > 0,
+			fmt.Sprintf("%d frames drawn by fastDraw, %d reads sent by the tap, %d echoes drawn by the pane's reader", fast, tapped, drawn)
 	})
-	t.Logf("%d views drawn or found drawn by fastDraw, %d reads sent by the key tap", fast, tapped)
+	t.Logf("%d views drawn or found drawn by fastDraw, %d reads sent by the key tap, %d echoes drawn by the pane's reader", fast, tapped, drawn)
 }
 
 // paneRect finds the pane whose top border holds title: the column and
