@@ -99,6 +99,8 @@ func (fc *frameClock) attach(p *tea.Program) {
 	if fc.ticker == nil {
 		fc.ticker = rendererTicker(p)
 	}
+	// BOXTUI_NO_FASTDRAW=1 leaves every frame to the renderer (and the
+	// keys to bubbletea: run.go), to compare or to rule the fast paths out.
 	if fc.renderer == nil && os.Getenv("BOXTUI_NO_FASTDRAW") == "" {
 		fc.renderer = findRenderer(p)
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -106,7 +107,7 @@ func (fc *frameClock) view(m Model, build func() tea.View) tea.View {
 func (d *paneDrawer) refresh(m Model) {
 	for _, p := range m.panes {
 		ot, ok := p.term.(outputTerminal)
-		if !ok {
+		if !ok || !reflect.TypeOf(ot).Comparable() {
 			continue
 		}
 		if s := d.panes[ot]; s != nil && s.drawn > s.refreshed {
@@ -131,7 +132,7 @@ func (d *paneDrawer) publish(fc *frameClock, m Model, v *tea.View, drawn bool) {
 		for ot := range d.hooked {
 			live := false
 			for _, p := range m.panes {
-				if o, ok := p.term.(outputTerminal); ok && o == ot {
+				if o, ok := p.term.(outputTerminal); ok && reflect.TypeOf(o).Comparable() && o == ot {
 					live = true
 				}
 			}
@@ -149,7 +150,8 @@ func (d *paneDrawer) publish(fc *frameClock, m Model, v *tea.View, drawn bool) {
 	focused := m.focusedPane()
 	for _, p := range m.panes {
 		ot, ok := p.term.(outputTerminal)
-		if !ok || p.copy != nil || p.stopped || p.rect.y+p.rect.h > bodyEnd || p.linesW != p.rect.w-2 {
+		if !ok || !reflect.TypeOf(ot).Comparable() || p.copy != nil || p.stopped ||
+			p.rect.y+p.rect.h > bodyEnd || p.linesW != p.rect.w-2 {
 			continue
 		}
 		s := &paneSpot{x: p.rect.x + 1, y: p.rect.y + 1, cols: p.rect.w - 2, rows: p.rect.h - 2,
@@ -228,7 +230,11 @@ func (rs *rendererState) drawRows(d *paneDrawer, s *paneSpot, raw []string, chan
 		return false
 	}
 	if d.pending != nil && unsafe.StringData(last.Content) != d.pending {
-		return false // a view the renderer has not drawn yet
+		// A view the renderer has not drawn yet; unless it has it, and
+		// found nothing to draw.
+		if unsafe.StringData(rs.view.Content) != d.pending || rs.view.Content != last.Content {
+			return false
+		}
 	}
 	d.pending = nil
 	cb := rs.cellbuf

@@ -37,10 +37,15 @@ func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	fc := newFrameClock(rendererFPS)
 	m := New(b, opts)
 	m.frames = fc
-	// The terminal's input is read through the key tap (keytap.go), which
-	// sends typing for the focused pane to it without the event loop.
-	fc.tap = newKeyTap(os.Stdin)
-	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx), tea.WithInput(fc.tap))
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if os.Getenv("BOXTUI_NO_FASTDRAW") == "" {
+		// The terminal's input is read through the key tap (keytap.go),
+		// which sends typing for the focused pane to it without the event
+		// loop.
+		fc.tap = newKeyTap(os.Stdin)
+		popts = append(popts, tea.WithInput(fc.tap))
+	}
+	p := newProgram(m, fc, os.Stdout, termColorsFilter(procsFilter(full)), popts...)
 	requestTermColors(p)
 	final, err := p.Run()
 	latDump()
