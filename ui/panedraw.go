@@ -148,10 +148,11 @@ func (d *paneDrawer) publish(fc *frameClock, m Model, v *tea.View, drawn bool) {
 	l := m.layout()
 	bodyEnd := l.body.y + l.body.h
 	focused := m.focusedPane()
-	for _, p := range m.panes {
+	for i, p := range m.panes {
 		ot, ok := p.term.(outputTerminal)
+		// Only a pane the view drew where the layout puts it.
 		if !ok || !reflect.TypeOf(ot).Comparable() || p.copy != nil || p.stopped ||
-			p.rect.y+p.rect.h > bodyEnd || p.linesW != p.rect.w-2 {
+			i >= len(l.panes) || p.rect != l.panes[i] || p.rect.y+p.rect.h > bodyEnd || p.linesW != p.rect.w-2 {
 			continue
 		}
 		s := &paneSpot{x: p.rect.x + 1, y: p.rect.y + 1, cols: p.rect.w - 2, rows: p.rect.h - 2,
