@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,6 +72,8 @@ type keyTap struct {
 	inserted int64
 	owed     bool          // a read that may end inside a sequence went without a marker
 	owedAt   time.Time     // when
+	pasting  bool          // inside a bracketed paste handed to bubbletea
+	tail     []byte        // the last bytes handed to bubbletea (paste)
 	sent     atomic.Int64  // keys the tap sent
 	linger   time.Duration // tapLinger; tests lengthen it
 	keyOnce  sync.Once
@@ -91,7 +95,7 @@ func printableKey(c byte) uv.KeyPressEvent {
 // Read reads the terminal's input for bubbletea, sending what it can to
 // the focused pane itself.
 func (t *keyTap) Read(p []byte) (int, error) {
-	if t.owed && time.Since(t.owedAt) >= markerQuiet && len(p) >= len(tapMarker) {
+	if t.owed && !t.pasting && time.Since(t.owedAt) >= markerQuiet && len(p) >= len(tapMarker) {
 		// The input that may have ended inside a sequence was long ago:
 		// the marker alone, and what the terminal has now at the next read.
 		t.owed = false
@@ -147,6 +151,7 @@ func (t *keyTap) direct(in []byte) bool {
 // mark adds the marker after in, handed to bubbletea, in room (see
 // above), and returns how many bytes it added.
 func (t *keyTap) mark(in, room []byte) int {
+	t.paste(in)
 	for _, c := range in {
 		if c == 0x1b || c >= 0x80 {
 			// It may end inside a sequence.
@@ -159,6 +164,24 @@ func (t *keyTap) mark(in, room []byte) int {
 	}
 	t.inserted++
 	return copy(room, tapMarker)
+}
+
+// paste follows bracketed pastes through what is handed to bubbletea:
+// inside one, however long it takes to come, bubbletea's parser takes a
+// marker for pasted text, so none goes in.
+func (t *keyTap) paste(in []byte) {
+	buf := append(t.tail[:len(t.tail):len(t.tail)], in...)
+	start := bytes.LastIndex(buf, []byte(ansi.BracketedPasteStart))
+	end := bytes.LastIndex(buf, []byte(ansi.BracketedPasteEnd))
+	switch {
+	case start > end:
+		t.pasting = true
+	case end > start:
+		t.pasting = false
+	}
+	// A start or end cut by the read: its head is kept for the next.
+	keep := min(len(buf), len(ansi.BracketedPasteStart)-1)
+	t.tail = append(t.tail[:0], buf[len(buf)-keep:]...)
 }
 
 // send sends the printable keys in to the focused pane, if they all go

@@ -202,3 +202,34 @@ func TestKeyTapTakesTheKeysThatFollow(t *testing.T) {
 		t.Fatal("the read never ended")
 	}
 }
+
+// A bracketed paste that comes in pieces far apart gets no marker inside
+// it (bubbletea would paste the marker), and the keys after it wait for
+// the marker after its end.
+func TestKeyTapLeavesPastesWhole(t *testing.T) {
+	rig := newTapRig(t)
+	if got := rig.read("\x1b[20"); got != "\x1b[20" {
+		t.Fatalf("the paste's start, cut: bubbletea got %q", got)
+	}
+	if got := rig.read("0~pasted "); got != "0~pasted " {
+		t.Fatalf("the paste's first text: bubbletea got %q", got)
+	}
+	rig.tap.owedAt = time.Now().Add(-markerQuiet)
+	if got := rig.read("text"); got != "text" || rig.typed() != "" {
+		t.Fatalf("the paste's text long after: bubbletea got %q, the pane %q", got, rig.typed())
+	}
+	if got := rig.read("\x1b[201~"); got != "\x1b[201~" {
+		t.Fatalf("the paste's end: bubbletea got %q", got)
+	}
+	rig.tap.owedAt = time.Now().Add(-markerQuiet)
+	if _, err := rig.w.WriteString("k"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rig.read(""); got != tapMarker {
+		t.Fatalf("after the paste: bubbletea got %q, not the marker", got)
+	}
+	rig.drain()
+	if got := rig.read(""); got != "" || rig.typed() != "k" {
+		t.Fatalf("a key after the paste: bubbletea got %q, the pane %q", got, rig.typed())
+	}
+}
