@@ -34,9 +34,13 @@ import (
 // goes right after a read only when the read cannot end inside an escape
 // sequence (ASCII without ESC); after any other read it waits for the next
 // read that comes markerQuiet later, when bubbletea's parser has long let
-// go of an unfinished sequence, and goes in front of it alone. What the
-// focused pane is, and whether keys would reach it unchanged, View
-// publishes after every Update (keyRoute).
+// go of an unfinished sequence, and goes in front of it alone; never
+// inside a bracketed paste, which bubbletea's parser holds however long it
+// takes. What the focused pane is, and whether keys would reach it
+// unchanged, View publishes after every Update (keyRoute). After sending,
+// the tap waits tapLinger for more keys before it lets bubbletea read, so
+// that bubbletea's goroutines stay asleep while the pane's program answers.
+// BOXTUI_NO_FASTDRAW=1 leaves every key to bubbletea (run.go).
 
 // tapMarkerMode is the private mode of the tap's marker.
 const tapMarkerMode = 7776
