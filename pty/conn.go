@@ -91,3 +91,28 @@ func (c ptyConn) Resize(cols, rows int) error {
 	}
 	return nil
 }
+
+// TryWrite writes what of p the PTY takes now, without waiting: nothing
+// when its input queue is full. Terminal writes keys this way when nothing
+// is queued before them, sparing the hand-off to its writer goroutine.
+func (c ptyConn) TryWrite(p []byte) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var werr error
+	if err := rc.Write(func(fd uintptr) bool {
+		n, werr = unix.Write(int(fd), p)
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		n = 0
+	}
+	if werr == unix.EAGAIN {
+		werr = nil
+	}
+	return n, werr
+}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,9 +71,15 @@ type Terminal struct {
 	// Input to the application (keys, pastes, the emulator's replies) is
 	// queued here and written to conn by one goroutine, so a shell that
 	// stops reading its input never blocks the UI or the reader.
-	inMu   sync.Mutex
-	inBuf  []byte
-	inWake chan struct{}
+	inMu    sync.Mutex
+	inBuf   []byte
+	inWake  chan struct{}
+	writing bool // the writer goroutine is writing what it took of inBuf
+
+	// gen counts the changes of the screen (under mu); outputHook is told
+	// of each read of output fed to the screen (SetOutputHook).
+	gen        uint64
+	outputHook atomic.Pointer[func(n int)]
 
 	updates  chan struct{}
 	done     chan struct{}
@@ -218,6 +225,34 @@ func (t *Terminal) queueInput(p []byte) {
 	}
 }
 
+// sendInput is queueInput for what the person sends (keys, text, pastes):
+// when nothing is queued or being written before it, it goes to c at once
+// as far as c takes it without waiting (a PTY), and only the rest is
+// queued.
+func (t *Terminal) sendInput(c Conn, p []byte) {
+	tw, ok := c.(interface{ TryWrite([]byte) (int, error) })
+	if !ok || len(p) == 0 {
+		t.queueInput(p)
+		return
+	}
+	t.inMu.Lock()
+	if len(t.inBuf) == 0 && !t.writing {
+		if n, err := tw.TryWrite(p); err == nil {
+			p = p[n:]
+		}
+	}
+	if len(p) == 0 {
+		t.inMu.Unlock()
+		return
+	}
+	t.inBuf = append(t.inBuf, p...)
+	t.inMu.Unlock()
+	select {
+	case t.inWake <- struct{}{}:
+	default:
+	}
+}
+
 func (t *Terminal) writeInput() {
 	for {
 		select {
@@ -228,11 +263,15 @@ func (t *Terminal) writeInput() {
 		t.inMu.Lock()
 		p := t.inBuf
 		t.inBuf = nil
+		t.writing = len(p) > 0
 		t.inMu.Unlock()
 		if _, err := t.conn.Write(p); err != nil {
 			// The stream is gone; the reader reports how it ended.
 			return
 		}
+		t.inMu.Lock()
+		t.writing = false
+		t.inMu.Unlock()
 	}
 }
 
@@ -255,6 +294,9 @@ func (t *Terminal) readOutput() {
 			p = p[k:]
 		}
 		if n > 0 {
+			if h := t.outputHook.Load(); h != nil {
+				(*h)(n)
+			}
 			t.notify()
 			noteOutput(n)
 		}
@@ -283,7 +325,36 @@ func (t *Terminal) feed(p []byte) (err error) {
 		}
 	}()
 	t.vt.write(p)
+	t.gen++
 	return nil
+}
+
+// SetOutputHook has f called on the reader goroutine after each read of n
+// bytes of output is on the screen, before Updates is signalled; f must
+// not block. The UI draws a keystroke's echo from there. A nil f removes it.
+func (t *Terminal) SetOutputHook(f func(n int)) {
+	if f == nil {
+		t.outputHook.Store(nil)
+		return
+	}
+	t.outputHook.Store(&f)
+}
+
+// Snapshot is Render and Cursor at one moment, with the screen's
+// generation: it grows with every change of the screen.
+func (t *Terminal) Snapshot() (screen string, x, y int, visible bool, gen uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	t.vt.render(&b)
+	return b.String(), t.vt.x, t.vt.y, !t.vt.cursorHidden, t.gen
+}
+
+// Gen is the screen's generation (see Snapshot).
+func (t *Terminal) Gen() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
 }
 
 func (t *Terminal) notify() {
@@ -310,13 +381,17 @@ func (t *Terminal) finish(err error) {
 func (t *Terminal) SendKey(k uv.KeyPressEvent) {
 	t.mu.Lock()
 	s := encodeKey(k, t.vt.keys)
+	c := t.conn
 	t.mu.Unlock()
-	t.queueInput([]byte(s))
+	t.sendInput(c, []byte(s))
 }
 
 // SendText sends raw text to the application.
 func (t *Terminal) SendText(s string) {
-	t.queueInput([]byte(s))
+	t.mu.Lock()
+	c := t.conn
+	t.mu.Unlock()
+	t.sendInput(c, []byte(s))
 }
 
 // Paste sends text as a paste: wrapped in ESC[200~ ... ESC[201~ when the
@@ -326,13 +401,14 @@ func (t *Terminal) SendText(s string) {
 func (t *Terminal) Paste(s string) {
 	t.mu.Lock()
 	bracketed := t.vt.paste
+	c := t.conn
 	t.mu.Unlock()
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\r"), "\n", "\r")
 	if bracketed {
 		// A pasted end marker would end the paste early and run the rest.
 		s = ansi.BracketedPasteStart + strings.ReplaceAll(s, ansi.BracketedPasteEnd, "") + ansi.BracketedPasteEnd
 	}
-	t.queueInput([]byte(s))
+	t.sendInput(c, []byte(s))
 }
 
 // Resize resizes the screen and the Conn, so the application gets SIGWINCH.
@@ -344,6 +420,7 @@ func (t *Terminal) Resize(cols, rows int) {
 		return
 	}
 	t.vt.resize(cols, rows)
+	t.gen++
 	c := t.conn
 	t.mu.Unlock()
 	if c != nil {
@@ -401,6 +478,7 @@ func (t *Terminal) String() string {
 func (t *Terminal) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	t.vt.write(p)
+	t.gen++
 	t.mu.Unlock()
 	t.notify()
 	return len(p), nil

@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -46,12 +47,24 @@ const (
 // frameClock schedules the renderer's ticks. Its methods are safe on a nil
 // clock (tests, and a bubbletea without the ticker), which does nothing.
 type frameClock struct {
-	mu        sync.Mutex
-	ticker    *time.Ticker  // the renderer's; nil until found
-	period    time.Duration // the ticker's own period
-	soon      bool          // a tick was moved and no frame written since
-	lastWrite time.Time     // when the renderer last wrote output
-	giveUp    *time.Timer   // puts the period back if the tick drew nothing
+	mu       sync.Mutex
+	ticker   *time.Ticker   // the renderer's; nil until found
+	renderer *rendererState // the renderer's state (fastdraw.go); nil until found
+	// panes draws a pane's echo from its reader (panedraw.go).
+	panes paneDrawer
+	// memo keeps what View draws alike every time (viewmemo.go).
+	memo viewMemo
+	// tap is the program's input (keytap.go); nil in tests.
+	tap *keyTap
+	// paneDraws counts the echoes panes' readers drew (panedraw.go).
+	paneDraws atomic.Int64
+	// fastFrames counts the views fastDraw drew.
+	fastFrames atomic.Int64
+	period     time.Duration // the ticker's own period
+	soon       bool          // a tick was moved and no frame written since
+	again      bool          // a new view came while soon: ask once more
+	lastWrite  time.Time     // when the renderer last wrote output
+	giveUp     *time.Timer   // puts the period back if the tick drew nothing
 	// giveUpAfter is giveUpAfter; tests lengthen it, so that a loaded
 	// machine's slow scheduling is not taken for a frame not drawn.
 	giveUpAfter time.Duration
@@ -86,6 +99,11 @@ func (fc *frameClock) attach(p *tea.Program) {
 	if fc.ticker == nil {
 		fc.ticker = rendererTicker(p)
 	}
+	// BOXTUI_NO_FASTDRAW=1 leaves every frame to the renderer (and the
+	// keys to bubbletea: run.go), to compare or to rule the fast paths out.
+	if fc.renderer == nil && os.Getenv("BOXTUI_NO_FASTDRAW") == "" {
+		fc.renderer = findRenderer(p)
+	}
 }
 
 // rendererTicker returns the ticker of p's renderer, or nil when this
@@ -105,6 +123,12 @@ func (fc *frameClock) handling(msg tea.Msg) {
 	}
 	urgent := false
 	switch msg.(type) {
+	case tea.KeyPressMsg:
+		latNote("key")
+	case paneDirtyMsg:
+		latNote("dirty")
+	}
+	switch msg.(type) {
 	case tea.KeyPressMsg, tea.MouseMsg, tea.PasteMsg, tea.WindowSizeMsg,
 		paneDirtyMsg, paneRedrawMsg, paneOpenedMsg, paneDoneMsg:
 		urgent = true
@@ -116,33 +140,55 @@ func (fc *frameClock) handling(msg tea.Msg) {
 
 // viewed is told every view View returns, and asks for a frame when the
 // view differs from the last one.
-func (fc *frameClock) viewed(v *tea.View) {
+func (fc *frameClock) viewed(v *tea.View) (drawn bool) {
 	if fc == nil {
-		return
+		return false
 	}
 	altMouse := [2]int{0, int(v.MouseMode)}
 	if v.AltScreen {
 		altMouse[0] = 1
 	}
+	latNote("viewed")
+	fc.mu.Lock()
+	urgent, r := fc.urgent, fc.renderer
+	fc.mu.Unlock()
+	// A small change a person waits on is drawn here and now; the lock is
+	// not held, as the write reports to wrote.
+	drawn = urgent && r.fastDraw(v, fc.panes.stale)
+	if drawn {
+		latNote("fastdrawn")
+		fc.fastFrames.Add(1)
+	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
+	if drawn {
+		fc.lastContent, fc.lastCursor, fc.lastAltMouse = v.Content, v.Cursor, altMouse
+		return true
+	}
 	same := v.Content == fc.lastContent && altMouse == fc.lastAltMouse &&
 		(v.Cursor == nil) == (fc.lastCursor == nil) &&
 		(v.Cursor == nil || v.Cursor.Position == fc.lastCursor.Position)
 	fc.lastContent, fc.lastCursor, fc.lastAltMouse = v.Content, v.Cursor, altMouse
-	if same || !fc.urgent || fc.ticker == nil || fc.soon {
-		return
+	if same || !fc.urgent || fc.ticker == nil {
+		return false
+	}
+	if fc.soon {
+		// The tick asked for may draw the view before this one, if it
+		// comes before bubbletea stores this one: wrote asks again.
+		fc.again = true
+		return false
 	}
 	delay := soonDelay
 	if next := time.Until(fc.lastWrite.Add(burstInterval)); next > delay {
 		delay = next
 	}
 	if delay >= fc.period {
-		return // the ticker comes first anyway
+		return false // the ticker comes first anyway
 	}
 	fc.soon = true
 	fc.ticker.Reset(delay)
 	fc.giveUp.Reset(delay + fc.giveUpAfter)
+	return false
 }
 
 // wrote is told of every write of the renderer: the frame asked for is out,
@@ -151,6 +197,14 @@ func (fc *frameClock) wrote() {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	fc.lastWrite = time.Now()
+	if fc.soon && fc.again {
+		// A view came while the frame was on its way: one more frame, at
+		// the burst pace. It draws nothing if the frame was that view.
+		fc.again = false
+		fc.ticker.Reset(burstInterval)
+		fc.giveUp.Reset(burstInterval + fc.giveUpAfter)
+		return
+	}
 	if fc.soon {
 		fc.soon = false
 		fc.ticker.Reset(fc.period)
@@ -162,7 +216,7 @@ func (fc *frameClock) restore() {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	if fc.soon {
-		fc.soon = false
+		fc.soon, fc.again = false, false
 		fc.ticker.Reset(fc.period)
 	}
 }
@@ -177,6 +231,7 @@ type frameWriter struct {
 
 func (w *frameWriter) Write(p []byte) (int, error) {
 	n, err := w.File.Write(p)
+	latNote("write")
 	w.clock.wrote()
 	return n, err
 }

@@ -476,7 +476,7 @@ func (m Model) newPaneSize() (cols, rows int) {
 // the keys (the focused one's border is bold). Every pane line is exactly
 // its rectangle's width and the rectangles of a row tile the screen's
 // width, so the lines are joined as they are.
-func (s paneSet) view(rects []rect, focused bool, y0, h, width int) []string {
+func (s paneSet) view(rects []rect, focused bool, y0, h, width int, border borderFunc) []string {
 	grid := make([][]string, h)
 	widths := make([]int, h)
 	for i, p := range s.all {
@@ -484,7 +484,7 @@ func (s paneSet) view(rects []rect, focused bool, y0, h, width int) []string {
 			break
 		}
 		r := rects[i]
-		for j, line := range s.viewPane(i, p, r, focused && i == s.focus) {
+		for j, line := range s.viewPane(i, p, r, focused && i == s.focus, border) {
 			if y := r.y - y0 + j; y >= 0 && y < h {
 				grid[y] = append(grid[y], line)
 				widths[y] += r.w
@@ -502,9 +502,13 @@ func (s paneSet) view(rects []rect, focused bool, y0, h, width int) []string {
 	return out
 }
 
+// borderFunc draws a pane border's text s in render's style (the frame
+// clock's memo keeps them: viewmemo.go).
+type borderFunc func(focused bool, s string, render func(...string) string) string
+
 // viewPane draws pane i with a border naming its number, container and
 // kind: r.h lines of exactly r.w cells. focused: it has the keys.
-func (s paneSet) viewPane(i int, p *pane, r rect, focused bool) []string {
+func (s paneSet) viewPane(i int, p *pane, r rect, focused bool, border borderFunc) []string {
 	style := s.st.PaneBorder
 	h, v, tl, tr, bl, br := "─", "│", "┌", "┐", "└", "┘"
 	if focused {
@@ -519,8 +523,8 @@ func (s paneSet) viewPane(i int, p *pane, r rect, focused bool) []string {
 	nameW := ansi.StringWidth(name)
 	top := tl + h + name + strings.Repeat(h, max(r.w-3-nameW, 0)) + tr
 	lines := make([]string, 0, r.h)
-	lines = append(lines, style.Render(top))
-	side := style.Render(v)
+	lines = append(lines, border(focused, top, style.Render)) // viewmemo.go
+	side := border(focused, v, style.Render)
 	content := s.lines(p, r.w-2)
 	for y := 0; y < r.h-2; y++ {
 		line := strings.Repeat(" ", max(r.w-2, 0))
@@ -529,7 +533,7 @@ func (s paneSet) viewPane(i int, p *pane, r rect, focused bool) []string {
 		}
 		lines = append(lines, side+line+"\x1b[m"+side)
 	}
-	lines = append(lines, style.Render(bl+strings.Repeat(h, max(r.w-2, 0))+br))
+	lines = append(lines, border(focused, bl+strings.Repeat(h, max(r.w-2, 0))+br, style.Render))
 	return lines
 }
 

@@ -33,10 +33,20 @@ const idleProcs = 1
 func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	full := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(full)
+	latStart()
 	fc := newFrameClock(rendererFPS)
-	p := newProgram(newRunModel(b, opts, fc), fc, os.Stdout, termColorsFilter(procsFilter(full)), tea.WithContext(ctx))
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if os.Getenv("BOXTUI_NO_FASTDRAW") == "" {
+		// The terminal's input is read through the key tap (keytap.go),
+		// which sends typing for the focused pane to it without the event
+		// loop.
+		fc.tap = newKeyTap(os.Stdin)
+		popts = append(popts, tea.WithInput(fc.tap))
+	}
+	p := newProgram(newRunModel(b, opts, fc), fc, os.Stdout, termColorsFilter(procsFilter(full)), popts...)
 	requestTermColors(p)
 	final, err := p.Run()
+	latDump()
 	if err != nil {
 		return fmt.Errorf("run the terminal UI: %w", err)
 	}
@@ -46,7 +56,7 @@ func Run(ctx context.Context, b Backend, opts Options, out io.Writer) error {
 	return nil
 }
 
-// newRunModel and summaryOf keep every copy of the Model (34 KB) out of
+// newRunModel and summaryOf keep every copy of the Model out of
 // Run's frame, which stays on the main goroutine's stack below every
 // Update and View for the whole session: with five copies in it (172 KB),
 // the deepest Update needed more than 512 KB and the stack stayed at 1 MB.
@@ -78,6 +88,9 @@ func newProgram(m tea.Model, fc *frameClock, out *os.File, filter func(tea.Model
 		if !attached {
 			fc.attach(p)
 			attached = true
+		}
+		if msg = fc.tapFilter(msg); msg == nil {
+			return nil
 		}
 		if filter != nil {
 			msg = filter(mod, msg)

@@ -10,6 +10,7 @@ import (
 	"boxtui/ui/styles"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
@@ -79,13 +80,11 @@ func (m Model) layoutFor(n int) layout {
 	return l
 }
 
-// View draws the screen. It does no I/O: it keeps what it drew in the
-// model's caches (the screen around the panes, each pane's lines) and tells
-// the frame clock, which draws a new view at once when a person waits on it.
+// View draws the screen. It keeps what it drew in the model's caches (the
+// screen around the panes, each pane's lines) and hands the view to the
+// frame clock, which draws it at once when a person waits on it.
 func (m Model) View() tea.View {
-	v := m.view()
-	m.frames.viewed(&v)
-	return v
+	return m.frames.view(m, m.view) // panedraw.go
 }
 
 func (m Model) view() tea.View {
@@ -305,14 +304,16 @@ func (m Model) renderPanes(l layout) []string {
 		return nil
 	}
 	y0 := l.panes[0].y
-	return m.panes.view(l.panes, m.focus == focusPane, y0, l.body.y+l.body.h-y0, m.width)
+	return m.panes.view(l.panes, m.focus == focusPane, y0, l.body.y+l.body.h-y0, m.width, m.frames.border)
 }
 
 // helpBar is the one-line help of whatever has the focus.
 func (m Model) helpBar() string {
-	h := m.help
-	h.SetWidth(m.width)
-	return table.Fit(h.ShortHelpView(m.focusedHelp().ShortHelp()), m.width, false)
+	return m.frames.helpLine(m.focusedHelp().ShortHelp(), m.width, func(b []key.Binding) string { // viewmemo.go
+		h := m.help
+		h.SetWidth(m.width)
+		return table.Fit(h.ShortHelpView(b), m.width, false)
+	})
 }
 
 // focusedHelp is the key map of the component that has the keys.

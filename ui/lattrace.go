@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// The latency trace: with BOXTUI_LATENCY_TRACE=file, the UI notes when each
+// step of a keystroke's way to the screen happened and writes the marks to
+// file, one "nanoseconds kind" line each, every second and as it exits. It
+// is how the frame path was measured; without the variable each mark costs
+// one load.
+//
+// Marks: stdin (a read of the terminal's input), tapped (the key tap sent
+// it to a pane), key (a key reaches the event loop), dirty (a pane's output
+// does), viewed (View returned), fastdrawn (fastDraw drew it or found it
+// drawn), write (a write to the terminal ended).
+
+type latMark struct {
+	at   int64
+	kind string
+}
+
+var latTrace struct {
+	on    bool
+	path  string
+	mu    sync.Mutex
+	marks []latMark
+	epoch time.Time
+}
+
+// latStart turns the trace on when BOXTUI_LATENCY_TRACE names a file; Run
+// calls it, so only the UI's process writes the file.
+func latStart() {
+	if p := os.Getenv("BOXTUI_LATENCY_TRACE"); p != "" {
+		latTrace.on, latTrace.path, latTrace.epoch = true, p, time.Now()
+		latTrace.marks = make([]latMark, 0, 1<<16)
+		// The UI may end by a hangup, which runs no code of ours: the
+		// file is written again every second.
+		go func() {
+			for range time.Tick(time.Second) {
+				latDump()
+			}
+		}()
+	}
+}
+
+// latNote records that kind happened now.
+func latNote(kind string) {
+	if !latTrace.on {
+		return
+	}
+	at := int64(time.Since(latTrace.epoch))
+	latTrace.mu.Lock()
+	if len(latTrace.marks) < cap(latTrace.marks) {
+		latTrace.marks = append(latTrace.marks, latMark{at, kind})
+	}
+	latTrace.mu.Unlock()
+}
+
+// latDump writes the marks to the trace file.
+func latDump() {
+	if !latTrace.on {
+		return
+	}
+	latTrace.mu.Lock()
+	defer latTrace.mu.Unlock()
+	f, err := os.Create(latTrace.path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for _, m := range latTrace.marks {
+		fmt.Fprintf(f, "%d %s\n", m.at, m.kind)
+	}
+}
