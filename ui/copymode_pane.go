@@ -80,10 +80,3 @@ func (m Model) listCopyMode() (tea.Model, tea.Cmd) {
 	}
 	return m, nil
 }
-
-// inCopyMode says the focused pane is in copy mode (and so has copy mode's
-// keys and no terminal cursor).
-func (m Model) inCopyMode() bool {
-	p := m.panes.focused()
-	return p != nil && m.focus == focusPane && p.copy != nil
-}
