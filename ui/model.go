@@ -1,8 +1,12 @@
 // Package ui is boxtui's terminal UI: the container list, the namespace,
 // process and mount views, the launch and mount forms and terminal panes.
-// It makes no syscalls: everything that touches the system goes through the
-// Backend interface, called from tea.Cmds only, so Update and View never do
-// I/O and every view can be tested against a fake backend.
+// Everything that touches the system goes through the Backend interface,
+// called from tea.Cmds only, so Update never does I/O and every view can be
+// tested against a fake backend. The terminal itself is the exception, for
+// a keystroke's sake: the key tap reads it (keytap.go), and a frame the
+// renderer would write anyway may be written from View by fastDraw, or
+// from a pane's reader by the pane drawer, under the renderer's lock
+// (fastdraw.go, panedraw.go).
 package ui
 
 import (
