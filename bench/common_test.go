@@ -1,12 +1,13 @@
 package bench
 
 import (
-	"boxtui/internal/testutil"
 	"os"
 	"os/exec"
 	"sort"
 	"testing"
 	"time"
+
+	"boxtui/internal/testutil"
 )
 
 // boxtuiBin returns the boxtui binary to measure: $BOXTUI_BIN (what `make

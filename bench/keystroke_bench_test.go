@@ -148,9 +148,7 @@ func runEnv(env []string, name string, args ...string) (string, error) {
 // outerTmux is the benchmark's outer tmux server and one control-mode
 // client on it, which gets every window's output as %output notifications.
 type outerTmux struct {
-	sock, path string
-	ctl        *exec.Cmd
-	in         io.WriteCloser
+	*tmuxControl
 
 	mu      sync.Mutex // one command at a time
 	replies chan string
@@ -169,40 +167,19 @@ type paneOutput struct {
 
 func newOuterTmux(tb testing.TB, cols, rows int) *outerTmux {
 	tb.Helper()
-	o := &outerTmux{sock: fmt.Sprintf("boxtui-bench-outer-%d-%d", os.Getpid(), rand.Int()), cols: cols, rows: rows,
-		replies: make(chan string, 1), outputs: make(chan paneOutput, 1<<16)}
 	// A placeholder window keeps the session alive until the contestants'
 	// windows are made. The control client's size decides every window's
 	// (window-size manual would too, but crashes tmux 3.3a on new-window).
-	for _, args := range [][]string{
+	ctl, out := startTmuxControl(tb, fmt.Sprintf("boxtui-bench-outer-%d-%d", os.Getpid(), rand.Int()), "kb", [][]string{
 		{"-f", "/dev/null", "new-session", "-d", "-s", "kb", "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), "-n", "idle", "sleep 1000000"},
 		{"set-option", "-g", "default-size", fmt.Sprintf("%dx%d", cols, rows)},
 		{"set-option", "-g", "status", "off"},
 		{"set-option", "-g", "remain-on-exit", "on"},
 		{"move-window", "-s", "kb:0", "-t", "kb:9"},
-	} {
-		if out, err := exec.Command("tmux", append([]string{"-L", o.sock}, args...)...).CombinedOutput(); err != nil {
-			o.kill()
-			tb.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-	}
-	if out, err := exec.Command("tmux", "-L", o.sock, "display-message", "-p", "#{socket_path}").Output(); err == nil {
-		o.path = strings.TrimSpace(string(out))
-	}
-	o.ctl = exec.Command("tmux", "-L", o.sock, "-C", "attach-session", "-t", "kb")
-	var err error
-	if o.in, err = o.ctl.StdinPipe(); err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := o.ctl.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := o.ctl.Start(); err != nil {
-		o.kill()
-		tb.Fatalf("start tmux control client: %v", err)
-	}
-	go o.read(bufio.NewReaderSize(stdout, 1<<20))
+	})
+	o := &outerTmux{tmuxControl: ctl, cols: cols, rows: rows,
+		replies: make(chan string, 1), outputs: make(chan paneOutput, 1<<16)}
+	go o.read(out)
 	<-o.replies // the reply to attach-session itself
 	o.run(fmt.Sprintf("refresh-client -C %dx%d", cols, rows))
 	return o
@@ -250,17 +227,6 @@ func (o *outerTmux) run(cmd string) string {
 		return ""
 	}
 	return <-o.replies
-}
-
-func (o *outerTmux) kill() {
-	_ = exec.Command("tmux", "-L", o.sock, "kill-server").Run()
-	if o.ctl != nil && o.ctl.Process != nil {
-		_ = o.in.Close()
-		_ = o.ctl.Wait()
-	}
-	if o.path != "" {
-		_ = os.Remove(o.path)
-	}
 }
 
 // window starts argv in window idx of the outer session and returns its

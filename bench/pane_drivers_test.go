@@ -149,12 +149,9 @@ func (p *uiPane) close() {
 // Commands go through the control client's stdin, not a new tmux process
 // each, so tmux's figures are not a measure of fork+exec.
 type tmuxServer struct {
-	sock string
-	path string // the socket file, which kill-server leaves behind
-	mu   sync.Mutex
-	ctl  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Reader
+	*tmuxControl
+	mu  sync.Mutex
+	out *bufio.Reader
 }
 
 // tmuxPane is a pane of the private tmux server, read with capture-pane.
@@ -172,39 +169,17 @@ func newTmuxServer(tb testing.TB, cols, rows int) *tmuxPane {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		tb.Skip("needs tmux")
 	}
-	srv := &tmuxServer{sock: fmt.Sprintf("boxtui-bench-%d-%d", os.Getpid(), rand.Int())}
-	p := &tmuxPane{srv: srv, target: "bench:0.0", poll: 5 * time.Millisecond}
 	size := fmt.Sprintf("%dx%d", cols, rows)
-	for _, args := range [][]string{
+	ctl, out := startTmuxControl(tb, fmt.Sprintf("boxtui-bench-%d-%d", os.Getpid(), rand.Int()), "bench", [][]string{
 		{"-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), shellCommand()},
 		{"set-option", "-g", "history-limit", "1000"},
 		{"set-option", "-g", "default-command", shellCommand()},
 		{"set-option", "-g", "status", "off"},
 		{"set-option", "-g", "default-size", size},
 		{"resize-window", "-t", "bench", "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows)},
-	} {
-		if out, err := exec.Command("tmux", append([]string{"-L", srv.sock}, args...)...).CombinedOutput(); err != nil {
-			srv.kill()
-			tb.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-	}
-	if out, err := exec.Command("tmux", "-L", srv.sock, "display-message", "-p", "#{socket_path}").Output(); err == nil {
-		srv.path = strings.TrimSpace(string(out))
-	}
-	srv.ctl = exec.Command("tmux", "-L", srv.sock, "-C", "attach-session", "-t", "bench")
-	var err error
-	if srv.in, err = srv.ctl.StdinPipe(); err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := srv.ctl.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv.out = bufio.NewReaderSize(stdout, 1<<20)
-	if err := srv.ctl.Start(); err != nil {
-		srv.kill()
-		tb.Fatalf("start tmux control client: %v", err)
-	}
+	})
+	srv := &tmuxServer{tmuxControl: ctl, out: out}
+	p := &tmuxPane{srv: srv, target: "bench:0.0", poll: 5 * time.Millisecond}
 	srv.readBlock() // the reply to attach-session itself
 	// The control client's size decides the window size (window-size
 	// manual would do it too, but crashes tmux 3.3a on new-window).
@@ -248,17 +223,6 @@ func (s *tmuxServer) run(cmd string) string {
 		return ""
 	}
 	return s.readBlock()
-}
-
-func (s *tmuxServer) kill() {
-	_ = exec.Command("tmux", "-L", s.sock, "kill-server").Run()
-	if s.ctl != nil {
-		_ = s.in.Close()
-		_ = s.ctl.Wait()
-	}
-	if s.path != "" {
-		_ = os.Remove(s.path)
-	}
 }
 
 // newWindow adds a second shell (for the flood) in a window of its own, so
