@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"boxtui/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkKeystrokeUI measures keystroke to screen in the real UI against a
@@ -307,6 +308,8 @@ func (o *outerTmux) keystroke(tb testing.TB, pane string, c byte) time.Duration 
 	o.drain()
 	want := kbPrompt + " " + string(c)
 	start := time.Now()
+	var ts0 unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts0)
 	o.text(pane, string(c))
 	var carried time.Time // the first output that held c itself
 	deadline := time.After(5 * time.Second)
@@ -326,6 +329,7 @@ func (o *outerTmux) keystroke(tb testing.TB, pane string, c byte) time.Duration 
 					at = carried
 				}
 				d = at.Sub(start)
+				keystrokeTrace(ts0.Nano(), ts0.Nano()+int64(d), pane)
 			}
 		case <-deadline:
 			tb.Fatalf("the echo of %q never showed in %s:\n%s", c, pane, o.screen(pane))
@@ -334,6 +338,24 @@ func (o *outerTmux) keystroke(tb testing.TB, pane string, c byte) time.Duration 
 	o.keys(pane, "BSpace")
 	o.waitScreen(tb, pane, func(s string) bool { return promptLine(s) == kbPrompt }, "the erase")
 	return d
+}
+
+// keystrokeTrace appends a sample's send and screen times (CLOCK_MONOTONIC
+// nanoseconds, "T send PANE" and "T out PANE" lines) to the file
+// BOXTUI_KEYSTROKE_TRACE names, if any. Merged with the UI's
+// BOXTUI_LATENCY_TRACE (passed on through the outer tmux) and an ftrace
+// with trace_clock mono, it shows where each sample's time went.
+func keystrokeTrace(send, out int64, pane string) {
+	f := os.Getenv("BOXTUI_KEYSTROKE_TRACE")
+	if f == "" {
+		return
+	}
+	fh, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(fh, "%d send %s\n%d out %s\n", send, pane, out, pane)
+	fh.Close()
 }
 
 // drain drops notifications from before a sample.

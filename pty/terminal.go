@@ -77,9 +77,11 @@ type Terminal struct {
 	writing bool // the writer goroutine is writing what it took of inBuf
 
 	// gen counts the changes of the screen (under mu); outputHook is told
-	// of each read of output fed to the screen (SetOutputHook).
+	// of each read of output fed to the screen (SetOutputHook). lateNotify
+	// signals Updates a while after a read the hook drew (reader only).
 	gen        uint64
-	outputHook atomic.Pointer[func(n int)]
+	outputHook atomic.Pointer[func(n int) bool]
+	lateNotify *time.Timer
 
 	updates  chan struct{}
 	done     chan struct{}
@@ -294,10 +296,11 @@ func (t *Terminal) readOutput() {
 			p = p[k:]
 		}
 		if n > 0 {
-			if h := t.outputHook.Load(); h != nil {
-				(*h)(n)
+			if h := t.outputHook.Load(); h != nil && (*h)(n) {
+				t.notifyLate()
+			} else {
+				t.notify()
 			}
-			t.notify()
 			noteOutput(n)
 		}
 		if err != nil {
@@ -331,8 +334,10 @@ func (t *Terminal) feed(p []byte) (err error) {
 
 // SetOutputHook has f called on the reader goroutine after each read of n
 // bytes of output is on the screen, before Updates is signalled; f must
-// not block. The UI draws a keystroke's echo from there. A nil f removes it.
-func (t *Terminal) SetOutputHook(f func(n int)) {
+// not block. The UI draws a keystroke's echo from there. When f answers
+// true (it drew the change itself), Updates is signalled HookedNotifyDelay
+// later instead of at once. A nil f removes it.
+func (t *Terminal) SetOutputHook(f func(n int) bool) {
 	if f == nil {
 		t.outputHook.Store(nil)
 		return
@@ -355,6 +360,23 @@ func (t *Terminal) Gen() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.gen
+}
+
+// HookedNotifyDelay is how long after a read the output hook drew Updates
+// is signalled. The hook already put the change on the user's terminal;
+// signalling at once would wake the UI's event loop for a frame with
+// nothing to draw, on the CPU that the kernel's PTY worker and the outer
+// terminal need next to show what the hook wrote (on two busy cores that
+// frame was ~0.25 ms of a ~1 ms keystroke). It is well under a frame.
+const HookedNotifyDelay = 10 * time.Millisecond
+
+// notifyLate signals Updates HookedNotifyDelay from now (reader only).
+func (t *Terminal) notifyLate() {
+	if t.lateNotify == nil {
+		t.lateNotify = time.AfterFunc(HookedNotifyDelay, t.notify)
+		return
+	}
+	t.lateNotify.Reset(HookedNotifyDelay)
 }
 
 func (t *Terminal) notify() {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -378,4 +379,57 @@ func TestPasteIntoBash(t *testing.T) {
 	}
 	term.SendKey(uv.KeyPressEvent{Code: uv.KeyEnter})
 	waitText(t, term, "M42")
+}
+
+// TestOutputHookThatDrewDelaysUpdates: a read the output hook drew itself
+// signals Updates only HookedNotifyDelay later (the UI's frame would find
+// nothing to draw, and would take the CPU the echo needs); one it did not
+// draw signals at once.
+func TestOutputHookThatDrewDelaysUpdates(t *testing.T) {
+	term, c := attachPipe(t, 80, 24)
+	var drew atomic.Bool
+	hooked := make(chan time.Time, 16)
+	term.SetOutputHook(func(n int) bool {
+		hooked <- time.Now()
+		return drew.Load()
+	})
+	drain := func() {
+		for {
+			select {
+			case <-term.Updates():
+			case <-time.After(3 * HookedNotifyDelay):
+				return
+			}
+		}
+	}
+	wait := func(what string) time.Time {
+		t.Helper()
+		select {
+		case <-term.Updates():
+			return time.Now()
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no update after %s", what)
+		}
+		return time.Time{}
+	}
+	drain()
+
+	drew.Store(true)
+	_, _ = io.WriteString(c.app, "a")
+	at := <-hooked
+	if got := wait("a read the hook drew").Sub(at); got < HookedNotifyDelay {
+		t.Errorf("a read the hook drew signalled Updates %v after the hook, want >= %v", got, HookedNotifyDelay)
+	}
+	if s := plain(term); !strings.HasPrefix(s, "a") {
+		t.Errorf("screen %q, want the read on it", s)
+	}
+
+	drain()
+	drew.Store(false)
+	_, _ = io.WriteString(c.app, "b")
+	<-hooked
+	wait("a read the hook did not draw")
+	if s := plain(term); !strings.HasPrefix(s, "ab") {
+		t.Errorf("screen %q, want both reads on it", s)
+	}
 }

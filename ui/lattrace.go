@@ -5,11 +5,15 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The latency trace: with BOXTUI_LATENCY_TRACE=file, the UI notes when each
 // step of a keystroke's way to the screen happened and writes the marks to
-// file, one "nanoseconds kind" line each, every second and as it exits. It
+// file, one "nanoseconds kind" line each (CLOCK_MONOTONIC, the clock of
+// ftrace's mono trace_clock and of the keystroke benchmark's
+// BOXTUI_KEYSTROKE_TRACE), every second and as it exits. It
 // is how the frame path was measured; without the variable each mark costs
 // one load.
 //
@@ -28,14 +32,13 @@ var latTrace struct {
 	path  string
 	mu    sync.Mutex
 	marks []latMark
-	epoch time.Time
 }
 
 // latStart turns the trace on when BOXTUI_LATENCY_TRACE names a file; Run
 // calls it, so only the UI's process writes the file.
 func latStart() {
 	if p := os.Getenv("BOXTUI_LATENCY_TRACE"); p != "" {
-		latTrace.on, latTrace.path, latTrace.epoch = true, p, time.Now()
+		latTrace.on, latTrace.path = true, p
 		latTrace.marks = make([]latMark, 0, 1<<16)
 		// The UI may end by a hangup, which runs no code of ours: the
 		// file is written again every second.
@@ -52,7 +55,9 @@ func latNote(kind string) {
 	if !latTrace.on {
 		return
 	}
-	at := int64(time.Since(latTrace.epoch))
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	at := ts.Nano()
 	latTrace.mu.Lock()
 	if len(latTrace.marks) < cap(latTrace.marks) {
 		latTrace.marks = append(latTrace.marks, latMark{at, kind})

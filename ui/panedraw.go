@@ -53,7 +53,7 @@ const staleMark = "\x00drawn over"
 // outputTerminal is what the drawer needs of a pane's terminal beyond
 // Terminal: pty.Terminal has it.
 type outputTerminal interface {
-	SetOutputHook(f func(n int))
+	SetOutputHook(f func(n int) bool)
 	Snapshot() (screen string, x, y int, visible bool, gen uint64)
 	Gen() uint64
 }
@@ -167,20 +167,21 @@ func (d *paneDrawer) publish(fc *frameClock, m Model, v *tea.View, drawn bool) {
 				d.hooked = make(map[outputTerminal]bool)
 			}
 			d.hooked[ot] = true
-			ot.SetOutputHook(func(n int) { fc.paneOutput(ot, n) })
+			ot.SetOutputHook(func(n int) bool { return fc.paneOutput(ot, n) })
 		}
 	}
 }
 
 // paneOutput is a pane terminal's hook: it draws the pane's changed rows
-// when the read was small and alone and the screen is the last view.
-func (fc *frameClock) paneOutput(ot outputTerminal, n int) {
+// when the read was small and alone and the screen is the last view, and
+// says whether it did.
+func (fc *frameClock) paneOutput(ot outputTerminal, n int) bool {
 	d := &fc.panes
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.panes[ot]
 	if s == nil {
-		return
+		return false
 	}
 	now := time.Now()
 	alone := now.Sub(s.lastRead) >= paneDrawAlone
@@ -189,21 +190,21 @@ func (fc *frameClock) paneOutput(ot outputTerminal, n int) {
 	rs := fc.renderer
 	fc.mu.Unlock()
 	if !alone || n > paneDrawMaxRead || rs == nil {
-		return
+		return false
 	}
 	screen, cx, cy, cvis, gen := ot.Snapshot()
 	if cvis != s.cvis || (s.cursor && (cx >= s.cols || cy >= s.rows)) {
-		return // the view's cursor changes: View's
+		return false // the view's cursor changes: View's
 	}
 	raw := strings.Split(screen, "\n")
 	if len(raw) != len(s.raw) || len(raw) > s.rows {
-		return
+		return false
 	}
 	var changed []int
 	for i := range raw {
 		if raw[i] != s.raw[i] {
 			if len(changed) == paneDrawMaxRows {
-				return
+				return false
 			}
 			changed = append(changed, i)
 		}
@@ -213,11 +214,12 @@ func (fc *frameClock) paneOutput(ot outputTerminal, n int) {
 		cur = [2]int{s.x + cx, s.y + cy}
 	}
 	if !rs.drawRows(d, s, raw, changed, cur) {
-		return
+		return false
 	}
 	latNote("panedrawn")
 	fc.paneDraws.Add(1)
 	s.raw, s.drawn = raw, gen
+	return true
 }
 
 // drawRows draws rows changed of raw at s, and the cursor at cur (x -1:
