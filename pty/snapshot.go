@@ -3,7 +3,6 @@ package pty
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -51,15 +50,6 @@ func (s *Screen) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.vt.text()
-}
-
-// Render returns the screen as Terminal.Render does.
-func (s *Screen) Render() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b strings.Builder
-	s.vt.render(&b)
-	return b.String()
 }
 
 // AppendSnapshot appends to dst the output that makes a terminal of the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,17 +134,6 @@ func (s *TmuxSession) WaitFunc(ok func(string) bool, what string, timeout time.D
 		}
 		time.Sleep(TmuxPollInterval)
 	}
-}
-
-// PanePID is the PID of the process the window runs (the shell).
-func (s *TmuxSession) PanePID() int {
-	s.t.Helper()
-	out := strings.TrimSpace(s.Tmux("display", "-p", "-t", "e2e", "#{pane_pid}"))
-	pid, err := strconv.Atoi(out)
-	if err != nil {
-		s.t.Fatalf("tmux pane pid %q: %v", out, err)
-	}
-	return pid
 }
 
 // ShellQuote quotes s for sh as one word.

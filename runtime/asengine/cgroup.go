@@ -304,13 +304,3 @@ func openProcs(m cgroupMount, rel string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), path.Join(m.point, name)), nil
 }
-
-// JoinPID moves process pid into every cgroup opened.
-func JoinPID(procs []CgroupProcs, pid int) error {
-	for _, p := range procs {
-		if _, err := p.File.Write([]byte(strconv.Itoa(pid))); err != nil {
-			return fmt.Errorf("move process %d into cgroup %s (%s): %w", pid, p.Path, hierarchyName(p.Cgroup), err)
-		}
-	}
-	return nil
-}

@@ -342,7 +342,7 @@ func (c *Console) Close() error {
 // Size is a terminal size.
 type Size struct{ Rows, Cols int }
 
-// AttachOptions tunes Attach.
+// AttachOptions tunes AttachConsole.
 type AttachOptions struct {
 	// DetachKeys end the attachment and leave the container running;
 	// nil means DefaultDetachKeys, empty (non-nil) disables detaching.
@@ -350,16 +350,6 @@ type AttachOptions struct {
 	// SendEOF, when in reaches EOF, sends end-of-file to the console as a
 	// terminal would (^D), for stdin that is a pipe or a file.
 	SendEOF bool
-}
-
-// Attach dials the console of name and relays it; see AttachConsole.
-func Attach(name string, in io.Reader, out io.Writer, resize <-chan Size, opts AttachOptions) (*ExitStatus, error) {
-	c, err := DialConsole(name)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return AttachConsole(c, in, out, resize, opts)
 }
 
 // AttachConsole relays in to the console and the console to out, and
