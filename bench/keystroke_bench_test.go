@@ -35,7 +35,8 @@ import (
 // from sending a printable key to the %output notification that carried its
 // echo to the outer tmux (confirmed by capture-pane). Samples alternate
 // between the two, at a random typing pace, quiet and then while a child
-// process of the benchmark's own keeps both cores busy.
+// process of the benchmark's own keeps both cores busy: 60 of each in each
+// phase, or BOXTUI_KEYSTROKE_SAMPLES.
 func BenchmarkKeystrokeUI(b *testing.B) {
 	requireRoot(b)
 	if _, err := exec.LookPath("tmux"); err != nil {
@@ -88,7 +89,10 @@ func BenchmarkKeystrokeUI(b *testing.B) {
 
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		const samples = 60
+		samples := 60
+		if s, _ := strconv.Atoi(os.Getenv("BOXTUI_KEYSTROKE_SAMPLES")); s > 0 {
+			samples = s
+		}
 		quietUI, quietTmux := o.keystrokes(b, ui, nested, samples)
 		stop := startBurner(b, 2)
 		busyUI, busyTmux := o.keystrokes(b, ui, nested, samples)

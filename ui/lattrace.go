@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"sync"
@@ -28,10 +29,11 @@ type latMark struct {
 }
 
 var latTrace struct {
-	on    bool
-	path  string
-	mu    sync.Mutex
-	marks []latMark
+	on     bool
+	path   string
+	mu     sync.Mutex
+	dumpMu sync.Mutex // one latDump at a time
+	marks  []latMark
 }
 
 // latStart turns the trace on when BOXTUI_LATENCY_TRACE names a file; Run
@@ -65,19 +67,26 @@ func latNote(kind string) {
 	latTrace.mu.Unlock()
 }
 
-// latDump writes the marks to the trace file.
+// latDump writes the marks to the trace file. The marks are written
+// outside the lock, which latNote takes on a keystroke's way: the slice
+// never grows past its capacity, so the marks already in it stay put.
 func latDump() {
 	if !latTrace.on {
 		return
 	}
+	latTrace.dumpMu.Lock()
+	defer latTrace.dumpMu.Unlock()
 	latTrace.mu.Lock()
-	defer latTrace.mu.Unlock()
+	marks := latTrace.marks
+	latTrace.mu.Unlock()
 	f, err := os.Create(latTrace.path)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	for _, m := range latTrace.marks {
-		fmt.Fprintf(f, "%d %s\n", m.at, m.kind)
+	w := bufio.NewWriter(f)
+	for _, m := range marks {
+		fmt.Fprintf(w, "%d %s\n", m.at, m.kind)
 	}
+	_ = w.Flush()
 }
