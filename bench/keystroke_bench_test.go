@@ -22,22 +22,35 @@ import (
 )
 
 // BenchmarkKeystrokeUI measures keystroke to screen in the real UI against a
-// nested tmux, side by side in one run (issue 17, goal: boxtui <= 1.2x).
+// nested tmux, side by side in one run (issue 17, goal: boxtui <= 1.2x), in
+// both kinds of shell pane.
 //
 // One outer tmux server of the benchmark's own holds one session with two
-// windows of the same size: window 0 runs the boxtui UI with an exec shell
-// pane (`e`) open on a container of the benchmark's own; window 1 runs a
-// nested tmux (its own socket) whose one pane runs `boxtui exec` of the same
-// container: the same shell in the same container, each one terminal in
-// from the outer tmux. A control-mode client on the outer server sends each
-// key (`send-keys -l`) and receives the panes' output as %output
-// notifications, so no polling paces what is measured: a sample is the time
-// from sending a printable key to the %output notification that carried its
-// echo to the outer tmux (confirmed by capture-pane). Samples alternate
-// between the two, at a random typing pace, quiet and then while a child
-// process of the benchmark's own keeps both cores busy: 60 of each in each
-// phase, or BOXTUI_KEYSTROKE_SAMPLES.
+// windows of the same size: window 0 runs the boxtui UI with a shell pane
+// open; window 1 runs a nested tmux (its own socket) whose one pane runs the
+// same kind of shell through the CLI, each one terminal in from the outer
+// tmux:
+//   - exec: the UI's exec pane (`e`) on a container of the benchmark's own,
+//     and `boxtui exec` of the same container;
+//   - console: the UI attached (`enter`) to the console of a container whose
+//     command is bash, and `boxtui attach` to a second such container (a
+//     console's output goes to every client, so each side has its own); both
+//     go through the container's holder.
+//
+// A control-mode client on the outer server sends each key (`send-keys
+// -l`) and receives the panes' output as %output notifications, so no
+// polling paces what is measured: a sample is the time from sending a
+// printable key to the %output notification that carried its echo to the
+// outer tmux (confirmed by capture-pane). Samples alternate between the
+// two, at a random typing pace, quiet and then while a child process of the
+// benchmark's own keeps both cores busy: 60 of each in each phase, or
+// BOXTUI_KEYSTROKE_SAMPLES.
 func BenchmarkKeystrokeUI(b *testing.B) {
+	b.Run("exec", func(b *testing.B) { keystrokeBench(b, false) })
+	b.Run("console", func(b *testing.B) { keystrokeBench(b, true) })
+}
+
+func keystrokeBench(b *testing.B, console bool) {
 	requireRoot(b)
 	if _, err := exec.LookPath("tmux"); err != nil {
 		b.Skip("needs tmux")
@@ -47,13 +60,22 @@ func BenchmarkKeystrokeUI(b *testing.B) {
 	runDir := b.TempDir()
 	name := fmt.Sprintf("kb%d", os.Getpid()%100000)
 	env := []string{"BOXTUI_RUN_DIR=" + runDir}
-	if out, err := runEnv(env, bin, "run", "-d", "--name", name, "--rootfs", rootfs, "--", "/bin/sleep", "1000000"); err != nil {
-		b.Fatalf("boxtui run: %v\n%s", err, out)
+	// The UI's container, and the nested tmux's: the same one for exec.
+	names, cmd, cli := []string{name}, "/bin/sleep 1000000", "exec"
+	if console {
+		names, cmd, cli = []string{name + "u", name + "t"}, "/bin/bash", "attach"
 	}
-	defer func() {
-		runEnv(env, bin, "kill", name)
-		runEnv(env, bin, "rm", "-f", name)
-	}()
+	for _, nm := range names {
+		argv := append([]string{"run", "-d", "--name", nm, "--rootfs", rootfs, "--"}, strings.Fields(cmd)...)
+		if out, err := runEnv(env, bin, argv...); err != nil {
+			b.Fatalf("boxtui run: %v\n%s", err, out)
+		}
+		defer func() {
+			runEnv(env, bin, "kill", nm)
+			runEnv(env, bin, "rm", "-f", nm)
+		}()
+	}
+	uiName, tmuxName := names[0], names[len(names)-1]
 
 	o := newOuterTmux(b, 120, 40)
 	defer o.kill()
@@ -70,15 +92,23 @@ func BenchmarkKeystrokeUI(b *testing.B) {
 	}()
 	ui := o.window(b, 0, "env", "BOXTUI_RUN_DIR="+runDir, "TERM=xterm-256color", bin)
 	nested := o.window(b, 1, "env", "-u", "TMUX", "BOXTUI_RUN_DIR="+runDir, "TERM=xterm-256color",
-		"tmux", "-L", inner, "-f", conf, "new-session", "env", "TERM=xterm-256color", bin, "exec", name)
+		"tmux", "-L", inner, "-f", conf, "new-session", "env", "TERM=xterm-256color", bin, cli, tmuxName)
 
-	// The UI: select the container with the filter, exec a shell in a pane.
+	// The UI: select the container with the filter, open its pane.
 	o.waitScreen(b, ui, func(s string) bool { return strings.Contains(s, "container(s)") }, "the UI's list")
 	o.keys(ui, "/")
-	o.text(ui, name)
+	o.text(ui, uiName)
 	o.keys(ui, "Enter")
-	o.keys(ui, "e")
-	o.waitScreen(b, ui, func(s string) bool { return strings.Contains(s, name+" exec") }, "an exec pane")
+	if console {
+		o.keys(ui, "Enter")
+		o.waitScreen(b, ui, func(s string) bool { return strings.Contains(s, uiName+" console") }, "a console pane")
+		// A console shows no new prompt on attach: ask both for one.
+		o.keys(ui, "Enter")
+		o.keys(nested, "Enter")
+	} else {
+		o.keys(ui, "e")
+		o.waitScreen(b, ui, func(s string) bool { return strings.Contains(s, uiName+" exec") }, "an exec pane")
+	}
 	for _, w := range []string{ui, nested} {
 		// Both shells get the same prompt and a clear screen.
 		o.waitScreen(b, w, func(s string) bool { return strings.Contains(s, "#") || strings.Contains(s, "$") }, "a shell prompt")
