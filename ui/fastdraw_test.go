@@ -396,6 +396,11 @@ func TestPaneDrawerDrawsWhatViewDraws(t *testing.T) {
 	m := New(newFakeBackend(), Options{Now: func() time.Time { return fakeNow }})
 	m.frames = fc
 	capture := func(mod tea.Model, msg tea.Msg) tea.Msg {
+		if h, ok := msg.(holdMsg); ok {
+			close(h.held)
+			<-h.release
+			return nil
+		}
 		if c, ok := msg.(captureMsg); ok {
 			mm := mod.(Model)
 			mm.frames = nil
@@ -427,7 +432,9 @@ func TestPaneDrawerDrawsWhatViewDraws(t *testing.T) {
 		}
 	}()
 	term := pty.New(58, 10)
-	if err := term.Start(exec.Command("cat")); err != nil {
+	// cat with the terminal's echo off and bytes as they come: what it
+	// writes back moves the cursor as typed (ESC [ D too).
+	if err := term.Start(exec.Command("sh", "-c", "stty -icanon -echo && exec cat")); err != nil {
 		t.Fatal(err)
 	}
 	defer term.Close()
@@ -476,4 +483,43 @@ func TestPaneDrawerDrawsWhatViewDraws(t *testing.T) {
 	} else {
 		t.Logf("the pane's reader drew %d echoes", d)
 	}
+
+	// A move of the cursor alone (a left arrow in a shell) is the reader's
+	// to draw too: with the event loop held, the terminal's cursor must
+	// still follow the pane's.
+	hold := holdMsg{held: make(chan struct{}), release: make(chan struct{})}
+	p.Send(hold)
+	<-hold.held
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(hold.release)
+		}
+	}
+	defer release()
+	time.Sleep(paneDrawAlone + time.Millisecond)
+	x0, y0, _ := term.Cursor()
+	term.SendText("\x1b[D")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		x, y, _ := term.Cursor()
+		// The pane's first cell is right of the border, under its top.
+		top := strings.Index(screen.String(), "┏")
+		oy := strings.Count(screen.String()[:max(top, 0)], "\n") + 1
+		sx, sy, _ := screen.Cursor()
+		if x == x0-1 && y == y0 && sx == 1+x && sy == oy+y {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the event loop held, the terminal's cursor is at %d,%d; the pane's is at %d,%d (was %d,%d), its first cell at 1,%d",
+				sx, sy, x, y, x0, y0, oy)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	release()
+	settle("the cursor moved")
 }
+
+// holdMsg holds the test program's event loop from held until release.
+type holdMsg struct{ held, release chan struct{} }

@@ -245,8 +245,11 @@ func (rs *rendererState) drawRows(d *paneDrawer, s *paneSpot, raw []string, chan
 	if cb.RenderBuffer == nil || cb.Width() != w || cb.Height() != h || s.x+s.cols > w || s.y+s.rows > h {
 		return false
 	}
-	if len(changed) == 0 {
-		return true
+	if len(changed) == 0 && (cur[0] < 0 || last.Cursor == nil || (last.Cursor.X == cur[0] && last.Cursor.Y == cur[1])) {
+		// The read changed nothing the reader draws: not the pane's rows,
+		// not its cursor (a left arrow in a shell moves only that). What
+		// it did change, if anything (a title, a mode), is View's.
+		return false
 	}
 	if d.stale == nil {
 		d.stale = make(map[int]bool)
